@@ -1,0 +1,88 @@
+/**
+ * The case state machine (reference `app/state_machine.py` and the resolution steps of
+ * `app/engine.py`), in both variants.
+ *
+ * Advancing is the same in both variants. They differ only in what happens when requested documents
+ * arrive and when field verification finishes:
+ * - `reference`: the case goes back to pre_scrutiny with has_missing_docs still set (so it re-blocks
+ *   on its next advance: dead end 1), or with its verification day cleared (so it walks back into
+ *   field verification and stays there: dead end 2). The stored public stage is left unchanged.
+ * - `corrected`: the reference's own unused helpers — documents clear the flag and return the case
+ *   to doc_validation; finished verification moves it to decision_pending. Both update the public
+ *   stage, as a transition does.
+ */
+import { CaseTable, NO_DAY, PUBLIC_STAGE_OF, Substate } from './case-table.js';
+import type { Variant } from './types.js';
+
+export const AdvanceOutcome = { None: 0, Advanced: 1, Completed: 2 } as const;
+export type AdvanceOutcome = (typeof AdvanceOutcome)[keyof typeof AdvanceOutcome];
+
+function transition(table: CaseTable, row: number, next: Substate): void {
+  table.substate[row] = next;
+  table.publicStage[row] = PUBLIC_STAGE_OF[next] as number;
+}
+
+/** Whether a case may be picked for processing (reference `can_advance`). */
+export function canAdvance(table: CaseTable, row: number): boolean {
+  const s = table.substate[row];
+  return s !== Substate.Completed && s !== Substate.Rejected && s !== Substate.BlockedMissingDocs;
+}
+
+/**
+ * Whether processing the case would move it, i.e. whether it consumes an officer. Field-verification
+ * cases are eligible but never move: the reference walks past them without using capacity.
+ */
+export function wouldAdvance(table: CaseTable, row: number): boolean {
+  return canAdvance(table, row) && table.substate[row] !== Substate.FieldVerificationPending;
+}
+
+/** One processing step (reference `advance_case`). A re-block on missing documents counts as an advance. */
+export function advanceCase(table: CaseTable, row: number): AdvanceOutcome {
+  if (!canAdvance(table, row)) return AdvanceOutcome.None;
+  const current = table.substate[row] as Substate;
+  if (table.missingDocs[row] === 1 && (current === Substate.PreScrutiny || current === Substate.DocValidation)) {
+    transition(table, row, Substate.BlockedMissingDocs);
+    return AdvanceOutcome.Advanced;
+  }
+  switch (current) {
+    case Substate.PreScrutiny:
+      transition(table, row, Substate.DocValidation);
+      return AdvanceOutcome.Advanced;
+    case Substate.DocValidation:
+    case Substate.ServiceSpecificValidation:
+      transition(table, row, table.fieldVerificationRequired[row] === 1 ? Substate.FieldVerificationPending : Substate.DecisionPending);
+      return AdvanceOutcome.Advanced;
+    case Substate.DecisionPending:
+      transition(table, row, Substate.IssuanceReady);
+      return AdvanceOutcome.Advanced;
+    case Substate.IssuanceReady:
+      transition(table, row, Substate.Completed);
+      return AdvanceOutcome.Completed;
+    default: // field_verification_pending (and blocked_enrichment, never generated)
+      return AdvanceOutcome.None;
+  }
+}
+
+/** Field verification due today or earlier. Returns true when the case was resolved. */
+export function resolveFieldVerification(table: CaseTable, row: number, day: number, variant: Variant): boolean {
+  const due = table.fieldVerificationCompletionDay[row] as number;
+  if (table.substate[row] !== Substate.FieldVerificationPending || due === NO_DAY || day < due) return false;
+  table.fieldVerificationCompletionDay[row] = NO_DAY;
+  if (variant === 'corrected') transition(table, row, Substate.DecisionPending);
+  else table.substate[row] = Substate.PreScrutiny; // public stage deliberately left as stored
+  return true;
+}
+
+/** Requested documents due today or earlier. Returns true when the case was unblocked. */
+export function resolveDocuments(table: CaseTable, row: number, day: number, variant: Variant): boolean {
+  const due = table.docResolutionDay[row] as number;
+  if (table.substate[row] !== Substate.BlockedMissingDocs || due === NO_DAY || day < due) return false;
+  table.docResolutionDay[row] = NO_DAY;
+  if (variant === 'corrected') {
+    table.missingDocs[row] = 0;
+    transition(table, row, Substate.DocValidation);
+  } else {
+    table.substate[row] = Substate.PreScrutiny; // has_missing_docs stays set: the case re-blocks
+  }
+  return true;
+}

@@ -1,0 +1,238 @@
+/**
+ * All cases of an episode as a struct of typed arrays (one row per case, row = creation order), plus
+ * one ordered list of active rows per enabled service.
+ *
+ * The reference keeps a Python list of case objects; its "active-list order" is creation order with
+ * completed cases removed, which is exactly ascending row order here. Stable sorts and "first in list
+ * order" tie-breaks therefore become "lowest row first".
+ */
+import { SERVICES } from './types.js';
+
+/** Internal substates (reference `InternalSubstate`), as small integers. */
+export const Substate = {
+  PreScrutiny: 0,
+  DocValidation: 1,
+  ServiceSpecificValidation: 2,
+  FieldVerificationPending: 3,
+  DecisionPending: 4,
+  IssuanceReady: 5,
+  BlockedMissingDocs: 6,
+  BlockedEnrichment: 7,
+  Completed: 8,
+  Rejected: 9,
+} as const;
+export type Substate = (typeof Substate)[keyof typeof Substate];
+
+/** Public stages, indices into STAGES. */
+export const StageIndex = { Submission: 0, DocumentVerification: 1, FieldVerification: 2, Approval: 3, Issuance: 4 } as const;
+
+/** Reference `INTERNAL_TO_PUBLIC_STAGE`, indexed by Substate. */
+export const PUBLIC_STAGE_OF: readonly number[] = [
+  StageIndex.Submission, // pre_scrutiny
+  StageIndex.DocumentVerification, // doc_validation
+  StageIndex.DocumentVerification, // service_specific_validation
+  StageIndex.FieldVerification, // field_verification_pending
+  StageIndex.Approval, // decision_pending
+  StageIndex.Issuance, // issuance_ready
+  StageIndex.DocumentVerification, // blocked_missing_docs
+  StageIndex.DocumentVerification, // blocked_enrichment
+  StageIndex.Issuance, // completed
+  StageIndex.Approval, // rejected
+];
+
+/** "No day" marker for the reference's Optional[int] day fields. */
+export const NO_DAY = -1;
+
+export interface NewCase {
+  service: number;
+  arrivalDay: number;
+  deadlineDay: number;
+  digital: boolean;
+  missingDocs: boolean;
+  fieldVerificationRequired: boolean;
+  fieldVerificationCompletionDay: number;
+  urgent: boolean;
+}
+
+/** The arrays of a table, for snapshots. */
+export interface CaseTableData {
+  readonly count: number;
+  readonly columns: Readonly<Record<ColumnName, Int32Array | Uint8Array>>;
+  readonly activeRows: readonly Int32Array[];
+}
+
+const INT_COLUMNS = ['arrivalDay', 'currentDay', 'deadlineDay', 'waitingDays', 'docRequestSentDay', 'docResolutionDay', 'fieldVerificationCompletionDay'] as const;
+const BYTE_COLUMNS = ['service', 'substate', 'publicStage', 'urgent', 'digital', 'missingDocs', 'fieldVerificationRequired', 'slaBreached'] as const;
+type ColumnName = (typeof INT_COLUMNS)[number] | (typeof BYTE_COLUMNS)[number];
+
+export class CaseTable {
+  /** Number of cases created this episode (rows in use). */
+  count = 0;
+  private capacity: number;
+
+  // Per-case columns (row = creation order).
+  service: Uint8Array;
+  substate: Uint8Array;
+  /** Stored public stage: changes only when a case advances (reference correction 2). */
+  publicStage: Uint8Array;
+  urgent: Uint8Array;
+  digital: Uint8Array;
+  missingDocs: Uint8Array;
+  fieldVerificationRequired: Uint8Array;
+  slaBreached: Uint8Array;
+  arrivalDay: Int32Array;
+  currentDay: Int32Array;
+  deadlineDay: Int32Array;
+  waitingDays: Int32Array;
+  docRequestSentDay: Int32Array;
+  docResolutionDay: Int32Array;
+  fieldVerificationCompletionDay: Int32Array;
+
+  /** Active rows per service (indexed by SERVICES position), ascending; length in activeCount. */
+  readonly activeRows: Int32Array[];
+  readonly activeCount: Int32Array;
+
+  constructor(initialCapacity = 1024) {
+    this.capacity = Math.max(16, initialCapacity);
+    this.service = new Uint8Array(this.capacity);
+    this.substate = new Uint8Array(this.capacity);
+    this.publicStage = new Uint8Array(this.capacity);
+    this.urgent = new Uint8Array(this.capacity);
+    this.digital = new Uint8Array(this.capacity);
+    this.missingDocs = new Uint8Array(this.capacity);
+    this.fieldVerificationRequired = new Uint8Array(this.capacity);
+    this.slaBreached = new Uint8Array(this.capacity);
+    this.arrivalDay = new Int32Array(this.capacity);
+    this.currentDay = new Int32Array(this.capacity);
+    this.deadlineDay = new Int32Array(this.capacity);
+    this.waitingDays = new Int32Array(this.capacity);
+    this.docRequestSentDay = new Int32Array(this.capacity);
+    this.docResolutionDay = new Int32Array(this.capacity);
+    this.fieldVerificationCompletionDay = new Int32Array(this.capacity);
+    this.activeRows = SERVICES.map(() => new Int32Array(64));
+    this.activeCount = new Int32Array(SERVICES.length);
+  }
+
+  /** Forget every case (a new episode); keeps the allocated memory. */
+  clear(): void {
+    this.count = 0;
+    this.activeCount.fill(0);
+  }
+
+  /** Append a new case (reference `_new_case`): active, at the end of its service's list. */
+  add(c: NewCase): number {
+    if (this.count === this.capacity) this.grow();
+    const row = this.count++;
+    this.service[row] = c.service;
+    this.substate[row] = c.missingDocs ? Substate.BlockedMissingDocs : Substate.PreScrutiny;
+    this.publicStage[row] = StageIndex.Submission; // even when it arrives blocked (correction 2)
+    this.urgent[row] = c.urgent ? 1 : 0;
+    this.digital[row] = c.digital ? 1 : 0;
+    this.missingDocs[row] = c.missingDocs ? 1 : 0;
+    this.fieldVerificationRequired[row] = c.fieldVerificationRequired ? 1 : 0;
+    this.slaBreached[row] = 0;
+    this.arrivalDay[row] = c.arrivalDay;
+    this.currentDay[row] = c.arrivalDay;
+    this.deadlineDay[row] = c.deadlineDay;
+    this.waitingDays[row] = 0;
+    this.docRequestSentDay[row] = NO_DAY;
+    this.docResolutionDay[row] = NO_DAY;
+    this.fieldVerificationCompletionDay[row] = c.fieldVerificationCompletionDay;
+
+    const s = c.service;
+    let list = this.activeRows[s] as Int32Array;
+    const n = this.activeCount[s] as number;
+    if (n === list.length) {
+      const bigger = new Int32Array(list.length * 2);
+      bigger.set(list);
+      this.activeRows[s] = list = bigger;
+    }
+    list[n] = row;
+    this.activeCount[s] = n + 1;
+    return row;
+  }
+
+  /** Reference `ApplicationCase.sla_risk`: elapsed share of the SLA window, capped at 1. */
+  slaRisk(row: number): number {
+    const arrival = this.arrivalDay[row] as number;
+    const window = (this.deadlineDay[row] as number) - arrival;
+    if (window <= 0) return 1.0;
+    return Math.min(1.0, ((this.currentDay[row] as number) - arrival) / window);
+  }
+
+  /** Drop completed cases from the active lists, keeping order. Returns how many were removed. */
+  removeCompleted(): number {
+    let removed = 0;
+    for (let s = 0; s < this.activeRows.length; s++) {
+      const list = this.activeRows[s] as Int32Array;
+      const n = this.activeCount[s] as number;
+      let w = 0;
+      for (let r = 0; r < n; r++) {
+        const row = list[r] as number;
+        if (this.substate[row] === Substate.Completed) removed++;
+        else list[w++] = row;
+      }
+      this.activeCount[s] = w;
+    }
+    return removed;
+  }
+
+  totalActive(): number {
+    let n = 0;
+    for (let s = 0; s < this.activeCount.length; s++) n += this.activeCount[s] as number;
+    return n;
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const growU8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    const growI32 = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.service = growU8(this.service);
+    this.substate = growU8(this.substate);
+    this.publicStage = growU8(this.publicStage);
+    this.urgent = growU8(this.urgent);
+    this.digital = growU8(this.digital);
+    this.missingDocs = growU8(this.missingDocs);
+    this.fieldVerificationRequired = growU8(this.fieldVerificationRequired);
+    this.slaBreached = growU8(this.slaBreached);
+    this.arrivalDay = growI32(this.arrivalDay);
+    this.currentDay = growI32(this.currentDay);
+    this.deadlineDay = growI32(this.deadlineDay);
+    this.waitingDays = growI32(this.waitingDays);
+    this.docRequestSentDay = growI32(this.docRequestSentDay);
+    this.docResolutionDay = growI32(this.docResolutionDay);
+    this.fieldVerificationCompletionDay = growI32(this.fieldVerificationCompletionDay);
+    this.capacity = cap;
+  }
+
+  /** A deep copy of the rows in use and the active lists. */
+  save(): CaseTableData {
+    const n = this.count;
+    const columns = {} as Record<ColumnName, Int32Array | Uint8Array>;
+    for (const name of INT_COLUMNS) columns[name] = this[name].slice(0, n);
+    for (const name of BYTE_COLUMNS) columns[name] = this[name].slice(0, n);
+    const activeRows = this.activeRows.map((list, s) => list.slice(0, this.activeCount[s] as number));
+    return { count: n, columns, activeRows };
+  }
+
+  /** Put saved data back; the saved copy is not shared and stays reusable. */
+  load(data: CaseTableData): void {
+    while (this.capacity < data.count) this.grow();
+    this.count = data.count;
+    for (const name of INT_COLUMNS) this[name].set(data.columns[name] as Int32Array);
+    for (const name of BYTE_COLUMNS) this[name].set(data.columns[name] as Uint8Array);
+    data.activeRows.forEach((rows, s) => {
+      if ((this.activeRows[s] as Int32Array).length < rows.length) this.activeRows[s] = new Int32Array(rows.length * 2);
+      (this.activeRows[s] as Int32Array).set(rows);
+      this.activeCount[s] = rows.length;
+    });
+  }
+}
