@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { InvalidActionError } from '../core/errors.js';
 import type { CaseTable } from './case-table.js';
-import { Substate } from './case-table.js';
+import { NO_DAY } from './case-table.js';
 import type { TopKSelector } from './queue-order.js';
 import { keyBefore } from './queue-order.js';
 import type { PyRandom } from '../core/random/cpython-random.js';
@@ -144,16 +144,16 @@ export function requestMissingDocuments(target: ActionTarget, action: GovAction)
   if (svc == null) throw new InvalidStepError('service_target required for request_missing_documents');
   const s = SERVICES.indexOf(svc);
   const { table } = target;
-  const isBlocked = (t: CaseTable, row: number): boolean => t.substate[row] === Substate.BlockedMissingDocs;
   // Candidates sorted by (−sla_risk, arrival_day), stable; up to 3 get a request, in that order.
   const picked = target.task.enabledServices.includes(svc)
-    ? target.selector.select(table, table.activeRows[s] as Int32Array, table.activeCount[s] as number, 'most_at_risk', 3, isBlocked)
+    ? target.selector.select(table, table.activeRows[s] as Int32Array, table.activeCount[s] as number, 'most_at_risk', 3, 'blocked')
     : 0;
   if (picked === 0) throw new InvalidStepError(`No BLOCKED_MISSING_DOCS cases for ${svc}`);
   const rows = target.selector.selected();
   for (let k = 0; k < picked; k++) {
     const row = rows[k] as number;
     table.docRequestSentDay[row] = target.day;
+    if (table.docResolutionDay[row] === NO_DAY) table.documentWatch.push(row); // a re-request only moves the day
     table.docResolutionDay[row] = target.day + target.rng.randint(2, 3);
     target.totalDocsRequested++;
   }
@@ -167,7 +167,6 @@ export function escalateService(target: ActionTarget, action: GovAction): string
   }
   const svc = action.escalation_target ?? action.service_target ?? null;
   const { table, selector } = target;
-  const notUrgent = (t: CaseTable, row: number): boolean => t.urgent[row] === 0;
   // The reference takes max(sla_risk, −arrival_day) over the whole active list (first on ties),
   // i.e. the first case in (−sla_risk, arrival_day) order, lowest row on ties.
   let best = -1;
@@ -175,7 +174,7 @@ export function escalateService(target: ActionTarget, action: GovAction): string
   const key = new Float64Array(3);
   for (const s of target.serviceIndices) {
     if (svc !== null && SERVICES[s] !== svc) continue;
-    if (selector.select(table, table.activeRows[s] as Int32Array, table.activeCount[s] as number, 'most_at_risk', 1, notUrgent) === 0) continue;
+    if (selector.select(table, table.activeRows[s] as Int32Array, table.activeCount[s] as number, 'most_at_risk', 1, 'not_urgent') === 0) continue;
     const row = selector.selected()[0] as number;
     selector.selectedKey(0, key);
     if (best < 0 || keyBefore(key, bestKey) || (!keyBefore(bestKey, key) && row < best)) {

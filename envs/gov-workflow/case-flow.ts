@@ -50,7 +50,12 @@ export function advanceCase(table: CaseTable, row: number): AdvanceOutcome {
       return AdvanceOutcome.Advanced;
     case Substate.DocValidation:
     case Substate.ServiceSpecificValidation:
-      transition(table, row, table.fieldVerificationRequired[row] === 1 ? Substate.FieldVerificationPending : Substate.DecisionPending);
+      if (table.fieldVerificationRequired[row] === 1) {
+        transition(table, row, Substate.FieldVerificationPending);
+        if (table.fieldVerificationCompletionDay[row] !== NO_DAY) table.fieldVerificationWatch.push(row);
+      } else {
+        transition(table, row, Substate.DecisionPending);
+      }
       return AdvanceOutcome.Advanced;
     case Substate.DecisionPending:
       transition(table, row, Substate.IssuanceReady);
@@ -61,6 +66,33 @@ export function advanceCase(table: CaseTable, row: number): AdvanceOutcome {
     default: // field_verification_pending (and blocked_enrichment, never generated)
       return AdvanceOutcome.None;
   }
+}
+
+/**
+ * Resolves every watched field verification and document request that is due today or earlier, as
+ * the reference does for all cases (verifications first, then documents; each touches only its own
+ * case, so only the counts depend on the order). Returns [verifications completed, cases unblocked].
+ */
+export function resolveDue(table: CaseTable, day: number, variant: Variant): [number, number] {
+  let verified = 0;
+  let unblocked = 0;
+  const fv = table.fieldVerificationWatch;
+  let keep = 0;
+  for (let k = 0; k < fv.length; k++) {
+    const row = fv.rows[k] as number;
+    if (resolveFieldVerification(table, row, day, variant)) verified++;
+    else fv.rows[keep++] = row;
+  }
+  fv.length = keep;
+  const docs = table.documentWatch;
+  keep = 0;
+  for (let k = 0; k < docs.length; k++) {
+    const row = docs.rows[k] as number;
+    if (resolveDocuments(table, row, day, variant)) unblocked++;
+    else docs.rows[keep++] = row;
+  }
+  docs.length = keep;
+  return [verified, unblocked];
 }
 
 /** Field verification due today or earlier. Returns true when the case was resolved. */

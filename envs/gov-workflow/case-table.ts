@@ -5,6 +5,14 @@
  * The reference keeps a Python list of case objects; its "active-list order" is creation order with
  * completed cases removed, which is exactly ascending row order here. Stable sorts and "first in list
  * order" tie-breaks therefore become "lowest row first".
+ *
+ * Three per-case fields of the reference are derived instead of stored, because the end of every day
+ * updates them for every active case in the same way. With D = the last day whose end has run
+ * (`agedThrough`), an active case that arrived on day a has
+ *   current_day  = max(a, D)   (new arrivals keep their arrival day until the day ends)
+ *   waiting_days = D − a + 1   (0 during its arrival day; a completed case keeps completion_day − a)
+ *   sla_breached = D > sla_deadline_day
+ * and sla_risk, which depends on current_day, is cached per case and refreshed at each day's end.
  */
 import { SERVICES } from './types.js';
 
@@ -57,12 +65,14 @@ export interface NewCase {
 /** The arrays of a table, for snapshots. */
 export interface CaseTableData {
   readonly count: number;
+  readonly agedThrough: number;
   readonly columns: Readonly<Record<ColumnName, Int32Array | Uint8Array>>;
+  readonly slaRisk: Float64Array;
   readonly activeRows: readonly Int32Array[];
 }
 
-const INT_COLUMNS = ['arrivalDay', 'currentDay', 'deadlineDay', 'waitingDays', 'docRequestSentDay', 'docResolutionDay', 'fieldVerificationCompletionDay'] as const;
-const BYTE_COLUMNS = ['service', 'substate', 'publicStage', 'urgent', 'digital', 'missingDocs', 'fieldVerificationRequired', 'slaBreached'] as const;
+const INT_COLUMNS = ['arrivalDay', 'deadlineDay', 'docRequestSentDay', 'docResolutionDay', 'fieldVerificationCompletionDay'] as const;
+const BYTE_COLUMNS = ['service', 'substate', 'publicStage', 'urgent', 'digital', 'missingDocs', 'fieldVerificationRequired'] as const;
 type ColumnName = (typeof INT_COLUMNS)[number] | (typeof BYTE_COLUMNS)[number];
 
 export class CaseTable {
@@ -79,18 +89,30 @@ export class CaseTable {
   digital: Uint8Array;
   missingDocs: Uint8Array;
   fieldVerificationRequired: Uint8Array;
-  slaBreached: Uint8Array;
   arrivalDay: Int32Array;
-  currentDay: Int32Array;
   deadlineDay: Int32Array;
-  waitingDays: Int32Array;
   docRequestSentDay: Int32Array;
   docResolutionDay: Int32Array;
   fieldVerificationCompletionDay: Int32Array;
+  /**
+   * sla_risk as of the case's current_day. current_day only changes at the end of a day, so the
+   * risk is computed once per case per day (in the end-of-day walk) and read everywhere else.
+   */
+  slaRiskCache: Float64Array;
+  /** The last day whose end has been simulated (0 before the first day). */
+  agedThrough = 0;
 
   /** Active rows per service (indexed by SERVICES position), ascending; length in activeCount. */
   readonly activeRows: Int32Array[];
   readonly activeCount: Int32Array;
+
+  /**
+   * Rows waiting for something to happen on a known day: cases in field verification with a
+   * completion day, and blocked cases whose documents were requested. The day simulation checks only
+   * these instead of every case. Both are derived from the columns (rebuilt on load).
+   */
+  readonly fieldVerificationWatch = new RowList();
+  readonly documentWatch = new RowList();
 
   constructor(initialCapacity = 1024) {
     this.capacity = Math.max(16, initialCapacity);
@@ -101,14 +123,12 @@ export class CaseTable {
     this.digital = new Uint8Array(this.capacity);
     this.missingDocs = new Uint8Array(this.capacity);
     this.fieldVerificationRequired = new Uint8Array(this.capacity);
-    this.slaBreached = new Uint8Array(this.capacity);
     this.arrivalDay = new Int32Array(this.capacity);
-    this.currentDay = new Int32Array(this.capacity);
     this.deadlineDay = new Int32Array(this.capacity);
-    this.waitingDays = new Int32Array(this.capacity);
     this.docRequestSentDay = new Int32Array(this.capacity);
     this.docResolutionDay = new Int32Array(this.capacity);
     this.fieldVerificationCompletionDay = new Int32Array(this.capacity);
+    this.slaRiskCache = new Float64Array(this.capacity);
     this.activeRows = SERVICES.map(() => new Int32Array(64));
     this.activeCount = new Int32Array(SERVICES.length);
   }
@@ -116,7 +136,10 @@ export class CaseTable {
   /** Forget every case (a new episode); keeps the allocated memory. */
   clear(): void {
     this.count = 0;
+    this.agedThrough = 0;
     this.activeCount.fill(0);
+    this.fieldVerificationWatch.clear();
+    this.documentWatch.clear();
   }
 
   /** Append a new case (reference `_new_case`): active, at the end of its service's list. */
@@ -130,14 +153,12 @@ export class CaseTable {
     this.digital[row] = c.digital ? 1 : 0;
     this.missingDocs[row] = c.missingDocs ? 1 : 0;
     this.fieldVerificationRequired[row] = c.fieldVerificationRequired ? 1 : 0;
-    this.slaBreached[row] = 0;
     this.arrivalDay[row] = c.arrivalDay;
-    this.currentDay[row] = c.arrivalDay;
     this.deadlineDay[row] = c.deadlineDay;
-    this.waitingDays[row] = 0;
     this.docRequestSentDay[row] = NO_DAY;
     this.docResolutionDay[row] = NO_DAY;
     this.fieldVerificationCompletionDay[row] = c.fieldVerificationCompletionDay;
+    this.slaRiskCache[row] = slaRiskAt(c.arrivalDay, c.deadlineDay, c.arrivalDay);
 
     const s = c.service;
     let list = this.activeRows[s] as Int32Array;
@@ -154,16 +175,22 @@ export class CaseTable {
 
   /** Reference `ApplicationCase.sla_risk`: elapsed share of the SLA window, capped at 1. */
   slaRisk(row: number): number {
-    const arrival = this.arrivalDay[row] as number;
-    const window = (this.deadlineDay[row] as number) - arrival;
-    if (window <= 0) return 1.0;
-    return Math.min(1.0, ((this.currentDay[row] as number) - arrival) / window);
+    return this.slaRiskCache[row] as number;
   }
 
-  /** Drop completed cases from the active lists, keeping order. Returns how many were removed. */
-  removeCompleted(): number {
+  /** waiting_days of an active case (see the class comment). */
+  waitingDays(row: number): number {
+    return this.agedThrough - (this.arrivalDay[row] as number) + 1;
+  }
+
+  /**
+   * Drop completed cases from the active lists, keeping order. `only` limits the work to services
+   * that had completions (indexed like SERVICES). Returns how many were removed.
+   */
+  removeCompleted(only?: Int32Array): number {
     let removed = 0;
     for (let s = 0; s < this.activeRows.length; s++) {
+      if (only && only[s] === 0) continue;
       const list = this.activeRows[s] as Int32Array;
       const n = this.activeCount[s] as number;
       let w = 0;
@@ -195,6 +222,11 @@ export class CaseTable {
       b.set(a);
       return b;
     };
+    const growF64 = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
     this.service = growU8(this.service);
     this.substate = growU8(this.substate);
     this.publicStage = growU8(this.publicStage);
@@ -202,14 +234,12 @@ export class CaseTable {
     this.digital = growU8(this.digital);
     this.missingDocs = growU8(this.missingDocs);
     this.fieldVerificationRequired = growU8(this.fieldVerificationRequired);
-    this.slaBreached = growU8(this.slaBreached);
     this.arrivalDay = growI32(this.arrivalDay);
-    this.currentDay = growI32(this.currentDay);
     this.deadlineDay = growI32(this.deadlineDay);
-    this.waitingDays = growI32(this.waitingDays);
     this.docRequestSentDay = growI32(this.docRequestSentDay);
     this.docResolutionDay = growI32(this.docResolutionDay);
     this.fieldVerificationCompletionDay = growI32(this.fieldVerificationCompletionDay);
+    this.slaRiskCache = growF64(this.slaRiskCache);
     this.capacity = cap;
   }
 
@@ -219,20 +249,63 @@ export class CaseTable {
     const columns = {} as Record<ColumnName, Int32Array | Uint8Array>;
     for (const name of INT_COLUMNS) columns[name] = this[name].slice(0, n);
     for (const name of BYTE_COLUMNS) columns[name] = this[name].slice(0, n);
+    const slaRisk = this.slaRiskCache.slice(0, n);
     const activeRows = this.activeRows.map((list, s) => list.slice(0, this.activeCount[s] as number));
-    return { count: n, columns, activeRows };
+    return { count: n, agedThrough: this.agedThrough, columns, slaRisk, activeRows };
   }
 
   /** Put saved data back; the saved copy is not shared and stays reusable. */
   load(data: CaseTableData): void {
     while (this.capacity < data.count) this.grow();
     this.count = data.count;
+    this.agedThrough = data.agedThrough;
     for (const name of INT_COLUMNS) this[name].set(data.columns[name] as Int32Array);
     for (const name of BYTE_COLUMNS) this[name].set(data.columns[name] as Uint8Array);
+    this.slaRiskCache.set(data.slaRisk);
     data.activeRows.forEach((rows, s) => {
       if ((this.activeRows[s] as Int32Array).length < rows.length) this.activeRows[s] = new Int32Array(rows.length * 2);
       (this.activeRows[s] as Int32Array).set(rows);
       this.activeCount[s] = rows.length;
     });
+    this.rebuildWatchLists();
   }
+
+  /** Re-derive the watch lists from the columns. */
+  rebuildWatchLists(): void {
+    this.fieldVerificationWatch.clear();
+    this.documentWatch.clear();
+    for (let s = 0; s < this.activeRows.length; s++) {
+      const rows = this.activeRows[s] as Int32Array;
+      for (let r = 0; r < (this.activeCount[s] as number); r++) {
+        const row = rows[r] as number;
+        if (this.substate[row] === Substate.FieldVerificationPending && this.fieldVerificationCompletionDay[row] !== NO_DAY) this.fieldVerificationWatch.push(row);
+        if (this.substate[row] === Substate.BlockedMissingDocs && this.docResolutionDay[row] !== NO_DAY) this.documentWatch.push(row);
+      }
+    }
+  }
+}
+
+/** A growable list of rows. */
+export class RowList {
+  rows = new Int32Array(64);
+  length = 0;
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  push(row: number): void {
+    if (this.length === this.rows.length) {
+      const bigger = new Int32Array(this.rows.length * 2);
+      bigger.set(this.rows);
+      this.rows = bigger;
+    }
+    this.rows[this.length++] = row;
+  }
+}
+
+/** Reference `ApplicationCase.sla_risk` for a case seen on `currentDay`: elapsed share of its SLA window, capped at 1. */
+export function slaRiskAt(arrivalDay: number, deadlineDay: number, currentDay: number): number {
+  const window = deadlineDay - arrivalDay;
+  return window <= 0 ? 1.0 : Math.min(1.0, (currentDay - arrivalDay) / window);
 }

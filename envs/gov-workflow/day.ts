@@ -7,7 +7,7 @@
  *                                  7. completed cases leave the active lists
  *                                  8. end of day: every active case ages a day; new SLA breaches
  */
-import { advanceCase, AdvanceOutcome, resolveDocuments, resolveFieldVerification, wouldAdvance } from './case-flow.js';
+import { advanceCase, AdvanceOutcome, resolveDue } from './case-flow.js';
 import type { CaseTable } from './case-table.js';
 import { spawnArrivals } from './arrivals.js';
 import { eventsForDay } from './events.js';
@@ -15,7 +15,8 @@ import type { EventType, PriorityMode, Variant } from './types.js';
 import { SERVICES } from './types.js';
 import type { PyRandom } from '../core/random/cpython-random.js';
 import type { TaskConfig } from './tasks.js';
-import { TopKSelector } from './queue-order.js';
+import type { TopKSelector } from './queue-order.js';
+import type { QueueStats } from './observation.js';
 
 export interface DayResult {
   newArrivals: number;
@@ -66,6 +67,8 @@ export interface DayContext {
   readonly rng: PyRandom;
   readonly table: CaseTable;
   readonly selector: TopKSelector;
+  /** Tallied at the end of the day (the observation's queue statistics). */
+  readonly stats: QueueStats;
   /** Positions of the task's enabled services in SERVICES, in task order. */
   readonly serviceIndices: readonly number[];
 }
@@ -100,60 +103,41 @@ export function simulateDay(ctx: DayContext, day: number, mode: PriorityMode, al
     effective[target] = (effective[target] as number) - 1;
   }
 
-  // 4–5. Resolutions (each case is either in field verification or blocked, never both, so one pass
-  //      per case gives the reference's two-pass result).
-  for (const s of serviceIndices) {
-    const rows = table.activeRows[s] as Int32Array;
-    const n = table.activeCount[s] as number;
-    for (let r = 0; r < n; r++) {
-      const row = rows[r] as number;
-      if (resolveFieldVerification(table, row, day, variant)) result.fieldVerificationCompleted++;
-      else if (resolveDocuments(table, row, day, variant)) result.newlyUnblockedMissing++;
-    }
-  }
+  // 4–5. Field verifications and requested documents that are due.
+  [result.fieldVerificationCompleted, result.newlyUnblockedMissing] = resolveDue(table, day, variant);
 
   // 6. Processing: each officer moves one case one step, highest priority first.
   for (let i = 0; i < serviceIndices.length; i++) {
     const s = serviceIndices[i] as number;
+    const rows = table.activeRows[s] as Int32Array;
+    const n = table.activeCount[s] as number;
     const capacity = effective[i] as number;
     result.totalCapacityDays += capacity;
-    const n = table.activeCount[s] as number;
     if (n === 0) {
       result.idleOfficerDays += capacity; // the only way idle time is counted
       continue;
     }
-    const picked = ctx.selector.select(table, table.activeRows[s] as Int32Array, n, mode, capacity, wouldAdvance);
-    const rows = ctx.selector.selected();
+    const picked = ctx.selector.select(table, rows, n, mode, capacity, 'processing');
+    const selected = ctx.selector.selected();
     for (let k = 0; k < picked; k++) {
-      const row = rows[k] as number;
+      const row = selected[k] as number;
       const outcome = advanceCase(table, row);
       if (outcome === AdvanceOutcome.None) continue;
       result.stageAdvances++;
       if (outcome === AdvanceOutcome.Completed) {
         result.newCompletions++;
         result.completionsByService[s] = (result.completionsByService[s] as number) + 1;
-        result.completedWaitingDays += table.waitingDays[row] as number;
+        result.completedWaitingDays += table.waitingDays(row); // frozen from now on: aged through yesterday
         if (table.urgent[row] === 1) result.urgentCompleted++;
       }
     }
   }
 
   // 7. Completed cases leave the active lists.
-  if (result.newCompletions > 0) table.removeCompleted();
+  if (result.newCompletions > 0) table.removeCompleted(result.completionsByService);
 
-  // 8. End of day.
-  for (const s of serviceIndices) {
-    const rows = table.activeRows[s] as Int32Array;
-    const n = table.activeCount[s] as number;
-    for (let r = 0; r < n; r++) {
-      const row = rows[r] as number;
-      table.currentDay[row] = day;
-      table.waitingDays[row] = (table.waitingDays[row] as number) + 1;
-      if (day > (table.deadlineDay[row] as number) && table.slaBreached[row] === 0) {
-        table.slaBreached[row] = 1;
-        result.newSlaBreaches++;
-      }
-    }
-  }
+  // 8. End of day: every active case ages a day and is checked for a new SLA breach; the same walk
+  //    tallies the queue statistics of the day's final state.
+  result.newSlaBreaches = ctx.stats.tally(table, serviceIndices, day, true);
   return result;
 }

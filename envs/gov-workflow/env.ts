@@ -22,7 +22,8 @@ import { GovEpisode } from './episode.js';
 import type { EpisodeSnapshot, StepOutcome } from './episode.js';
 import { gradeEpisode } from './graders.js';
 import type { GovGradeResult } from './graders.js';
-import { allocationRecord, buildObservation, GovObservationSchema, QueueStats } from './observation.js';
+import { allocationRecord, buildObservation, GovObservationSchema } from './observation.js';
+import type { QueueStats } from './observation.js';
 import type { GovObservation, OfficerPool } from './observation.js';
 import { zeroReward } from './reward.js';
 import type { RewardBreakdown } from './reward.js';
@@ -127,8 +128,6 @@ export class GovWorkflowEnv
   private episode: GovEpisode | undefined;
   private episodeId = '';
   private lastSeed: number | undefined;
-  private readonly stats = new QueueStats();
-  private statsFresh = false;
 
   constructor(config: GovWorkflowEnvConfig = {}) {
     const parsed = GovEnvConfigSchema.safeParse(config);
@@ -174,7 +173,6 @@ export class GovWorkflowEnv
     this.episode = new GovEpisode(this.task, this.variant, seed, maxSteps);
     // The reference appends 6 random hex digits; ours are derived from the seed so runs stay reproducible.
     this.episodeId = `${this.task.taskId}-s${seed}-${deriveSeed(seed, 'episode-id').toString(16).padStart(8, '0').slice(0, 6)}`;
-    this.statsFresh = false;
     return {
       observation: this.observation(),
       info: { task_id: this.task.taskId, seed, episode_id: this.episodeId, max_days: this.task.maxDays },
@@ -208,7 +206,6 @@ export class GovWorkflowEnv
   stepParsed(action: GovAction): StepOutcome {
     const ep = this.requireEpisode();
     if (ep.counters.terminated || ep.counters.truncated) throw new EpisodeEndedError(this.id);
-    this.statsFresh = false;
     return ep.step(action);
   }
 
@@ -230,12 +227,7 @@ export class GovWorkflowEnv
 
   /** Per-service statistics of the current state (shared buffer, recomputed after each step). */
   queueStats(): QueueStats {
-    const ep = this.requireEpisode();
-    if (!this.statsFresh) {
-      this.stats.compute(ep.table, ep.serviceIndices, ep.counters.day, ep.completedByService, ep.allocated, ep.availableOfficers);
-      this.statsFresh = true;
-    }
-    return this.stats;
+    return this.requireEpisode().queueStats();
   }
 
   observation(): GovObservation {
@@ -332,7 +324,6 @@ export class GovWorkflowEnv
     (this.episode as GovEpisode).restore(snap.episode);
     this.episodeId = snap.episodeId;
     this.lastSeed = snap.episode.seed;
-    this.statsFresh = false;
   }
 
   close(): void {

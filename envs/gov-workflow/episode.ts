@@ -20,6 +20,7 @@ import type { CaseTableData } from './case-table.js';
 import { emptyDayResult, simulateDay } from './day.js';
 import type { DayResult } from './day.js';
 import { TopKSelector } from './queue-order.js';
+import { QueueStats } from './observation.js';
 import { completionFairnessGap, computeReward } from './reward.js';
 import type { RewardBreakdown } from './reward.js';
 import type { TaskConfig } from './tasks.js';
@@ -130,6 +131,9 @@ export class GovEpisode implements ActionTarget {
   readonly completedByService = new Int32Array(SERVICES.length);
   counters: EpisodeCounters;
   actionHistory: ActionHistoryEntry[] = [];
+  /** Queue statistics of the current state; the per-case part is tallied when stale. */
+  private readonly stats = new QueueStats();
+  private statsFresh = false;
 
   constructor(
     readonly task: TaskConfig,
@@ -244,6 +248,11 @@ export class GovEpisode implements ActionTarget {
     c.terminated = backlog === 0 && c.day > 0 && !invalidAction;
     c.truncated = (c.day >= this.task.maxDays || c.totalSteps >= this.maxStepsPerEpisode) && !c.terminated;
     c.lastActiveEvents = day.activeEvents;
+    // advance_time tallied the statistics at the end of its day. Other actions change them only
+    // through the case table or the allocation: a priority change or a rejected action leaves them
+    // (assign_capacity applies entry by entry, so even a rejected one may have moved an officer).
+    if (action.action_type === 'advance_time') this.statsFresh = true;
+    else if (action.action_type !== 'set_priority_mode' && (!invalidAction || action.action_type === 'assign_capacity')) this.statsFresh = false;
     this.actionHistory.push({ step: c.totalSteps, day: c.day, action, invalid: invalidAction, message: c.lastActionMessage, reward: reward.total_reward });
     return { reward, terminated: c.terminated, truncated: c.truncated, invalidAction, day };
   }
@@ -269,7 +278,7 @@ export class GovEpisode implements ActionTarget {
     const c = this.counters;
     c.day += 1;
     const result = simulateDay(
-      { task: this.task, variant: this.variant, seed: this.seed, rng: this.rng, table: this.table, selector: this.selector, serviceIndices: this.serviceIndices },
+      { task: this.task, variant: this.variant, seed: this.seed, rng: this.rng, table: this.table, selector: this.selector, stats: this.stats, serviceIndices: this.serviceIndices },
       c.day,
       c.priorityMode,
       this.allocated,
@@ -288,6 +297,16 @@ export class GovEpisode implements ActionTarget {
     c.totalUrgentCompleted += result.urgentCompleted;
     c.totalDocsCleared += result.newlyUnblockedMissing;
     return result;
+  }
+
+  /** Statistics of the current queues (a shared buffer, valid until the next step). */
+  queueStats(): QueueStats {
+    if (!this.statsFresh) {
+      this.stats.tally(this.table, this.serviceIndices, this.counters.day, false);
+      this.statsFresh = true;
+    }
+    this.stats.computeSignals(this.serviceIndices, this.completedByService, this.allocated, this.availableOfficers);
+    return this.stats;
   }
 
   snapshot(): EpisodeSnapshot {
@@ -314,6 +333,7 @@ export class GovEpisode implements ActionTarget {
     this.arrivedByService.set(snap.arrivedByService);
     this.completedByService.set(snap.completedByService);
     this.actionHistory = snap.actionHistory.slice();
+    this.statsFresh = false;
   }
 }
 

@@ -3,8 +3,9 @@
  * with `seed + day·31337`, independent of the main RNG: one draw per allowed event, in the task's
  * listed order, `no_event` skipped without a draw.
  */
-import { PyRandom } from '../core/random/cpython-random.js';
+import { firstRandomsOfSeed } from '../core/random/cpython-random.js';
 import type { EventType, ScenarioMode } from './types.js';
+import { EVENT_TYPES } from './types.js';
 
 type RealEvent = Exclude<EventType, 'no_event'>;
 
@@ -48,17 +49,20 @@ export const NO_EVENTS: DayEventParams = {
   slaWindowMultiplier: 1.0,
 };
 
+const DRAWS = new Float64Array(EVENT_TYPES.length);
+
 /** The events of one day and their combined parameters. */
 export function eventsForDay(seed: number, day: number, allowed: readonly EventType[], scenario: ScenarioMode): DayEventParams {
   const real = allowed.filter((e): e is RealEvent => e !== 'no_event');
   if (real.length === 0) return NO_EVENTS; // the reference seeds a day RNG but never draws from it
-  const dayRng = new PyRandom(seed + day * 31337);
+  // Random(seed + 31337·day), one random() per allowed event, in order.
+  const draws = firstRandomsOfSeed(seed + day * 31337, real.length, DRAWS);
   const multiplier = SCENARIO_MULTIPLIER[scenario];
   const fired: RealEvent[] = [];
-  for (const event of real) {
+  real.forEach((event, k) => {
     const p = Math.min(0.8, BASE_PROBABILITY[event] * multiplier);
-    if (dayRng.random() < p) fired.push(event);
-  }
+    if ((draws[k] as number) < p) fired.push(event);
+  });
   if (fired.length === 0) return NO_EVENTS;
 
   let arrivalMultiplier = 1.0;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { pyRound } from '../core/py-round.js';
 import type { CaseTable } from './case-table.js';
-import { NO_DAY, Substate } from './case-table.js';
+import { NO_DAY, slaRiskAt, Substate } from './case-table.js';
 import { EVENT_TYPES, SCENARIO_MODES, SERVICES, STAGES } from './types.js';
 import type { EventType, ScenarioMode, Service } from './types.js';
 
@@ -74,7 +74,7 @@ const N_STAGES = STAGES.length;
 
 /**
  * Per-service queue statistics, indexed by position in SERVICES (disabled services stay 0), and the
- * reference's compressed signals. Reused across steps: compute() overwrites everything.
+ * reference's compressed signals. Reused across steps: tally() and computeSignals() overwrite them.
  */
 export class QueueStats {
   readonly pending = new Int32Array(N_SERVICES);
@@ -102,17 +102,16 @@ export class QueueStats {
   blockedCasesMissingDocs = 0;
   fieldVerificationLoad = 0;
 
-  compute(
-    table: CaseTable,
-    serviceIndices: readonly number[],
-    day: number,
-    completedByService: Int32Array,
-    allocated: Int32Array,
-    availableOfficers: number,
-  ): void {
+  /**
+   * Walks every active case once and tallies the per-service statistics. With `closeDay` the walk is
+   * also the end of `day` (reference step 8): every active case ages a day (its sla_risk is refreshed
+   * for current_day = day) and cases whose deadline was yesterday are newly breached; the number of
+   * new breaches is returned. The end of a day touches every active case and so do the statistics,
+   * so one walk does both.
+   */
+  tally(table: CaseTable, serviceIndices: readonly number[], day: number, closeDay: boolean): number {
     this.pending.fill(0);
     this.stageCounts.fill(0);
-    this.completed.fill(0);
     this.slaBreached.fill(0);
     this.urgent.fill(0);
     this.blockedMissingDocs.fill(0);
@@ -120,63 +119,78 @@ export class QueueStats {
     this.oldestCaseAgeDays.fill(0);
     this.avgWaitingDays.fill(0);
     this.currentSlaRisk.fill(0);
+    if (closeDay) table.agedThrough = day;
+    let newBreaches = 0;
     let todays = 0;
     let todaysDigital = 0;
     let pendingDocs = 0;
     let totalPending = 0;
 
+    // Column references hoisted out of the loop (the hot path of every step). Conditional counts are
+    // written as selects: which cases are blocked or in verification is unpredictable, and branch
+    // mispredictions dominated this loop.
+    const { publicStage, urgent: urgentCol, substate, docResolutionDay, slaRiskCache, arrivalDay, deadlineDay, digital } = table;
+    const stageCounts = this.stageCounts;
+    const yesterday = day - 1;
     for (const s of serviceIndices) {
       const rows = table.activeRows[s] as Int32Array;
       const n = table.activeCount[s] as number;
+      const stageBase = s * N_STAGES;
       let breached = 0;
       let urgent = 0;
       let blocked = 0;
       let fieldVerification = 0;
-      let oldest = 0;
-      let waitingSum = 0;
+      let arrivalSum = 0;
       let riskSum = 0.0; // summed in active-list order, as the reference does
       for (let r = 0; r < n; r++) {
         const row = rows[r] as number;
-        const stage = table.publicStage[row] as number;
-        this.stageCounts[s * N_STAGES + stage] = (this.stageCounts[s * N_STAGES + stage] as number) + 1;
-        breached += table.slaBreached[row] as number;
-        urgent += table.urgent[row] as number;
-        const sub = table.substate[row];
-        if (sub === Substate.BlockedMissingDocs) {
-          blocked++;
-          if (table.docResolutionDay[row] !== NO_DAY) pendingDocs++;
-        } else if (sub === Substate.FieldVerificationPending) {
-          fieldVerification++;
+        const arrival = arrivalDay[row] as number;
+        const deadline = deadlineDay[row] as number;
+        if (closeDay) {
+          slaRiskCache[row] = slaRiskAt(arrival, deadline, day);
+          newBreaches += deadline === yesterday ? 1 : 0;
         }
-        const waiting = table.waitingDays[row] as number;
-        if (waiting > oldest) oldest = waiting;
-        waitingSum += waiting;
-        riskSum += table.slaRisk(row);
-        if (table.arrivalDay[row] === day) {
-          todays++;
-          todaysDigital += table.digital[row] as number;
-        }
+        const stage = stageBase + (publicStage[row] as number);
+        stageCounts[stage] = (stageCounts[stage] as number) + 1;
+        breached += deadline < day ? 1 : 0;
+        urgent += urgentCol[row] as number;
+        const sub = substate[row] as number;
+        const isBlocked = sub === Substate.BlockedMissingDocs ? 1 : 0;
+        blocked += isBlocked;
+        pendingDocs += (docResolutionDay[row] as number) !== NO_DAY ? isBlocked : 0;
+        fieldVerification += sub === Substate.FieldVerificationPending ? 1 : 0;
+        arrivalSum += arrival;
+        riskSum += slaRiskCache[row] as number;
+        const arrivedToday = arrival === day ? 1 : 0;
+        todays += arrivedToday;
+        todaysDigital += arrivedToday & (digital[row] as number);
       }
       this.pending[s] = n;
-      this.completed[s] = completedByService[s] as number;
       this.slaBreached[s] = breached;
       this.urgent[s] = urgent;
       this.blockedMissingDocs[s] = blocked;
       this.fieldVerificationPending[s] = fieldVerification;
-      this.oldestCaseAgeDays[s] = oldest;
-      this.avgWaitingDays[s] = n > 0 ? pyRound(waitingSum / n, 2) : 0.0;
-      this.currentSlaRisk[s] = n > 0 ? pyRound(Math.min(1.0, riskSum / n), 3) : 0.0;
+      if (n > 0) {
+        // waiting_days = day − arrival + 1 for every active case; the oldest is the first in the list.
+        this.oldestCaseAgeDays[s] = day - (arrivalDay[rows[0] as number] as number) + 1;
+        this.avgWaitingDays[s] = pyRound((n * (day + 1) - arrivalSum) / n, 2);
+        this.currentSlaRisk[s] = pyRound(Math.min(1.0, riskSum / n), 3);
+      }
       totalPending += n;
     }
     this.totalPending = totalPending;
     this.todaysArrivals = todays;
     this.todaysDigitalArrivals = todaysDigital;
     this.pendingDocResolutions = pendingDocs;
-    this.computeSignals(serviceIndices, allocated, availableOfficers);
+    return newBreaches;
   }
 
-  /** Reference `SignalComputer.compute`, with capacity = max(1, available officers). */
-  private computeSignals(serviceIndices: readonly number[], allocated: Int32Array, availableOfficers: number): void {
+  /**
+   * Reference `SignalComputer.compute` (capacity = max(1, available officers)), from the tallied
+   * queues, the cumulative completions and the current allocation.
+   */
+  computeSignals(serviceIndices: readonly number[], completedByService: Int32Array, allocated: Int32Array, availableOfficers: number): void {
+    for (const s of serviceIndices) this.completed[s] = completedByService[s] as number;
     const total = this.totalPending;
     const capacity = Math.max(1.0, availableOfficers);
     this.backlogPressure = Math.min(1.0, total / Math.max(1.0, capacity * 5.0));

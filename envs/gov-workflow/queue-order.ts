@@ -11,7 +11,7 @@
  * queue every day we select those few with a bounded insertion buffer: same cases, same order.
  */
 import type { CaseTable } from './case-table.js';
-import { wouldAdvance } from './case-flow.js';
+import { Substate } from './case-table.js';
 import type { PriorityMode } from './types.js';
 
 /**
@@ -57,23 +57,15 @@ export function priorityKey(table: CaseTable, row: number, mode: SortKey, key: F
 }
 
 /**
- * Picks, in priority order, the first `limit` rows of `rows[0..n)` that `accept` lets through.
+ * Picks, in priority order, the first `limit` rows of `rows[0..n)` that are eligible.
  * Reuses its buffers between calls.
  */
 export class TopKSelector {
   private keys = new Float64Array(3 * 32);
   private picked = new Int32Array(32);
-  private readonly candidate = new Float64Array(3);
 
   /** Returns the number selected; the rows are in `selected()` (valid until the next call). */
-  select(
-    table: CaseTable,
-    rows: Int32Array,
-    n: number,
-    mode: SortKey,
-    limit: number,
-    accept: (table: CaseTable, row: number) => boolean,
-  ): number {
+  select(table: CaseTable, rows: Int32Array, n: number, mode: SortKey, limit: number, accept: Eligibility): number {
     if (limit <= 0) return 0;
     if (this.picked.length < limit) {
       this.picked = new Int32Array(limit * 2);
@@ -81,15 +73,61 @@ export class TopKSelector {
     }
     const keys = this.keys;
     const picked = this.picked;
-    const cand = this.candidate;
+    const { substate, urgent, arrivalDay, slaRiskCache } = table;
+    const rule = accept === 'processing' ? 0 : accept === 'blocked' ? 1 : 2;
     let size = 0;
+    if (mode === 'oldest_first') {
+      // Rows are in creation order and arrival days never decrease with the row, so the
+      // (arrival_day, list position) order is the list order: take the first `limit` eligible.
+      for (let r = 0; r < n && size < limit; r++) {
+        const row = rows[r] as number;
+        if (!eligible(rule, substate[row] as number, urgent[row] as number)) continue;
+        picked[size] = row;
+        keys[3 * size] = arrivalDay[row] as number;
+        keys[3 * size + 1] = 0;
+        keys[3 * size + 2] = 0;
+        size++;
+      }
+      return size;
+    }
+    const modeCode = mode === 'urgent_first' ? 0 : mode === 'backlog_clearance' ? 1 : mode === 'balanced' ? 2 : 3;
     for (let r = 0; r < n; r++) {
       const row = rows[r] as number;
-      if (!accept(table, row)) continue;
-      priorityKey(table, row, mode, cand);
+      const isUrgent = urgent[row] as number;
+      if (!eligible(rule, substate[row] as number, isUrgent)) continue;
+      // The same keys as priorityKey(), computed inline (this loop runs over every queued case daily).
+      const risk = slaRiskCache[row] as number;
+      const notUrgent = 1 - isUrgent;
+      const arrival = arrivalDay[row] as number;
+      let k0: number;
+      let k1: number;
+      let k2: number;
+      if (modeCode === 0) {
+        k0 = notUrgent;
+        k1 = -risk;
+        k2 = arrival;
+      } else if (modeCode === 1) {
+        k0 = -risk;
+        k1 = notUrgent;
+        k2 = arrival;
+      } else if (modeCode === 2) {
+        k0 = risk > 0.8 ? -risk : 0;
+        k1 = notUrgent;
+        k2 = arrival;
+      } else {
+        k0 = -risk;
+        k1 = arrival;
+        k2 = 0;
+      }
       // Insertion position: after every kept entry whose key is <= the candidate (stability).
       let pos = size;
-      while (pos > 0 && keyLess(cand, keys, pos - 1)) pos--;
+      while (pos > 0) {
+        const b0 = keys[3 * pos - 3] as number;
+        const b1 = keys[3 * pos - 2] as number;
+        const before = k0 !== b0 ? k0 < b0 : k1 !== b1 ? k1 < b1 : k2 < (keys[3 * pos - 1] as number);
+        if (!before) break;
+        pos--;
+      }
       if (pos >= limit) continue;
       const last = size < limit ? size : limit - 1;
       for (let i = last; i > pos; i--) {
@@ -99,9 +137,9 @@ export class TopKSelector {
         keys[3 * i + 2] = keys[3 * i - 1] as number;
       }
       picked[pos] = row;
-      keys[3 * pos] = cand[0] as number;
-      keys[3 * pos + 1] = cand[1] as number;
-      keys[3 * pos + 2] = cand[2] as number;
+      keys[3 * pos] = k0;
+      keys[3 * pos + 1] = k1;
+      keys[3 * pos + 2] = k2;
       if (size < limit) size++;
     }
     return size;
@@ -126,14 +164,15 @@ export function keyBefore(a: Float64Array, b: Float64Array): boolean {
   return (a[2] as number) < (b[2] as number);
 }
 
-/** Strict lexicographic a < keys[i]. */
-function keyLess(a: Float64Array, keys: Float64Array, i: number): boolean {
-  const b0 = keys[3 * i] as number;
-  if ((a[0] as number) !== b0) return (a[0] as number) < b0;
-  const b1 = keys[3 * i + 1] as number;
-  if ((a[1] as number) !== b1) return (a[1] as number) < b1;
-  return (a[2] as number) < (keys[3 * i + 2] as number);
-}
+/**
+ * Which cases a selection considers: `processing` = cases an officer would move (daily processing);
+ * `blocked` = cases blocked on missing documents (document requests); `not_urgent` (escalation).
+ */
+export type Eligibility = 'processing' | 'blocked' | 'not_urgent';
 
-/** The default acceptance rule for daily processing: cases that would move and use an officer. */
-export const acceptsProcessing = wouldAdvance;
+/** Eligibility by rule code (0 processing, 1 blocked, 2 not urgent) from the case's substate and urgency. */
+function eligible(rule: number, substate: number, urgent: number): boolean {
+  if (rule === 0) return substate !== Substate.BlockedMissingDocs && substate !== Substate.FieldVerificationPending && substate !== Substate.Completed && substate !== Substate.Rejected;
+  if (rule === 1) return substate === Substate.BlockedMissingDocs;
+  return urgent === 0;
+}
