@@ -1,0 +1,114 @@
+/**
+ * The Gov Workflow feature vector the RL adapter feeds to policies: a fixed-length Float32Array with
+ * every value in [0, 1], covering all eight services (the reference adapter dropped aadhaar_card).
+ *
+ * Layout (163 values):
+ *   8 service blocks of 16, in SERVICES order (passport, driving_license, aadhaar_card,
+ *   gst_registration, income_certificate, caste_certificate, birth_certificate, land_registration);
+ *   a service the task does not enable is a block of zeros.
+ *     +0  enabled (1)
+ *     +1  pending cases             sq(x, 100)
+ *     +2  avg waiting days          sq(x, 15)
+ *     +3  oldest case age (days)    sq(x, 15)
+ *     +4  urgent pending            sq(x, 10)
+ *     +5  blocked on documents      sq(x, 20)
+ *     +6  in field verification     sq(x, 20)
+ *     +7  SLA-breached share of pending
+ *     +8  current SLA risk (mean, as reported)
+ *     +9  officers allocated / total officers
+ *     +10 cumulative completions    sq(x, 100)
+ *     +11..+15 share of pending in each public stage (submission … issuance)
+ *   35 globals at 128:
+ *     +0  day / max_days            +1 backlog sq(x, 200)     +2 completed sq(x, 200)
+ *     +3  SLA breaches sq(x, 200)   +4 fairness_index         +5 completion fairness gap (reward's)
+ *     +6  escalation budget left / task budget                +7 last action valid
+ *     +8..+13  last action type one-hot (ACTION_TYPES order; advance_time after reset)
+ *     +14..+17 priority mode one-hot (PRIORITY_MODES order)
+ *     +18 backlog_pressure  +19 sla_risk_score  +20 resource_utilization  +21 digital_intake_ratio
+ *     +22 field_verification_load  +23 pending document resolutions sq(x, 20)
+ *     +24 idle officers / total  +25 urgent share of backlog  +26 non-advance streak / max streak
+ *     +27..+31 today's events one-hot (surge, officer_unavailable, doc_rejection_spike,
+ *              revenue_db_delay, sla_escalation_order)
+ *     +32..+34 scenario one-hot (normal, crisis, extreme_overload)
+ *
+ * sq(x, c) = x / (x + c): monotone, 0 at 0, ½ at c, never saturating — counts here are unbounded
+ * (hard-task backlogs pass 1,000), so clipping would hide differences a policy needs.
+ */
+import type { GovWorkflowEnv } from '../env.js';
+import { EVENT_TYPES, PRIORITY_MODES, SCENARIO_MODES, SERVICES, STAGES } from '../types.js';
+
+export const SERVICE_BLOCK = 16;
+export const N_GLOBALS = 35;
+export const GLOBALS_OFFSET = SERVICES.length * SERVICE_BLOCK; // 128
+export const N_FEATURES = GLOBALS_OFFSET + N_GLOBALS; // 163
+
+const sq = (x: number, c: number): number => x / (x + c);
+const clip01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+/** What the adapter tracks beyond the env state. */
+export interface AdapterTrace {
+  /** ACTION_TYPES index of the last action taken (advance_time after reset). */
+  lastActionType: number;
+  nonAdvanceStreak: number;
+  maxNonAdvanceStreak: number;
+}
+
+export function buildFeatures(env: GovWorkflowEnv, trace: AdapterTrace, out: Float32Array = new Float32Array(N_FEATURES)): Float32Array {
+  if (out.length !== N_FEATURES) throw new RangeError(`buildFeatures: output must have ${N_FEATURES} values (got ${out.length})`);
+  out.fill(0);
+  const stats = env.queueStats();
+  const ep = env.current;
+  const c = ep.counters;
+  const task = ep.task;
+  const totalOfficers = Math.max(1, ep.totalOfficers);
+
+  ep.serviceIndices.forEach((s, pos) => {
+    const base = s * SERVICE_BLOCK;
+    const pending = stats.pending[s] as number;
+    const perPending = 1 / Math.max(1, pending);
+    out[base] = 1;
+    out[base + 1] = sq(pending, 100);
+    out[base + 2] = sq(stats.avgWaitingDays[s] as number, 15);
+    out[base + 3] = sq(stats.oldestCaseAgeDays[s] as number, 15);
+    out[base + 4] = sq(stats.urgent[s] as number, 10);
+    out[base + 5] = sq(stats.blockedMissingDocs[s] as number, 20);
+    out[base + 6] = sq(stats.fieldVerificationPending[s] as number, 20);
+    out[base + 7] = (stats.slaBreached[s] as number) * perPending;
+    out[base + 8] = stats.currentSlaRisk[s] as number;
+    out[base + 9] = clip01((ep.allocated[pos] as number) / totalOfficers);
+    out[base + 10] = sq(stats.completed[s] as number, 100);
+    for (let k = 0; k < STAGES.length; k++) out[base + 11 + k] = (stats.stageCounts[s * STAGES.length + k] as number) * perPending;
+  });
+
+  const g = GLOBALS_OFFSET;
+  const backlog = stats.totalPending;
+  let idle = ep.availableOfficers;
+  for (const n of ep.allocated) idle -= n;
+  let urgentTotal = 0;
+  for (const s of ep.serviceIndices) urgentTotal += stats.urgent[s] as number;
+  out[g] = clip01(c.day / task.maxDays);
+  out[g + 1] = sq(backlog, 200);
+  out[g + 2] = sq(c.totalCompleted, 200);
+  out[g + 3] = sq(c.totalSlaBreaches, 200);
+  out[g + 4] = clip01(stats.fairnessIndex);
+  out[g + 5] = clip01(ep.fairnessGap());
+  out[g + 6] = task.escalationBudget > 0 ? clip01(c.escalationBudgetRemaining / task.escalationBudget) : 0;
+  out[g + 7] = c.lastActionValid ? 1 : 0;
+  out[g + 8 + trace.lastActionType] = 1;
+  out[g + 14 + PRIORITY_MODES.indexOf(c.priorityMode)] = 1;
+  out[g + 18] = stats.backlogPressure;
+  out[g + 19] = stats.slaRiskScore;
+  out[g + 20] = stats.resourceUtilization;
+  out[g + 21] = stats.digitalIntakeRatio;
+  out[g + 22] = clip01(stats.fieldVerificationLoad);
+  out[g + 23] = sq(stats.pendingDocResolutions, 20);
+  out[g + 24] = clip01(idle / totalOfficers);
+  out[g + 25] = urgentTotal / Math.max(1, backlog);
+  out[g + 26] = clip01(trace.nonAdvanceStreak / Math.max(1, trace.maxNonAdvanceStreak));
+  for (const e of c.lastActiveEvents) {
+    const k = EVENT_TYPES.indexOf(e);
+    if (k >= 0 && k < 5) out[g + 27 + k] = 1;
+  }
+  out[g + 32 + SCENARIO_MODES.indexOf(task.scenarioMode)] = 1;
+  return out;
+}
