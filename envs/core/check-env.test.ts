@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { checkEnv, deepEqual } from './check-env.js';
 import type { Env, ResetOptions, ResetResult, StepResult } from './env.js';
 import { createStream, restoreStream as restoreRng } from './random/streams.js';
-import type { RandomStream } from './random/streams.js';
+import type { RandomStream, RandomStreamState } from './random/streams.js';
 import { Box, Discrete } from './spaces.js';
+
+interface ToySnapshot {
+  pos: number;
+  t: number;
+  rng: RandomStreamState;
+}
 
 type Flaw = 'none' | 'unseeded' | 'out-of-space' | 'non-boolean-flag' | 'nan-reward' | 'bad-restore';
 
@@ -40,15 +46,15 @@ class ToyEnv implements Env<Float32Array, number> {
     };
   }
 
-  snapshot(): { pos: number; t: number; rng: ReturnType<RandomStream['state']> } {
+  snapshot(): ToySnapshot {
     return { pos: this.pos, t: this.t, rng: this.rng.state() };
   }
 
-  restore(s: { pos: number; t: number }): void {
+  restore(s: ToySnapshot): void {
     this.pos = s.pos;
     this.t = s.t;
     // The flawed version forgets the RNG state, so the continuation after a restore differs.
-    if (this.flaw !== 'bad-restore') this.rng = restoreRng((s as { rng: ReturnType<RandomStream['state']> }).rng);
+    if (this.flaw !== 'bad-restore') this.rng = restoreRng(s.rng);
   }
 
   private obs(): Float32Array {

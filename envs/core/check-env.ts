@@ -13,6 +13,9 @@ import type { RandomStream } from './random/streams.js';
 import { Box, Discrete, JsonSpace, MultiDiscrete } from './spaces.js';
 import type { Space } from './spaces.js';
 
+/** Any env, whatever its info and reset-option types. */
+export type CheckableEnv<Obs, Act> = Env<Obs, Act, unknown, unknown, never>;
+
 export interface CheckEnvOptions<Act> {
   /** Steps per determinism rollout (default 50). */
   steps?: number;
@@ -22,7 +25,7 @@ export interface CheckEnvOptions<Act> {
    * How to pick an action. Required for Json action spaces; Discrete and MultiDiscrete spaces are
    * sampled uniformly (among masked-in actions when the env has actionMasks()).
    */
-  sampleAction?: (env: Env<unknown, Act>, rng: RandomStream) => Act;
+  sampleAction?: (env: CheckableEnv<unknown, Act>, rng: RandomStream) => Act;
 }
 
 export interface CheckEnvReport {
@@ -92,7 +95,7 @@ function checkSpace(name: string, space: Space<unknown> | undefined, failures: s
   }
 }
 
-function sampler<Act>(env: Env<unknown, Act>, opts: CheckEnvOptions<Act>): (rng: RandomStream) => Act {
+function sampler<Act>(env: CheckableEnv<unknown, Act>, opts: CheckEnvOptions<Act>): (rng: RandomStream) => Act {
   if (opts.sampleAction) return (rng) => (opts.sampleAction as NonNullable<typeof opts.sampleAction>)(env, rng);
   const space = env.actionSpace as unknown as Space<unknown>;
   if (space instanceof Discrete) {
@@ -123,7 +126,7 @@ interface Transition {
 }
 
 /** Runs the checks on fresh envs from `makeEnv` (each check gets its own instance). */
-export function checkEnv<Obs, Act>(makeEnv: () => Env<Obs, Act>, options: CheckEnvOptions<Act> = {}): CheckEnvReport {
+export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, options: CheckEnvOptions<Act> = {}): CheckEnvReport {
   const failures: string[] = [];
   const warnings: string[] = [];
   const steps = options.steps ?? 50;
@@ -171,8 +174,8 @@ export function checkEnv<Obs, Act>(makeEnv: () => Env<Obs, Act>, options: CheckE
   const first = checkReset('reset({seed: 123})', () => env.reset({ seed: 123 }));
 
   // 7. Step outputs on one rollout.
-  const sample = sampler(env as unknown as Env<unknown, Act>, options);
-  const rollout = (e: Env<Obs, Act>, resetSeed: number | undefined, actions: Act[] | undefined, n: number): { obs0: unknown; transitions: Transition[]; actions: Act[] } => {
+  const sample = sampler(env as unknown as CheckableEnv<unknown, Act>, options);
+  const rollout = (e: CheckableEnv<Obs, Act>, resetSeed: number | undefined, actions: Act[] | undefined, n: number): { obs0: unknown; transitions: Transition[]; actions: Act[] } => {
     const obs0 = e.reset(resetSeed === undefined ? {} : { seed: resetSeed }).observation;
     const rng = createStream(seed, 'check-env', 'actions');
     const taken: Act[] = [];
@@ -270,7 +273,7 @@ export function checkEnv<Obs, Act>(makeEnv: () => Env<Obs, Act>, options: CheckE
   return { envId: id, ok: failures.length === 0, failures, warnings, stepsTaken };
 }
 
-export function assertEnvChecks<Obs, Act>(makeEnv: () => Env<Obs, Act>, options: CheckEnvOptions<Act> = {}): CheckEnvReport {
+export function assertEnvChecks<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, options: CheckEnvOptions<Act> = {}): CheckEnvReport {
   const report = checkEnv(makeEnv, options);
   if (!report.ok) throw new Error(`checkEnv(${report.envId}) failed:\n- ${report.failures.join('\n- ')}`);
   return report;

@@ -186,7 +186,7 @@ export function escalateService(target: ActionTarget, action: GovAction): string
     target.totalWastedEscalations++;
     throw new InvalidStepError('No eligible non-urgent cases to escalate');
   }
-  table.urgent[best] = 1;
+  table.markUrgent(best);
   target.escalationBudgetRemaining--;
   target.totalEscalationsUsed++;
   return `Escalated case case-${String(best + 1).padStart(6, '0')} (${SERVICES[table.service[best] as number]})`;

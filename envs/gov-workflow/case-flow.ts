@@ -18,8 +18,8 @@ export const AdvanceOutcome = { None: 0, Advanced: 1, Completed: 2 } as const;
 export type AdvanceOutcome = (typeof AdvanceOutcome)[keyof typeof AdvanceOutcome];
 
 function transition(table: CaseTable, row: number, next: Substate): void {
-  table.substate[row] = next;
-  table.publicStage[row] = PUBLIC_STAGE_OF[next] as number;
+  table.setSubstate(row, next);
+  table.setPublicStage(row, PUBLIC_STAGE_OF[next] as number);
 }
 
 /** Whether a case may be picked for processing (reference `can_advance`). */
@@ -101,7 +101,7 @@ export function resolveFieldVerification(table: CaseTable, row: number, day: num
   if (table.substate[row] !== Substate.FieldVerificationPending || due === NO_DAY || day < due) return false;
   table.fieldVerificationCompletionDay[row] = NO_DAY;
   if (variant === 'corrected') transition(table, row, Substate.DecisionPending);
-  else table.substate[row] = Substate.PreScrutiny; // public stage deliberately left as stored
+  else table.setSubstate(row, Substate.PreScrutiny); // public stage deliberately left as stored
   return true;
 }
 
@@ -114,7 +114,7 @@ export function resolveDocuments(table: CaseTable, row: number, day: number, var
     table.missingDocs[row] = 0;
     transition(table, row, Substate.DocValidation);
   } else {
-    table.substate[row] = Substate.PreScrutiny; // has_missing_docs stays set: the case re-blocks
+    table.setSubstate(row, Substate.PreScrutiny); // has_missing_docs stays set: the case re-blocks
   }
   return true;
 }

@@ -14,7 +14,7 @@
  *   sla_breached = D > sla_deadline_day
  * and sla_risk, which depends on current_day, is cached per case and refreshed at each day's end.
  */
-import { SERVICES } from './types.js';
+import { SERVICES, STAGES } from './types.js';
 
 /** Internal substates (reference `InternalSubstate`), as small integers. */
 export const Substate = {
@@ -30,6 +30,9 @@ export const Substate = {
   Rejected: 9,
 } as const;
 export type Substate = (typeof Substate)[keyof typeof Substate];
+
+export const N_SUBSTATES = 10;
+const N_STAGES = STAGES.length;
 
 /** Public stages, indices into STAGES. */
 export const StageIndex = { Submission: 0, DocumentVerification: 1, FieldVerification: 2, Approval: 3, Issuance: 4 } as const;
@@ -114,6 +117,15 @@ export class CaseTable {
   readonly fieldVerificationWatch = new RowList();
   readonly documentWatch = new RowList();
 
+  /**
+   * Active cases counted by (service, substate), (service, public stage) and urgency, kept current by
+   * setSubstate / setPublicStage / markUrgent / add / removeCompleted so the queue statistics need
+   * no walk for them. Derived from the columns (rebuilt on load).
+   */
+  readonly substateCount = new Int32Array(SERVICES.length * N_SUBSTATES);
+  readonly stageCount = new Int32Array(SERVICES.length * N_STAGES);
+  readonly urgentCount = new Int32Array(SERVICES.length);
+
   constructor(initialCapacity = 1024) {
     this.capacity = Math.max(16, initialCapacity);
     this.service = new Uint8Array(this.capacity);
@@ -138,6 +150,9 @@ export class CaseTable {
     this.count = 0;
     this.agedThrough = 0;
     this.activeCount.fill(0);
+    this.substateCount.fill(0);
+    this.stageCount.fill(0);
+    this.urgentCount.fill(0);
     this.fieldVerificationWatch.clear();
     this.documentWatch.clear();
   }
@@ -146,10 +161,15 @@ export class CaseTable {
   add(c: NewCase): number {
     if (this.count === this.capacity) this.grow();
     const row = this.count++;
-    this.service[row] = c.service;
-    this.substate[row] = c.missingDocs ? Substate.BlockedMissingDocs : Substate.PreScrutiny;
+    const s = c.service;
+    this.service[row] = s;
+    const substate = c.missingDocs ? Substate.BlockedMissingDocs : Substate.PreScrutiny;
+    this.substate[row] = substate;
     this.publicStage[row] = StageIndex.Submission; // even when it arrives blocked (correction 2)
     this.urgent[row] = c.urgent ? 1 : 0;
+    bump(this.substateCount, s * N_SUBSTATES + substate, 1);
+    bump(this.stageCount, s * N_STAGES + StageIndex.Submission, 1);
+    if (c.urgent) bump(this.urgentCount, s, 1);
     this.digital[row] = c.digital ? 1 : 0;
     this.missingDocs[row] = c.missingDocs ? 1 : 0;
     this.fieldVerificationRequired[row] = c.fieldVerificationRequired ? 1 : 0;
@@ -160,7 +180,6 @@ export class CaseTable {
     this.fieldVerificationCompletionDay[row] = c.fieldVerificationCompletionDay;
     this.slaRiskCache[row] = slaRiskAt(c.arrivalDay, c.deadlineDay, c.arrivalDay);
 
-    const s = c.service;
     let list = this.activeRows[s] as Int32Array;
     const n = this.activeCount[s] as number;
     if (n === list.length) {
@@ -176,6 +195,27 @@ export class CaseTable {
   /** Reference `ApplicationCase.sla_risk`: elapsed share of the SLA window, capped at 1. */
   slaRisk(row: number): number {
     return this.slaRiskCache[row] as number;
+  }
+
+  /** Change a case's substate, keeping the counts. The public stage is separate (it is stored). */
+  setSubstate(row: number, next: number): void {
+    const base = (this.service[row] as number) * N_SUBSTATES;
+    bump(this.substateCount, base + (this.substate[row] as number), -1);
+    bump(this.substateCount, base + next, 1);
+    this.substate[row] = next;
+  }
+
+  setPublicStage(row: number, next: number): void {
+    const base = (this.service[row] as number) * N_STAGES;
+    bump(this.stageCount, base + (this.publicStage[row] as number), -1);
+    bump(this.stageCount, base + next, 1);
+    this.publicStage[row] = next;
+  }
+
+  markUrgent(row: number): void {
+    if (this.urgent[row] === 1) return;
+    this.urgent[row] = 1;
+    bump(this.urgentCount, this.service[row] as number, 1);
   }
 
   /** waiting_days of an active case (see the class comment). */
@@ -196,8 +236,14 @@ export class CaseTable {
       let w = 0;
       for (let r = 0; r < n; r++) {
         const row = list[r] as number;
-        if (this.substate[row] === Substate.Completed) removed++;
-        else list[w++] = row;
+        if (this.substate[row] === Substate.Completed) {
+          removed++;
+          bump(this.substateCount, s * N_SUBSTATES + Substate.Completed, -1);
+          bump(this.stageCount, s * N_STAGES + (this.publicStage[row] as number), -1);
+          bump(this.urgentCount, s, -(this.urgent[row] as number));
+        } else {
+          list[w++] = row;
+        }
       }
       this.activeCount[s] = w;
     }
@@ -267,17 +313,23 @@ export class CaseTable {
       (this.activeRows[s] as Int32Array).set(rows);
       this.activeCount[s] = rows.length;
     });
-    this.rebuildWatchLists();
+    this.rebuildDerived();
   }
 
-  /** Re-derive the watch lists from the columns. */
-  rebuildWatchLists(): void {
+  /** Re-derive the watch lists and the counts from the columns. */
+  rebuildDerived(): void {
     this.fieldVerificationWatch.clear();
     this.documentWatch.clear();
+    this.substateCount.fill(0);
+    this.stageCount.fill(0);
+    this.urgentCount.fill(0);
     for (let s = 0; s < this.activeRows.length; s++) {
       const rows = this.activeRows[s] as Int32Array;
       for (let r = 0; r < (this.activeCount[s] as number); r++) {
         const row = rows[r] as number;
+        bump(this.substateCount, s * N_SUBSTATES + (this.substate[row] as number), 1);
+        bump(this.stageCount, s * N_STAGES + (this.publicStage[row] as number), 1);
+        bump(this.urgentCount, s, this.urgent[row] as number);
         if (this.substate[row] === Substate.FieldVerificationPending && this.fieldVerificationCompletionDay[row] !== NO_DAY) this.fieldVerificationWatch.push(row);
         if (this.substate[row] === Substate.BlockedMissingDocs && this.docResolutionDay[row] !== NO_DAY) this.documentWatch.push(row);
       }
@@ -308,4 +360,9 @@ export class RowList {
 export function slaRiskAt(arrivalDay: number, deadlineDay: number, currentDay: number): number {
   const window = deadlineDay - arrivalDay;
   return window <= 0 ? 1.0 : Math.min(1.0, (currentDay - arrivalDay) / window);
+}
+
+/** counts[i] += delta (typed-array increment that type-checks under noUncheckedIndexedAccess). */
+function bump(counts: Int32Array, i: number, delta: number): void {
+  counts[i] = (counts[i] as number) + delta;
 }

@@ -4,6 +4,7 @@ import { EpisodeEndedError, InvalidActionError, InvalidConfigError, NotResetErro
 import type { RandomStream } from '../core/random/streams.js';
 import type { GovAction } from './actions.js';
 import { GovWorkflowEnv } from './env.js';
+import { CaseTable } from './case-table.js';
 import { QueueStats } from './observation.js';
 import { TASK_IDS } from './tasks.js';
 import { PRIORITY_MODES, SERVICES, VARIANTS } from './types.js';
@@ -163,7 +164,7 @@ describe('seeding, snapshots and state', () => {
     expect(other.step({ action_type: 'advance_time' })).toEqual(env.step({ action_type: 'advance_time' }));
   });
 
-  it('queue statistics kept across admin steps equal a fresh recount', () => {
+  it('incrementally kept counts and statistics equal a recount from the case columns', () => {
     for (const taskId of TASK_IDS) {
       const env = new GovWorkflowEnv({ taskId, variant: 'reference' });
       env.reset({ seed: 2 });
@@ -177,8 +178,13 @@ describe('seeding, snapshots and state', () => {
       for (let i = 0; i < 60; i++) {
         const r = env.step(rngActions[i % rngActions.length]);
         const ep = env.current;
+        // Rebuild every count and list from the case columns alone, then tally from that copy.
+        const table = new CaseTable(16);
+        table.load(ep.table.save());
+        expect([...table.substateCount, ...table.stageCount, ...table.urgentCount]).toEqual([...ep.table.substateCount, ...ep.table.stageCount, ...ep.table.urgentCount]);
+        expect(table.documentWatch.length).toBe(ep.table.documentWatch.length);
         const fresh = new QueueStats();
-        fresh.tally(ep.table, ep.serviceIndices, ep.counters.day, false);
+        fresh.tally(table, ep.serviceIndices, ep.counters.day, false);
         fresh.computeSignals(ep.serviceIndices, ep.completedByService, ep.allocated, ep.availableOfficers);
         expect(deepEqual({ ...env.queueStats() }, { ...fresh })).toBe(true);
         if (r.terminated || r.truncated) break;

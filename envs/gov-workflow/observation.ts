@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { pyRound } from '../core/py-round.js';
 import type { CaseTable } from './case-table.js';
-import { NO_DAY, slaRiskAt, Substate } from './case-table.js';
+import { N_SUBSTATES, slaRiskAt, Substate } from './case-table.js';
 import { EVENT_TYPES, SCENARIO_MODES, SERVICES, STAGES } from './types.js';
 import type { EventType, ScenarioMode, Service } from './types.js';
 
@@ -108,6 +108,8 @@ export class QueueStats {
    * for current_day = day) and cases whose deadline was yesterday are newly breached; the number of
    * new breaches is returned. The end of a day touches every active case and so do the statistics,
    * so one walk does both.
+   *
+   * Call it after the day's completed cases have left the active lists.
    */
   tally(table: CaseTable, serviceIndices: readonly number[], day: number, closeDay: boolean): number {
     this.pending.fill(0);
@@ -126,20 +128,14 @@ export class QueueStats {
     let pendingDocs = 0;
     let totalPending = 0;
 
-    // Column references hoisted out of the loop (the hot path of every step). Conditional counts are
-    // written as selects: which cases are blocked or in verification is unpredictable, and branch
-    // mispredictions dominated this loop.
-    const { publicStage, urgent: urgentCol, substate, docResolutionDay, slaRiskCache, arrivalDay, deadlineDay, digital } = table;
-    const stageCounts = this.stageCounts;
+    // Counts by substate, stage and urgency are kept by the table; the walk computes what changes
+    // with the day itself: sla_risk (refreshed at the end of a day), breaches and waiting times.
+    const { slaRiskCache, arrivalDay, deadlineDay, digital } = table;
     const yesterday = day - 1;
     for (const s of serviceIndices) {
       const rows = table.activeRows[s] as Int32Array;
       const n = table.activeCount[s] as number;
-      const stageBase = s * N_STAGES;
       let breached = 0;
-      let urgent = 0;
-      let blocked = 0;
-      let fieldVerification = 0;
       let arrivalSum = 0;
       let riskSum = 0.0; // summed in active-list order, as the reference does
       for (let r = 0; r < n; r++) {
@@ -150,26 +146,21 @@ export class QueueStats {
           slaRiskCache[row] = slaRiskAt(arrival, deadline, day);
           newBreaches += deadline === yesterday ? 1 : 0;
         }
-        const stage = stageBase + (publicStage[row] as number);
-        stageCounts[stage] = (stageCounts[stage] as number) + 1;
         breached += deadline < day ? 1 : 0;
-        urgent += urgentCol[row] as number;
-        const sub = substate[row] as number;
-        const isBlocked = sub === Substate.BlockedMissingDocs ? 1 : 0;
-        blocked += isBlocked;
-        pendingDocs += (docResolutionDay[row] as number) !== NO_DAY ? isBlocked : 0;
-        fieldVerification += sub === Substate.FieldVerificationPending ? 1 : 0;
         arrivalSum += arrival;
         riskSum += slaRiskCache[row] as number;
-        const arrivedToday = arrival === day ? 1 : 0;
-        todays += arrivedToday;
-        todaysDigital += arrivedToday & (digital[row] as number);
       }
+      // Today's arrivals are the tail of each list (appended in arrival order).
+      for (let r = n - 1; r >= 0 && arrivalDay[rows[r] as number] === day; r--) {
+        todays++;
+        todaysDigital += digital[rows[r] as number] as number;
+      }
+      this.stageCounts.set(table.stageCount.subarray(s * N_STAGES, (s + 1) * N_STAGES), s * N_STAGES);
       this.pending[s] = n;
       this.slaBreached[s] = breached;
-      this.urgent[s] = urgent;
-      this.blockedMissingDocs[s] = blocked;
-      this.fieldVerificationPending[s] = fieldVerification;
+      this.urgent[s] = table.urgentCount[s] as number;
+      this.blockedMissingDocs[s] = table.substateCount[s * N_SUBSTATES + Substate.BlockedMissingDocs] as number;
+      this.fieldVerificationPending[s] = table.substateCount[s * N_SUBSTATES + Substate.FieldVerificationPending] as number;
       if (n > 0) {
         // waiting_days = day − arrival + 1 for every active case; the oldest is the first in the list.
         this.oldestCaseAgeDays[s] = day - (arrivalDay[rows[0] as number] as number) + 1;
@@ -178,6 +169,8 @@ export class QueueStats {
       }
       totalPending += n;
     }
+    // Blocked cases with a resolution day are exactly the document watch list.
+    pendingDocs = table.documentWatch.length;
     this.totalPending = totalPending;
     this.todaysArrivals = todays;
     this.todaysDigitalArrivals = todaysDigital;

@@ -1,0 +1,78 @@
+/**
+ * The rule agents against figures measured on the reference code (reference-envs.md A13.4): in the
+ * `reference` variant our agents must reproduce them.
+ */
+import { describe, expect, it } from 'vitest';
+import { createGovAgent, GOV_AGENT_NAMES } from './registry.js';
+import { runGovEpisode } from './run-episode.js';
+import { MaskedRandomAgent } from './random.js';
+import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
+
+describe('heuristic agent (baseline_openai.py) reproduces the reference runs', () => {
+  // [task, seed, score, completed, steps] with the reference script's 80-step cap.
+  const runs: [string, number, number, number, number][] = [
+    ['district_backlog_easy', 11, 0.5274, 41, 45],
+    ['mixed_urgency_medium', 22, 0.4185, 82, 65],
+    ['cross_department_hard', 33, 0.5683, 117, 80],
+    ['district_backlog_easy', 42, 0.5342, -1, -1],
+    ['mixed_urgency_medium', 123, 0.4175, -1, -1],
+    ['cross_department_hard', 999, 0.5651, -1, -1],
+  ];
+  it.each(runs)('%s seed %i', (taskId, seed, score, completed, steps) => {
+    const r = runGovEpisode(createGovAgent('heuristic'), { taskId, seed, variant: 'reference', maxSteps: 80 });
+    expect(r.score).toBeCloseTo(score, 4);
+    if (completed >= 0) expect(r.metrics.total_completed).toBe(completed);
+    if (steps >= 0) expect(r.steps).toBe(steps);
+  });
+});
+
+describe('baselines.py policies reproduce the reference runs (task seeds)', () => {
+  it('oldest_first = advance only: easy 0.5536 with 48 completed and reward 79.72', () => {
+    const r = runGovEpisode(createGovAgent('oldest_first'), { taskId: 'district_backlog_easy', seed: 42, variant: 'reference' });
+    expect([r.score, r.metrics.total_completed, r.steps]).toEqual([expect.closeTo(0.5536, 4), 48, 30]);
+    expect(r.reward).toBeCloseTo(79.72, 2);
+    const medium = runGovEpisode(createGovAgent('oldest_first'), { taskId: 'mixed_urgency_medium', seed: 123, variant: 'reference' });
+    expect([medium.score, medium.metrics.total_completed, medium.metrics.total_cases_arrived]).toEqual([expect.closeTo(0.4056, 4), 84, 1215]);
+    expect(medium.reward).toBeCloseTo(-1188.64, 2);
+  });
+
+  it('urgent_first and backlog_clearance degenerate into endless document requests, as in the reference', () => {
+    for (const agent of ['urgent_first', 'backlog_clearance']) {
+      const easy = runGovEpisode(createGovAgent(agent), { taskId: 'district_backlog_easy', seed: 42, variant: 'reference' });
+      expect([easy.steps, easy.metrics.total_completed]).toEqual([300, 0]);
+      expect(easy.score).toBeCloseTo(0.55, 2);
+      const medium = runGovEpisode(createGovAgent(agent), { taskId: 'mixed_urgency_medium', seed: 123, variant: 'reference' });
+      expect(medium.score).toBeCloseTo(0.3, 2);
+      const hard = runGovEpisode(createGovAgent(agent), { taskId: 'cross_department_hard', seed: 999, variant: 'reference' });
+      expect(hard.score).toBeCloseTo(0.56, 2);
+    }
+  });
+});
+
+describe('masked random agent', () => {
+  it('is reproducible per seed, never takes an invalid action, and differs across seeds', () => {
+    const run = (seed: number) => runGovEpisode(new MaskedRandomAgent(), { taskId: 'cross_department_hard', seed, variant: 'corrected' });
+    const a = run(5);
+    expect(run(5)).toEqual(a);
+    expect(a.metrics.total_invalid_actions).toBe(0);
+    expect(run(6)).not.toEqual(a);
+  });
+
+  it('does not step the env it reads', () => {
+    const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
+    const obs = env.reset({ seed: 1 }).observation;
+    const agent = new MaskedRandomAgent();
+    agent.reset(1);
+    agent.act(obs, env);
+    expect(env.state().total_steps).toBe(0);
+  });
+});
+
+it('every registered agent runs an episode on every task', () => {
+  for (const name of GOV_AGENT_NAMES) {
+    const r = runGovEpisode(createGovAgent(name), { taskId: 'district_backlog_easy_extreme', seed: 3, variant: 'corrected' });
+    expect(r.score).toBeGreaterThanOrEqual(0);
+    expect(r.score).toBeLessThanOrEqual(1);
+  }
+  expect(() => createGovAgent('genius')).toThrow(/unknown agent 'genius'; known agents: urgent_first, oldest_first, backlog_clearance, heuristic, random/);
+});

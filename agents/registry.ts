@@ -1,0 +1,21 @@
+/** Baseline agents by name, for the CLI and evaluation tables. */
+import { UnknownIdError } from '../envs/core/errors.js';
+import { BacklogClearanceAgent, HeuristicAgent, OldestFirstAgent, UrgentFirstAgent } from './gov-rules.js';
+import { MaskedRandomAgent } from './random.js';
+import type { GovAgent } from './types.js';
+
+const FACTORIES: ReadonlyMap<string, () => GovAgent> = new Map<string, () => GovAgent>([
+  ['urgent_first', () => new UrgentFirstAgent()],
+  ['oldest_first', () => new OldestFirstAgent()],
+  ['backlog_clearance', () => new BacklogClearanceAgent()],
+  ['heuristic', () => new HeuristicAgent()],
+  ['random', () => new MaskedRandomAgent()],
+]);
+
+export const GOV_AGENT_NAMES: readonly string[] = [...FACTORIES.keys()];
+
+export function createGovAgent(name: string): GovAgent {
+  const make = FACTORIES.get(name);
+  if (!make) throw new UnknownIdError('agent', name, GOV_AGENT_NAMES);
+  return make();
+}

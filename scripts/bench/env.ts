@@ -1,0 +1,121 @@
+/**
+ * bench:env — single-thread Gov Workflow env throughput, whole episodes, median of several runs.
+ *
+ *   advance-only, JSON API     env.step({action_type: 'advance_time'}) → JSON observation (as the reference)
+ *   advance-only, RL adapter   rlEnv.step(20) → 163 features + 31-action mask (what PPO sees)
+ *   masked random, RL adapter  uniform among allowed actions → features + mask
+ *   masked random, JSON API    the baseline agent: masks, decode to JSON, env.step(json)
+ *
+ * Run compiled (npm run bench:env builds first): tsx's on-the-fly transform costs about 2×.
+ * The reference figures (474 and 225 advance-only steps/s) were measured on the Python reference on
+ * the project's 2-core development machine (issue 2); they are quoted, not re-measured here — the
+ * Python reference cannot be installed on this machine (no PyPI).
+ */
+import { cpus } from 'node:os';
+import { MaskedRandomAgent } from '../../agents/random.js';
+import { createStream } from '../../envs/core/random/streams.js';
+import { ADVANCE_INDEX, N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
+import { GovWorkflowRlEnv } from '../../envs/gov-workflow/adapter/rl-env.js';
+import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
+import type { Variant } from '../../envs/gov-workflow/types.js';
+
+const REFERENCE_STEPS_PER_SEC: Readonly<Record<string, number>> = { mixed_urgency_medium: 474, cross_department_hard: 225 };
+const TASKS = ['mixed_urgency_medium', 'cross_department_hard'];
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const EPISODES = Number(process.env.BENCH_EPISODES ?? 40);
+
+type Mode = 'advance/json' | 'advance/rl' | 'random/rl' | 'random/json';
+
+function runEpisodes(taskId: string, variant: Variant, mode: Mode, firstSeed: number): number {
+  let steps = 0;
+  if (mode === 'advance/json' || mode === 'random/json') {
+    const env = new GovWorkflowEnv({ taskId, variant });
+    const agent = new MaskedRandomAgent();
+    const advance = { action_type: 'advance_time' };
+    for (let e = 0; e < EPISODES; e++) {
+      let obs = env.reset({ seed: firstSeed + e }).observation;
+      agent.reset(firstSeed + e);
+      for (;;) {
+        const r = env.step(mode === 'advance/json' ? advance : agent.act(obs, env));
+        obs = r.observation;
+        steps++;
+        if (r.terminated || r.truncated) break;
+      }
+    }
+    return steps;
+  }
+  const env = new GovWorkflowRlEnv({ taskId, variant });
+  const mask = new Uint8Array(N_ACTIONS);
+  const allowed = new Int32Array(N_ACTIONS);
+  const rng = createStream(firstSeed, 'bench', 'actions');
+  for (let e = 0; e < EPISODES; e++) {
+    env.reset({ seed: firstSeed + e });
+    for (;;) {
+      env.actionMasksInto(mask);
+      let action = ADVANCE_INDEX;
+      if (mode === 'random/rl') {
+        let n = 0;
+        for (let i = 0; i < N_ACTIONS; i++) if (mask[i] === 1) allowed[n++] = i;
+        action = allowed[rng.int(n)] as number;
+      }
+      const r = env.step(action);
+      steps++;
+      if (r.terminated || r.truncated) break;
+    }
+  }
+  return steps;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+interface Row {
+  task: string;
+  variant: Variant;
+  mode: Mode;
+  median: number;
+  min: number;
+  max: number;
+}
+
+function measure(task: string, variant: Variant, mode: Mode): Row {
+  runEpisodes(task, variant, mode, 10_000); // warm-up (JIT)
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = process.hrtime.bigint();
+    const steps = runEpisodes(task, variant, mode, r * EPISODES);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    rates.push(steps / seconds);
+  }
+  return { task, variant, mode, median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
+}
+
+function main(): void {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`bench:env — Node ${process.version}, ${cpus().length} × ${cpu}; ${RUNS} runs × ${EPISODES} whole episodes each, median steps/s\n`);
+  const rows: Row[] = [];
+  const modes: Mode[] = ['advance/json', 'advance/rl', 'random/rl', 'random/json'];
+  for (const task of TASKS) {
+    for (const variant of ['reference', 'corrected'] as const) {
+      for (const mode of modes) {
+        const row = measure(task, variant, mode);
+        rows.push(row);
+        const ref = REFERENCE_STEPS_PER_SEC[task] as number;
+        const ratio = mode.startsWith('advance') ? `${(row.median / ref).toFixed(0)}× the reference's ${ref}` : '';
+        console.log(
+          `${task.padEnd(22)} ${variant.padEnd(9)} ${mode.padEnd(13)} ${Math.round(row.median).toString().padStart(7)} steps/s  (${Math.round(row.min)}–${Math.round(row.max)})  ${ratio}`,
+        );
+      }
+    }
+  }
+  const goal = rows.filter((r) => r.variant === 'reference' && r.mode === 'advance/json');
+  console.log('\ngoal: advance-only (reference variant, JSON API) ≥ 100× the Python reference');
+  for (const r of goal) {
+    const ratio = r.median / (REFERENCE_STEPS_PER_SEC[r.task] as number);
+    console.log(`  ${r.task}: ${ratio.toFixed(0)}× — ${ratio >= 100 ? 'met' : 'NOT met'}`);
+  }
+}
+
+main();

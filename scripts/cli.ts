@@ -1,0 +1,57 @@
+/**
+ * queue-rl command line: `npm run cli -- <command> [options]`.
+ * Exit codes: 0 success, 1 a failed check or job, 2 bad usage.
+ */
+import { baselineCommand, BASELINE_HELP } from './commands/baseline.js';
+import { replayCommand, REPLAY_HELP } from './commands/replay.js';
+import { UsageError } from './args.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; summary: string; help: string }> = {
+  baseline: { run: baselineCommand, summary: 'run baseline agents over tasks and seeds; print and save the table', help: BASELINE_HELP },
+  replay: { run: replayCommand, summary: 'replay golden Gov Workflow trace files and report PASS or the first mismatch', help: REPLAY_HELP },
+};
+
+export const USAGE = `usage: npm run cli -- <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run a command with --help for its options.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    console.error(`error: unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return 2;
+  }
+  try {
+    return await entry.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`error: ${(err as Error).message}\n\n${entry.help}`);
+      return 2;
+    }
+    console.error(`error: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,35 @@
+/** `replay <trace.json>…`: replay golden Gov Workflow traces; PASS or the first mismatch per file. */
+import { parseArgs } from 'node:util';
+import { formatMismatch, loadTrace, replayTrace } from '../../envs/gov-workflow/trace.js';
+import { VARIANTS } from '../../envs/gov-workflow/types.js';
+import { parseChoice, UsageError } from '../args.js';
+
+export const REPLAY_HELP = `usage: npm run cli -- replay <trace.json> [more.json …] [--variant reference|corrected]
+
+Replays each gov-workflow-trace/1 file through the env (reference variant by default) and prints
+"PASS <file> (<n> steps)" or the first mismatch (step, field path, expected, got).
+Exit code 0 when every file passes, 1 otherwise.`;
+
+export function replayCommand(argv: string[]): number {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { variant: { type: 'string', default: 'reference' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log(REPLAY_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError(`replay: give at least one trace file\n\n${REPLAY_HELP}`);
+  const variant = parseChoice(values.variant ?? 'reference', VARIANTS, '--variant');
+  let failed = 0;
+  for (const file of positionals) {
+    let line: string;
+    try {
+      const result = replayTrace(loadTrace(file), variant);
+      line = result.ok ? `PASS ${file} (${result.steps} steps)` : formatMismatch(file, result.mismatch);
+      if (!result.ok) failed++;
+    } catch (err) {
+      failed++;
+      line = `FAIL ${file}: ${(err as Error).message}`;
+    }
+    console.log(line);
+  }
+  return failed === 0 ? 0 : 1;
+}
