@@ -1,0 +1,89 @@
+/** The CLI as users run it: a real child process through tsx, checking stdout, stderr and exit codes. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const FIXTURES = resolve(ROOT, '../shared/fixtures/gov-workflow');
+const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
+
+function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(TSX, ['scripts/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('replay', () => {
+  it('passes a shipped trace and a second one in the same call', () => {
+    const a = join(FIXTURES, 'district_backlog_easy__seed42__mixed_admin.json');
+    const b = join(FIXTURES, 'cross_department_hard__seed999__random.json');
+    const r = cli('replay', a, b);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`PASS ${a} (135 steps)\nPASS ${b} (143 steps)\n`);
+  });
+
+  it('reports the first mismatch of an edited trace and exits 1', () => {
+    const trace = JSON.parse(readFileSync(join(FIXTURES, 'mixed_urgency_medium__seed123__advance_only.json'), 'utf8'));
+    trace.steps[9].reward_breakdown.sla_penalty -= 1.5;
+    const file = join(mkdtempSync(join(tmpdir(), 'queue-rl-')), 'edited.json');
+    writeFileSync(file, JSON.stringify(trace));
+    const r = cli('replay', file);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^FAIL ${file}: step 10: reward_breakdown\\.sla_penalty: expected -?\\d+(\\.\\d+)?, got -?\\d+(\\.\\d+)?\\n$`));
+  });
+
+  it('explains a file that is not a trace', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'queue-rl-')), 'not-a-trace.json');
+    writeFileSync(file, JSON.stringify({ format: 'something-else' }));
+    const r = cli('replay', file);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL .*not a gov-workflow-trace\/1 file: field 'format'/);
+  });
+});
+
+describe('baseline', () => {
+  it('--json prints only per-episode records on stdout, and the tables are written', () => {
+    const out = mkdtempSync(join(tmpdir(), 'queue-rl-results-'));
+    const r = cli('baseline', '--env', 'gov-workflow', '--task', 'district_backlog_easy,mixed_urgency_medium', '--agent', 'heuristic,random', '--seeds', '0-1,7', '--json', '--out', out);
+    expect(r.code).toBe(0);
+    const records = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(records).toHaveLength(2 * 2 * 3);
+    expect(Object.keys(records[0] as object)).toEqual(['env', 'task', 'agent', 'seed', 'score', 'reward', 'steps', 'metrics']);
+    expect(records.map((x) => x.seed)).toEqual([0, 1, 7, 0, 1, 7, 0, 1, 7, 0, 1, 7]);
+    const [run] = readdirSync(out);
+    expect(run).toMatch(/^baseline-gov-workflow-corrected-\d{8}T\d{6}Z$/);
+    const dir = join(out, run as string);
+    expect(readdirSync(dir).sort()).toEqual(['baseline.csv', 'baseline.md', 'config.json', 'episodes.csv']);
+    const csv = readFileSync(join(dir, 'baseline.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/^task,agent,episodes,score_mean,score_std,score_min,score_max,completed_mean/);
+    expect(csv).toHaveLength(1 + 4);
+    expect(readFileSync(join(dir, 'baseline.md'), 'utf8')).toMatch(/\| district_backlog_easy \| heuristic \| 3 \| 0\.\d{4} ± 0\.\d{4} \|/);
+  });
+
+  it('the same seeds give the same records (reference variant too)', () => {
+    const args = ['baseline', '--task', 'cross_department_hard', '--agent', 'random', '--seeds', '3', '--variant', 'reference', '--json', '--out', mkdtempSync(join(tmpdir(), 'queue-rl-'))];
+    expect(cli(...args).stdout).toBe(cli(...args).stdout);
+  });
+
+  it.each([
+    [['--task', 'nope'], /--task: unknown value 'nope'; allowed: all, district_backlog_easy, mixed_urgency_medium/],
+    [['--agent', 'genius'], /--agent: unknown value 'genius'; allowed: all, urgent_first, oldest_first, backlog_clearance, heuristic, random/],
+    [['--seeds', '3-1'], /--seeds: range '3-1' is empty/],
+    [['--seeds', 'x'], /--seeds: 'x' is not a seed/],
+    [['--variant', 'fixed'], /--variant: 'fixed' is not allowed; allowed: corrected, reference/],
+    [['--env', 'helixdesk'], /--env: 'helixdesk' is not allowed; allowed: gov-workflow/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('rejects %j with exit code 2 and a message naming the option', (args, message) => {
+    const r = cli('baseline', ...args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+it('an unknown command lists the commands', () => {
+  const r = cli('trian');
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/unknown command 'trian'; commands: baseline, replay/);
+});
