@@ -1,9 +1,10 @@
 /** Errors that name what was wrong and what is allowed, so a user can fix the input at once. */
 
-/** A malformed action: the env is unchanged and no step is counted. */
-export class InvalidActionError extends Error {
-  override readonly name = 'InvalidActionError';
+/** A bad input value: names the field, what was received and what is allowed. */
+export class FieldError extends Error {
   constructor(
+    /** What was being read: `action`, `config`… */
+    kind: string,
     /** Dotted path of the offending field, e.g. `priority_mode` or `reallocation_delta.passport`. */
     readonly field: string,
     /** What the field may hold. */
@@ -11,7 +12,15 @@ export class InvalidActionError extends Error {
     /** What was received, as short text. */
     readonly received: string,
   ) {
-    super(`invalid action: field '${field}' ${received}; allowed: ${allowed}`);
+    super(`invalid ${kind}: field '${field}' ${received}; allowed: ${allowed}`);
+  }
+}
+
+/** A malformed action: the env is unchanged and no step is counted. */
+export class InvalidActionError extends FieldError {
+  override readonly name = 'InvalidActionError';
+  constructor(field: string, allowed: string, received: string) {
+    super('action', field, allowed, received);
   }
 }
 
@@ -43,14 +52,10 @@ export class UnknownIdError extends Error {
   }
 }
 
-/** A bad configuration value: names the field and what it may hold. */
-export class InvalidConfigError extends Error {
+/** A bad configuration value. */
+export class InvalidConfigError extends FieldError {
   override readonly name = 'InvalidConfigError';
-  constructor(
-    readonly field: string,
-    readonly allowed: string,
-    readonly received: string,
-  ) {
-    super(`invalid config: field '${field}' ${received}; allowed: ${allowed}`);
+  constructor(field: string, allowed: string, received: string) {
+    super('config', field, allowed, received);
   }
 }

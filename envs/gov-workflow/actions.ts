@@ -84,6 +84,16 @@ export class InvalidStepError extends Error {
   override readonly name = 'InvalidStepError';
 }
 
+/** The episode counters the handlers read and change. */
+export interface ActionCounters {
+  day: number;
+  priorityMode: PriorityMode;
+  escalationBudgetRemaining: number;
+  totalDocsRequested: number;
+  totalEscalationsUsed: number;
+  totalWastedEscalations: number;
+}
+
 /** What the handlers may read and change. */
 export interface ActionTarget {
   readonly task: TaskConfig;
@@ -91,15 +101,10 @@ export interface ActionTarget {
   readonly rng: PyRandom;
   readonly selector: TopKSelector;
   readonly serviceIndices: readonly number[];
-  day: number;
-  priorityMode: PriorityMode;
   /** Per enabled service, in task order. */
   readonly allocated: Int32Array;
   readonly availableOfficers: number;
-  escalationBudgetRemaining: number;
-  totalDocsRequested: number;
-  totalEscalationsUsed: number;
-  totalWastedEscalations: number;
+  readonly counters: ActionCounters;
 }
 
 /** Position of a service key among the task's enabled services, or throws like the reference. */
@@ -118,8 +123,8 @@ function idleOfficers(target: ActionTarget): number {
 
 export function setPriorityMode(target: ActionTarget, action: GovAction): string {
   if (action.priority_mode == null) throw new InvalidStepError('priority_mode required for set_priority_mode');
-  const old = target.priorityMode;
-  target.priorityMode = action.priority_mode;
+  const old = target.counters.priorityMode;
+  target.counters.priorityMode = action.priority_mode;
   return `Priority mode changed: ${old} -> ${action.priority_mode}`;
 }
 
@@ -150,19 +155,21 @@ export function requestMissingDocuments(target: ActionTarget, action: GovAction)
     : 0;
   if (picked === 0) throw new InvalidStepError(`No BLOCKED_MISSING_DOCS cases for ${svc}`);
   const rows = target.selector.selected();
+  const c = target.counters;
   for (let k = 0; k < picked; k++) {
     const row = rows[k] as number;
-    table.docRequestSentDay[row] = target.day;
+    table.docRequestSentDay[row] = c.day;
     if (table.docResolutionDay[row] === NO_DAY) table.documentWatch.push(row); // a re-request only moves the day
-    table.docResolutionDay[row] = target.day + target.rng.randint(2, 3);
-    target.totalDocsRequested++;
+    table.docResolutionDay[row] = c.day + target.rng.randint(2, 3);
+    c.totalDocsRequested++;
   }
   return `Sent missing-doc requests for ${picked} case(s) in ${svc}`;
 }
 
 export function escalateService(target: ActionTarget, action: GovAction): string {
-  if (target.escalationBudgetRemaining <= 0) {
-    target.totalWastedEscalations++;
+  const c = target.counters;
+  if (c.escalationBudgetRemaining <= 0) {
+    c.totalWastedEscalations++;
     throw new InvalidStepError('Escalation budget exhausted');
   }
   const svc = action.escalation_target ?? action.service_target ?? null;
@@ -183,12 +190,12 @@ export function escalateService(target: ActionTarget, action: GovAction): string
     }
   }
   if (best < 0) {
-    target.totalWastedEscalations++;
+    c.totalWastedEscalations++;
     throw new InvalidStepError('No eligible non-urgent cases to escalate');
   }
   table.markUrgent(best);
-  target.escalationBudgetRemaining--;
-  target.totalEscalationsUsed++;
+  c.escalationBudgetRemaining--;
+  c.totalEscalationsUsed++;
   return `Escalated case case-${String(best + 1).padStart(6, '0')} (${SERVICES[table.service[best] as number]})`;
 }
 

@@ -151,44 +151,6 @@ export class GovEpisode implements ActionTarget {
     this.counters = freshCounters(task);
   }
 
-  // ActionTarget view of the counters the handlers change.
-  get day(): number {
-    return this.counters.day;
-  }
-  set day(v: number) {
-    this.counters.day = v;
-  }
-  get priorityMode(): PriorityMode {
-    return this.counters.priorityMode;
-  }
-  set priorityMode(v: PriorityMode) {
-    this.counters.priorityMode = v;
-  }
-  get escalationBudgetRemaining(): number {
-    return this.counters.escalationBudgetRemaining;
-  }
-  set escalationBudgetRemaining(v: number) {
-    this.counters.escalationBudgetRemaining = v;
-  }
-  get totalDocsRequested(): number {
-    return this.counters.totalDocsRequested;
-  }
-  set totalDocsRequested(v: number) {
-    this.counters.totalDocsRequested = v;
-  }
-  get totalEscalationsUsed(): number {
-    return this.counters.totalEscalationsUsed;
-  }
-  set totalEscalationsUsed(v: number) {
-    this.counters.totalEscalationsUsed = v;
-  }
-  get totalWastedEscalations(): number {
-    return this.counters.totalWastedEscalations;
-  }
-  set totalWastedEscalations(v: number) {
-    this.counters.totalWastedEscalations = v;
-  }
-
   get totalBacklog(): number {
     return this.table.totalActive();
   }
