@@ -28,14 +28,6 @@ export function canAdvance(table: CaseTable, row: number): boolean {
   return s !== Substate.Completed && s !== Substate.Rejected && s !== Substate.BlockedMissingDocs;
 }
 
-/**
- * Whether processing the case would move it, i.e. whether it consumes an officer. Field-verification
- * cases are eligible but never move: the reference walks past them without using capacity.
- */
-export function wouldAdvance(table: CaseTable, row: number): boolean {
-  return canAdvance(table, row) && table.substate[row] !== Substate.FieldVerificationPending;
-}
-
 /** One processing step (reference `advance_case`). A re-block on missing documents counts as an advance. */
 export function advanceCase(table: CaseTable, row: number): AdvanceOutcome {
   if (!canAdvance(table, row)) return AdvanceOutcome.None;

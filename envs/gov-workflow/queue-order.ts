@@ -170,7 +170,11 @@ export function keyBefore(a: Float64Array, b: Float64Array): boolean {
  */
 export type Eligibility = 'processing' | 'blocked' | 'not_urgent';
 
-/** Eligibility by rule code (0 processing, 1 blocked, 2 not urgent) from the case's substate and urgency. */
+/**
+ * Eligibility by rule code (0 processing, 1 blocked, 2 not urgent) from the case's substate and
+ * urgency. Processing: the reference's can_advance (not completed, rejected or blocked) minus
+ * field-verification cases, which it walks past without using an officer.
+ */
 function eligible(rule: number, substate: number, urgent: number): boolean {
   if (rule === 0) return substate !== Substate.BlockedMissingDocs && substate !== Substate.FieldVerificationPending && substate !== Substate.Completed && substate !== Substate.Rejected;
   if (rule === 1) return substate === Substate.BlockedMissingDocs;

@@ -53,7 +53,3 @@ export type UrgencyProfile = 'low' | 'moderate' | 'high' | 'low_but_sticky';
  */
 export const VARIANTS = ['corrected', 'reference'] as const;
 export type Variant = (typeof VARIANTS)[number];
-
-export function indexOf<T extends string>(values: readonly T[], value: T): number {
-  return values.indexOf(value);
-}

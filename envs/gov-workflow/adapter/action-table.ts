@@ -28,7 +28,7 @@
  */
 import type { GovAction } from '../actions.js';
 import type { GovWorkflowEnv } from '../env.js';
-import { ACTION_TYPES, PRIORITY_MODES, SERVICES } from '../types.js';
+import { PRIORITY_MODES, SERVICES } from '../types.js';
 import type { ActionType } from '../types.js';
 
 export const N_SERVICES = SERVICES.length;
@@ -51,10 +51,6 @@ export function actionTypeOf(index: number): ActionType {
   if (index === ADVANCE_INDEX) return 'advance_time';
   if (index < ASSIGN_MOST_PENDING_INDEX) return 'reallocate_officers';
   return 'assign_capacity';
-}
-
-export function actionTypeIndex(type: ActionType): number {
-  return ACTION_TYPES.indexOf(type);
 }
 
 /** A short human label for an index (logs, tables). */
