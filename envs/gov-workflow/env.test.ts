@@ -118,6 +118,14 @@ describe('bad input gets a clear error and changes nothing', () => {
     expect(() => env.reset({ options: { task_id: 'nope' } })).toThrow(/known tasks: district_backlog_easy/);
   });
 
+  it('bad reset options name the option and what it accepts', () => {
+    const env = new GovWorkflowEnv();
+    expect(() => env.reset({ options: { max_steps_per_episode: -3 } })).toThrow(/field 'options.max_steps_per_episode' got -3; allowed: a positive integer/);
+    env.reset({ seed: 1, options: { max_steps_per_episode: 2 } });
+    env.step({ action_type: 'set_priority_mode', priority_mode: 'balanced' });
+    expect(env.step({ action_type: 'set_priority_mode', priority_mode: 'balanced' }).truncated).toBe(true);
+  });
+
   it('unknown variant names the field and the allowed values', () => {
     expect(() => new GovWorkflowEnv({ variant: 'fixed' as never })).toThrow(InvalidConfigError);
     expect(() => new GovWorkflowEnv({ variant: 'fixed' as never })).toThrow(/'variant'.*corrected \| reference/);

@@ -159,7 +159,13 @@ export class GovWorkflowEnv
   }
 
   reset(args: ResetOptions<GovResetOptions> = {}): ResetResult<GovObservation, GovResetInfo> {
-    const options = GovResetOptionsSchema.parse(args.options ?? {});
+    const parsedOptions = GovResetOptionsSchema.safeParse(args.options ?? {});
+    if (!parsedOptions.success) {
+      const field = parsedOptions.error.issues[0]?.path.join('.') ?? '';
+      const allowed = field === 'task_id' ? TASK_IDS.join(' | ') : field === 'max_steps_per_episode' ? 'a positive integer' : '{ task_id?, max_steps_per_episode? }';
+      throw new InvalidConfigError(`options.${field}`, allowed, `got ${JSON.stringify((args.options as Record<string, unknown> | undefined)?.[field])}`);
+    }
+    const options = parsedOptions.data;
     if (options.task_id !== undefined) this.task = getTask(options.task_id);
     let seed: number;
     if (args.seed !== undefined) {
