@@ -2,7 +2,9 @@
 import { UnknownIdError } from '../envs/core/errors.js';
 import { BacklogClearanceAgent, HeuristicAgent, OldestFirstAgent, UrgentFirstAgent } from './gov-rules.js';
 import { MaskedRandomAgent } from './random.js';
-import type { GovAgent } from './types.js';
+import { HelixRandomAgent } from './helixdesk-random.js';
+import { HelixRuleAgent } from './helixdesk-rule.js';
+import type { GovAgent, HelixAgent } from './types.js';
 
 const FACTORIES: ReadonlyMap<string, () => GovAgent> = new Map<string, () => GovAgent>([
   ['urgent_first', () => new UrgentFirstAgent()],
@@ -17,5 +19,18 @@ export const GOV_AGENT_NAMES: readonly string[] = [...FACTORIES.keys()];
 export function createGovAgent(name: string): GovAgent {
   const make = FACTORIES.get(name);
   if (!make) throw new UnknownIdError('agent', name, GOV_AGENT_NAMES);
+  return make();
+}
+
+const HELIX_FACTORIES: ReadonlyMap<string, () => HelixAgent> = new Map<string, () => HelixAgent>([
+  ['rule', () => new HelixRuleAgent()],
+  ['random', () => new HelixRandomAgent()],
+]);
+
+export const HELIX_AGENT_NAMES: readonly string[] = [...HELIX_FACTORIES.keys()];
+
+export function createHelixAgent(name: string): HelixAgent {
+  const make = HELIX_FACTORIES.get(name);
+  if (!make) throw new UnknownIdError('agent', name, HELIX_AGENT_NAMES);
   return make();
 }

@@ -1,22 +1,9 @@
 /** One Gov Workflow episode of an agent, through the public env API, summarised as a record. */
 import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
-import type { GovAgent } from './types.js';
+import type { EpisodeRecord, GovAgent } from './types.js';
 
-/** The per-episode record of baseline and evaluation runs (the `--json` output). */
-export interface EpisodeRecord {
-  env: string;
-  task: string;
-  agent: string;
-  seed: number;
-  /** The task grader's score in [0, 1]. */
-  score: number;
-  /** Sum of the step rewards. */
-  reward: number;
-  steps: number;
-  /** Grader metrics plus the env's episode totals. */
-  metrics: Record<string, number>;
-}
+export type { EpisodeRecord } from './types.js';
 
 export interface GovEpisodeOptions {
   taskId: string;

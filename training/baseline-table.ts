@@ -1,10 +1,10 @@
 /**
- * The baseline table: per (task, agent), the mean ± std over seeds of the grader score, completed
- * cases, SLA breaches and episode reward, as text, CSV and Markdown. std is the population standard
+ * Baseline tables: per (task, agent), mean ± std over seeds (optionally with [min, max]) of chosen
+ * quantities of the episode records, as text, CSV and Markdown. std is the population standard
  * deviation (numpy's default, as SB3 reports).
  */
 import { stringify } from 'csv-stringify/sync';
-import type { EpisodeRecord } from '../agents/run-episode.js';
+import type { EpisodeRecord } from '../agents/types.js';
 
 export interface Stat {
   mean: number;
@@ -13,14 +13,34 @@ export interface Stat {
   max: number;
 }
 
+/** A column of the table. */
+export interface Quantity {
+  /** CSV column prefix, e.g. `score` → score_mean, score_std, score_min, score_max. */
+  key: string;
+  label: string;
+  digits: number;
+  /** Show [min, max] after mean ± std in the text and Markdown tables. */
+  range?: boolean;
+  get(record: EpisodeRecord): number;
+}
+
+export const GOV_QUANTITIES: readonly Quantity[] = [
+  { key: 'score', label: 'score', digits: 4, get: (r) => r.score },
+  { key: 'completed', label: 'completed', digits: 1, get: (r) => r.metrics.total_completed ?? 0 },
+  { key: 'sla_breaches', label: 'SLA breaches', digits: 1, get: (r) => r.metrics.total_sla_breaches ?? 0 },
+  { key: 'reward', label: 'reward', digits: 2, get: (r) => r.reward },
+];
+
+export const HELIX_QUANTITIES: readonly Quantity[] = [
+  { key: 'score', label: 'score', digits: 3, range: true, get: (r) => r.score },
+  { key: 'reward', label: 'episode reward', digits: 2, range: true, get: (r) => r.reward },
+];
+
 export interface BaselineRow {
   task: string;
   agent: string;
   episodes: number;
-  score: Stat;
-  completed: Stat;
-  slaBreaches: Stat;
-  reward: Stat;
+  stats: Record<string, Stat>;
 }
 
 export function stat(values: readonly number[]): Stat {
@@ -31,7 +51,7 @@ export function stat(values: readonly number[]): Stat {
 }
 
 /** Rows in first-seen (task, agent) order. */
-export function summarise(records: readonly EpisodeRecord[]): BaselineRow[] {
+export function summarise(records: readonly EpisodeRecord[], quantities: readonly Quantity[]): BaselineRow[] {
   const groups = new Map<string, EpisodeRecord[]>();
   for (const r of records) {
     const key = `${r.task}\u0000${r.agent}`;
@@ -41,44 +61,50 @@ export function summarise(records: readonly EpisodeRecord[]): BaselineRow[] {
   }
   return [...groups.values()].map((list) => {
     const first = list[0] as EpisodeRecord;
-    return {
-      task: first.task,
-      agent: first.agent,
-      episodes: list.length,
-      score: stat(list.map((r) => r.score)),
-      completed: stat(list.map((r) => r.metrics.total_completed ?? 0)),
-      slaBreaches: stat(list.map((r) => r.metrics.total_sla_breaches ?? 0)),
-      reward: stat(list.map((r) => r.reward)),
-    };
+    const stats: Record<string, Stat> = {};
+    for (const q of quantities) stats[q.key] = stat(list.map(q.get));
+    return { task: first.task, agent: first.agent, episodes: list.length, stats };
   });
 }
 
-const pm = (s: Stat, digits: number): string => `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`;
-
-const HEADER = ['task', 'agent', 'episodes', 'score', 'completed', 'SLA breaches', 'reward'];
-
-function cells(r: BaselineRow): string[] {
-  return [r.task, r.agent, String(r.episodes), pm(r.score, 4), pm(r.completed, 1), pm(r.slaBreaches, 1), pm(r.reward, 2)];
+function cell(s: Stat, q: Quantity): string {
+  const text = `${s.mean.toFixed(q.digits)} ± ${s.std.toFixed(q.digits)}`;
+  return q.range ? `${text} [${s.min.toFixed(q.digits)}, ${s.max.toFixed(q.digits)}]` : text;
 }
 
-export function formatText(rows: readonly BaselineRow[]): string {
-  const table = [HEADER, ...rows.map(cells)];
-  const widths = HEADER.map((_, c) => Math.max(...table.map((row) => (row[c] as string).length)));
-  const line = (row: string[]): string => row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join('  ');
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join('\n');
+function header(quantities: readonly Quantity[]): string[] {
+  return ['task', 'agent', 'episodes', ...quantities.map((q) => q.label)];
 }
 
-export function formatMarkdown(rows: readonly BaselineRow[]): string {
-  const align = ['---', '---', '---:', '---:', '---:', '---:', '---:'];
-  return [HEADER, align, ...rows.map(cells)].map((row) => `| ${row.join(' | ')} |`).join('\n');
+function cells(r: BaselineRow, quantities: readonly Quantity[]): string[] {
+  return [r.task, r.agent, String(r.episodes), ...quantities.map((q) => cell(r.stats[q.key] as Stat, q))];
+}
+
+export function formatText(rows: readonly BaselineRow[], quantities: readonly Quantity[]): string {
+  const head = header(quantities);
+  const table = [head, ...rows.map((r) => cells(r, quantities))];
+  const widths = head.map((_, c) => Math.max(...table.map((row) => (row[c] as string).length)));
+  const line = (row: string[]): string => row.map((text, c) => (c < 2 ? text.padEnd(widths[c] as number) : text.padStart(widths[c] as number))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r, quantities)))].join('\n');
+}
+
+export function formatMarkdown(rows: readonly BaselineRow[], quantities: readonly Quantity[]): string {
+  const align = ['---', '---', '---:', ...quantities.map(() => '---:')];
+  return [header(quantities), align, ...rows.map((r) => cells(r, quantities))].map((row) => `| ${row.join(' | ')} |`).join('\n');
 }
 
 /** One CSV row per (task, agent), with mean, std, min and max of each quantity. */
-export function formatCsv(rows: readonly BaselineRow[]): string {
-  const quantities = ['score', 'completed', 'slaBreaches', 'reward'] as const;
-  const names = { score: 'score', completed: 'completed', slaBreaches: 'sla_breaches', reward: 'reward' };
-  const columns = ['task', 'agent', 'episodes', ...quantities.flatMap((q) => ['mean', 'std', 'min', 'max'].map((s) => `${names[q]}_${s}`))];
-  const data = rows.map((r) => [r.task, r.agent, r.episodes, ...quantities.flatMap((q) => [r[q].mean, r[q].std, r[q].min, r[q].max])]);
+export function formatCsv(rows: readonly BaselineRow[], quantities: readonly Quantity[]): string {
+  const columns = ['task', 'agent', 'episodes', ...quantities.flatMap((q) => ['mean', 'std', 'min', 'max'].map((s) => `${q.key}_${s}`))];
+  const data = rows.map((r) => [
+    r.task,
+    r.agent,
+    r.episodes,
+    ...quantities.flatMap((q) => {
+      const s = r.stats[q.key] as Stat;
+      return [s.mean, s.std, s.min, s.max];
+    }),
+  ]);
   return stringify(data, { header: true, columns });
 }
 

@@ -1,42 +1,59 @@
 /**
- * `baseline`: run baseline agents over tasks and seeds; print the table (task × agent: mean ± std of
- * grader score, completed, SLA breaches, reward) and write it, with every episode, under results/.
+ * `baseline`: run baseline agents over tasks and seeds; print the table and write it, with every
+ * episode, under results/<run-id>/.
+ *   gov-workflow  task × agent: mean ± std of grader score, completed, SLA breaches, reward
+ *   helixdesk     task × agent: mean ± std [min, max] of grader score and episode reward
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createGovAgent, GOV_AGENT_NAMES } from '../../agents/registry.js';
+import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import { runGovEpisode } from '../../agents/run-episode.js';
-import type { EpisodeRecord } from '../../agents/run-episode.js';
+import { runHelixTask } from '../../agents/run-helixdesk.js';
+import type { EpisodeRecord } from '../../agents/types.js';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
-import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, summarise } from '../../training/baseline-table.js';
+import { loadHelixConfig } from '../../envs/helixdesk/config.js';
+import type { HelixConfig } from '../../envs/helixdesk/config.js';
+import { HELIX_TASK_IDS } from '../../envs/helixdesk/graders.js';
+import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from '../../training/baseline-table.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
 import { parseChoice, parseList, parsePositiveInt, parseSeeds, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 
-export const BASELINE_ENVS = ['gov-workflow'] as const;
+export const BASELINE_ENVS = ['gov-workflow', 'helixdesk'] as const;
+type BaselineEnv = (typeof BASELINE_ENVS)[number];
+
+const TASKS: Readonly<Record<BaselineEnv, readonly string[]>> = { 'gov-workflow': TASK_IDS, helixdesk: HELIX_TASK_IDS };
+const AGENTS: Readonly<Record<BaselineEnv, readonly string[]>> = { 'gov-workflow': GOV_AGENT_NAMES, helixdesk: HELIX_AGENT_NAMES };
 
 export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
 
   --env <id>          environment: ${BASELINE_ENVS.join(', ')} (default gov-workflow)
-  --task <list>       all, or a comma-separated list of: ${TASK_IDS.join(', ')} (default all)
-  --agent <list>      all, or a comma-separated list of: ${GOV_AGENT_NAMES.join(', ')} (default all)
+  --task <list>       all, or a comma-separated list of the env's tasks:
+                        gov-workflow: ${TASK_IDS.join(', ')}
+                        helixdesk:    ${HELIX_TASK_IDS.join(', ')}
+  --agent <list>      all, or a comma-separated list of the env's agents:
+                        gov-workflow: ${GOV_AGENT_NAMES.join(', ')}
+                        helixdesk:    ${HELIX_AGENT_NAMES.join(', ')}
   --seeds <list>      seeds and ranges, e.g. 0-9,42 (default 0-9)
-  --variant <v>       case-flow variant: ${VARIANTS.join(', ')} (default corrected)
-  --max-steps <n>     stop episodes after n steps (default: the env's own cap, max_days × 10)
+  --variant <v>       gov-workflow case-flow variant: ${VARIANTS.join(', ')} (default corrected)
+  --config <file>     helixdesk config (YAML or JSON; keys you omit keep the reference defaults)
+  --max-steps <n>     gov-workflow: stop episodes after n steps (default: the env's cap, max_days × 10)
   --out <dir>         results root (default results); files go to <dir>/<run-id>/
   --json              print a JSON array of per-episode records on stdout instead of the table
 
 Writes <out>/<run-id>/{config.json, episodes.csv, baseline.csv, baseline.md}.`;
 
 export interface BaselineConfig {
-  env: (typeof BASELINE_ENVS)[number];
+  env: BaselineEnv;
   tasks: string[];
   agents: string[];
   seeds: number[];
   variant: Variant;
   maxSteps: number | undefined;
+  /** helixdesk only: the config file, or null for the defaults. */
+  configFile: string | null;
 }
 
 export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; json: boolean; out: string; help: boolean } {
@@ -47,32 +64,47 @@ export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; jso
       task: { type: 'string', default: 'all' },
       agent: { type: 'string', default: 'all' },
       seeds: { type: 'string', default: '0-9' },
-      variant: { type: 'string', default: 'corrected' },
+      variant: { type: 'string' },
+      config: { type: 'string' },
       'max-steps': { type: 'string' },
       out: { type: 'string', default: 'results' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
+  const env = parseChoice(values.env as string, BASELINE_ENVS, '--env');
+  if (env === 'helixdesk' && values.variant !== undefined) throw new UsageError('--variant applies to gov-workflow only');
+  if (env === 'helixdesk' && values['max-steps'] !== undefined) throw new UsageError('--max-steps applies to gov-workflow only (helixdesk tasks fix their own length)');
+  if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
   const config: BaselineConfig = {
-    env: parseChoice(values.env as string, BASELINE_ENVS, '--env'),
-    tasks: parseList(values.task as string, TASK_IDS, '--task'),
-    agents: parseList(values.agent as string, GOV_AGENT_NAMES, '--agent'),
+    env,
+    tasks: parseList(values.task as string, TASKS[env], '--task'),
+    agents: parseList(values.agent as string, AGENTS[env], '--agent'),
     seeds: parseSeeds(values.seeds as string),
-    variant: parseChoice(values.variant as string, VARIANTS, '--variant'),
+    variant: parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant'),
     maxSteps: values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'], '--max-steps'),
+    configFile: values.config ?? null,
   };
   return { config, json: values.json as boolean, out: values.out as string, help: values.help as boolean };
 }
 
 export function runBaseline(config: BaselineConfig, progress?: Progress): EpisodeRecord[] {
   const records: EpisodeRecord[] = [];
-  for (const taskId of config.tasks) {
+  const helixConfig: HelixConfig | undefined = config.env === 'helixdesk' && config.configFile !== null ? loadHelixConfig(config.configFile) : undefined;
+  for (const task of config.tasks) {
     for (const agentName of config.agents) {
-      const agent = createGovAgent(agentName);
-      for (const seed of config.seeds) {
-        records.push(runGovEpisode(agent, { taskId, seed, variant: config.variant, ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}) }));
-        progress?.tick();
+      if (config.env === 'gov-workflow') {
+        const agent = createGovAgent(agentName);
+        for (const seed of config.seeds) {
+          records.push(runGovEpisode(agent, { taskId: task, seed, variant: config.variant, ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}) }));
+          progress?.tick();
+        }
+      } else {
+        const agent = createHelixAgent(agentName);
+        for (const seed of config.seeds) {
+          records.push(runHelixTask(agent, task, seed, helixConfig));
+          progress?.tick();
+        }
       }
     }
   }
@@ -88,19 +120,23 @@ export function baselineCommand(argv: string[]): number {
   if (config.seeds.length === 0) throw new UsageError('--seeds: no seeds given');
   const progress = new Progress('baseline', config.tasks.length * config.agents.length * config.seeds.length);
   const records = runBaseline(config, progress);
-  const rows = summarise(records);
+  const quantities = config.env === 'gov-workflow' ? GOV_QUANTITIES : HELIX_QUANTITIES;
+  const rows = summarise(records, quantities);
 
-  const dir = join(out, runId(`baseline-${config.env}-${config.variant}`));
-  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const runKind = config.env === 'gov-workflow' ? `baseline-${config.env}-${config.variant}` : `baseline-${config.env}`;
+  const dir = join(out, runId(runKind));
+  const saved = config.env === 'gov-workflow' ? { ...config, configFile: undefined } : { ...config, variant: undefined, maxSteps: undefined };
+  writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(saved, null, 2)}\n`);
   writeFileAtomic(join(dir, 'episodes.csv'), formatEpisodesCsv(records));
-  writeFileAtomic(join(dir, 'baseline.csv'), formatCsv(rows));
-  writeFileAtomic(join(dir, 'baseline.md'), `${formatMarkdown(rows)}\n`);
+  writeFileAtomic(join(dir, 'baseline.csv'), formatCsv(rows, quantities));
+  writeFileAtomic(join(dir, 'baseline.md'), `${formatMarkdown(rows, quantities)}\n`);
 
   if (json) {
     process.stdout.write(`${JSON.stringify(records)}\n`);
   } else {
-    console.log(`${config.env} baseline — variant ${config.variant}, seeds ${describeSeeds(config.seeds)}\n`);
-    console.log(formatText(rows));
+    const what = config.env === 'gov-workflow' ? `variant ${config.variant}` : `config ${config.configFile ?? 'defaults'}`;
+    console.log(`${config.env} baseline — ${what}, seeds ${describeSeeds(config.seeds)}\n`);
+    console.log(formatText(rows, quantities));
     console.log(`\nwrote ${join(dir, 'baseline.csv')}, ${join(dir, 'baseline.md')} and ${join(dir, 'episodes.csv')}`);
   }
   return 0;
