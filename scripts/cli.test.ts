@@ -61,6 +61,20 @@ describe('baseline', () => {
     expect(readFileSync(join(dir, 'baseline.md'), 'utf8')).toMatch(/\| district_backlog_easy \| heuristic \| 3 \| 0\.\d{4} ± 0\.\d{4} \|/);
   });
 
+  it('helixdesk: graded records per task, the table with min/max, and a config file that propagates', () => {
+    const out = mkdtempSync(join(tmpdir(), 'queue-rl-results-'));
+    const cfg = join(out, 'six.yaml');
+    writeFileSync(cfg, 'env:\n  n_employees: 6\n  episode_emails: 30\n');
+    const r = cli('baseline', '--env', 'helixdesk', '--task', 'medium,expert', '--agent', 'rule', '--seeds', '0-2', '--config', cfg, '--json', '--out', out);
+    expect(r.code).toBe(0);
+    const records = JSON.parse(r.stdout) as { task: string; steps: number; score: number; metrics: Record<string, number> }[];
+    expect(records.map((x) => x.task)).toEqual(['medium', 'medium', 'medium', 'expert', 'expert', 'expert']);
+    expect(records.every((x) => x.steps === 30 && x.score >= 0 && x.score <= 1)).toBe(true);
+    expect(records[3]?.metrics).toHaveProperty('classify');
+    const text = cli('baseline', '--env', 'helixdesk', '--task', 'easy', '--seeds', '0-4', '--out', out);
+    expect(text.stdout).toMatch(/easy\s+rule\s+5\s+1\.000 ± 0\.000 \[1\.000, 1\.000\]/);
+  });
+
   it('the same seeds give the same records (reference variant too)', () => {
     const args = ['baseline', '--task', 'cross_department_hard', '--agent', 'random', '--seeds', '3', '--variant', 'reference', '--json', '--out', mkdtempSync(join(tmpdir(), 'queue-rl-'))];
     expect(cli(...args).stdout).toBe(cli(...args).stdout);
@@ -72,7 +86,9 @@ describe('baseline', () => {
     [['--seeds', '3-1'], /--seeds: range '3-1' is empty/],
     [['--seeds', 'x'], /--seeds: 'x' is not a seed/],
     [['--variant', 'fixed'], /--variant: 'fixed' is not allowed; allowed: corrected, reference/],
-    [['--env', 'helixdesk'], /--env: 'helixdesk' is not allowed; allowed: gov-workflow/],
+    [['--env', 'gym'], /--env: 'gym' is not allowed; allowed: gov-workflow, helixdesk/],
+    [['--env', 'helixdesk', '--task', 'district_backlog_easy'], /--task: unknown value 'district_backlog_easy'; allowed: all, easy, medium, hard, expert/],
+    [['--env', 'helixdesk', '--variant', 'reference'], /--variant applies to gov-workflow only/],
     [['--bogus'], /Unknown option '--bogus'/],
   ])('rejects %j with exit code 2 and a message naming the option', (args, message) => {
     const r = cli('baseline', ...args);
