@@ -52,6 +52,8 @@ export interface EmailData {
   readonly idWords: readonly [number, number, number, number];
 }
 
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export class Email implements EmailData {
   readonly type!: TicketType;
   readonly category!: number;
@@ -86,7 +88,9 @@ export class Email implements EmailData {
 
   /** 32 hex digits, as the reference's email_id. */
   get id(): string {
-    return this.idWords.map((w) => w.toString(16).padStart(8, '0')).join('');
+    let hex = '';
+    for (const w of this.idWords) hex += (HEX_BYTE[w >>> 24] as string) + (HEX_BYTE[(w >>> 16) & 0xff] as string) + (HEX_BYTE[(w >>> 8) & 0xff] as string) + (HEX_BYTE[w & 0xff] as string);
+    return hex;
   }
 
   private templates(): CategoryTemplates {

@@ -10,16 +10,22 @@
  * The reference figures (474 and 225 advance-only steps/s) were measured on the Python reference on
  * the project's 2-core development machine (issue 2); they are quoted, not re-measured here — the
  * Python reference cannot be installed on this machine (no PyPI).
+ *
+ * HelixDesk: steps/s of the rule agent acting on the env (agent + step), whole 100-email episodes,
+ * default config; the reference does about 7,400 on the development machine (issue 3).
  */
 import { cpus } from 'node:os';
+import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
 import { MaskedRandomAgent } from '../../agents/random.js';
 import { createStream } from '../../envs/core/random/streams.js';
 import { ADVANCE_INDEX, N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
 import { GovWorkflowRlEnv } from '../../envs/gov-workflow/adapter/rl-env.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
+import { HelixDeskEnv } from '../../envs/helixdesk/env.js';
 
 const REFERENCE_STEPS_PER_SEC: Readonly<Record<string, number>> = { mixed_urgency_medium: 474, cross_department_hard: 225 };
+const HELIX_REFERENCE_STEPS_PER_SEC = 7400;
 const TASKS = ['mixed_urgency_medium', 'cross_department_hard'];
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const EPISODES = Number(process.env.BENCH_EPISODES ?? 40);
@@ -66,6 +72,33 @@ function runEpisodes(taskId: string, variant: Variant, mode: Mode, firstSeed: nu
   return steps;
 }
 
+function runHelixEpisodes(agentic: boolean, firstSeed: number): number {
+  const env = new HelixDeskEnv({ rewards: { agentic: { enabled: agentic } } });
+  const agent = new HelixRuleAgent();
+  let steps = 0;
+  for (let e = 0; e < EPISODES * 5; e++) {
+    let { observation } = env.reset({ seed: firstSeed + e });
+    for (;;) {
+      const r = env.step(agent.act(observation, env));
+      observation = r.observation;
+      steps++;
+      if (r.terminated || r.truncated) break;
+    }
+  }
+  return steps;
+}
+
+function measureRate(run: (firstSeed: number) => number, episodesPerRun: number): { median: number; min: number; max: number } {
+  run(10_000); // warm-up (JIT)
+  const rates: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = process.hrtime.bigint();
+    const steps = run(r * episodesPerRun);
+    rates.push(steps / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+  return { median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -81,15 +114,7 @@ interface Row {
 }
 
 function measure(task: string, variant: Variant, mode: Mode): Row {
-  runEpisodes(task, variant, mode, 10_000); // warm-up (JIT)
-  const rates: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = process.hrtime.bigint();
-    const steps = runEpisodes(task, variant, mode, r * EPISODES);
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    rates.push(steps / seconds);
-  }
-  return { task, variant, mode, median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
+  return { task, variant, mode, ...measureRate((first) => runEpisodes(task, variant, mode, first), EPISODES) };
 }
 
 function main(): void {
@@ -110,11 +135,25 @@ function main(): void {
       }
     }
   }
+  console.log('');
+  const helix: { agentic: boolean; median: number; min: number; max: number }[] = [];
+  for (const agentic of [false, true]) {
+    const rate = measureRate((first) => runHelixEpisodes(agentic, first), EPISODES * 5);
+    helix.push({ agentic, ...rate });
+    console.log(
+      `${'helixdesk'.padEnd(22)} ${(agentic ? 'agentic' : 'default').padEnd(9)} ${'rule agent'.padEnd(13)} ${Math.round(rate.median).toString().padStart(7)} steps/s  (${Math.round(rate.min)}–${Math.round(rate.max)})  ${(rate.median / HELIX_REFERENCE_STEPS_PER_SEC).toFixed(0)}× the reference's ${HELIX_REFERENCE_STEPS_PER_SEC}`,
+    );
+  }
   const goal = rows.filter((r) => r.variant === 'reference' && r.mode === 'advance/json');
   console.log('\ngoal: advance-only (reference variant, JSON API) ≥ 100× the Python reference');
   for (const r of goal) {
     const ratio = r.median / (REFERENCE_STEPS_PER_SEC[r.task] as number);
     console.log(`  ${r.task}: ${ratio.toFixed(0)}× — ${ratio >= 100 ? 'met' : 'NOT met'}`);
+  }
+  console.log('goal: helixdesk rule agent + step ≥ 30× the reference');
+  for (const h of helix) {
+    const ratio = h.median / HELIX_REFERENCE_STEPS_PER_SEC;
+    console.log(`  ${h.agentic ? 'agentic terms on' : 'default config'}: ${ratio.toFixed(0)}× — ${ratio >= 30 ? 'met' : 'NOT met'}`);
   }
 }
 
