@@ -1,12 +1,25 @@
-/** Baseline agents by name, for the CLI and evaluation tables. */
+/** Baseline agents by name, per env, for the CLI and evaluation tables. */
 import { UnknownIdError } from '../envs/core/errors.js';
 import { BacklogClearanceAgent, HeuristicAgent, OldestFirstAgent, UrgentFirstAgent } from './gov-rules.js';
-import { MaskedRandomAgent } from './random.js';
 import { HelixRandomAgent } from './helixdesk-random.js';
 import { HelixRuleAgent } from './helixdesk-rule.js';
+import { MaskedRandomAgent } from './random.js';
 import type { GovAgent, HelixAgent } from './types.js';
 
-const FACTORIES: ReadonlyMap<string, () => GovAgent> = new Map<string, () => GovAgent>([
+function registry<A>(entries: readonly (readonly [string, () => A])[]): { names: readonly string[]; create: (name: string) => A } {
+  const factories = new Map(entries);
+  const names = [...factories.keys()];
+  return {
+    names,
+    create(name: string): A {
+      const make = factories.get(name);
+      if (!make) throw new UnknownIdError('agent', name, names);
+      return make();
+    },
+  };
+}
+
+const GOV = registry<GovAgent>([
   ['urgent_first', () => new UrgentFirstAgent()],
   ['oldest_first', () => new OldestFirstAgent()],
   ['backlog_clearance', () => new BacklogClearanceAgent()],
@@ -14,23 +27,12 @@ const FACTORIES: ReadonlyMap<string, () => GovAgent> = new Map<string, () => Gov
   ['random', () => new MaskedRandomAgent()],
 ]);
 
-export const GOV_AGENT_NAMES: readonly string[] = [...FACTORIES.keys()];
-
-export function createGovAgent(name: string): GovAgent {
-  const make = FACTORIES.get(name);
-  if (!make) throw new UnknownIdError('agent', name, GOV_AGENT_NAMES);
-  return make();
-}
-
-const HELIX_FACTORIES: ReadonlyMap<string, () => HelixAgent> = new Map<string, () => HelixAgent>([
+const HELIX = registry<HelixAgent>([
   ['rule', () => new HelixRuleAgent()],
   ['random', () => new HelixRandomAgent()],
 ]);
 
-export const HELIX_AGENT_NAMES: readonly string[] = [...HELIX_FACTORIES.keys()];
-
-export function createHelixAgent(name: string): HelixAgent {
-  const make = HELIX_FACTORIES.get(name);
-  if (!make) throw new UnknownIdError('agent', name, HELIX_AGENT_NAMES);
-  return make();
-}
+export const GOV_AGENT_NAMES: readonly string[] = GOV.names;
+export const createGovAgent = GOV.create;
+export const HELIX_AGENT_NAMES: readonly string[] = HELIX.names;
+export const createHelixAgent = HELIX.create;
