@@ -173,7 +173,8 @@ export class HelixDeskEnv implements Env<Float32Array, Int32Array, HelixStepInfo
     return out;
   }
 
-  step(action: Int32Array | readonly number[]): StepResult<Float32Array, HelixStepInfo> {
+  /** One step; the next observation is written into `observationOut` when given (no allocation). */
+  step(action: Int32Array | readonly number[], observationOut?: Float32Array): StepResult<Float32Array, HelixStepInfo> {
     const email = this.email;
     if (!email) throw new NotResetError(this.id);
     if (this.ended) throw new EpisodeEndedError(this.id);
@@ -236,7 +237,7 @@ export class HelixDeskEnv implements Env<Float32Array, Int32Array, HelixStepInfo
 
     // 8–9. The next email, and the observation of it.
     this.email = this.generator.next(this.emailRng, later);
-    const observation = this.observe();
+    const observation = observationOut ? this.observeInto(observationOut) : this.observe();
     const terminated = this.stepCount >= cfg.env.episode_emails;
     this.ended = terminated;
 

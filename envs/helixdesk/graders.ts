@@ -57,94 +57,134 @@ export function isHelixTask(id: string): id is HelixTaskId {
 
 const clamp01 = (x: number): number => Math.max(0, Math.min(1, x));
 
-interface Run {
-  steps: number;
-  reward: number;
-  events: Record<string, number>;
-  infos: HelixStepInfo[];
-  actions: Int32Array[];
-  flaggedBeforeAct: boolean[];
+/** Steps a task's graded run lasts: 20 emails for easy, one whole episode otherwise. */
+export function taskStepLimit(task: HelixTaskId): number {
+  return task === 'easy' ? 20 : Number.POSITIVE_INFINITY;
 }
 
-function run(env: HelixDeskEnv, agent: HelixAgent, seed: number, maxSteps: number): Run {
-  let { observation } = env.reset({ seed });
-  agent.reset(seed);
-  const out: Run = { steps: 0, reward: 0, events: {}, infos: [], actions: [], flaggedBeforeAct: [] };
-  while (out.steps < maxSteps) {
-    out.flaggedBeforeAct.push((observation[1] as number) > 0.5);
-    const action = env.parseAction(agent.act(observation, env));
-    const r = env.step(action);
-    out.steps++;
-    out.reward += r.reward;
-    out.actions.push(action);
-    out.infos.push(r.info);
-    for (const e of r.info.reward_breakdown) out.events[e.type] = (out.events[e.type] ?? 0) + 1;
-    observation = r.observation;
-    if (r.terminated || r.truncated) break;
+/** The names of a task's score parts, in a fixed order (vector-env metrics rely on it). */
+export const HELIX_TASK_PARTS: Readonly<Record<HelixTaskId, readonly string[]>> = {
+  easy: ['flagged', 'correct'],
+  medium: ['resolving_steps', 'assigning_steps', 'resolve_on_time_events'],
+  hard: ['trend', 'csat', 'overdue', 'surge_steps', 'alerted_surge_steps', 'overdue_sum'],
+  expert: ['keyword', 'classify', 'review', 'flagged_emails', 'keyword_missed', 'review_flags'],
+};
+
+/**
+ * Scores one graded run step by step: feed every step (whether the email was flagged in the
+ * observation the agent acted on, the action, the step info), then read the score. The graders and
+ * the vector env (which scores episodes as they end) share it.
+ */
+export class HelixTaskScorer {
+  private steps = 0;
+  private flagged = 0;
+  private flaggedCorrect = 0;
+  private assigning = 0;
+  private resolvingSteps = 0;
+  private resolveEvents = 0;
+  private surgeSteps = 0;
+  private alertedSurge = 0;
+  private overdueSum = 0;
+  private csatSum = 0;
+  private csatCount = 0;
+  private flaggedEmails = 0;
+  private keywordMissed = 0;
+  private correct = 0;
+  private wrong = 0;
+  private reviews = 0;
+
+  constructor(
+    readonly task: HelixTaskId,
+    private readonly nEmployees: number,
+  ) {}
+
+  reset(): void {
+    this.steps = this.flagged = this.flaggedCorrect = this.assigning = this.resolvingSteps = this.resolveEvents = 0;
+    this.surgeSteps = this.alertedSurge = this.overdueSum = this.csatSum = this.csatCount = 0;
+    this.flaggedEmails = this.keywordMissed = this.correct = this.wrong = this.reviews = 0;
   }
-  return out;
+
+  record(flaggedInObservation: boolean, action: ArrayLike<number>, info: HelixStepInfo): void {
+    this.steps++;
+    if (flaggedInObservation) {
+      this.flagged++;
+      if (action[0] === 1 && action[1] === 0) this.flaggedCorrect++;
+    }
+    if ((action[2] as number) < this.nEmployees) this.assigning++;
+    if (action[0] === 2) this.reviews++;
+    if (info.keyword_flag) this.flaggedEmails++;
+    if (info.trend_alerts_active > 0) {
+      this.surgeSteps++;
+      if (action[3] === 1) this.alertedSurge++;
+    }
+    this.overdueSum += info.overdue_count;
+    if (info.csat_score !== null) {
+      this.csatSum += info.csat_score;
+      this.csatCount++;
+    }
+    let resolved = false;
+    for (const e of info.reward_breakdown) {
+      if (e.type === 'resolve_on_time') {
+        resolved = true;
+        this.resolveEvents++;
+      } else if (e.type === 'keyword_flag_missed') this.keywordMissed++;
+      else if (e.type === 'correct_classification') this.correct++;
+      else if (e.type === 'misclassification') this.wrong++;
+    }
+    if (resolved) this.resolvingSteps++;
+  }
+
+  result(): { score: number; parts: Record<string, number> } {
+    switch (this.task) {
+      case 'easy':
+        return { score: this.flagged === 0 ? 1.0 : this.flaggedCorrect / this.flagged, parts: { flagged: this.flagged, correct: this.flaggedCorrect } };
+      case 'medium':
+        return {
+          score: clamp01(this.resolvingSteps / Math.max(this.assigning, 1)),
+          parts: { resolving_steps: this.resolvingSteps, assigning_steps: this.assigning, resolve_on_time_events: this.resolveEvents },
+        };
+      case 'hard': {
+        const trend = this.surgeSteps === 0 ? 1.0 : this.alertedSurge / this.surgeSteps;
+        const csat = Math.min(1, this.csatSum / Math.max(this.csatCount, 1) / 4.5);
+        const overdue = Math.max(0, 1 - this.overdueSum / Math.max(0.1 * this.steps, 1));
+        return {
+          score: clamp01((trend + csat + overdue) / 3),
+          parts: { trend, csat, overdue, surge_steps: this.surgeSteps, alerted_surge_steps: this.alertedSurge, overdue_sum: this.overdueSum },
+        };
+      }
+      case 'expert': {
+        const keyword = this.keywordMissed === 0 ? 1.0 : 0.0;
+        const classify = Math.min(1, this.correct / Math.max(0.95 * (this.correct + this.wrong), 1));
+        const review = Math.max(0, 1 - this.reviews / Math.max(0.05 * this.steps, 1));
+        return {
+          score: clamp01(Math.sqrt(keyword * classify * review)),
+          parts: { keyword, classify, review, flagged_emails: this.flaggedEmails, keyword_missed: this.keywordMissed, review_flags: this.reviews },
+        };
+      }
+    }
+  }
 }
 
 export function gradeHelixTask(task: string, agent: HelixAgent, seed: number, config: HelixConfigInput | HelixConfig = {}): HelixGradeResult {
   if (!isHelixTask(task)) throw new UnknownIdError('task', task, HELIX_TASK_IDS);
   const env = new HelixDeskEnv(config);
-  const r = run(env, agent, seed, task === 'easy' ? 20 : Number.POSITIVE_INFINITY);
-  const count = (type: string): number => r.events[type] ?? 0;
-  let score: number;
-  let parts: Record<string, number>;
-  switch (task) {
-    case 'easy': {
-      let flagged = 0;
-      let correct = 0;
-      r.actions.forEach((a, i) => {
-        if (!r.flaggedBeforeAct[i]) return;
-        flagged++;
-        if (a[0] === 1 && a[1] === 0) correct++;
-      });
-      score = flagged === 0 ? 1.0 : correct / flagged;
-      parts = { flagged, correct };
-      break;
-    }
-    case 'medium': {
-      const n = env.config.env.n_employees;
-      const assigning = r.actions.filter((a) => (a[2] as number) < n).length;
-      const resolvingSteps = r.infos.filter((i) => i.reward_breakdown.some((e) => e.type === 'resolve_on_time')).length;
-      score = clamp01(resolvingSteps / Math.max(assigning, 1));
-      parts = { resolving_steps: resolvingSteps, assigning_steps: assigning, resolve_on_time_events: count('resolve_on_time') };
-      break;
-    }
-    case 'hard': {
-      let surgeSteps = 0;
-      let alerted = 0;
-      let overdueSum = 0;
-      r.infos.forEach((info, i) => {
-        if (info.trend_alerts_active > 0) {
-          surgeSteps++;
-          if ((r.actions[i] as Int32Array)[3] === 1) alerted++;
-        }
-        overdueSum += info.overdue_count;
-      });
-      const csatScores = r.infos.filter((i) => i.csat_score !== null).map((i) => i.csat_score as number);
-      const trend = surgeSteps === 0 ? 1.0 : alerted / surgeSteps;
-      const csatPart = Math.min(1, csatScores.reduce((a, b) => a + b, 0) / Math.max(csatScores.length, 1) / 4.5);
-      const overdue = Math.max(0, 1 - overdueSum / Math.max(0.1 * r.steps, 1));
-      score = clamp01((trend + csatPart + overdue) / 3);
-      parts = { trend, csat: csatPart, overdue, surge_steps: surgeSteps, alerted_surge_steps: alerted, overdue_sum: overdueSum };
-      break;
-    }
-    case 'expert': {
-      const flaggedEmails = r.infos.filter((i) => i.keyword_flag).length;
-      const missed = count('keyword_flag_missed');
-      const keyword = missed === 0 ? 1.0 : 0.0;
-      const correct = count('correct_classification');
-      const wrong = count('misclassification');
-      const classify = Math.min(1, correct / Math.max(0.95 * (correct + wrong), 1));
-      const reviews = r.actions.filter((a) => a[0] === 2).length;
-      const review = Math.max(0, 1 - reviews / Math.max(0.05 * r.steps, 1));
-      score = clamp01(Math.sqrt(keyword * classify * review));
-      parts = { keyword, classify, review, flagged_emails: flaggedEmails, keyword_missed: missed, review_flags: reviews };
-      break;
-    }
+  const scorer = new HelixTaskScorer(task, env.config.env.n_employees);
+  const limit = taskStepLimit(task);
+  let { observation } = env.reset({ seed });
+  agent.reset(seed);
+  let steps = 0;
+  let reward = 0;
+  const events: Record<string, number> = {};
+  while (steps < limit) {
+    const flagged = (observation[1] as number) > 0.5;
+    const action = env.parseAction(agent.act(observation, env));
+    const r = env.step(action);
+    steps++;
+    reward += r.reward;
+    scorer.record(flagged, action, r.info);
+    for (const e of r.info.reward_breakdown) events[e.type] = (events[e.type] ?? 0) + 1;
+    observation = r.observation;
+    if (r.terminated || r.truncated) break;
   }
-  return { task, score, parts, reward: r.reward, steps: r.steps, events: r.events };
+  return { task, ...scorer.result(), reward, steps, events };
 }

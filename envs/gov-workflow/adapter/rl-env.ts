@@ -80,7 +80,8 @@ export class GovWorkflowRlEnv
     return { observation: this.observe(), info };
   }
 
-  step(action: number): StepResult<Float32Array, GovRlStepInfo> {
+  /** One step; the next observation is written into `observationOut` when given (no allocation). */
+  step(action: number, observationOut?: Float32Array): StepResult<Float32Array, GovRlStepInfo> {
     if (!ACTION_SPACE.contains(action)) {
       throw new InvalidActionError('action', `an integer in [0, ${N_ACTIONS - 1}]`, `got ${JSON.stringify(action)}`);
     }
@@ -94,7 +95,7 @@ export class GovWorkflowRlEnv
     this.trace.nonAdvanceStreak = action === ADVANCE_INDEX ? 0 : this.trace.nonAdvanceStreak + 1;
     this.maskFresh = false;
     return {
-      observation: this.observe(),
+      observation: this.observe(observationOut),
       reward: outcome.reward.total_reward,
       terminated: outcome.terminated,
       truncated: outcome.truncated,

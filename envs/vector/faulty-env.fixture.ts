@@ -1,0 +1,75 @@
+/**
+ * Test fixture: an env family `faulty/<throw|exit|hang|ok>` whose member `options.config.member`
+ * misbehaves from step `options.config.step` on — throws, ends its worker thread, or spins for
+ * 30 s. Loaded into workers through WorkerVectorEnv's `setupModules` (a real module, not a mock: the
+ * failure happens inside a real worker thread).
+ */
+import { Discrete } from '../core/spaces.js';
+import { envFamilies, registerEnvFamily } from '../registry.js';
+import type { MemberStep, VecEnvMember } from './member.js';
+
+const TASKS = ['throw', 'exit', 'hang', 'ok'] as const;
+
+class FaultyMember implements VecEnvMember {
+  private t = 0;
+  private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
+
+  constructor(
+    private readonly task: (typeof TASKS)[number],
+    private readonly faulty: boolean,
+    private readonly atStep: number,
+  ) {}
+
+  reset(_seed: number | undefined, observation: Float32Array, mask: Uint8Array): void {
+    this.t = 0;
+    observation.fill(0);
+    mask.fill(1);
+  }
+
+  step(action: Int32Array, observation: Float32Array, mask: Uint8Array): MemberStep {
+    this.t++;
+    if (this.faulty && this.t >= this.atStep) {
+      if (this.task === 'throw') throw new Error(`injected failure at step ${this.t}`);
+      if (this.task === 'exit') process.exit(7);
+      if (this.task === 'hang') {
+        const until = Date.now() + 30_000;
+        while (Date.now() < until) {
+          /* spin */
+        }
+      }
+    }
+    observation[0] = this.t / 100;
+    observation[1] = action[0] as number;
+    mask.fill(1);
+    this.out.reward = 1;
+    this.out.terminated = this.t >= 10;
+    this.out.truncated = false;
+    return this.out;
+  }
+
+  summarize(): number {
+    return Number.NaN;
+  }
+}
+
+if (!envFamilies().includes('faulty')) {
+  registerEnvFamily('faulty', {
+    tasks: TASKS,
+    resolve(task, options) {
+      const cfg = (options.config ?? {}) as { member?: number; step?: number };
+      return {
+        id: `faulty/${task}`,
+        family: 'faulty',
+        task,
+        options,
+        observationSize: 2,
+        actionSpace: new Discrete(2),
+        actionDims: 1,
+        maskLength: 2,
+        graded: false,
+        metricNames: [],
+        makeMember: (index: number) => new FaultyMember(task as (typeof TASKS)[number], index === (cfg.member ?? 0), cfg.step ?? 3),
+      };
+    },
+  });
+}

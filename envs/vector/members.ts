@@ -1,0 +1,121 @@
+/** The vector-env members of queue-rl's envs (see member.ts). */
+import { GovWorkflowRlEnv } from '../gov-workflow/adapter/rl-env.js';
+import type { GovRlEnvConfig } from '../gov-workflow/adapter/rl-env.js';
+import type { HelixConfigInput } from '../helixdesk/config.js';
+import { HelixDeskEnv } from '../helixdesk/env.js';
+import { HELIX_TASK_PARTS, HelixTaskScorer, taskStepLimit } from '../helixdesk/graders.js';
+import type { HelixTaskId } from '../helixdesk/graders.js';
+import { REWARD_EVENT_TYPES } from '../helixdesk/reward.js';
+import type { MemberStep, VecEnvMember } from './member.js';
+
+/** Episode metrics of a Gov Workflow member: the grader's metrics and the env's totals. */
+export const GOV_MEMBER_METRICS = [
+  'completion_rate',
+  'sla_compliance_rate',
+  'idle_efficiency',
+  'document_rework_quality',
+  'urgent_served_rate',
+  'fairness_score',
+  'escalation_discipline',
+  'fairness_gap',
+  'total_cases_arrived',
+  'total_completed',
+  'total_sla_breached',
+  'avg_waiting_days',
+  'total_invalid_actions',
+  'total_backlog',
+  'days',
+] as const;
+
+export class GovMember implements VecEnvMember {
+  private readonly env: GovWorkflowRlEnv;
+  private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
+
+  constructor(taskId: string, config: GovRlEnvConfig) {
+    this.env = new GovWorkflowRlEnv({ ...config, taskId });
+  }
+
+  reset(seed: number | undefined, observation: Float32Array, mask: Uint8Array): void {
+    this.env.reset(seed === undefined ? {} : { seed });
+    this.env.observe(observation);
+    this.env.actionMasksInto(mask);
+  }
+
+  step(action: Int32Array, observation: Float32Array, mask: Uint8Array): MemberStep {
+    const r = this.env.step(action[0] as number, observation);
+    this.env.actionMasksInto(mask);
+    this.out.reward = r.reward;
+    this.out.terminated = r.terminated;
+    this.out.truncated = r.truncated;
+    return this.out;
+  }
+
+  summarize(metrics: Float64Array): number {
+    const grade = this.env.grade();
+    const state = this.env.inner.state();
+    const values: Record<string, number> = { ...grade.metrics, total_invalid_actions: state.total_invalid_actions, total_backlog: state.total_backlog, days: state.day };
+    GOV_MEMBER_METRICS.forEach((name, k) => {
+      metrics[k] = values[name] ?? Number.NaN;
+    });
+    return grade.score;
+  }
+}
+
+/** Episode metrics of a HelixDesk member: the task's score parts, then the count of each reward event. */
+export function helixMemberMetrics(task: HelixTaskId): readonly string[] {
+  return [...HELIX_TASK_PARTS[task], ...REWARD_EVENT_TYPES.map((t) => `events_${t}`)];
+}
+
+export class HelixMember implements VecEnvMember {
+  private readonly env: HelixDeskEnv;
+  private readonly scorer: HelixTaskScorer;
+  private readonly limit: number;
+  private readonly events = new Float64Array(REWARD_EVENT_TYPES.length);
+  private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
+  private steps = 0;
+
+  constructor(
+    private readonly task: HelixTaskId,
+    config: HelixConfigInput,
+  ) {
+    this.env = new HelixDeskEnv(config);
+    this.scorer = new HelixTaskScorer(task, this.env.config.env.n_employees);
+    this.limit = taskStepLimit(task);
+  }
+
+  reset(seed: number | undefined, observation: Float32Array, mask: Uint8Array): void {
+    this.env.reset(seed === undefined ? {} : { seed });
+    this.env.observeInto(observation);
+    mask.fill(1); // every action is allowed
+    this.scorer.reset();
+    this.events.fill(0);
+    this.steps = 0;
+  }
+
+  step(action: Int32Array, observation: Float32Array, mask: Uint8Array): MemberStep {
+    const flagged = (observation[1] as number) > 0.5; // the observation the action was chosen on
+    const r = this.env.step(action, observation);
+    this.steps++;
+    this.scorer.record(flagged, action, r.info);
+    for (const e of r.info.reward_breakdown) {
+      const k = REWARD_EVENT_TYPES.indexOf(e.type);
+      this.events[k] = (this.events[k] as number) + 1;
+    }
+    mask.fill(1);
+    this.out.reward = r.reward;
+    this.out.terminated = r.terminated;
+    // The task's own length (20 emails for easy) is a time limit, not a terminal state.
+    this.out.truncated = !r.terminated && this.steps >= this.limit;
+    return this.out;
+  }
+
+  summarize(metrics: Float64Array): number {
+    const { score, parts } = this.scorer.result();
+    const names = HELIX_TASK_PARTS[this.task];
+    names.forEach((name, k) => {
+      metrics[k] = parts[name] ?? Number.NaN;
+    });
+    metrics.set(this.events, names.length);
+    return score;
+  }
+}

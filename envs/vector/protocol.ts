@@ -1,0 +1,51 @@
+/**
+ * The main-thread ⇄ worker protocol of WorkerVectorEnv, on a shared Int32Array control block.
+ * Worker w owns 16 ints (one cache line) at w·16:
+ *   SEQ   bumped by the main thread to issue a command (the worker waits on it)
+ *   CMD   RESET | STEP | CLOSE          DONE  the SEQ the worker finished (the main thread waits on it)
+ *   STATUS 0 ok, 1 the command failed (the error is JSON in the worker's slot of the error buffer)
+ *   ERROR_BYTES length of that JSON
+ * Command arguments (the reset seed) travel in a shared Float64Array, one slot per worker.
+ */
+
+export const CTRL_STRIDE = 16;
+export const SEQ = 0;
+export const CMD = 1;
+export const DONE = 2;
+export const STATUS = 3;
+export const ERROR_BYTES = 4;
+
+export const CMD_RESET = 1;
+export const CMD_STEP = 2;
+export const CMD_CLOSE = 3;
+
+export const STATUS_OK = 0;
+export const STATUS_ERROR = 1;
+
+/** Bytes of error text each worker may report. */
+export const ERROR_CAPACITY = 16384;
+
+export interface WorkerErrorReport {
+  envIndex: number;
+  message: string;
+  stack: string;
+}
+
+export interface WorkerInit {
+  index: number;
+  envId: string;
+  options: Record<string, unknown>;
+  offset: number;
+  count: number;
+  shape: import('./buffers.js').BufferShape;
+  raw: import('./buffers.js').RawBuffers;
+  control: SharedArrayBuffer;
+  args: SharedArrayBuffer;
+  errors: SharedArrayBuffer;
+  setupModules: string[];
+  /** Module URL the TS bootstrap imports (unused when running compiled JS). */
+  entry?: string;
+}
+
+/** Messages a worker posts (only at start-up; steps use shared memory). */
+export type WorkerMessage = { type: 'ready' } | { type: 'failed'; message: string; stack: string };

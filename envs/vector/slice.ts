@@ -1,0 +1,104 @@
+/**
+ * The stepping core shared by SyncVectorEnv and the workers: a contiguous slice of envs
+ * [offset, offset + count) stepping in place on the batch buffers, with same-step autoreset (SB3):
+ * an env whose episode ends on this step has its last observation copied to finalObservations, its
+ * episode summarised, and is reset at once — the returned observation and mask are the new
+ * episode's first.
+ *
+ * Seeding: member i of a vector env reset with seed s starts from deriveSeed(s, 'vector-member', i)
+ * (key `queue-rl/<s>/vector-member/<i>`) and later episodes use the env's own continuation. None of
+ * it depends on how the envs are split over workers, so any worker count gives the same batches.
+ */
+import { deriveSeed } from '../core/random/streams.js';
+import type { VecBuffers } from './buffers.js';
+import type { VecEnvMember } from './member.js';
+
+export function memberSeed(seed: number, index: number): number {
+  return deriveSeed(seed, 'vector-member', index);
+}
+
+/** An exception from one env of the slice, with the env's index in the whole vector env. */
+export class MemberError extends Error {
+  override readonly name = 'MemberError';
+  constructor(
+    readonly envIndex: number,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+export class VecSlice {
+  private readonly obs: Float32Array[];
+  private readonly masks: Uint8Array[];
+  private readonly actions: Int32Array[];
+  private readonly metrics: Float64Array[];
+  private readonly returns: Float64Array;
+  private readonly lengths: Int32Array;
+
+  constructor(
+    private readonly members: readonly VecEnvMember[],
+    readonly offset: number,
+    private readonly buf: VecBuffers,
+  ) {
+    const { observationSize: o, maskLength: m, actionDims: a } = buf.shape;
+    const stride = buf.episodeStride;
+    const rows = members.map((_, j) => offset + j);
+    this.obs = rows.map((i) => buf.observations.subarray(i * o, (i + 1) * o));
+    this.masks = rows.map((i) => buf.masks.subarray(i * m, (i + 1) * m));
+    this.actions = rows.map((i) => buf.actions.subarray(i * a, (i + 1) * a));
+    this.metrics = rows.map((i) => buf.episodes.subarray(i * stride + 3, (i + 1) * stride));
+    this.returns = new Float64Array(members.length);
+    this.lengths = new Int32Array(members.length);
+  }
+
+  get count(): number {
+    return this.members.length;
+  }
+
+  reset(seed: number): void {
+    this.members.forEach((member, j) => {
+      const i = this.offset + j;
+      this.guard(i, () => member.reset(memberSeed(seed, i), this.obs[j] as Float32Array, this.masks[j] as Uint8Array));
+      this.buf.rewards[i] = 0;
+      this.buf.terminated[i] = 0;
+      this.buf.truncated[i] = 0;
+    });
+    this.returns.fill(0);
+    this.lengths.fill(0);
+  }
+
+  step(): void {
+    const { observationSize: o } = this.buf.shape;
+    const stride = this.buf.episodeStride;
+    this.members.forEach((member, j) => {
+      const i = this.offset + j;
+      const obs = this.obs[j] as Float32Array;
+      const mask = this.masks[j] as Uint8Array;
+      const r = this.guard(i, () => member.step(this.actions[j] as Int32Array, obs, mask));
+      this.buf.rewards[i] = r.reward;
+      this.buf.terminated[i] = r.terminated ? 1 : 0;
+      this.buf.truncated[i] = r.truncated ? 1 : 0;
+      this.returns[j] = (this.returns[j] as number) + r.reward; // in float64, not the float32 batch value
+      this.lengths[j] = (this.lengths[j] as number) + 1;
+      if (r.terminated || r.truncated) {
+        this.buf.finalObservations.set(obs, i * o);
+        const row = i * stride;
+        this.buf.episodes[row] = this.returns[j] as number;
+        this.buf.episodes[row + 1] = this.lengths[j] as number;
+        this.buf.episodes[row + 2] = this.guard(i, () => member.summarize(this.metrics[j] as Float64Array));
+        this.returns[j] = 0;
+        this.lengths[j] = 0;
+        this.guard(i, () => member.reset(undefined, obs, mask));
+      }
+    });
+  }
+
+  private guard<T>(envIndex: number, f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      throw new MemberError(envIndex, err);
+    }
+  }
+}

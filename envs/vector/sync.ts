@@ -1,0 +1,71 @@
+/** SyncVectorEnv: every env stepped in the calling thread, on the same core (slice.ts) as the workers. */
+import type { EnvOptions, EnvSpec } from '../registry.js';
+import { resolveEnv } from '../registry.js';
+import { VecBuffers } from './buffers.js';
+import { loadActions, stepResult } from './result.js';
+import { MemberError, VecSlice } from './slice.js';
+import { VectorEnvError } from './vector-env.js';
+import type { VecResetResult, VecStepResult, VectorEnv } from './vector-env.js';
+
+export class SyncVectorEnv implements VectorEnv {
+  readonly spec: EnvSpec;
+  private readonly buf: VecBuffers;
+  private readonly slice: VecSlice;
+  private wasReset = false;
+  private closed = false;
+
+  constructor(
+    envId: string,
+    readonly numEnvs: number,
+    options: EnvOptions = {},
+  ) {
+    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer (got ${numEnvs})`);
+    this.spec = resolveEnv(envId, options);
+    this.buf = VecBuffers.allocate(
+      { numEnvs, observationSize: this.spec.observationSize, maskLength: this.spec.maskLength, actionDims: this.spec.actionDims, metricCount: this.spec.metricNames.length },
+      false,
+    );
+    this.slice = new VecSlice(
+      Array.from({ length: numEnvs }, (_, i) => this.spec.makeMember(i)),
+      0,
+      this.buf,
+    );
+  }
+
+  get actionBuffer(): Int32Array {
+    return this.buf.actions;
+  }
+
+  async reset(seed: number): Promise<VecResetResult> {
+    this.check();
+    this.run(() => this.slice.reset(seed));
+    this.wasReset = true;
+    return { observations: this.buf.observations, masks: this.buf.masks };
+  }
+
+  async step(actions?: ArrayLike<number>): Promise<VecStepResult> {
+    this.check();
+    if (!this.wasReset) throw new Error(`${this.spec.id}: call reset(seed) before step()`);
+    loadActions(this.buf.actions, actions, this.spec.actionDims);
+    this.run(() => this.slice.step());
+    return stepResult(this.buf, this.spec.metricNames, this.spec.graded);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private run(f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      if (!(err instanceof MemberError)) throw err;
+      const cause = err.cause instanceof Error ? err.cause : new Error(String(err.cause));
+      throw new VectorEnvError(err.envIndex, this.spec.id, cause.message, cause.stack ?? '');
+    }
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error(`${this.spec.id}: the vector env is closed`);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Worker thread of WorkerVectorEnv: builds its slice of envs, then serves commands from the shared
+ * control block (protocol.ts) until CLOSE. Errors inside an env are caught and reported through
+ * shared memory with the env's index; the worker itself keeps running.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { resolveEnv } from '../registry.js';
+import type { EnvOptions } from '../registry.js';
+import { VecBuffers } from './buffers.js';
+import { CMD, CMD_CLOSE, CMD_RESET, CTRL_STRIDE, DONE, ERROR_BYTES, ERROR_CAPACITY, SEQ, STATUS, STATUS_ERROR, STATUS_OK } from './protocol.js';
+import type { WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
+import { MemberError, VecSlice } from './slice.js';
+
+const init = workerData as WorkerInit;
+const post = (m: WorkerMessage): void => parentPort?.postMessage(m);
+
+async function main(): Promise<void> {
+  for (const m of init.setupModules) await import(m);
+  const spec = resolveEnv(init.envId, init.options as EnvOptions);
+  const buffers = new VecBuffers(init.shape, init.raw);
+  const slice = new VecSlice(
+    Array.from({ length: init.count }, (_, j) => spec.makeMember(init.offset + j)),
+    init.offset,
+    buffers,
+  );
+  const ctrl = new Int32Array(init.control);
+  const args = new Float64Array(init.args);
+  const errors = new Uint8Array(init.errors, init.index * ERROR_CAPACITY, ERROR_CAPACITY);
+  const base = init.index * CTRL_STRIDE;
+  const encoder = new TextEncoder();
+  // Read the command counter before announcing readiness: the main thread may issue the first
+  // command as soon as it hears 'ready'.
+  let last = Atomics.load(ctrl, base + SEQ);
+  post({ type: 'ready' });
+  for (;;) {
+    Atomics.wait(ctrl, base + SEQ, last);
+    const seq = Atomics.load(ctrl, base + SEQ);
+    if (seq === last) continue;
+    last = seq;
+    const cmd = Atomics.load(ctrl, base + CMD);
+    if (cmd === CMD_CLOSE) {
+      Atomics.store(ctrl, base + DONE, seq);
+      Atomics.notify(ctrl, base + DONE);
+      break;
+    }
+    try {
+      if (cmd === CMD_RESET) slice.reset(args[init.index] as number);
+      else slice.step();
+      Atomics.store(ctrl, base + STATUS, STATUS_OK);
+    } catch (err) {
+      const cause = err instanceof MemberError ? err.cause : err;
+      const report: WorkerErrorReport = {
+        envIndex: err instanceof MemberError ? err.envIndex : -1,
+        message: cause instanceof Error ? cause.message : String(cause),
+        stack: cause instanceof Error ? (cause.stack ?? '') : '',
+      };
+      const bytes = encoder.encode(JSON.stringify(report)).subarray(0, ERROR_CAPACITY);
+      errors.set(bytes);
+      Atomics.store(ctrl, base + ERROR_BYTES, bytes.length);
+      Atomics.store(ctrl, base + STATUS, STATUS_ERROR);
+    }
+    Atomics.store(ctrl, base + DONE, seq);
+    Atomics.notify(ctrl, base + DONE);
+  }
+}
+
+main().catch((err: unknown) => {
+  post({ type: 'failed', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? (err.stack ?? '') : '' });
+});

@@ -1,0 +1,264 @@
+/**
+ * WorkerVectorEnv: N envs split over W worker threads (contiguous slices, sizes differing by at most
+ * one). Observations, masks, rewards, flags, final observations, episode summaries and actions live
+ * in SharedArrayBuffers that workers write in place; each command is a bump of a shared counter
+ * (Atomics.notify) and each answer another (awaited with Atomics.waitAsync), so the main thread's
+ * event loop stays free to notice a worker that dies.
+ *
+ * Failures never hang: an exception inside an env comes back as a VectorEnvError naming the env
+ * index, env id, message and stack; a worker that exits or crashes fails the pending call; a worker
+ * that does not answer within `timeoutMs` fails it with a message naming the worker and its envs.
+ * After any failure the vector env refuses further steps; close() still works (and is idempotent).
+ *
+ * Runs under tsx and vitest (TS sources, through ts-worker-bootstrap.mjs) and as compiled JS.
+ */
+import { Worker } from 'node:worker_threads';
+import type { EnvOptions, EnvSpec } from '../registry.js';
+import { resolveEnv } from '../registry.js';
+import { VecBuffers } from './buffers.js';
+import {
+  CMD,
+  CMD_CLOSE,
+  CMD_RESET,
+  CMD_STEP,
+  CTRL_STRIDE,
+  DONE,
+  ERROR_BYTES,
+  ERROR_CAPACITY,
+  SEQ,
+  STATUS,
+  STATUS_ERROR,
+} from './protocol.js';
+import type { WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
+import { loadActions, stepResult } from './result.js';
+import { VectorEnvError } from './vector-env.js';
+import type { VecResetResult, VecStepResult, VectorEnv } from './vector-env.js';
+
+export interface WorkerVectorEnvOptions {
+  /** Worker threads (default 2, at most numEnvs). */
+  workers?: number;
+  /** Env options (see registry.ts). */
+  envOptions?: EnvOptions;
+  /** How long one command may take before the call fails (default 60 s; the first reset includes start-up). */
+  timeoutMs?: number;
+  /** Modules (absolute paths or file URLs) each worker imports first, e.g. to register env families. */
+  setupModules?: string[];
+}
+
+interface WorkerHandle {
+  readonly thread: Worker;
+  readonly offset: number;
+  readonly count: number;
+  seq: number;
+  exited: boolean;
+}
+
+const IS_TS = import.meta.url.endsWith('.ts');
+
+/** Atomics.waitAsync (in Node 20; typed only from the ES2024 lib, which Node 20 does not fully have). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}).waitAsync;
+
+export class WorkerVectorEnv implements VectorEnv {
+  readonly spec: EnvSpec;
+  readonly numWorkers: number;
+  private readonly buf: VecBuffers;
+  private readonly control: Int32Array;
+  private readonly args: Float64Array;
+  private readonly errors: Uint8Array;
+  private readonly handles: WorkerHandle[];
+  private readonly timeoutMs: number;
+  private failure: Error | null = null;
+  private deathNotice: Promise<Error>;
+  private announceDeath: (e: Error) => void = () => {};
+  private closing: Promise<void> | null = null;
+  private wasReset = false;
+  private busy = false;
+
+  private constructor(
+    envId: string,
+    readonly numEnvs: number,
+    opts: WorkerVectorEnvOptions,
+  ) {
+    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer (got ${numEnvs})`);
+    const workers = opts.workers ?? 2;
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer (got ${workers})`);
+    this.spec = resolveEnv(envId, opts.envOptions ?? {});
+    this.numWorkers = Math.min(workers, numEnvs);
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    const shape = { numEnvs, observationSize: this.spec.observationSize, maskLength: this.spec.maskLength, actionDims: this.spec.actionDims, metricCount: this.spec.metricNames.length };
+    this.buf = VecBuffers.allocate(shape, true);
+    const control = new SharedArrayBuffer(4 * CTRL_STRIDE * this.numWorkers);
+    const args = new SharedArrayBuffer(8 * this.numWorkers);
+    const errors = new SharedArrayBuffer(ERROR_CAPACITY * this.numWorkers);
+    this.control = new Int32Array(control);
+    this.args = new Float64Array(args);
+    this.errors = new Uint8Array(errors);
+    this.deathNotice = new Promise((resolve) => {
+      this.announceDeath = resolve;
+    });
+
+    const entry = new URL(IS_TS ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
+    const bootstrap = new URL('./ts-worker-bootstrap.mjs', import.meta.url);
+    this.handles = [];
+    let offset = 0;
+    for (let w = 0; w < this.numWorkers; w++) {
+      const count = Math.floor(numEnvs / this.numWorkers) + (w < numEnvs % this.numWorkers ? 1 : 0);
+      const init: WorkerInit = {
+        index: w,
+        envId,
+        options: this.spec.options as Record<string, unknown>,
+        offset,
+        count,
+        shape,
+        raw: this.buf.raw,
+        control,
+        args,
+        errors,
+        setupModules: (opts.setupModules ?? []).map((m) => (m.startsWith('file:') ? m : new URL(`file://${m}`).href)),
+        ...(IS_TS ? { entry: entry.href } : {}),
+      };
+      const thread = new Worker(IS_TS ? bootstrap : entry, { workerData: init });
+      const handle: WorkerHandle = { thread, offset, count, seq: 0, exited: false };
+      thread.on('error', (err) => this.died(w, `crashed: ${err.message}`));
+      thread.on('exit', (code) => {
+        handle.exited = true;
+        if (this.closing === null) this.died(w, `exited unexpectedly (exit code ${code})`);
+      });
+      this.handles.push(handle);
+      offset += count;
+    }
+  }
+
+  /** Starts the workers and waits until each has built its envs. */
+  static async create(envId: string, numEnvs: number, opts: WorkerVectorEnvOptions = {}): Promise<WorkerVectorEnv> {
+    const vec = new WorkerVectorEnv(envId, numEnvs, opts);
+    try {
+      await Promise.all(
+        vec.handles.map(
+          (h, w) =>
+            new Promise<void>((resolve, reject) => {
+              const onMessage = (m: WorkerMessage): void => {
+                if (m.type === 'ready') resolve();
+                else reject(new Error(`worker ${w} (${vec.describe(w)}) could not start: ${m.message}\n${m.stack}`));
+              };
+              h.thread.once('message', onMessage);
+              void vec.deathNotice.then(reject);
+            }),
+        ),
+      );
+    } catch (err) {
+      await vec.close();
+      throw err;
+    }
+    return vec;
+  }
+
+  get actionBuffer(): Int32Array {
+    return this.buf.actions;
+  }
+
+  /** The worker threads (for diagnostics and tests). */
+  get threads(): readonly Worker[] {
+    return this.handles.map((h) => h.thread);
+  }
+
+  async reset(seed: number): Promise<VecResetResult> {
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`reset: seed must be an integer (got ${seed})`);
+    await this.command(CMD_RESET, seed, 'reset');
+    this.wasReset = true;
+    return { observations: this.buf.observations, masks: this.buf.masks };
+  }
+
+  async step(actions?: ArrayLike<number>): Promise<VecStepResult> {
+    if (!this.wasReset) throw new Error(`${this.spec.id}: call reset(seed) before step()`);
+    loadActions(this.buf.actions, actions, this.spec.actionDims);
+    await this.command(CMD_STEP, 0, 'step');
+    return stepResult(this.buf, this.spec.metricNames, this.spec.graded);
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      for (let w = 0; w < this.handles.length; w++) {
+        const h = this.handles[w] as WorkerHandle;
+        if (h.exited) continue;
+        this.issue(w, CMD_CLOSE, 0);
+      }
+      await Promise.all(
+        this.handles.map(async (h) => {
+          if (h.exited) return;
+          const exited = new Promise<void>((resolve) => h.thread.once('exit', () => resolve()));
+          const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 1000).unref());
+          if ((await Promise.race([exited, grace])) === 'timeout') await h.thread.terminate();
+        }),
+      );
+    })();
+    return this.closing;
+  }
+
+  private describe(w: number): string {
+    const h = this.handles[w] as WorkerHandle;
+    return h.count === 1 ? `env ${h.offset}` : `envs ${h.offset}–${h.offset + h.count - 1}`;
+  }
+
+  private died(w: number, what: string): void {
+    const err = new Error(`${this.spec.id}: worker ${w} (${this.describe(w)}) ${what}`);
+    if (!this.failure) this.failure = err;
+    this.announceDeath(err);
+  }
+
+  private issue(w: number, cmd: number, arg: number): number {
+    const h = this.handles[w] as WorkerHandle;
+    const base = w * CTRL_STRIDE;
+    h.seq++;
+    this.control[base + CMD] = cmd;
+    this.args[w] = arg;
+    Atomics.store(this.control, base + SEQ, h.seq);
+    Atomics.notify(this.control, base + SEQ);
+    return h.seq;
+  }
+
+  private async command(cmd: number, arg: number, what: string): Promise<void> {
+    if (this.closing) throw new Error(`${this.spec.id}: the vector env is closed`);
+    if (this.failure) throw new Error(`${this.spec.id}: the vector env failed earlier and cannot be used: ${this.failure.message}`);
+    if (this.busy) throw new Error(`${this.spec.id}: ${what}() called while another call is in progress (await each call)`);
+    this.busy = true;
+    try {
+      const seqs = this.handles.map((_, w) => this.issue(w, cmd, arg));
+      for (let w = 0; w < this.handles.length; w++) await this.awaitDone(w, seqs[w] as number, what);
+      for (let w = 0; w < this.handles.length; w++) {
+        if (Atomics.load(this.control, w * CTRL_STRIDE + STATUS) !== STATUS_ERROR) continue;
+        const bytes = Atomics.load(this.control, w * CTRL_STRIDE + ERROR_BYTES);
+        const report = JSON.parse(new TextDecoder().decode(this.errors.slice(w * ERROR_CAPACITY, w * ERROR_CAPACITY + bytes))) as WorkerErrorReport;
+        const err = new VectorEnvError(report.envIndex, this.spec.id, report.message, report.stack);
+        this.failure = err;
+        throw err;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async awaitDone(w: number, seq: number, what: string): Promise<void> {
+    const index = w * CTRL_STRIDE + DONE;
+    const deadline = performance.now() + this.timeoutMs;
+    for (;;) {
+      const done = Atomics.load(this.control, index);
+      if (done === seq) return;
+      if (this.failure) throw this.failure;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        const err = new Error(`${this.spec.id}: worker ${w} (${this.describe(w)}) did not finish '${what}' within ${this.timeoutMs} ms`);
+        this.failure = err;
+        throw err;
+      }
+      const waiting = waitAsync(this.control, index, done, remaining);
+      if (waiting.async) {
+        const outcome = await Promise.race([waiting.value, this.deathNotice]);
+        if (outcome instanceof Error) throw outcome;
+      }
+    }
+  }
+}
