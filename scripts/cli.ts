@@ -4,11 +4,13 @@
  */
 import { baselineCommand, BASELINE_HELP } from './commands/baseline.js';
 import { replayCommand, REPLAY_HELP } from './commands/replay.js';
+import { rolloutCommand, ROLLOUT_HELP } from './commands/rollout.js';
 import { UsageError } from './args.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; summary: string; help: string }> = {
   baseline: { run: baselineCommand, summary: 'run baseline agents over tasks and seeds; print and save the table', help: BASELINE_HELP },
   replay: { run: replayCommand, summary: 'replay golden Gov Workflow trace files and report PASS or the first mismatch', help: REPLAY_HELP },
+  rollout: { run: rolloutCommand, summary: 'step a vector env with seeded random actions and print a sha256 of every batch', help: ROLLOUT_HELP },
 };
 
 export const USAGE = `usage: npm run cli -- <command> [options]

@@ -5,6 +5,9 @@
  *   CMD   RESET | STEP | CLOSE          DONE  the SEQ the worker finished (the main thread waits on it)
  *   STATUS 0 ok, 1 the command failed (the error is JSON in the worker's slot of the error buffer)
  *   ERROR_BYTES length of that JSON
+ * After the workers' lines, one more line holds FINISHED: every worker adds 1 to it when it completes
+ * a command, and the one that brings it to W × (command number) wakes the main thread — one wake-up
+ * per vector step instead of one per worker.
  * Command arguments (the reset seed) travel in a shared Float64Array, one slot per worker.
  */
 
@@ -14,6 +17,16 @@ export const CMD = 1;
 export const DONE = 2;
 export const STATUS = 3;
 export const ERROR_BYTES = 4;
+
+/** Index of the FINISHED counter in a control block for `workers` workers. */
+export function finishedIndex(workers: number): number {
+  return workers * CTRL_STRIDE;
+}
+
+/** Ints in a control block for `workers` workers. */
+export function controlLength(workers: number): number {
+  return (workers + 1) * CTRL_STRIDE;
+}
 
 export const CMD_RESET = 1;
 export const CMD_STEP = 2;
@@ -43,6 +56,9 @@ export interface WorkerInit {
   args: SharedArrayBuffer;
   errors: SharedArrayBuffer;
   setupModules: string[];
+  numWorkers: number;
+  /** How long an idle worker polls for the next command before sleeping (µs). */
+  spinMicros: number;
   /** Module URL the TS bootstrap imports (unused when running compiled JS). */
   entry?: string;
 }

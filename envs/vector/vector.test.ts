@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
 import { UnknownIdError } from '../core/errors.js';
-import { createStream } from '../core/random/streams.js';
 import { GovWorkflowRlEnv } from '../gov-workflow/adapter/rl-env.js';
 import { HelixDeskEnv } from '../helixdesk/env.js';
 import { gradeHelixTask } from '../helixdesk/graders.js';
 import { envIds, resolveEnv } from '../registry.js';
 import './faulty-env.fixture.js';
+import { fingerprintRollout } from './rollout-hash.js';
 import { memberSeed } from './slice.js';
 import { SyncVectorEnv } from './sync.js';
 import type { VectorEnv } from './vector-env.js';
@@ -16,41 +15,10 @@ import { WorkerVectorEnv } from './workers.js';
 
 const FIXTURE = new URL('./faulty-env.fixture.ts', import.meta.url).href;
 
-/** Seeded random masked actions; hashes every batch the env returns. */
-async function hashRollout(vec: VectorEnv, seed: number, steps: number): Promise<{ hash: string; episodes: number; scores: number[] }> {
-  const h = createHash('sha256');
-  const feed = (a: ArrayBufferView): void => {
-    h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  };
-  const rng = createStream(seed, 'test-actions');
-  let r = await vec.reset(seed);
-  feed(r.observations);
-  feed(r.masks);
-  const { actionDims: dims, maskLength: ml, actionSpace } = vec.spec;
-  const nvec = 'nvec' in actionSpace ? actionSpace.nvec : [actionSpace.n];
-  let episodes = 0;
-  const scores: number[] = [];
-  for (let t = 0; t < steps; t++) {
-    const actions = vec.actionBuffer;
-    for (let i = 0; i < vec.numEnvs; i++) {
-      let offset = i * ml;
-      nvec.forEach((n, d) => {
-        const allowed: number[] = [];
-        for (let k = 0; k < n; k++) if (r.masks[offset + k] === 1) allowed.push(k);
-        actions[i * dims + d] = allowed[rng.int(allowed.length)] as number;
-        offset += n;
-      });
-    }
-    const s = await vec.step();
-    r = s;
-    for (const a of [s.observations, s.rewards, s.terminated, s.truncated, s.masks]) feed(a);
-    for (const e of s.episodes) {
-      feed(s.finalObservations.subarray(e.envIndex * vec.spec.observationSize, (e.envIndex + 1) * vec.spec.observationSize));
-      episodes++;
-      if (e.score !== null) scores.push(e.score);
-    }
-  }
-  return { hash: h.digest('hex'), episodes, scores };
+/** The rollout fingerprint, reduced to what must agree across implementations. */
+async function hashRollout(vec: VectorEnv, seed: number, steps: number): Promise<{ hash: string; episodes: number; scores: (number | null)[] }> {
+  const f = await fingerprintRollout(vec, seed, steps);
+  return { hash: f.hash, episodes: f.episodes.length, scores: f.episodes.map((e) => e.score) };
 }
 
 describe('sync and worker vector envs agree bit for bit, whatever the worker count', () => {

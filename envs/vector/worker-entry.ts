@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { resolveEnv } from '../registry.js';
 import type { EnvOptions } from '../registry.js';
 import { VecBuffers } from './buffers.js';
-import { CMD, CMD_CLOSE, CMD_RESET, CTRL_STRIDE, DONE, ERROR_BYTES, ERROR_CAPACITY, SEQ, STATUS, STATUS_ERROR, STATUS_OK } from './protocol.js';
+import { CMD, CMD_CLOSE, CMD_RESET, CTRL_STRIDE, DONE, ERROR_BYTES, ERROR_CAPACITY, finishedIndex, SEQ, STATUS, STATUS_ERROR, STATUS_OK } from './protocol.js';
 import type { WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
 import { MemberError, VecSlice } from './slice.js';
 
@@ -31,8 +31,18 @@ async function main(): Promise<void> {
   // Read the command counter before announcing readiness: the main thread may issue the first
   // command as soon as it hears 'ready'.
   let last = Atomics.load(ctrl, base + SEQ);
+  const finished = finishedIndex(init.numWorkers);
+  const spinMs = init.spinMicros / 1000;
   post({ type: 'ready' });
   for (;;) {
+    // Poll briefly before sleeping: a futex wake-up costs tens of µs on a VM, and the next command
+    // usually comes right after the learner has picked its actions.
+    if (spinMs > 0) {
+      const until = performance.now() + spinMs;
+      while (Atomics.load(ctrl, base + SEQ) === last && performance.now() < until) {
+        /* spin */
+      }
+    }
     Atomics.wait(ctrl, base + SEQ, last);
     const seq = Atomics.load(ctrl, base + SEQ);
     if (seq === last) continue;
@@ -60,7 +70,7 @@ async function main(): Promise<void> {
       Atomics.store(ctrl, base + STATUS, STATUS_ERROR);
     }
     Atomics.store(ctrl, base + DONE, seq);
-    Atomics.notify(ctrl, base + DONE);
+    if (Atomics.add(ctrl, finished, 1) + 1 === seq * init.numWorkers) Atomics.notify(ctrl, finished);
   }
 }
 

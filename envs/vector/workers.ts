@@ -21,10 +21,12 @@ import {
   CMD_CLOSE,
   CMD_RESET,
   CMD_STEP,
+  controlLength,
   CTRL_STRIDE,
   DONE,
   ERROR_BYTES,
   ERROR_CAPACITY,
+  finishedIndex,
   SEQ,
   STATUS,
   STATUS_ERROR,
@@ -43,13 +45,14 @@ export interface WorkerVectorEnvOptions {
   timeoutMs?: number;
   /** Modules (absolute paths or file URLs) each worker imports first, e.g. to register env families. */
   setupModules?: string[];
+  /** How long an idle worker polls for the next command before sleeping, in µs (default 100; 0 = always sleep). */
+  spinMicros?: number;
 }
 
 interface WorkerHandle {
   readonly thread: Worker;
   readonly offset: number;
   readonly count: number;
-  seq: number;
   exited: boolean;
 }
 
@@ -73,6 +76,8 @@ export class WorkerVectorEnv implements VectorEnv {
   private deathNotice: Promise<Error>;
   private announceDeath: (e: Error) => void = () => {};
   private closing: Promise<void> | null = null;
+  /** Commands issued so far (every worker gets each one; their SEQ equals it). */
+  private seq = 0;
   private wasReset = false;
   private busy = false;
 
@@ -89,7 +94,7 @@ export class WorkerVectorEnv implements VectorEnv {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     const shape = { numEnvs, observationSize: this.spec.observationSize, maskLength: this.spec.maskLength, actionDims: this.spec.actionDims, metricCount: this.spec.metricNames.length };
     this.buf = VecBuffers.allocate(shape, true);
-    const control = new SharedArrayBuffer(4 * CTRL_STRIDE * this.numWorkers);
+    const control = new SharedArrayBuffer(4 * controlLength(this.numWorkers));
     const args = new SharedArrayBuffer(8 * this.numWorkers);
     const errors = new SharedArrayBuffer(ERROR_CAPACITY * this.numWorkers);
     this.control = new Int32Array(control);
@@ -117,10 +122,12 @@ export class WorkerVectorEnv implements VectorEnv {
         args,
         errors,
         setupModules: (opts.setupModules ?? []).map((m) => (m.startsWith('file:') ? m : new URL(`file://${m}`).href)),
+        numWorkers: this.numWorkers,
+        spinMicros: opts.spinMicros ?? 100,
         ...(IS_TS ? { entry: entry.href } : {}),
       };
       const thread = new Worker(IS_TS ? bootstrap : entry, { workerData: init });
-      const handle: WorkerHandle = { thread, offset, count, seq: 0, exited: false };
+      const handle: WorkerHandle = { thread, offset, count, exited: false };
       thread.on('error', (err) => this.died(w, `crashed: ${err.message}`));
       thread.on('exit', (code) => {
         handle.exited = true;
@@ -181,11 +188,8 @@ export class WorkerVectorEnv implements VectorEnv {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
-      for (let w = 0; w < this.handles.length; w++) {
-        const h = this.handles[w] as WorkerHandle;
-        if (h.exited) continue;
-        this.issue(w, CMD_CLOSE, 0);
-      }
+      const seq = ++this.seq;
+      for (let w = 0; w < this.handles.length; w++) if (!(this.handles[w] as WorkerHandle).exited) this.issue(w, seq, CMD_CLOSE, 0);
       await Promise.all(
         this.handles.map(async (h) => {
           if (h.exited) return;
@@ -209,15 +213,13 @@ export class WorkerVectorEnv implements VectorEnv {
     this.announceDeath(err);
   }
 
-  private issue(w: number, cmd: number, arg: number): number {
-    const h = this.handles[w] as WorkerHandle;
+  /** Sends command number `seq` to worker w. */
+  private issue(w: number, seq: number, cmd: number, arg: number): void {
     const base = w * CTRL_STRIDE;
-    h.seq++;
     this.control[base + CMD] = cmd;
     this.args[w] = arg;
-    Atomics.store(this.control, base + SEQ, h.seq);
+    Atomics.store(this.control, base + SEQ, seq);
     Atomics.notify(this.control, base + SEQ);
-    return h.seq;
   }
 
   private async command(cmd: number, arg: number, what: string): Promise<void> {
@@ -226,8 +228,9 @@ export class WorkerVectorEnv implements VectorEnv {
     if (this.busy) throw new Error(`${this.spec.id}: ${what}() called while another call is in progress (await each call)`);
     this.busy = true;
     try {
-      const seqs = this.handles.map((_, w) => this.issue(w, cmd, arg));
-      for (let w = 0; w < this.handles.length; w++) await this.awaitDone(w, seqs[w] as number, what);
+      const seq = ++this.seq;
+      for (let w = 0; w < this.handles.length; w++) this.issue(w, seq, cmd, arg);
+      await this.awaitAll(seq, what);
       for (let w = 0; w < this.handles.length; w++) {
         if (Atomics.load(this.control, w * CTRL_STRIDE + STATUS) !== STATUS_ERROR) continue;
         const bytes = Atomics.load(this.control, w * CTRL_STRIDE + ERROR_BYTES);
@@ -241,20 +244,24 @@ export class WorkerVectorEnv implements VectorEnv {
     }
   }
 
-  private async awaitDone(w: number, seq: number, what: string): Promise<void> {
-    const index = w * CTRL_STRIDE + DONE;
+  /** Waits until every worker has finished command `seq` (the last one to finish wakes us). */
+  private async awaitAll(seq: number, what: string): Promise<void> {
+    const index = finishedIndex(this.numWorkers);
+    const target = seq * this.numWorkers;
     const deadline = performance.now() + this.timeoutMs;
     for (;;) {
-      const done = Atomics.load(this.control, index);
-      if (done === seq) return;
+      const finished = Atomics.load(this.control, index);
+      if (finished === target) return;
       if (this.failure) throw this.failure;
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        const err = new Error(`${this.spec.id}: worker ${w} (${this.describe(w)}) did not finish '${what}' within ${this.timeoutMs} ms`);
+        const late = this.handles.map((_, w) => w).filter((w) => Atomics.load(this.control, w * CTRL_STRIDE + DONE) !== seq);
+        const who = late.map((w) => `worker ${w} (${this.describe(w)})`).join(', ');
+        const err = new Error(`${this.spec.id}: ${who} did not finish '${what}' within ${this.timeoutMs} ms`);
         this.failure = err;
         throw err;
       }
-      const waiting = waitAsync(this.control, index, done, remaining);
+      const waiting = waitAsync(this.control, index, finished, remaining);
       if (waiting.async) {
         const outcome = await Promise.race([waiting.value, this.deathNotice]);
         if (outcome instanceof Error) throw outcome;

@@ -10,12 +10,11 @@ import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } 
 import { runGovEpisode } from '../../agents/run-episode.js';
 import { runHelixTask } from '../../agents/run-helixdesk.js';
 import type { EpisodeRecord } from '../../agents/types.js';
-import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import type { HelixConfig } from '../../envs/helixdesk/config.js';
-import { HELIX_TASK_IDS } from '../../envs/helixdesk/graders.js';
+import { familyTasks } from '../../envs/registry.js';
 import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from '../../training/baseline-table.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
 import { parseChoice, parseList, parsePositiveInt, parseSeeds, UsageError } from '../args.js';
@@ -24,15 +23,16 @@ import { Progress } from '../progress.js';
 export const BASELINE_ENVS = ['gov-workflow', 'helixdesk'] as const;
 type BaselineEnv = (typeof BASELINE_ENVS)[number];
 
-const TASKS: Readonly<Record<BaselineEnv, readonly string[]>> = { 'gov-workflow': TASK_IDS, helixdesk: HELIX_TASK_IDS };
+/** Default task lists come from the env registry. */
+const TASKS: Readonly<Record<BaselineEnv, readonly string[]>> = { 'gov-workflow': familyTasks('gov-workflow'), helixdesk: familyTasks('helixdesk') };
 const AGENTS: Readonly<Record<BaselineEnv, readonly string[]>> = { 'gov-workflow': GOV_AGENT_NAMES, helixdesk: HELIX_AGENT_NAMES };
 
 export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
 
   --env <id>          environment: ${BASELINE_ENVS.join(', ')} (default gov-workflow)
   --task <list>       all, or a comma-separated list of the env's tasks:
-                        gov-workflow: ${TASK_IDS.join(', ')}
-                        helixdesk:    ${HELIX_TASK_IDS.join(', ')}
+                        gov-workflow: ${TASKS['gov-workflow'].join(', ')}
+                        helixdesk:    ${TASKS.helixdesk.join(', ')}
   --agent <list>      all, or a comma-separated list of the env's agents:
                         gov-workflow: ${GOV_AGENT_NAMES.join(', ')}
                         helixdesk:    ${HELIX_AGENT_NAMES.join(', ')}
