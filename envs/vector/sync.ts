@@ -13,6 +13,7 @@ export class SyncVectorEnv implements VectorEnv {
   private readonly slice: VecSlice;
   private wasReset = false;
   private closed = false;
+  private failure: VectorEnvError | null = null;
 
   constructor(
     envId: string,
@@ -61,11 +62,14 @@ export class SyncVectorEnv implements VectorEnv {
     } catch (err) {
       if (!(err instanceof MemberError)) throw err;
       const cause = err.cause instanceof Error ? err.cause : new Error(String(err.cause));
-      throw new VectorEnvError(err.envIndex, this.spec.id, cause.message, cause.stack ?? '');
+      this.failure = new VectorEnvError(err.envIndex, this.spec.id, cause.message, cause.stack ?? '');
+      throw this.failure;
     }
   }
 
   private check(): void {
     if (this.closed) throw new Error(`${this.spec.id}: the vector env is closed`);
+    // An env failed mid-step: the batch is inconsistent, as with a failed worker.
+    if (this.failure) throw new Error(`${this.spec.id}: the vector env failed earlier and cannot be used: ${this.failure.message}`);
   }
 }

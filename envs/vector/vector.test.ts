@@ -116,6 +116,7 @@ describe('failures never hang', () => {
     const vec = new SyncVectorEnv('faulty/throw', 3, { config: { member: 2, step: 1 } });
     await vec.reset(0);
     await expect(vec.step(new Int32Array(3))).rejects.toThrow(/env 2 \(faulty\/throw\) failed: injected failure at step 1/);
+    await expect(vec.step(new Int32Array(3))).rejects.toThrow(/failed earlier and cannot be used/);
   });
 
   it('a worker that dies is detected', async () => {
