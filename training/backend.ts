@@ -1,0 +1,76 @@
+/**
+ * TensorFlow.js backend selection (DECISIONS): `auto` tries tfjs-node-gpu, then tfjs-node (the
+ * native 'tensorflow' backend; optional peer dependencies, never downloaded by npm ci), then wasm
+ * (SIMD, one thread), then the pure-JS cpu backend. `tensorflow`, `wasm` and `cpu` ask for one
+ * backend and fail with the reasons when it cannot load. The choice (and whether a GPU is in use) is
+ * printed by the commands and recorded in every run's metadata.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+
+export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
+export const BackendPreferenceSchema = z.enum(BACKEND_PREFERENCES);
+
+export interface BackendInfo {
+  /** The active tfjs backend: 'tensorflow' | 'wasm' | 'cpu'. */
+  backend: string;
+  /** The native package that provided 'tensorflow', if any. */
+  nativePackage: string | null;
+  /** Whether the native backend runs on a GPU (TF silently falls back to CPU when CUDA 11 libraries are missing). */
+  gpu: boolean;
+  /** What was tried before, and why it failed. */
+  tried: string[];
+  tfjsVersion: string;
+}
+
+let current: BackendInfo | null = null;
+
+/** Selects (once per process) and initialises the backend. */
+export async function initBackend(pref: BackendPreference = (process.env.TFJS_BACKEND as BackendPreference | undefined) ?? 'auto'): Promise<BackendInfo> {
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(pref)) {
+    throw new Error(`backend '${pref}' is not one of ${BACKEND_PREFERENCES.join(', ')}`);
+  }
+  if (current && (pref === 'auto' || pref === current.backend)) return current;
+  const tried: string[] = [];
+  const done = (info: Omit<BackendInfo, 'tried' | 'tfjsVersion'>): BackendInfo => {
+    current = { ...info, tried, tfjsVersion: tf.version.tfjs };
+    return current;
+  };
+  if (pref === 'auto' || pref === 'tensorflow') {
+    for (const spec of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        await import(/* @vite-ignore */ spec); // a variable specifier: no compile-time dependency
+        if (tf.getBackend() === 'tensorflow' || (await tf.setBackend('tensorflow'))) {
+          const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+          return done({ backend: 'tensorflow', nativePackage: spec, gpu });
+        }
+        tried.push(`${spec}: loaded but its backend is not active (a duplicate @tensorflow/tfjs-core?)`);
+      } catch (err) {
+        tried.push(`${spec}: ${String((err as Error).message).split('\n')[0]}`);
+      }
+    }
+    if (pref === 'tensorflow') throw new Error(`backend 'tensorflow' is not available: ${tried.join('; ')}`);
+  }
+  if (pref === 'auto' || pref === 'wasm') {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (await tf.setBackend('wasm')) {
+        await tf.ready();
+        return done({ backend: 'wasm', nativePackage: null, gpu: false });
+      }
+      tried.push('wasm: setBackend returned false');
+    } catch (err) {
+      tried.push(`wasm: ${String((err as Error).message).split('\n')[0]}`);
+    }
+    if (pref === 'wasm') throw new Error(`backend 'wasm' is not available: ${tried.join('; ')}`);
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return done({ backend: 'cpu', nativePackage: null, gpu: false });
+}
+
+export function describeBackend(info: BackendInfo): string {
+  const device = info.backend === 'tensorflow' ? (info.gpu ? ' on GPU' : ' on CPU') : '';
+  return `tfjs ${info.tfjsVersion}, backend ${info.backend}${info.nativePackage ? ` (${info.nativePackage})` : ''}${device}`;
+}
