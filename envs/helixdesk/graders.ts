@@ -70,10 +70,50 @@ export const HELIX_TASK_PARTS: Readonly<Record<HelixTaskId, readonly string[]>> 
   expert: ['keyword', 'classify', 'review', 'flagged_emails', 'keyword_missed', 'review_flags'],
 };
 
+/** The running counters of a HelixTaskScorer (plain numbers; see save()/load()). */
+export interface HelixScorerState {
+  steps: number;
+  flagged: number;
+  flaggedCorrect: number;
+  assigning: number;
+  resolvingSteps: number;
+  resolveEvents: number;
+  surgeSteps: number;
+  alertedSurge: number;
+  overdueSum: number;
+  csatSum: number;
+  csatCount: number;
+  flaggedEmails: number;
+  keywordMissed: number;
+  correct: number;
+  wrong: number;
+  reviews: number;
+}
+
+const SCORER_FIELDS: readonly (keyof HelixScorerState)[] = [
+  'steps',
+  'flagged',
+  'flaggedCorrect',
+  'assigning',
+  'resolvingSteps',
+  'resolveEvents',
+  'surgeSteps',
+  'alertedSurge',
+  'overdueSum',
+  'csatSum',
+  'csatCount',
+  'flaggedEmails',
+  'keywordMissed',
+  'correct',
+  'wrong',
+  'reviews',
+];
+
 /**
  * Scores one graded run step by step: feed every step (whether the email was flagged in the
  * observation the agent acted on, the action, the step info), then read the score. The graders and
- * the vector env (which scores episodes as they end) share it.
+ * the vector env (which scores episodes as they end) share it; save()/load() checkpoint a run in
+ * progress.
  */
 export class HelixTaskScorer {
   private steps = 0;
@@ -102,6 +142,52 @@ export class HelixTaskScorer {
     this.steps = this.flagged = this.flaggedCorrect = this.assigning = this.resolvingSteps = this.resolveEvents = 0;
     this.surgeSteps = this.alertedSurge = this.overdueSum = this.csatSum = this.csatCount = 0;
     this.flaggedEmails = this.keywordMissed = this.correct = this.wrong = this.reviews = 0;
+  }
+
+  /** The counters so far, as plain numbers (for snapshots). */
+  save(): HelixScorerState {
+    return {
+      steps: this.steps,
+      flagged: this.flagged,
+      flaggedCorrect: this.flaggedCorrect,
+      assigning: this.assigning,
+      resolvingSteps: this.resolvingSteps,
+      resolveEvents: this.resolveEvents,
+      surgeSteps: this.surgeSteps,
+      alertedSurge: this.alertedSurge,
+      overdueSum: this.overdueSum,
+      csatSum: this.csatSum,
+      csatCount: this.csatCount,
+      flaggedEmails: this.flaggedEmails,
+      keywordMissed: this.keywordMissed,
+      correct: this.correct,
+      wrong: this.wrong,
+      reviews: this.reviews,
+    };
+  }
+
+  /** Puts counters from save() back (checked: every field must be a finite number). */
+  load(state: HelixScorerState): void {
+    for (const name of SCORER_FIELDS) {
+      const v = (state as unknown as Record<string, unknown> | null)?.[name];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`HelixTaskScorer.load: '${name}' must be a finite number (got ${JSON.stringify(v)})`);
+    }
+    this.steps = state.steps;
+    this.flagged = state.flagged;
+    this.flaggedCorrect = state.flaggedCorrect;
+    this.assigning = state.assigning;
+    this.resolvingSteps = state.resolvingSteps;
+    this.resolveEvents = state.resolveEvents;
+    this.surgeSteps = state.surgeSteps;
+    this.alertedSurge = state.alertedSurge;
+    this.overdueSum = state.overdueSum;
+    this.csatSum = state.csatSum;
+    this.csatCount = state.csatCount;
+    this.flaggedEmails = state.flaggedEmails;
+    this.keywordMissed = state.keywordMissed;
+    this.correct = state.correct;
+    this.wrong = state.wrong;
+    this.reviews = state.reviews;
   }
 
   record(flaggedInObservation: boolean, action: ArrayLike<number>, info: HelixStepInfo): void {

@@ -50,6 +50,16 @@ class FaultyMember implements VecEnvMember {
   summarize(): number {
     return Number.NaN;
   }
+
+  snapshot(): { t: number } {
+    return { t: this.t };
+  }
+
+  restore(state: unknown): void {
+    const t = (state as { t?: unknown } | null)?.t;
+    if (typeof t !== 'number') throw new TypeError('FaultyMember.restore: expected { t: number }');
+    this.t = t;
+  }
 }
 
 if (!envFamilies().includes('faulty')) {

@@ -1,12 +1,14 @@
 /** The vector-env members of queue-rl's envs (see member.ts). */
 import { GovWorkflowRlEnv } from '../gov-workflow/adapter/rl-env.js';
-import type { GovRlEnvConfig } from '../gov-workflow/adapter/rl-env.js';
+import type { GovRlEnvConfig, GovRlSnapshot } from '../gov-workflow/adapter/rl-env.js';
 import type { HelixConfigInput } from '../helixdesk/config.js';
 import { HelixDeskEnv } from '../helixdesk/env.js';
+import type { HelixSnapshot } from '../helixdesk/env.js';
 import { HELIX_TASK_PARTS, HelixTaskScorer, taskStepLimit } from '../helixdesk/graders.js';
-import type { HelixTaskId } from '../helixdesk/graders.js';
+import type { HelixScorerState, HelixTaskId } from '../helixdesk/graders.js';
 import { REWARD_EVENT_TYPES } from '../helixdesk/reward.js';
 import type { MemberStep, VecEnvMember } from './member.js';
+import { isRecord, isTypedArray } from './snapshot.js';
 
 /** Episode metrics of a Gov Workflow member: the grader's metrics and the env's totals. */
 export const GOV_MEMBER_METRICS = [
@@ -59,6 +61,31 @@ export class GovMember implements VecEnvMember {
     });
     return grade.score;
   }
+
+  /** `{ env }`: the adapter's snapshot (episode, RNG, seed continuation, streak trace). */
+  snapshot(): GovMemberState {
+    return { env: this.env.snapshot() };
+  }
+
+  restore(state: unknown): void {
+    if (!isRecord(state) || !isRecord(state.env) || !isRecord(state.env.env) || !isRecord(state.env.trace)) {
+      throw new TypeError('GovMember.restore: expected { env: { env, trace } } from GovMember.snapshot()');
+    }
+    this.env.restore(state.env as unknown as GovRlSnapshot);
+  }
+}
+
+/** A Gov Workflow member's snapshot. */
+export interface GovMemberState {
+  env: GovRlSnapshot;
+}
+
+/** A HelixDesk member's snapshot: the env's, the task scorer's counters, the event counts and the step count of the episode. */
+export interface HelixMemberState {
+  env: HelixSnapshot;
+  scorer: HelixScorerState;
+  events: Float64Array;
+  steps: number;
 }
 
 /** Episode metrics of a HelixDesk member: the task's score parts, then the count of each reward event. */
@@ -117,5 +144,28 @@ export class HelixMember implements VecEnvMember {
     });
     metrics.set(this.events, names.length);
     return score;
+  }
+
+  snapshot(): HelixMemberState {
+    return { env: this.env.snapshot(), scorer: this.scorer.save(), events: this.events.slice(), steps: this.steps };
+  }
+
+  restore(state: unknown): void {
+    if (
+      !isRecord(state) ||
+      !isRecord(state.env) ||
+      !isRecord(state.scorer) ||
+      !isTypedArray(state.events, 'Float64Array') ||
+      (state.events as Float64Array).length !== this.events.length ||
+      typeof state.steps !== 'number' ||
+      !Number.isInteger(state.steps)
+    ) {
+      throw new TypeError(`HelixMember.restore: expected { env, scorer, events: Float64Array(${this.events.length}), steps } from HelixMember.snapshot()`);
+    }
+    // The scorer first: it checks its counters, and the env's restore is the last thing that can fail.
+    this.scorer.load(state.scorer as unknown as HelixScorerState);
+    this.env.restore(state.env as unknown as HelixSnapshot);
+    this.events.set(state.events as Float64Array);
+    this.steps = state.steps;
   }
 }

@@ -8,10 +8,14 @@
  * Seeding: member i of a vector env reset with seed s starts from deriveSeed(s, 'vector-member', i)
  * (key `queue-rl/<s>/vector-member/<i>`) and later episodes use the env's own continuation. None of
  * it depends on how the envs are split over workers, so any worker count gives the same batches.
+ *
+ * Snapshots: snapshot()/restore() cover each member's state, the running returns and lengths, and
+ * the slice's rows of the current observations and masks — everything the next step depends on.
  */
 import { deriveSeed } from '../core/random/streams.js';
 import type { VecBuffers } from './buffers.js';
 import type { VecEnvMember } from './member.js';
+import type { VecMemberSnapshot } from './vector-env.js';
 
 export function memberSeed(seed: number, index: number): number {
   return deriveSeed(seed, 'vector-member', index);
@@ -26,6 +30,15 @@ export class MemberError extends Error {
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
+}
+
+/** A slice's state: its members' (in order), and its rows of the observations and masks (copies). */
+export interface VecSliceSnapshot {
+  readonly members: readonly VecMemberSnapshot[];
+  /** count × observationSize. */
+  readonly observations: Float32Array;
+  /** count × maskLength. */
+  readonly masks: Uint8Array;
 }
 
 export class VecSlice {
@@ -92,6 +105,44 @@ export class VecSlice {
         this.guard(i, () => member.reset(undefined, obs, mask));
       }
     });
+  }
+
+  /** The slice's state (members' states as they give them: the caller clones what it keeps). */
+  snapshot(): VecSliceSnapshot {
+    const { observationSize: o, maskLength: m } = this.buf.shape;
+    const end = this.offset + this.members.length;
+    return {
+      members: this.members.map((member, j) => ({
+        state: this.guard(this.offset + j, () => member.snapshot()),
+        episodeReturn: this.returns[j] as number,
+        episodeLength: this.lengths[j] as number,
+      })),
+      observations: this.buf.observations.slice(this.offset * o, end * o),
+      masks: this.buf.masks.slice(this.offset * m, end * m),
+    };
+  }
+
+  /** Puts a snapshot() of a slice of the same envs back; rewards and flags read 0, as after reset. */
+  restore(part: VecSliceSnapshot): void {
+    const { observationSize: o, maskLength: m } = this.buf.shape;
+    const n = this.members.length;
+    if (part.members.length !== n || part.observations.length !== n * o || part.masks.length !== n * m) {
+      throw new Error(
+        `slice restore: a part for ${n} envs needs ${n} members, ${n * o} observation values and ${n * m} mask values (got ${part.members.length}, ${part.observations.length}, ${part.masks.length})`,
+      );
+    }
+    this.members.forEach((member, j) => {
+      const i = this.offset + j;
+      const ms = part.members[j] as VecMemberSnapshot;
+      this.guard(i, () => member.restore(ms.state));
+      this.returns[j] = ms.episodeReturn;
+      this.lengths[j] = ms.episodeLength;
+      this.buf.rewards[i] = 0;
+      this.buf.terminated[i] = 0;
+      this.buf.truncated[i] = 0;
+    });
+    this.buf.observations.set(part.observations, this.offset * o);
+    this.buf.masks.set(part.masks, this.offset * m);
   }
 
   private guard<T>(envIndex: number, f: () => T): T {

@@ -4,8 +4,9 @@ import { resolveEnv } from '../registry.js';
 import { VecBuffers } from './buffers.js';
 import { loadActions, stepResult } from './result.js';
 import { MemberError, VecSlice } from './slice.js';
+import { checkSnapshotFits, joinSnapshot, sliceOfSnapshot } from './snapshot.js';
 import { VectorEnvError } from './vector-env.js';
-import type { VecResetResult, VecStepResult, VectorEnv } from './vector-env.js';
+import type { VecResetResult, VecStepResult, VectorEnv, VectorEnvSnapshot } from './vector-env.js';
 
 export class SyncVectorEnv implements VectorEnv {
   readonly spec: EnvSpec;
@@ -52,13 +53,30 @@ export class SyncVectorEnv implements VectorEnv {
     return stepResult(this.buf, this.spec.metricNames, this.spec.graded);
   }
 
+  async snapshot(): Promise<VectorEnvSnapshot> {
+    this.check();
+    if (!this.wasReset) throw new Error(`${this.spec.id}: call reset(seed) or restore(snapshot) before snapshot()`);
+    const part = this.run(() => this.slice.snapshot());
+    // A structured clone, as the workers' postMessage makes: nothing shared with the live envs.
+    return structuredClone(joinSnapshot(this.spec, this.numEnvs, [part]));
+  }
+
+  async restore(snapshot: VectorEnvSnapshot): Promise<VecResetResult> {
+    const snap = checkSnapshotFits(snapshot, this.spec, this.numEnvs);
+    this.check();
+    const part = structuredClone(sliceOfSnapshot(snap, 0, this.numEnvs, this.spec));
+    this.run(() => this.slice.restore(part));
+    this.wasReset = true;
+    return { observations: this.buf.observations, masks: this.buf.masks };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
 
-  private run(f: () => void): void {
+  private run<T>(f: () => T): T {
     try {
-      f();
+      return f();
     } catch (err) {
       if (!(err instanceof MemberError)) throw err;
       const cause = err.cause instanceof Error ? err.cause : new Error(String(err.cause));

@@ -7,7 +7,7 @@
  *
  * The arrays returned are views of the env's buffers, valid until the next call: copy what you keep.
  */
-import type { EnvSpec } from '../registry.js';
+import type { EnvOptions, EnvSpec } from '../registry.js';
 
 export interface CompletedEpisode {
   /** Which env of the batch. */
@@ -37,6 +37,42 @@ export interface VecStepResult extends VecResetResult {
   readonly episodes: readonly CompletedEpisode[];
 }
 
+/** One env's part of a VectorEnvSnapshot. */
+export interface VecMemberSnapshot {
+  /** The member's own state (VecEnvMember.snapshot(): plain data, env-specific). */
+  readonly state: unknown;
+  /** The running return of the episode in progress (float64, as the vector env accumulates it). */
+  readonly episodeReturn: number;
+  /** Steps of the episode in progress so far. */
+  readonly episodeLength: number;
+}
+
+/**
+ * The exact state of a whole vector env, for checkpoints: restoring it into a vector env of the same
+ * id, options and size continues bit for bit — episodes in progress, later autoresets (each env's
+ * own seed continuation), running returns and lengths, task scorers. It depends only on the envs,
+ * never on how they are split over workers: a snapshot of a 2-worker env restores into a
+ * SyncVectorEnv or a WorkerVectorEnv with any worker count.
+ *
+ * Plain data (objects, arrays, numbers, strings, typed arrays): it survives structured clone and
+ * `v8.serialize`; see serializeVectorEnvSnapshot / deserializeVectorEnvSnapshot (snapshot.ts).
+ * Owned by the caller: the vector env keeps no reference to it, and it can be restored many times.
+ */
+export interface VectorEnvSnapshot {
+  readonly format: 'queue-rl/vector-env-snapshot';
+  readonly version: 1;
+  readonly envId: string;
+  /** The env options as resolved (restore requires the same, compared as canonical JSON). */
+  readonly options: EnvOptions;
+  readonly numEnvs: number;
+  /** One per env, in env-index order. */
+  readonly members: readonly VecMemberSnapshot[];
+  /** The current observations the learner acts on (numEnvs × observationSize, row-major). */
+  readonly observations: Float32Array;
+  /** Their masks (numEnvs × maskLength). */
+  readonly masks: Uint8Array;
+}
+
 export interface VectorEnv {
   readonly spec: EnvSpec;
   readonly numEnvs: number;
@@ -49,6 +85,16 @@ export interface VectorEnv {
   step(actions?: ArrayLike<number>): Promise<VecStepResult>;
   /** The env's own action buffer (numEnvs × actionDims). */
   readonly actionBuffer: Int32Array;
+  /** The exact state of every env (after reset() or restore(); not while another call is in progress). */
+  snapshot(): Promise<VectorEnvSnapshot>;
+  /**
+   * Puts a snapshot back (taken from any vector env of the same id, options and numEnvs, whatever its
+   * worker count) and returns the snapshotted current observations and masks, as reset() does; the
+   * next step() continues exactly where the snapshotted env would have. A snapshot of another env
+   * id, options or size is refused with a VectorEnvSnapshotError naming the field, before anything
+   * changes; an env that fails to restore fails the vector env, as a failed step does.
+   */
+  restore(snapshot: VectorEnvSnapshot): Promise<VecResetResult>;
   /** Ends workers and frees resources; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -63,5 +109,16 @@ export class VectorEnvError extends Error {
     readonly originalStack: string,
   ) {
     super(`env ${envIndex} (${envId}) failed: ${originalMessage}\n--- original stack ---\n${originalStack}`);
+  }
+}
+
+/** A snapshot that does not fit: malformed, or of another env id, options or size. `field` names the culprit. */
+export class VectorEnvSnapshotError extends Error {
+  override readonly name = 'VectorEnvSnapshotError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
   }
 }

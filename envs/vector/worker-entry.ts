@@ -1,14 +1,31 @@
 /**
  * Worker thread of WorkerVectorEnv: builds its slice of envs, then serves commands from the shared
  * control block (protocol.ts) until CLOSE. Errors inside an env are caught and reported through
- * shared memory with the env's index; the worker itself keeps running.
+ * shared memory with the env's index; the worker itself keeps running. Snapshots travel on the
+ * worker's own MessagePort (see protocol.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { resolveEnv } from '../registry.js';
 import type { EnvOptions } from '../registry.js';
 import { VecBuffers } from './buffers.js';
-import { CMD, CMD_CLOSE, CMD_RESET, CTRL_STRIDE, DONE, ERROR_BYTES, ERROR_CAPACITY, finishedIndex, SEQ, STATUS, STATUS_ERROR, STATUS_OK } from './protocol.js';
-import type { WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
+import {
+  CMD,
+  CMD_CLOSE,
+  CMD_RESET,
+  CMD_RESTORE,
+  CMD_SNAPSHOT,
+  CMD_STEP,
+  CTRL_STRIDE,
+  DONE,
+  ERROR_BYTES,
+  ERROR_CAPACITY,
+  finishedIndex,
+  SEQ,
+  STATUS,
+  STATUS_ERROR,
+  STATUS_OK,
+} from './protocol.js';
+import type { RestoreMail, SnapshotMail, WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
 import { MemberError, VecSlice } from './slice.js';
 
 const init = workerData as WorkerInit;
@@ -49,13 +66,20 @@ async function main(): Promise<void> {
     last = seq;
     const cmd = Atomics.load(ctrl, base + CMD);
     if (cmd === CMD_CLOSE) {
+      init.port.close();
       Atomics.store(ctrl, base + DONE, seq);
       Atomics.notify(ctrl, base + DONE);
       break;
     }
     try {
-      if (cmd === CMD_RESET) slice.reset(args[init.index] as number);
-      else slice.step();
+      if (cmd === CMD_STEP) slice.step();
+      else if (cmd === CMD_RESET) slice.reset(args[init.index] as number);
+      else if (cmd === CMD_SNAPSHOT) {
+        const part = slice.snapshot();
+        const mail: SnapshotMail = { seq, part };
+        init.port.postMessage(mail, [part.observations.buffer as ArrayBuffer, part.masks.buffer as ArrayBuffer]);
+      } else if (cmd === CMD_RESTORE) slice.restore(takeRestoreMail(args[init.index] as number));
+      else throw new Error(`unknown command ${cmd}`);
       Atomics.store(ctrl, base + STATUS, STATUS_OK);
     } catch (err) {
       const cause = err instanceof MemberError ? err.cause : err;
@@ -71,6 +95,16 @@ async function main(): Promise<void> {
     }
     Atomics.store(ctrl, base + DONE, seq);
     if (Atomics.add(ctrl, finished, 1) + 1 === seq * init.numWorkers) Atomics.notify(ctrl, finished);
+  }
+}
+
+/** The main thread's RESTORE message with this id (posted before the command; older leftovers are skipped). */
+function takeRestoreMail(id: number): RestoreMail['part'] {
+  for (;;) {
+    const received = receiveMessageOnPort(init.port);
+    if (received === undefined) throw new Error(`worker ${init.index}: no restore data on its port (mail ${id})`);
+    const mail = received.message as RestoreMail;
+    if (mail.mail === id) return mail.part;
   }
 }
 

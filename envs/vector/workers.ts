@@ -10,9 +10,14 @@
  * that does not answer within `timeoutMs` fails it with a message naming the worker and its envs.
  * After any failure the vector env refuses further steps; close() still works (and is idempotent).
  *
+ * snapshot()/restore() move each worker's slice state over a MessagePort of its own (protocol.ts),
+ * read synchronously after (snapshot) or before (restore) the usual command barrier; steps do not
+ * touch the ports.
+ *
  * Runs under tsx and vitest (TS sources, through ts-worker-bootstrap.mjs) and as compiled JS.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { EnvOptions, EnvSpec } from '../registry.js';
 import { resolveEnv } from '../registry.js';
 import { VecBuffers } from './buffers.js';
@@ -20,6 +25,8 @@ import {
   CMD,
   CMD_CLOSE,
   CMD_RESET,
+  CMD_RESTORE,
+  CMD_SNAPSHOT,
   CMD_STEP,
   controlLength,
   CTRL_STRIDE,
@@ -31,10 +38,12 @@ import {
   STATUS,
   STATUS_ERROR,
 } from './protocol.js';
-import type { WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
+import type { RestoreMail, SnapshotMail, WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
 import { loadActions, stepResult } from './result.js';
+import type { VecSliceSnapshot } from './slice.js';
+import { checkSnapshotFits, joinSnapshot, sliceOfSnapshot } from './snapshot.js';
 import { VectorEnvError } from './vector-env.js';
-import type { VecResetResult, VecStepResult, VectorEnv } from './vector-env.js';
+import type { VecResetResult, VecStepResult, VectorEnv, VectorEnvSnapshot } from './vector-env.js';
 
 export interface WorkerVectorEnvOptions {
   /** Worker threads (default 2, at most numEnvs). */
@@ -51,6 +60,8 @@ export interface WorkerVectorEnvOptions {
 
 interface WorkerHandle {
   readonly thread: Worker;
+  /** The main thread's end of the worker's snapshot channel. */
+  readonly port: MessagePort;
   readonly offset: number;
   readonly count: number;
   exited: boolean;
@@ -80,6 +91,8 @@ export class WorkerVectorEnv implements VectorEnv {
   private seq = 0;
   private wasReset = false;
   private busy = false;
+  /** Ids of RESTORE messages posted so far. */
+  private mail = 0;
 
   private constructor(
     envId: string,
@@ -110,6 +123,8 @@ export class WorkerVectorEnv implements VectorEnv {
     let offset = 0;
     for (let w = 0; w < this.numWorkers; w++) {
       const count = Math.floor(numEnvs / this.numWorkers) + (w < numEnvs % this.numWorkers ? 1 : 0);
+      const channel = new MessageChannel();
+      channel.port1.unref(); // read only with receiveMessageOnPort; never keeps the process alive
       const init: WorkerInit = {
         index: w,
         envId,
@@ -121,13 +136,14 @@ export class WorkerVectorEnv implements VectorEnv {
         control,
         args,
         errors,
+        port: channel.port2,
         setupModules: (opts.setupModules ?? []).map((m) => (m.startsWith('file:') ? m : new URL(`file://${m}`).href)),
         numWorkers: this.numWorkers,
         spinMicros: opts.spinMicros ?? 100,
         ...(IS_TS ? { entry: entry.href } : {}),
       };
-      const thread = new Worker(IS_TS ? bootstrap : entry, { workerData: init });
-      const handle: WorkerHandle = { thread, offset, count, exited: false };
+      const thread = new Worker(IS_TS ? bootstrap : entry, { workerData: init, transferList: [channel.port2] });
+      const handle: WorkerHandle = { thread, port: channel.port1, offset, count, exited: false };
       thread.on('error', (err) => this.died(w, `crashed: ${err.message}`));
       thread.on('exit', (code) => {
         handle.exited = true;
@@ -185,6 +201,28 @@ export class WorkerVectorEnv implements VectorEnv {
     return stepResult(this.buf, this.spec.metricNames, this.spec.graded);
   }
 
+  async snapshot(): Promise<VectorEnvSnapshot> {
+    if (!this.wasReset) throw new Error(`${this.spec.id}: call reset(seed) or restore(snapshot) before snapshot()`);
+    const parts: VecSliceSnapshot[] = [];
+    await this.command(CMD_SNAPSHOT, 0, 'snapshot', undefined, (seq) => {
+      for (let w = 0; w < this.handles.length; w++) parts.push(this.takeSnapshotMail(w, seq));
+    });
+    return joinSnapshot(this.spec, this.numEnvs, parts);
+  }
+
+  async restore(snapshot: VectorEnvSnapshot): Promise<VecResetResult> {
+    const snap = checkSnapshotFits(snapshot, this.spec, this.numEnvs);
+    const mail = ++this.mail;
+    await this.command(CMD_RESTORE, mail, 'restore', () => {
+      for (const h of this.handles) {
+        const message: RestoreMail = { mail, part: sliceOfSnapshot(snap, h.offset, h.count, this.spec) };
+        h.port.postMessage(message, [message.part.observations.buffer as ArrayBuffer, message.part.masks.buffer as ArrayBuffer]);
+      }
+    });
+    this.wasReset = true;
+    return { observations: this.buf.observations, masks: this.buf.masks };
+  }
+
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
@@ -198,6 +236,7 @@ export class WorkerVectorEnv implements VectorEnv {
           if ((await Promise.race([exited, grace])) === 'timeout') await h.thread.terminate();
         }),
       );
+      for (const h of this.handles) h.port.close();
     })();
     return this.closing;
   }
@@ -222,12 +261,18 @@ export class WorkerVectorEnv implements VectorEnv {
     Atomics.notify(this.control, base + SEQ);
   }
 
-  private async command(cmd: number, arg: number, what: string): Promise<void> {
+  /**
+   * Issues a command to every worker and waits for all. `before` runs once the call is accepted and
+   * before anything is issued (if it throws, nothing is); `after` runs once every worker succeeded,
+   * still inside the call.
+   */
+  private async command(cmd: number, arg: number, what: string, before?: () => void, after?: (seq: number) => void): Promise<void> {
     if (this.closing) throw new Error(`${this.spec.id}: the vector env is closed`);
     if (this.failure) throw new Error(`${this.spec.id}: the vector env failed earlier and cannot be used: ${this.failure.message}`);
     if (this.busy) throw new Error(`${this.spec.id}: ${what}() called while another call is in progress (await each call)`);
     this.busy = true;
     try {
+      if (before) before();
       const seq = ++this.seq;
       for (let w = 0; w < this.handles.length; w++) this.issue(w, seq, cmd, arg);
       await this.awaitAll(seq, what);
@@ -239,8 +284,20 @@ export class WorkerVectorEnv implements VectorEnv {
         this.failure = err;
         throw err;
       }
+      if (after) after(seq);
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** Worker w's SNAPSHOT message for command `seq` (posted before it signalled DONE; leftovers skipped). */
+  private takeSnapshotMail(w: number, seq: number): VecSliceSnapshot {
+    const port = (this.handles[w] as WorkerHandle).port;
+    for (;;) {
+      const received = receiveMessageOnPort(port);
+      if (received === undefined) throw new Error(`${this.spec.id}: worker ${w} (${this.describe(w)}) finished 'snapshot' without posting its state`);
+      const mail = received.message as SnapshotMail;
+      if (mail.seq === seq) return mail.part;
     }
   }
 
