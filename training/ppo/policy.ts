@@ -1,0 +1,77 @@
+/**
+ * ActorCriticPolicy: parameters (one Float32Array), the tfjs engine that computes with them, the
+ * masked action distribution and the optional observation normaliser — everything needed to act,
+ * in training and in evaluation. The PPO update (ppo.ts) changes `parameters` and calls sync().
+ */
+import type { RandomStream } from '../../envs/core/random/streams.js';
+import { MaskedDistribution } from './distributions.js';
+import { PolicyEngine } from './engine.js';
+import { ObsNormalizer } from './obs-normalizer.js';
+import { ParameterLayout } from './parameters.js';
+import type { Activation, NetArch, PolicyShape } from './parameters.js';
+
+export interface PolicySpec {
+  shape: PolicyShape;
+  arch: NetArch;
+  activation: Activation;
+  /** Observation normalisation with this clip, or null. */
+  normalizeObservations: { clip: number } | null;
+}
+
+export class ActorCriticPolicy {
+  readonly layout: ParameterLayout;
+  readonly engine: PolicyEngine;
+  readonly distribution: MaskedDistribution;
+  readonly normalizer: ObsNormalizer | null;
+  readonly parameters: Float32Array;
+  private scratch = { obs: new Float32Array(0), logits: new Float32Array(0), values: new Float32Array(0) };
+
+  constructor(
+    readonly spec: PolicySpec,
+    parameters?: Float32Array,
+  ) {
+    this.layout = new ParameterLayout(spec.shape, spec.arch);
+    this.engine = new PolicyEngine(this.layout, spec.activation);
+    this.distribution = new MaskedDistribution(spec.shape.nvec);
+    this.normalizer = spec.normalizeObservations ? new ObsNormalizer(spec.shape.observationSize, spec.normalizeObservations.clip) : null;
+    this.parameters = new Float32Array(this.layout.size);
+    if (parameters) this.parameters.set(parameters);
+    this.sync();
+  }
+
+  /** Uploads `parameters` to the engine (after they changed). */
+  sync(): void {
+    this.engine.setParameters(this.parameters);
+  }
+
+  /** The observations the network sees: normalised (statistics frozen) when the policy normalises, else the input itself. */
+  prepare(observations: Float32Array, batch: number): Float32Array {
+    if (!this.normalizer) return observations;
+    const out = this.buffer('obs', batch * this.spec.shape.observationSize);
+    return this.normalizer.normalize(observations, batch, out);
+  }
+
+  /**
+   * Actions for `batch` prepared observations: sampled from `rng`, or the most likely allowed ones
+   * when deterministic. Writes actions (batch × dims), log-probabilities and values.
+   */
+  act(observations: Float32Array, masks: Uint8Array, batch: number, deterministic: boolean, rng: RandomStream | null, actionsOut: Int32Array, logProbOut: Float64Array, valuesOut: Float32Array): void {
+    const logits = this.buffer('logits', batch * this.layout.actionSize);
+    this.engine.forward(observations, batch, logits, valuesOut);
+    this.distribution.act(logits, masks, batch, deterministic, rng, actionsOut, logProbOut);
+  }
+
+  /** State values of `batch` prepared observations. */
+  predictValues(observations: Float32Array, batch: number, out: Float32Array): void {
+    this.engine.values(observations, batch, out);
+  }
+
+  dispose(): void {
+    this.engine.dispose();
+  }
+
+  private buffer(kind: 'obs' | 'logits' | 'values', length: number): Float32Array {
+    if (this.scratch[kind].length < length) this.scratch[kind] = new Float32Array(length);
+    return this.scratch[kind].subarray(0, length);
+  }
+}
