@@ -3,6 +3,9 @@
  *
  *   gov-workflow/<task>   the Gov Workflow RL adapter: Box(0, 1, [163]), Discrete(31) with masks.
  *                         Options: { variant?: 'corrected' | 'reference', maxNonAdvanceStreak?: number }
+ *   gov-workflow/curriculum   the same spaces; each episode's task drawn from options.curriculum
+ *                         ({ stages: [{ until, weights: { task: w } }], totalTimesteps, numEnvs }),
+ *                         see vector/curriculum-member.ts. Not part of the default task list.
  *   helixdesk/<task>      HelixDesk: Box(−1, 1, [24 + 2n + C]), MultiDiscrete([3, 4, n + 1, 3]), all
  *                         actions allowed; episodes last the task's length (easy: 20 emails,
  *                         truncated) and end with the task's grader score.
@@ -19,11 +22,14 @@ import { observationSize, parseHelixConfig } from './helixdesk/config.js';
 import { HELIX_TASK_IDS } from './helixdesk/graders.js';
 import type { HelixTaskId } from './helixdesk/graders.js';
 import type { VecEnvMember } from './vector/member.js';
+import { curriculumMetricNames, GovCurriculumMember } from './vector/curriculum-member.js';
 import { GOV_MEMBER_METRICS, GovMember, HelixMember, helixMemberMetrics } from './vector/members.js';
 
 /** An env family: its tasks and how to build the spec of one of them. */
 export interface EnvFamilyDefinition {
   readonly tasks: readonly string[];
+  /** Tasks that resolve but are not part of the family's default list (`--task all`), e.g. gov-workflow/curriculum. */
+  readonly extraTasks?: readonly string[];
   resolve(task: string, options: EnvOptions): EnvSpec;
 }
 
@@ -60,6 +66,15 @@ export const EnvOptionsSchema = z
     variant: z.enum(VARIANTS).optional(),
     maxNonAdvanceStreak: z.number().int().positive().optional(),
     config: z.record(z.string(), z.unknown()).optional(),
+    /** gov-workflow/curriculum: each episode's task drawn from stages over the training progress (curriculum-member.ts). */
+    curriculum: z
+      .object({
+        stages: z.array(z.object({ until: z.number().gt(0).max(1), weights: z.record(z.enum(TASK_IDS), z.number().nonnegative()) }).strict()).min(1),
+        totalTimesteps: z.number().int().positive(),
+        numEnvs: z.number().int().positive(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type EnvOptions = z.infer<typeof EnvOptionsSchema>;
@@ -89,7 +104,7 @@ export function resolveEnv(id: string, options: EnvOptions = {}): EnvSpec {
   const family = slash < 0 ? id : id.slice(0, slash);
   const task = slash < 0 ? '' : id.slice(slash + 1);
   const definition = FAMILIES.get(family);
-  if (!definition || !definition.tasks.includes(task)) throw new UnknownIdError('env id', id, envIds());
+  if (!definition || !(definition.tasks.includes(task) || definition.extraTasks?.includes(task))) throw new UnknownIdError('env id', id, envIds());
   const parsed = EnvOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -101,9 +116,29 @@ export function resolveEnv(id: string, options: EnvOptions = {}): EnvSpec {
 
 registerEnvFamily('gov-workflow', {
   tasks: TASK_IDS,
+  extraTasks: ['curriculum'],
   resolve(task, opts) {
-    if (opts.config !== undefined) throw new InvalidConfigError('options.config', 'variant, maxNonAdvanceStreak for gov-workflow', 'is not a gov-workflow option');
+    if (opts.config !== undefined) throw new InvalidConfigError('options.config', 'variant, maxNonAdvanceStreak, curriculum for gov-workflow', 'is not a gov-workflow option');
     const config = { variant: opts.variant ?? 'corrected', maxNonAdvanceStreak: opts.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK };
+    if ((task === 'curriculum') !== (opts.curriculum !== undefined)) {
+      throw new InvalidConfigError('options.curriculum', "{ stages, totalTimesteps, numEnvs } with the id gov-workflow/curriculum, and only there", task === 'curriculum' ? 'is missing' : 'needs the id gov-workflow/curriculum');
+    }
+    if (opts.curriculum) {
+      const curriculum = opts.curriculum;
+      return {
+        id: 'gov-workflow/curriculum',
+        family: 'gov-workflow',
+        task,
+        options: opts,
+        observationSize: N_FEATURES,
+        actionSpace: new Discrete(N_ACTIONS),
+        actionDims: 1,
+        maskLength: N_ACTIONS,
+        graded: true,
+        metricNames: curriculumMetricNames(),
+        makeMember: () => new GovCurriculumMember(curriculum, config),
+      };
+    }
     return {
       id: `gov-workflow/${task}`,
       family: 'gov-workflow',

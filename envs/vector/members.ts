@@ -29,6 +29,17 @@ export const GOV_MEMBER_METRICS = [
   'days',
 ] as const;
 
+/** The grader's score of a Gov Workflow episode; its metrics written in GOV_MEMBER_METRICS order. */
+export function summarizeGov(env: GovWorkflowRlEnv, metrics: Float64Array): number {
+  const grade = env.grade();
+  const state = env.inner.state();
+  const values: Record<string, number> = { ...grade.metrics, total_invalid_actions: state.total_invalid_actions, total_backlog: state.total_backlog, days: state.day };
+  GOV_MEMBER_METRICS.forEach((name, k) => {
+    metrics[k] = values[name] ?? Number.NaN;
+  });
+  return grade.score;
+}
+
 export class GovMember implements VecEnvMember {
   private readonly env: GovWorkflowRlEnv;
   private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
@@ -53,13 +64,7 @@ export class GovMember implements VecEnvMember {
   }
 
   summarize(metrics: Float64Array): number {
-    const grade = this.env.grade();
-    const state = this.env.inner.state();
-    const values: Record<string, number> = { ...grade.metrics, total_invalid_actions: state.total_invalid_actions, total_backlog: state.total_backlog, days: state.day };
-    GOV_MEMBER_METRICS.forEach((name, k) => {
-      metrics[k] = values[name] ?? Number.NaN;
-    });
-    return grade.score;
+    return summarizeGov(this.env, metrics);
   }
 
   /** `{ env }`: the adapter's snapshot (episode, RNG, seed continuation, streak trace). */

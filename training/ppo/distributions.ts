@@ -182,7 +182,8 @@ export interface MinibatchData {
   batch: number;
   masks: Uint8Array;
   actions: Int32Array;
-  oldLogProbs: Float32Array;
+  /** Float64: the rollout's log-probabilities exactly as computed, so the first ratio is exactly 1. */
+  oldLogProbs: Float64Array;
   oldValues: Float32Array;
   advantages: Float32Array;
   returns: Float32Array;

@@ -47,7 +47,7 @@ function randomMinibatch(c: Case, B: number, rng: RandomStream): { x: Float32Arr
     batch: B,
     masks,
     actions,
-    oldLogProbs: new Float32Array(B), // filled by the caller from the current policy, plus noise
+    oldLogProbs: new Float64Array(B), // filled by the caller from the current policy, plus noise
     oldValues: new Float32Array(B).map(() => rng.next() - 0.5),
     advantages: new Float32Array(B).map(() => rng.next() * 2 - 1),
     returns: new Float32Array(B).map(() => rng.next() * 2 - 1),
@@ -96,7 +96,7 @@ function referenceGradients(c: Case, layout: ParameterLayout, theta: Float32Arra
         const { mean, variance } = tf.moments(adv);
         adv = tf.div(tf.sub(adv, mean), tf.add(tf.sqrt(tf.mul(variance, B / (B - 1))), 1e-8));
       }
-      const ratio = tf.exp(tf.sub(logp, tf.tensor1d(mb.oldLogProbs)));
+      const ratio = tf.exp(tf.sub(logp, tf.tensor1d(Float32Array.from(mb.oldLogProbs))));
       const s1 = tf.mul(adv, ratio);
       const s2 = tf.mul(adv, tf.clipByValue(ratio, 1 - c.settings.clipRange, 1 + c.settings.clipRange));
       const policyLoss = tf.neg(tf.mean(tf.minimum(s1, s2)));

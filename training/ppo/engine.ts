@@ -180,6 +180,11 @@ export class PolicyEngine {
     this.releaseSaved();
   }
 
+  /** Drops the activations a forwardTrain() kept, without a backward pass (e.g. PPO's target_kl early stop). */
+  discardActivations(): void {
+    this.releaseSaved();
+  }
+
   /** Tensors this engine holds (parameters, and saved activations between forwardTrain and backward). */
   dispose(): void {
     this.releaseSaved();

@@ -55,19 +55,23 @@ export class RolloutBuffer {
     this.pos = 0;
   }
 
-  /** Stores one vector step (row t = pos, env-major within the step). */
-  add(observations: Float32Array, actions: Int32Array, masks: Uint8Array, rewards: Float32Array, episodeStarts: Uint8Array, values: Float32Array, logProbs: Float64Array): void {
-    if (this.pos >= this.nSteps) throw new Error('rollout buffer is full');
+  /** Stores vector step t's observations (as the policy saw them), actions, masks, episode starts, values and log-probs. */
+  store(t: number, observations: Float32Array, actions: Int32Array, masks: Uint8Array, episodeStarts: Uint8Array, values: Float32Array, logProbs: Float64Array): void {
+    if (t !== this.pos || t >= this.nSteps) throw new Error(`rollout buffer: step ${t} stored out of order (next is ${this.pos} of ${this.nSteps})`);
     const n = this.nEnvs;
-    const t = this.pos;
     this.observations.set(observations.subarray(0, n * this.observationSize), t * n * this.observationSize);
     this.actions.set(actions.subarray(0, n * this.actionDims), t * n * this.actionDims);
     this.masks.set(masks.subarray(0, n * this.maskLength), t * n * this.maskLength);
-    this.rewards.set(rewards.subarray(0, n), t * n);
     this.episodeStarts.set(episodeStarts.subarray(0, n), t * n);
     this.values.set(values.subarray(0, n), t * n);
     this.logProbs.set(logProbs.subarray(0, n), t * n);
     this.pos++;
+  }
+
+  /** Step t's rewards (after the step; truncation bootstraps already added). */
+  storeRewards(t: number, rewards: Float32Array): void {
+    if (t >= this.pos) throw new Error(`rollout buffer: rewards of step ${t} before its observations`);
+    this.rewards.set(rewards.subarray(0, this.nEnvs), t * this.nEnvs);
   }
 
   /**
