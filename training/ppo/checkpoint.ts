@@ -64,8 +64,9 @@ export const CheckpointStateSchema = z
     episodeWindow: z.array(z.object({ return: z.number(), length: z.number(), score: z.number().nullable() }).strict()),
     history: z.object({ metrics: z.array(MetricRowSchema), eval: z.array(MetricRowSchema) }).strict(),
     best: z.object({ score: z.number(), numTimesteps: z.number() }).strict().nullable(),
-    nextEvalAt: z.number(),
-    nextCheckpointAt: z.number(),
+    /** Env steps of the next evaluation and periodic checkpoint (null: none). */
+    nextEvalAt: z.number().nullable(),
+    nextCheckpointAt: z.number().nullable(),
     backend: z.object({ backend: z.string(), nativePackage: z.string().nullable(), gpu: z.boolean(), tfjsVersion: z.string() }).passthrough(),
   })
   .strict();

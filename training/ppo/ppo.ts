@@ -66,6 +66,10 @@ export interface TrainPpoOptions {
   stopAt?: number;
   /** Called after each iteration's metrics row. */
   onIteration?: (row: MetricRow) => void;
+  /** Called with each full rollout, after GAE and before the update (tests and diagnostics). */
+  onRollout?: (info: { iteration: number; buffer: RolloutBuffer; policy: ActorCriticPolicy }) => void;
+  /** Called after each minibatch's loss (before its gradient step). */
+  onMinibatch?: (info: { iteration: number; epoch: number; index: number; stats: MinibatchStats }) => void;
 }
 
 export interface TrainPpoResult {
@@ -155,7 +159,9 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     if (policy.normalizer && resumed.state.obsNormalizer) policy.normalizer.load(resumed.state.obsNormalizer);
     actionRng = restoreStream(resumed.state.rng.actions);
     minibatchRng = restoreStream(resumed.state.rng.minibatches);
-    ({ numTimesteps, iteration, nUpdates, best, nextEvalAt, nextCheckpointAt } = resumed.state);
+    ({ numTimesteps, iteration, nUpdates, best } = resumed.state);
+    nextEvalAt = resumed.state.nextEvalAt ?? Number.POSITIVE_INFINITY;
+    nextCheckpointAt = resumed.state.nextCheckpointAt ?? Number.POSITIVE_INFINITY;
     lastEpisodeStarts = Uint8Array.from(resumed.state.lastEpisodeStarts);
     episodeWindow = resumed.state.episodeWindow.map((e) => ({ ...e }));
     metricsHistory = resumed.state.history.metrics;
@@ -239,8 +245,8 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     episodeWindow,
     history: { metrics: metricsHistory, eval: evalHistory },
     best,
-    nextEvalAt,
-    nextCheckpointAt,
+    nextEvalAt: Number.isFinite(nextEvalAt) ? nextEvalAt : null,
+    nextCheckpointAt: Number.isFinite(nextCheckpointAt) ? nextCheckpointAt : null,
     backend: { ...backend },
   });
   const save = async (name: string, kind: CheckpointState['kind'], updateLatest: boolean): Promise<string> => {
@@ -288,6 +294,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         if (episodeWindow.length > config.stats_window_size) episodeWindow.shift();
       }
       iteration++;
+      opts.onRollout?.({ iteration, buffer, policy });
       const t1 = performance.now();
 
       // 2. Update (SB3 PPO.train): n_epochs over shuffled minibatches, masks re-applied.
@@ -298,7 +305,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
       let continueTraining = true;
       for (let epoch = 0; epoch < config.n_epochs && continueTraining; epoch++) {
         shuffle(permutation, minibatchRng);
-        for (let start = 0; start < buffer.size; start += B) {
+        for (let start = 0, index = 0; start < buffer.size; start += B, index++) {
           const size = Math.min(B, buffer.size - start);
           gatherMinibatch(buffer, permutation, start, size, O, M, D, mb);
           policy.engine.forwardTrain(mb.obs, mb.obsT, size, mb.logits, mb.values);
@@ -311,6 +318,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
             mb.dLogits,
             mb.dValues,
           );
+          opts.onMinibatch?.({ iteration, epoch, index, stats });
           sums.pg += stats.policyLoss;
           sums.value += stats.valueLoss;
           sums.entropy += stats.entropyLoss;
@@ -363,6 +371,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         'train/policy_gradient_loss': sums.pg / sums.count,
         'train/value_loss': sums.value / sums.count,
       };
+      sanitize(row);
       metricsHistory.push(row);
       writeFileAtomic(join(opts.resultsDir, 'metrics.csv'), stringify(metricsHistory, { header: true, columns: Object.keys(row) }));
       opts.onIteration?.(row);
@@ -381,8 +390,9 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         timing.evalSeconds += (performance.now() - te) / 1000;
         evalHistory.push(evalRow);
         writeFileAtomic(join(opts.resultsDir, 'eval.csv'), stringify(evalHistory, { header: true, columns: Object.keys(evalRow) }));
-        const score = evalRow['eval/grader_score'] as number;
-        log(`[ppo] eval at ${numTimesteps}: grader_score ${score.toFixed(4)} mean_reward ${(evalRow['eval/mean_reward'] as number).toFixed(2)}${best === null || score > best.score ? ' (best)' : ''}`);
+        // Best by grader score; by mean reward for envs without a grader.
+        const score = (evalRow['eval/grader_score'] ?? evalRow['eval/mean_reward']) as number;
+        log(`[ppo] eval at ${numTimesteps}: grader_score ${fmt(evalRow['eval/grader_score'], 4)} mean_reward ${fmt(evalRow['eval/mean_reward'])}${best === null || score > best.score ? ' (best)' : ''}`);
         if (best === null || score > best.score) {
           best = { score, numTimesteps };
           bestDir = await save('best', 'best', false);
@@ -445,7 +455,7 @@ function evaluateRow(policy: ActorCriticPolicy, config: PpoConfig, envIds: reado
   row['eval/mean_reward'] = meanOf(all, (r) => r.reward);
   row['eval/std_reward'] = stdOf(all, (r) => r.reward);
   row['eval/mean_ep_length'] = meanOf(all, (r) => r.steps);
-  return row;
+  return sanitize(row);
 }
 
 function checkResumable(state: CheckpointState, config: PpoConfig): void {
@@ -512,6 +522,12 @@ function mean(xs: readonly number[]): number {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** Non-finite numbers (an ungraded env's score) become null: CSV and JSON stay well-formed. */
+function sanitize(row: MetricRow): MetricRow {
+  for (const [k, v] of Object.entries(row)) if (typeof v === 'number' && !Number.isFinite(v)) row[k] = null;
+  return row;
 }
 
 function nanToNull(x: number): number | null {
