@@ -69,7 +69,7 @@ export const EnvOptionsSchema = z
     /** gov-workflow/curriculum: each episode's task drawn from stages over the training progress (curriculum-member.ts). */
     curriculum: z
       .object({
-        stages: z.array(z.object({ until: z.number().gt(0).max(1), weights: z.record(z.enum(TASK_IDS), z.number().nonnegative()) }).strict()).min(1),
+        stages: z.array(z.object({ until: z.number().gt(0).max(1), weights: z.partialRecord(z.enum(TASK_IDS), z.number().nonnegative()) }).strict()).min(1),
         totalTimesteps: z.number().int().positive(),
         numEnvs: z.number().int().positive(),
       })

@@ -3,6 +3,9 @@
  * Exit codes: 0 success, 1 a failed check or job, 2 bad usage.
  */
 import { baselineCommand, BASELINE_HELP } from './commands/baseline.js';
+import { evaluateCommand, EVALUATE_HELP } from './commands/evaluate.js';
+import { pipelineCommand, PIPELINE_HELP } from './commands/pipeline.js';
+import { trainCommand, TRAIN_HELP } from './commands/train.js';
 import { replayCommand, REPLAY_HELP } from './commands/replay.js';
 import { rolloutCommand, ROLLOUT_HELP } from './commands/rollout.js';
 import { UsageError } from './args.js';
@@ -11,6 +14,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
   baseline: { run: baselineCommand, summary: 'run baseline agents over tasks and seeds; print and save the table', help: BASELINE_HELP },
   replay: { run: replayCommand, summary: 'replay golden Gov Workflow trace files and report PASS or the first mismatch', help: REPLAY_HELP },
   rollout: { run: rolloutCommand, summary: 'step a vector env with seeded random actions and print a sha256 of every batch', help: ROLLOUT_HELP },
+  train: { run: trainCommand, summary: 'train PPO with a config (built-in or file); resume with --resume', help: TRAIN_HELP },
+  evaluate: { run: evaluateCommand, summary: 'evaluate PPO checkpoints next to every baseline agent on given seeds', help: EVALUATE_HELP },
+  pipeline: { run: pipelineCommand, summary: 'the main job: short Phase 1 + Phase 2, evaluation, summary.md (npm start)', help: PIPELINE_HELP },
 };
 
 export const USAGE = `usage: npm run cli -- <command> [options]

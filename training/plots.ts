@@ -147,7 +147,8 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
         title: 'Series',
         scale: { domain: seriesNames, range: seriesNames.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]!) },
         // No legend at all (not even its title) when there is no series.
-        legend: seriesNames.length > 0 ? { symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 2.5, labelLimit: 240 } : null,
+        // Legends below the plot: long series names then never squeeze the plot area.
+        legend: seriesNames.length > 0 ? { orient: 'bottom', direction: 'vertical', symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 2.5, labelLimit: width - 60 } : null,
       },
     },
   };
@@ -167,7 +168,7 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
           y,
           color: {
             ...refColour,
-            legend: { symbolType: 'stroke', symbolSize: 400, symbolDash: [5, 3], symbolStrokeWidth: 2, labelLimit: 240 },
+            legend: { orient: 'bottom', direction: 'vertical', symbolType: 'stroke', symbolSize: 400, symbolDash: [5, 3], symbolStrokeWidth: 2, labelLimit: width - 60 },
           },
         },
       },
@@ -194,7 +195,8 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
 
   const chart: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: spec.title, fontSize: 15, anchor: 'start', offset: 10 },
+    // A long title is cut with an ellipsis rather than widening the chart.
+    title: { text: spec.title, fontSize: 15, anchor: 'start', offset: 10, limit: width - 20 },
     width,
     height,
     autosize: { type: 'fit', contains: 'padding' },
@@ -216,7 +218,9 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
 /** The chart as SVG text and as a PNG at twice the SVG's pixel size. */
 export async function renderLineChart(spec: LineChartSpec): Promise<{ svg: string; png: Buffer }> {
   const vegaSpec = compile(lineChartVegaLite(spec)).spec;
-  const view = new vega.View(vega.parse(vegaSpec), { renderer: 'none', logLevel: vega.Warn });
+  // Stack the legends below the plot (series, then references) so long names keep their full width.
+  const layout = { legend: { layout: { bottom: { anchor: 'start', direction: 'vertical', margin: 6 } } } } as unknown as vega.Config;
+  const view = new vega.View(vega.parse(vegaSpec, layout), { renderer: 'none', logLevel: vega.Warn });
   let svg: string;
   try {
     svg = await view.toSVG();

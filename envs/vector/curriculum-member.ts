@@ -21,7 +21,7 @@ import { isRecord } from './snapshot.js';
 export interface CurriculumStage {
   /** Fraction of total_timesteps up to which this stage applies. */
   readonly until: number;
-  readonly weights: Readonly<Record<string, number>>;
+  readonly weights: Readonly<Partial<Record<string, number>>>;
 }
 
 export interface CurriculumSpec {
@@ -38,7 +38,7 @@ export function curriculumMetricNames(): readonly string[] {
 /** The tasks a curriculum uses, in first-seen order (task_index refers to this list). */
 export function curriculumTasks(spec: CurriculumSpec): string[] {
   const tasks: string[] = [];
-  for (const s of spec.stages) for (const [t, w] of Object.entries(s.weights)) if (w > 0 && !tasks.includes(t)) tasks.push(t);
+  for (const s of spec.stages) for (const [t, w] of Object.entries(s.weights)) if (w !== undefined && w > 0 && !tasks.includes(t)) tasks.push(t);
   return tasks;
 }
 
@@ -46,7 +46,7 @@ export function curriculumTasks(spec: CurriculumSpec): string[] {
 export function drawCurriculumTask(spec: CurriculumSpec, progress: number, rng: RandomStream): string {
   const stage = spec.stages.find((s) => progress < s.until) ?? spec.stages[spec.stages.length - 1];
   if (!stage) throw new Error('curriculum has no stages');
-  const entries = Object.entries(stage.weights).filter(([, w]) => w > 0);
+  const entries = Object.entries(stage.weights).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0);
   const total = entries.reduce((a, [, w]) => a + w, 0);
   let u = rng.next() * total;
   for (const [task, w] of entries) {

@@ -6,9 +6,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
-import { runGovEpisode } from '../../agents/run-episode.js';
-import { runHelixTask } from '../../agents/run-helixdesk.js';
+import { GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import type { EpisodeRecord } from '../../agents/types.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
@@ -16,6 +14,7 @@ import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import type { HelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
 import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from '../../training/baseline-table.js';
+import { runBaselines } from '../../training/baselines.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
 import { parseChoice, parseList, parsePositiveInt, parseSeeds, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
@@ -89,26 +88,13 @@ export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; jso
 }
 
 export function runBaseline(config: BaselineConfig, progress?: Progress): EpisodeRecord[] {
-  const records: EpisodeRecord[] = [];
   const helixConfig: HelixConfig | undefined = config.env === 'helixdesk' && config.configFile !== null ? loadHelixConfig(config.configFile) : undefined;
-  for (const task of config.tasks) {
-    for (const agentName of config.agents) {
-      if (config.env === 'gov-workflow') {
-        const agent = createGovAgent(agentName);
-        for (const seed of config.seeds) {
-          records.push(runGovEpisode(agent, { taskId: task, seed, variant: config.variant, ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}) }));
-          progress?.tick();
-        }
-      } else {
-        const agent = createHelixAgent(agentName);
-        for (const seed of config.seeds) {
-          records.push(runHelixTask(agent, task, seed, helixConfig));
-          progress?.tick();
-        }
-      }
-    }
-  }
-  return records;
+  return runBaselines(config.env, config.tasks, config.agents, config.seeds, {
+    variant: config.variant,
+    ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
+    ...(helixConfig ? { helixConfig } : {}),
+    onEpisode: () => progress?.tick(),
+  });
 }
 
 export function baselineCommand(argv: string[]): number {

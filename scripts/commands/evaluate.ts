@@ -1,0 +1,66 @@
+/**
+ * `evaluate`: a checkpoint next to every baseline agent on the same tasks and seeds
+ * (deterministic policy), printed and written as CSV and Markdown.
+ */
+import { join } from 'node:path';
+import { VARIANTS } from '../../envs/gov-workflow/types.js';
+import { familyTasks } from '../../envs/registry.js';
+import type { EnvOptions } from '../../envs/registry.js';
+import { BACKEND_PREFERENCES } from '../../training/backend.js';
+import { BASELINE_FAMILIES } from '../../training/baselines.js';
+import { formatEpisodesCsv } from '../../training/baseline-table.js';
+import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
+import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
+import { runId, writeFileAtomic } from '../../training/results-io.js';
+import { parseChoice, parseList, parseSeeds, UsageError } from '../args.js';
+import { splitFlags } from './train.js';
+
+export const EVALUATE_HELP = `usage: npm run cli -- evaluate --checkpoint <dir> [options]
+
+  --checkpoint <dirs> one or more checkpoints, comma-separated (a checkpoint directory, or a
+                      directory with a 'latest' pointer); label=dir names a row
+  --env <id>          gov-workflow or helixdesk, or a full id such as gov-workflow/mixed_urgency_medium
+                      (default: the checkpoint's env family)
+  --task <list>       all, or the env's tasks (default all)
+  --seeds <list>      episode seeds (default 100-119)
+  --variant <v>       gov-workflow variant: ${VARIANTS.join(', ')} (default: the checkpoint's)
+  --backend <b>       ${BACKEND_PREFERENCES.join(', ')} (default auto)
+  --sample            sample actions instead of the deterministic (argmax) policy
+  --out <dir>         results root (default results)
+
+Writes <out>/<run-id>/{evaluation.csv, evaluation.md, episodes.csv}.`;
+
+export async function evaluateCommand(argv: string[]): Promise<number> {
+  const { flags, overrides } = splitFlags(argv, new Set(['checkpoint', 'env', 'task', 'seeds', 'variant', 'backend', 'sample', 'out', 'help']), new Set(['help', 'sample']));
+  if (flags.has('help')) {
+    console.log(EVALUATE_HELP);
+    return 0;
+  }
+  if (overrides.length > 0) throw new UsageError(`unknown option ${overrides[0]?.[0]}`);
+  const spec = flags.get('checkpoint');
+  if (!spec) throw new UsageError('--checkpoint is required');
+  const checkpoints = spec.split(',').map((part, i) => {
+    const eq = part.indexOf('=');
+    return eq > 0 ? { label: part.slice(0, eq), dir: part.slice(eq + 1) } : { label: i === 0 ? 'ppo' : `ppo-${i + 1}`, dir: part };
+  });
+  const first = loadCheckpoint((checkpoints[0] as { dir: string }).dir);
+  const envArg = flags.get('env') ?? first.state.config.env.id.split('/')[0] ?? 'gov-workflow';
+  const [familyText, taskInId] = envArg.split('/') as [string, string | undefined];
+  const family = parseChoice(familyText, BASELINE_FAMILIES, '--env');
+  const tasks = taskInId ? [taskInId] : parseList(flags.get('task') ?? 'all', familyTasks(family), '--task');
+  const seeds = parseSeeds(flags.get('seeds') ?? '100-119');
+  const saved = first.state.config.env.options;
+  const envOptions: EnvOptions = family === 'gov-workflow'
+    ? { variant: parseChoice(flags.get('variant') ?? saved.variant ?? 'corrected', VARIANTS, '--variant') }
+    : { ...(saved.config ? { config: saved.config } : {}) };
+  const backend = parseChoice(flags.get('backend') ?? 'auto', BACKEND_PREFERENCES, '--backend');
+  const result = await evaluateCheckpoints({ checkpoints, family, tasks, seeds, envOptions, backend, deterministic: !flags.has('sample') });
+  const dir = join(flags.get('out') ?? 'results', runId(`evaluate-${family}`));
+  writeFileAtomic(join(dir, 'evaluation.csv'), result.csv);
+  writeFileAtomic(join(dir, 'evaluation.md'), `${result.markdown}\n`);
+  writeFileAtomic(join(dir, 'episodes.csv'), formatEpisodesCsv(result.records));
+  console.log(`${family}: ${checkpoints.map((c) => `${c.label} = ${c.dir}`).join(', ')} vs baselines, seeds ${describeSeeds(seeds)}\n`);
+  console.log(result.text);
+  console.log(`\nwrote ${join(dir, 'evaluation.csv')}, ${join(dir, 'evaluation.md')} and ${join(dir, 'episodes.csv')}`);
+  return 0;
+}
