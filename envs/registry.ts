@@ -108,7 +108,8 @@ export function resolveEnv(id: string, options: EnvOptions = {}): EnvSpec {
   const parsed = EnvOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue?.code === 'unrecognized_keys' ? issue.keys.join(', ') : (issue?.path.join('.') ?? '');
+    const prefix = issue && issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+    const field = issue?.code === 'unrecognized_keys' ? `${prefix}${issue.keys.join(', ')}` : (issue?.path.join('.') ?? '');
     throw new InvalidConfigError(`options.${field}`, 'variant, maxNonAdvanceStreak (gov-workflow) or config (helixdesk and others)', issue?.message ?? 'is invalid');
   }
   return definition.resolve(task, parsed.data);

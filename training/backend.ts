@@ -54,11 +54,16 @@ export async function initBackend(pref: BackendPreference = (process.env.TFJS_BA
   }
   if (pref === 'auto' || pref === 'wasm') {
     try {
+      // The emscripten module installs process-wide 'uncaughtException'/'unhandledRejection'
+      // handlers that rethrow (and so print its whole minified source with any later crash);
+      // take them off again so Node's own handling and our error messages stay as they are.
+      const before = { ex: process.listeners('uncaughtException'), rej: process.listeners('unhandledRejection') };
       await import('@tensorflow/tfjs-backend-wasm');
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
-        return done({ backend: 'wasm', nativePackage: null, gpu: false });
-      }
+      const ok = await tf.setBackend('wasm');
+      if (ok) await tf.ready();
+      for (const l of process.listeners('uncaughtException')) if (!before.ex.includes(l)) process.off('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection')) if (!before.rej.includes(l)) process.off('unhandledRejection', l);
+      if (ok) return done({ backend: 'wasm', nativePackage: null, gpu: false });
       tried.push('wasm: setBackend returned false');
     } catch (err) {
       tried.push(`wasm: ${String((err as Error).message).split('\n')[0]}`);
