@@ -12,6 +12,8 @@
  *   dW = hᵀ·dz,  db = Σ_rows dz,  dh = dz·Wᵀ
  * Its correctness is tested against tf.variableGrads on the same loss (engine.test.ts).
  *
+ * A TowerEngine is one MLP (the actor's or the critic's); PolicyEngine holds both. The towers share
+ * nothing, so the critic can live on another thread (critic-worker.ts) with the same results.
  * Every call runs in tf.tidy; the only tensors alive between calls are the uploaded parameters and,
  * between forwardTrain and backward, the saved activations (tensor counts stay flat: tested).
  */
@@ -28,149 +30,114 @@ interface Dense {
 interface SavedActivations {
   /** Input transposed [obs, B] (uploaded from JS). */
   xT: tf.Tensor2D;
-  /** Activations of the actor's and critic's hidden layers, first to last. */
-  pi: tf.Tensor2D[];
-  vf: tf.Tensor2D[];
+  /** Outputs of the hidden layers, first to last. */
+  hidden: tf.Tensor2D[];
   batch: number;
 }
 
-export class PolicyEngine {
-  private input: Dense | null = null;
-  private piLayers: Dense[] = [];
-  private action: Dense | null = null;
-  private vfLayers: Dense[] = [];
-  private value: Dense | null = null;
+/** Backend traits the engines adapt to, read once. */
+function backendTraits(): { tanhViaSigmoid: boolean; singleDownload: boolean; backendCopies: boolean } {
+  const b = tf.getBackend();
+  return {
+    // tanh as 2·sigmoid(2z) − 1 on wasm, where its tanh kernel is ~4× slower than sigmoid (not SIMD).
+    tanhViaSigmoid: b === 'wasm',
+    // On CPU backends a download is a copy: no need to concatenate gradients for a single sync.
+    singleDownload: b !== 'wasm' && b !== 'cpu',
+    // wasm copies into its heap and tensorflow into TF tensors; the cpu backend keeps the array.
+    backendCopies: b === 'wasm' || b === 'tensorflow',
+  };
+}
+
+/** One MLP: hidden layers with the activation, then a linear head; parameters in a layout's block. */
+export class TowerEngine {
+  private layers: Dense[] = [];
   private saved: SavedActivations | null = null;
-  private readonly pi0: number;
-  private readonly vf0: number;
-  private transposeScratch = new Float32Array(0);
-  /** tanh as 2·sigmoid(2z) − 1 on wasm, where its tanh kernel is ~4× slower than sigmoid (not SIMD). */
-  private readonly tanhViaSigmoid: boolean;
-  private readonly singleDownload: boolean;
-  /** Whether the backend copies the arrays tensors are made from (wasm: into its heap; tensorflow: into TF tensors). */
-  private readonly backendCopies: boolean;
+  private readonly names: string[];
+  private readonly traits = backendTraits();
+  private readonly transposeScratch = new Map<string, Float32Array>();
+  readonly outputSize: number;
+  /** This tower's block of the parameter vector. */
+  readonly offset: number;
+  readonly size: number;
 
   constructor(
     readonly layout: ParameterLayout,
+    readonly tower: 'actor' | 'critic',
     readonly activation: Activation,
   ) {
-    this.pi0 = layout.arch.pi[0] as number;
-    this.vf0 = layout.arch.vf[0] as number;
-    this.tanhViaSigmoid = tf.getBackend() === 'wasm';
-    this.singleDownload = tf.getBackend() !== 'wasm' && tf.getBackend() !== 'cpu';
-    this.backendCopies = tf.getBackend() === 'wasm' || tf.getBackend() === 'tensorflow';
+    this.names = layout.towerNames(tower);
+    this.outputSize = tower === 'actor' ? layout.actionSize : 1;
+    this.offset = tower === 'actor' ? 0 : layout.actorSize;
+    this.size = tower === 'actor' ? layout.actorSize : layout.size - layout.actorSize;
   }
 
-  /** Uploads the parameters (after every optimiser step). */
+  /** Uploads this tower's parameters from the whole parameter vector (after every optimiser step). */
   setParameters(theta: Float32Array): void {
     if (theta.length !== this.layout.size) throw new Error(`setParameters: expected ${this.layout.size} values, got ${theta.length}`);
     this.disposeParameters();
-    const dense = (name: string, withT: boolean): Dense => {
+    const own = (a: Float32Array): Float32Array => (this.traits.backendCopies ? a : a.slice());
+    this.layers = this.names.map((name, k) => {
       const e = this.layout.entry(`${name}/kernel`);
-      const k = this.layout.view(theta, `${name}/kernel`);
-      const b = this.layout.view(theta, `${name}/bias`);
+      const w = this.layout.view(theta, `${name}/kernel`);
       let kernelT: tf.Tensor2D | null = null;
-      if (withT) {
-        // Transposed in JS: tf.transpose of a 256×256 kernel costs ~200 µs on wasm, this ~20 µs.
-        if (this.transposeScratch.length < k.length || !this.backendCopies) this.transposeScratch = new Float32Array(k.length);
-        const t = this.transposeScratch;
-        for (let r = 0; r < e.rows; r++) for (let c = 0; c < e.cols; c++) t[c * e.rows + r] = k[r * e.cols + c] as number;
-        kernelT = tf.tensor2d(t.subarray(0, k.length), [e.cols, e.rows]);
+      if (k > 0) {
+        // The first layer needs no dh. Transposed in JS: tf.transpose of a 256×256 kernel costs ~200 µs on wasm, this ~20 µs.
+        let t = this.transposeScratch.get(name);
+        if (!t || !this.traits.backendCopies) {
+          t = new Float32Array(w.length);
+          this.transposeScratch.set(name, t);
+        }
+        for (let r = 0; r < e.rows; r++) for (let c = 0; c < e.cols; c++) t[c * e.rows + r] = w[r * e.cols + c] as number;
+        kernelT = tf.tensor2d(t, [e.cols, e.rows]);
       }
-      // The cpu backend keeps the array it is given: hand it copies, since Adam updates theta in place.
-      const own = (a: Float32Array): Float32Array => (this.backendCopies ? a : a.slice());
-      return { kernel: tf.tensor2d(own(k), [e.rows, e.cols]), kernelT, bias: tf.tensor1d(own(b)) };
-    };
-    this.input = dense('input', false);
-    this.piLayers = [];
-    for (let k = 1; k < this.layout.arch.pi.length; k++) this.piLayers.push(dense(`pi_${k}`, true));
-    this.action = dense('action', true);
-    this.vfLayers = [];
-    for (let k = 1; k < this.layout.arch.vf.length; k++) this.vfLayers.push(dense(`vf_${k}`, true));
-    this.value = dense('value', true);
-  }
-
-  /**
-   * Logits [batch, Σ nvec] and values [batch] for `batch` observations (row-major), written into
-   * the given arrays. Nothing is kept.
-   */
-  forward(observations: Float32Array, batch: number, logitsOut: Float32Array, valuesOut: Float32Array): void {
-    tf.tidy(() => {
-      const x = tf.tensor2d(observations.subarray(0, batch * this.layout.shape.observationSize), [batch, this.layout.shape.observationSize]);
-      const { logits, values } = this.run(x, null);
-      logitsOut.set(logits.dataSync());
-      valuesOut.set(values.dataSync());
+      return { kernel: tf.tensor2d(own(w), [e.rows, e.cols]), kernelT, bias: tf.tensor1d(own(this.layout.view(theta, `${name}/bias`))) };
     });
   }
 
-  /** Values only (truncation bootstraps, the last value of a rollout). */
-  values(observations: Float32Array, batch: number, valuesOut: Float32Array): void {
+  /** Outputs [batch, outputSize] of `batch` observations, written into `out`. Nothing is kept. */
+  forward(observations: Float32Array, batch: number, out: Float32Array): void {
     tf.tidy(() => {
-      const x = tf.tensor2d(observations.subarray(0, batch * this.layout.shape.observationSize), [batch, this.layout.shape.observationSize]);
-      const h0 = this.first(x);
-      let h = tf.slice(h0, [0, this.pi0], [batch, this.vf0]) as tf.Tensor2D;
-      for (const l of this.vfLayers) h = this.dense(h, l, true);
-      valuesOut.set(this.dense(h, this.value as Dense, false).dataSync());
+      const O = this.layout.shape.observationSize;
+      out.set(this.run(tf.tensor2d(observations.subarray(0, batch * O), [batch, O]), null).dataSync());
     });
   }
 
-  /**
-   * Forward for an update: like forward(), and keeps the activations for backward(). `xT` is the
-   * minibatch transposed ([obs, batch], row-major), which the caller builds in JS for free.
-   */
-  forwardTrain(observations: Float32Array, observationsT: Float32Array, batch: number, logitsOut: Float32Array, valuesOut: Float32Array): void {
+  /** Forward for an update, keeping the activations for backward(). `observationsT` is the minibatch transposed ([obs, batch]). */
+  forwardTrain(observations: Float32Array, observationsT: Float32Array, batch: number, out: Float32Array): void {
     this.releaseSaved();
-    const obs = this.layout.shape.observationSize;
-    const kept: SavedActivations = { xT: tf.tensor2d(observationsT.subarray(0, batch * obs), [obs, batch]), pi: [], vf: [], batch };
+    const O = this.layout.shape.observationSize;
+    const kept: SavedActivations = { xT: tf.tensor2d(observationsT.subarray(0, batch * O), [O, batch]), hidden: [], batch };
     tf.tidy(() => {
-      const x = tf.tensor2d(observations.subarray(0, batch * obs), [batch, obs]);
-      const { logits, values } = this.run(x, kept);
-      logitsOut.set(logits.dataSync());
-      valuesOut.set(values.dataSync());
-      for (const t of [...kept.pi, ...kept.vf]) tf.keep(t);
+      out.set(this.run(tf.tensor2d(observations.subarray(0, batch * O), [batch, O]), kept).dataSync());
+      for (const t of kept.hidden) tf.keep(t);
     });
     this.saved = kept;
   }
 
   /**
-   * Gradients of the loss with respect to every parameter, given its gradients with respect to the
-   * logits [batch, Σ nvec] and values [batch] of the last forwardTrain; written into `gradOut` in
-   * the layout's order. Releases the saved activations.
+   * Gradients of the loss with respect to this tower's parameters, given its gradient with respect
+   * to the outputs of the last forwardTrain ([batch, outputSize]); written into `gradOut` (the whole
+   * parameter vector's layout, this tower's block). Releases the saved activations.
    */
-  backward(dLogits: Float32Array, dValues: Float32Array, gradOut: Float32Array): void {
+  backward(dOut: Float32Array, gradOut: Float32Array): void {
     const saved = this.saved;
     if (!saved) throw new Error('backward() needs a forwardTrain() first');
     const B = saved.batch;
-    const A = this.layout.actionSize;
     tf.tidy(() => {
       const grads: tf.Tensor[] = [];
-      const tower = (layers: Dense[], head: Dense, acts: tf.Tensor2D[], dOut: tf.Tensor2D): { dz0: tf.Tensor2D; grads: tf.Tensor[] } => {
-        // acts[0] is the first hidden layer's output (part of the fused input layer), acts[k] of layer k.
-        const g: tf.Tensor[] = [];
-        const last = acts[acts.length - 1] as tf.Tensor2D;
-        g.unshift(tf.sum(dOut, 0)); // head bias
-        g.unshift(tf.matMul(tf.transpose(last), dOut)); // head kernel
-        let dh: tf.Tensor2D = tf.matMul(dOut, head.kernelT as tf.Tensor2D);
-        for (let k = layers.length; k >= 1; k--) {
-          const a = acts[k] as tf.Tensor2D;
-          const dz = this.activationGrad(dh, a);
-          const below = acts[k - 1] as tf.Tensor2D;
-          g.unshift(tf.sum(dz, 0));
-          g.unshift(tf.matMul(tf.transpose(below), dz));
-          dh = tf.matMul(dz, (layers[k - 1] as Dense).kernelT as tf.Tensor2D);
-        }
-        return { dz0: this.activationGrad(dh, acts[0] as tf.Tensor2D), grads: g };
-      };
-      const pi = tower(this.piLayers, this.action as Dense, saved.pi, tf.tensor2d(dLogits.subarray(0, B * A), [B, A]));
-      const vf = tower(this.vfLayers, this.value as Dense, saved.vf, tf.tensor2d(dValues.subarray(0, B), [B, 1]));
-      const dz0 = tf.concat([pi.dz0, vf.dz0], 1);
-      grads.push(tf.matMul(saved.xT, dz0), tf.sum(dz0, 0), ...pi.grads, ...vf.grads);
-      if (this.singleDownload) {
-        // One download for all gradients: one device sync on GPU backends.
-        gradOut.set(tf.concat(grads.map((t) => tf.reshape(t, [-1]))).dataSync());
+      const acts = saved.hidden;
+      const L = this.layers.length; // hidden layers + head
+      let dz: tf.Tensor2D = tf.tensor2d(dOut.subarray(0, B * this.outputSize), [B, this.outputSize]);
+      for (let k = L - 1; k >= 0; k--) {
+        const below = k === 0 ? null : (acts[k - 1] as tf.Tensor2D);
+        grads.unshift(tf.sum(dz, 0));
+        grads.unshift(below ? tf.matMul(tf.transpose(below), dz) : tf.matMul(saved.xT, dz));
+        if (below) dz = this.activationGrad(tf.matMul(dz, (this.layers[k] as Dense).kernelT as tf.Tensor2D), below);
+      }
+      if (this.traits.singleDownload) {
+        gradOut.set(tf.concat(grads.map((t) => tf.reshape(t, [-1]))).dataSync(), this.offset);
       } else {
-        // On CPU backends a download is a copy: skip the concat.
-        let offset = 0;
+        let offset = this.offset;
         for (const t of grads) {
           gradOut.set(t.dataSync() as Float32Array, offset);
           offset += t.size;
@@ -180,45 +147,31 @@ export class PolicyEngine {
     this.releaseSaved();
   }
 
-  /** Drops the activations a forwardTrain() kept, without a backward pass (e.g. PPO's target_kl early stop). */
+  /** Drops the activations a forwardTrain() kept, without a backward pass (PPO's target_kl early stop). */
   discardActivations(): void {
     this.releaseSaved();
   }
 
-  /** Tensors this engine holds (parameters, and saved activations between forwardTrain and backward). */
   dispose(): void {
     this.releaseSaved();
     this.disposeParameters();
   }
 
-  private run(x: tf.Tensor2D, keep: SavedActivations | null): { logits: tf.Tensor2D; values: tf.Tensor2D } {
-    const batch = x.shape[0];
-    const h0 = this.first(x);
-    let hp = tf.slice(h0, [0, 0], [batch, this.pi0]) as tf.Tensor2D;
-    let hv = tf.slice(h0, [0, this.pi0], [batch, this.vf0]) as tf.Tensor2D;
-    keep?.pi.push(hp);
-    keep?.vf.push(hv);
-    for (const l of this.piLayers) {
-      hp = this.dense(hp, l, true);
-      keep?.pi.push(hp);
-    }
-    for (const l of this.vfLayers) {
-      hv = this.dense(hv, l, true);
-      keep?.vf.push(hv);
-    }
-    return { logits: this.dense(hp, this.action as Dense, false), values: this.dense(hv, this.value as Dense, false) };
+  private run(x: tf.Tensor2D, keep: SavedActivations | null): tf.Tensor2D {
+    let h = x;
+    this.layers.forEach((l, k) => {
+      const last = k === this.layers.length - 1;
+      // matMul + add, not tf.fused.matMul: on wasm the fused kernel with a bias costs ~4× more here.
+      const z = tf.add(tf.matMul(h, l.kernel), l.bias) as tf.Tensor2D;
+      h = last ? z : this.activate(z);
+      if (!last) keep?.hidden.push(h);
+    });
+    return h;
   }
 
-  private first(x: tf.Tensor2D): tf.Tensor2D {
-    return this.dense(x, this.input as Dense, true);
-  }
-
-  private dense(h: tf.Tensor2D, l: Dense, activate: boolean): tf.Tensor2D {
-    // matMul + add, not tf.fused.matMul: on wasm the fused kernel with a bias costs ~4× more here.
-    const z = tf.add(tf.matMul(h, l.kernel), l.bias) as tf.Tensor2D;
-    if (!activate) return z;
+  private activate(z: tf.Tensor2D): tf.Tensor2D {
     if (this.activation === 'relu') return tf.relu(z);
-    return (this.tanhViaSigmoid ? tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) : tf.tanh(z)) as tf.Tensor2D;
+    return (this.traits.tanhViaSigmoid ? tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) : tf.tanh(z)) as tf.Tensor2D;
   }
 
   private activationGrad(da: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
@@ -228,18 +181,63 @@ export class PolicyEngine {
 
   private releaseSaved(): void {
     if (!this.saved) return;
-    tf.dispose([this.saved.xT, ...this.saved.pi, ...this.saved.vf]);
+    tf.dispose([this.saved.xT, ...this.saved.hidden]);
     this.saved = null;
   }
 
   private disposeParameters(): void {
-    for (const d of [this.input, ...this.piLayers, this.action, ...this.vfLayers, this.value]) {
-      if (d) tf.dispose([d.kernel, d.bias, ...(d.kernelT ? [d.kernelT] : [])]);
-    }
-    this.input = null;
-    this.action = null;
-    this.value = null;
-    this.piLayers = [];
-    this.vfLayers = [];
+    for (const d of this.layers) tf.dispose([d.kernel, d.bias, ...(d.kernelT ? [d.kernelT] : [])]);
+    this.layers = [];
+  }
+}
+
+/** Both towers: logits from the actor, values from the critic. */
+export class PolicyEngine {
+  readonly actor: TowerEngine;
+  readonly critic: TowerEngine;
+
+  constructor(
+    readonly layout: ParameterLayout,
+    readonly activation: Activation,
+  ) {
+    this.actor = new TowerEngine(layout, 'actor', activation);
+    this.critic = new TowerEngine(layout, 'critic', activation);
+  }
+
+  setParameters(theta: Float32Array): void {
+    this.actor.setParameters(theta);
+    this.critic.setParameters(theta);
+  }
+
+  /** Logits [batch, Σ nvec] and values [batch] of `batch` observations (row-major). */
+  forward(observations: Float32Array, batch: number, logitsOut: Float32Array, valuesOut: Float32Array): void {
+    this.actor.forward(observations, batch, logitsOut);
+    this.critic.forward(observations, batch, valuesOut);
+  }
+
+  /** Values only (truncation bootstraps, the last value of a rollout). */
+  values(observations: Float32Array, batch: number, valuesOut: Float32Array): void {
+    this.critic.forward(observations, batch, valuesOut);
+  }
+
+  forwardTrain(observations: Float32Array, observationsT: Float32Array, batch: number, logitsOut: Float32Array, valuesOut: Float32Array): void {
+    this.actor.forwardTrain(observations, observationsT, batch, logitsOut);
+    this.critic.forwardTrain(observations, observationsT, batch, valuesOut);
+  }
+
+  /** Gradients of both towers into `gradOut` (the layout's order). */
+  backward(dLogits: Float32Array, dValues: Float32Array, gradOut: Float32Array): void {
+    this.actor.backward(dLogits, gradOut);
+    this.critic.backward(dValues, gradOut);
+  }
+
+  discardActivations(): void {
+    this.actor.discardActivations();
+    this.critic.discardActivations();
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+    this.critic.dispose();
   }
 }

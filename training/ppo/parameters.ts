@@ -3,18 +3,17 @@
  * net_arch = {pi, vf}), every weight in one Float32Array. Adam, gradient clipping and checkpoints
  * work on that one vector; the tfjs engine (engine.ts) uploads views of it.
  *
- * Layout, in this order (row-major kernels [in, out]):
- *   input/kernel   [obs, pi[0] + vf[0]]   the first layers of both towers side by side (one matMul
- *   input/bias     [pi[0] + vf[0]]          per forward and one per backward instead of two)
- *   pi_<k>/kernel, pi_<k>/bias             actor hidden layers k = 1 … len(pi) − 1
+ * Layout, in this order (row-major kernels [in, out]) — the actor's block, then the critic's:
+ *   pi_<k>/kernel, pi_<k>/bias     actor hidden layers k = 0 … len(pi) − 1
  *   action/kernel  [pi_last, Σ nvec], action/bias
- *   vf_<k>/kernel, vf_<k>/bias             critic hidden layers k = 1 … len(vf) − 1
+ *   vf_<k>/kernel, vf_<k>/bias     critic hidden layers
  *   value/kernel   [vf_last, 1], value/bias
- * Checkpoints split `input` back into `pi_0` and `vf_0` (a plain two-tower tfjs model).
+ * The towers share nothing, so their forward and backward passes (and Adam steps) are independent:
+ * the update can run the critic on a second thread (critic-worker.ts) with bit-identical results.
  *
  * Initialisation (SB3 ortho_init): orthogonal, gain √2 for hidden layers, 0.01 for the action
- * head, 1 for the value head, biases 0; drawn from the run's 'init' stream in the order
- * pi_0, pi_1 …, action, vf_0, vf_1 …, value. Without ortho_init: uniform(±1/√in) like torch's Linear.
+ * head, 1 for the value head, biases 0; drawn from the run's 'init' stream in layout order. Without
+ * ortho_init: uniform(±1/√in) like torch's Linear.
  */
 import type { RandomStream } from '../../envs/core/random/streams.js';
 import { orthogonal } from './init.js';
@@ -55,6 +54,9 @@ export class ParameterLayout {
   readonly size: number;
   readonly actionSize: number;
 
+  /** Parameters [0, actorSize) are the actor's, [actorSize, size) the critic's. */
+  readonly actorSize: number;
+
   constructor(
     readonly shape: PolicyShape,
     readonly arch: NetArch,
@@ -67,22 +69,19 @@ export class ParameterLayout {
       entries.push({ name, rows, cols, offset, size });
       offset += size;
     };
-    const pi0 = arch.pi[0] as number;
-    const vf0 = arch.vf[0] as number;
-    add('input/kernel', shape.observationSize, pi0 + vf0);
-    add('input/bias', pi0 + vf0, 0);
-    for (let k = 1; k < arch.pi.length; k++) {
-      add(`pi_${k}/kernel`, arch.pi[k - 1] as number, arch.pi[k] as number);
-      add(`pi_${k}/bias`, arch.pi[k] as number, 0);
-    }
-    add('action/kernel', arch.pi[arch.pi.length - 1] as number, this.actionSize);
-    add('action/bias', this.actionSize, 0);
-    for (let k = 1; k < arch.vf.length; k++) {
-      add(`vf_${k}/kernel`, arch.vf[k - 1] as number, arch.vf[k] as number);
-      add(`vf_${k}/bias`, arch.vf[k] as number, 0);
-    }
-    add('value/kernel', arch.vf[arch.vf.length - 1] as number, 1);
-    add('value/bias', 1, 0);
+    const tower = (prefix: 'pi' | 'vf', sizes: readonly number[], head: string, units: number): void => {
+      let input = shape.observationSize;
+      sizes.forEach((n, k) => {
+        add(`${prefix}_${k}/kernel`, input, n);
+        add(`${prefix}_${k}/bias`, n, 0);
+        input = n;
+      });
+      add(`${head}/kernel`, input, units);
+      add(`${head}/bias`, units, 0);
+    };
+    tower('pi', arch.pi, 'action', this.actionSize);
+    this.actorSize = offset;
+    tower('vf', arch.vf, 'value', 1);
     this.entries = entries;
     this.size = offset;
   }
@@ -98,59 +97,32 @@ export class ParameterLayout {
     return theta.subarray(e.offset, e.offset + e.size);
   }
 
-  /** The two-tower layers of a checkpoint: name, kernel [in, out] and bias, split out of `input`. */
+  /** Layer names of a tower, input to head. */
+  towerNames(tower: 'actor' | 'critic'): string[] {
+    const sizes = tower === 'actor' ? this.arch.pi : this.arch.vf;
+    const prefix = tower === 'actor' ? 'pi' : 'vf';
+    return [...sizes.map((_, k) => `${prefix}_${k}`), tower === 'actor' ? 'action' : 'value'];
+  }
+
+  /** The dense layers of both towers (actor first), as checkpoints store them: copies of kernel [in, out] and bias. */
   towerLayers(theta: Float32Array): TowerLayer[] {
-    const pi0 = this.arch.pi[0] as number;
-    const vf0 = this.arch.vf[0] as number;
-    const obs = this.shape.observationSize;
-    const inputKernel = this.view(theta, 'input/kernel');
-    const inputBias = this.view(theta, 'input/bias');
-    const split = (from: number, width: number): Float32Array => {
-      const k = new Float32Array(obs * width);
-      for (let r = 0; r < obs; r++) k.set(inputKernel.subarray(r * (pi0 + vf0) + from, r * (pi0 + vf0) + from + width), r * width);
-      return k;
-    };
-    const layers: TowerLayer[] = [{ name: 'pi_0', rows: obs, cols: pi0, kernel: split(0, pi0), bias: inputBias.slice(0, pi0) }];
-    const plain = (name: string): TowerLayer => {
+    return [...this.towerNames('actor'), ...this.towerNames('critic')].map((name) => {
       const e = this.entry(`${name}/kernel`);
       return { name, rows: e.rows, cols: e.cols, kernel: this.view(theta, `${name}/kernel`).slice(), bias: this.view(theta, `${name}/bias`).slice() };
-    };
-    for (let k = 1; k < this.arch.pi.length; k++) layers.push(plain(`pi_${k}`));
-    layers.push(plain('action'));
-    layers.push({ name: 'vf_0', rows: obs, cols: vf0, kernel: split(pi0, vf0), bias: inputBias.slice(pi0, pi0 + vf0) });
-    for (let k = 1; k < this.arch.vf.length; k++) layers.push(plain(`vf_${k}`));
-    layers.push(plain('value'));
-    return layers;
+    });
   }
 
   /** Inverse of towerLayers: writes the layers (by name) into a parameter vector. */
   fromTowerLayers(layers: ReadonlyArray<{ name: string; kernel: Float32Array; bias: Float32Array }>, theta: Float32Array): Float32Array {
-    const pi0 = this.arch.pi[0] as number;
-    const vf0 = this.arch.vf[0] as number;
-    const obs = this.shape.observationSize;
     const byName = new Map(layers.map((l) => [l.name, l]));
-    const get = (name: string, kernelSize: number, biasSize: number): { kernel: Float32Array; bias: Float32Array } => {
+    for (const name of [...this.towerNames('actor'), ...this.towerNames('critic')]) {
       const l = byName.get(name);
       if (!l) throw new Error(`checkpoint weights lack layer '${name}'`);
-      if (l.kernel.length !== kernelSize || l.bias.length !== biasSize) {
-        throw new Error(`checkpoint layer '${name}' has ${l.kernel.length}+${l.bias.length} weights, this network needs ${kernelSize}+${biasSize} (different net_arch or env?)`);
+      const k = this.entry(`${name}/kernel`);
+      const b = this.entry(`${name}/bias`);
+      if (l.kernel.length !== k.size || l.bias.length !== b.size) {
+        throw new Error(`checkpoint layer '${name}' has ${l.kernel.length}+${l.bias.length} weights, this network needs ${k.size}+${b.size} (different net_arch or env?)`);
       }
-      return l;
-    };
-    const inputKernel = this.view(theta, 'input/kernel');
-    const inputBias = this.view(theta, 'input/bias');
-    const p0 = get('pi_0', obs * pi0, pi0);
-    const v0 = get('vf_0', obs * vf0, vf0);
-    for (let r = 0; r < obs; r++) {
-      inputKernel.set(p0.kernel.subarray(r * pi0, (r + 1) * pi0), r * (pi0 + vf0));
-      inputKernel.set(v0.kernel.subarray(r * vf0, (r + 1) * vf0), r * (pi0 + vf0) + pi0);
-    }
-    inputBias.set(p0.bias, 0);
-    inputBias.set(v0.bias, pi0);
-    for (const e of this.entries) {
-      if (e.name.startsWith('input/') || !e.name.endsWith('/kernel')) continue;
-      const name = e.name.slice(0, -'/kernel'.length);
-      const l = get(name, e.size, this.entry(`${name}/bias`).size);
       this.view(theta, `${name}/kernel`).set(l.kernel);
       this.view(theta, `${name}/bias`).set(l.bias);
     }
