@@ -24,26 +24,37 @@ export class Adam {
   readonly m: Float32Array;
   readonly v: Float32Array;
 
+  /** `moments`: where to keep m and v (e.g. views of SharedArrayBuffers); fresh zeroed arrays by default. */
   constructor(
     readonly size: number,
     readonly settings: AdamSettings,
+    moments?: { m: Float32Array; v: Float32Array },
   ) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+    this.m = moments?.m ?? new Float32Array(size);
+    this.v = moments?.v ?? new Float32Array(size);
+    if (this.m.length !== size || this.v.length !== size) throw new Error(`Adam: moments of ${this.m.length} values for ${size} parameters`);
   }
 
-  /** Applies one update to `theta` in place, with the gradient scaled by `gradScale` (the clipping coefficient). */
-  apply(theta: Float32Array, grad: Float32Array, lr: number, gradScale = 1): void {
-    const { beta1, beta2, eps } = this.settings;
+  /** Starts an optimiser step (the bias corrections use the step count); then apply() each block. */
+  beginStep(): void {
     this.step++;
+  }
+
+  /**
+   * Updates theta[from, to) in place with the gradient scaled by `gradScale` (the clipping
+   * coefficient). Blocks are independent, so the actor's and the critic's can be updated on
+   * different threads over shared moments.
+   */
+  apply(theta: Float32Array, grad: Float32Array, lr: number, gradScale = 1, from = 0, to = theta.length): void {
+    const { beta1, beta2, eps } = this.settings;
+    if (this.step === 0) throw new Error('Adam.apply before beginStep()');
     const stepSize = lr / (1 - beta1 ** this.step);
     const invBc2Sqrt = 1 / Math.sqrt(1 - beta2 ** this.step);
     const c1 = (1 - beta1) * gradScale;
     const c2 = (1 - beta2) * gradScale * gradScale;
     const m = this.m;
     const v = this.v;
-    const n = theta.length;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const g = grad[i]!;
       const mi = beta1 * m[i]! + c1 * g;
       const vi = beta2 * v[i]! + c2 * g * g;
@@ -65,14 +76,20 @@ export class Adam {
   }
 }
 
-/**
- * torch clip_grad_norm_: the global L2 norm of `grad` and the coefficient max/(norm + 1e-6) to scale
- * it by (1 when the norm is within bounds). The scaling itself happens inside Adam.apply.
- */
-export function gradNormClip(grad: Float32Array, maxNorm: number): { norm: number; scale: number } {
+/** Σ g² over grad[from, to), in index order. */
+export function sumOfSquares(grad: Float32Array, from = 0, to = grad.length): number {
   let sq = 0;
-  for (let i = 0; i < grad.length; i++) sq += grad[i]! * grad[i]!;
-  const norm = Math.sqrt(sq);
+  for (let i = from; i < to; i++) sq += grad[i]! * grad[i]!;
+  return sq;
+}
+
+/**
+ * torch clip_grad_norm_: from the blocks' sums of squares (actor + critic, in that order, so one
+ * thread or two give the same number), the global L2 norm and the coefficient max/(norm + 1e-6) to
+ * scale the gradient by (1 when within bounds). The scaling happens inside Adam.apply.
+ */
+export function clipScale(sumsOfSquares: readonly number[], maxNorm: number): { norm: number; scale: number } {
+  const norm = Math.sqrt(sumsOfSquares.reduce((a, b) => a + b, 0));
   const coef = maxNorm / (norm + 1e-6);
   return { norm, scale: coef < 1 ? coef : 1 };
 }

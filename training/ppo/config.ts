@@ -56,6 +56,12 @@ export const PpoConfigSchema = z
     n_envs: positiveInt.default(4),
     /** Worker threads stepping the envs; 0 = in the training thread (SyncVectorEnv). Results do not depend on it. */
     workers: z.number().int().nonnegative().default(0),
+    /**
+     * Threads for the update: 2 runs the critic's half on a worker thread (critic-worker.ts), 1 keeps
+     * it in the training thread, 'auto' = 2 when the machine has 2 or more cores. Results are the
+     * same bit for bit.
+     */
+    update_threads: z.union([z.literal(1), z.literal(2), z.literal('auto')]).default('auto'),
     total_timesteps: positiveInt.default(200_000),
     learning_rate: z.number().positive().default(3e-4),
     /** 'constant' (SB3 default) or 'linear' (lr × progress remaining, CleanRL's anneal_lr). */

@@ -203,6 +203,16 @@ export interface MinibatchStats {
   ratioMaxDeviation: number;
 }
 
+/** The policy part of a minibatch's loss (everything but the value loss). */
+export interface PolicyLossStats {
+  policyLoss: number;
+  entropyLoss: number;
+  approxKl: number;
+  clipFraction: number;
+  ratioMean: number;
+  ratioMaxDeviation: number;
+}
+
 /**
  * SB3's loss for one minibatch, and its gradient with respect to the logits and values:
  *   A  = advantages, normalised per minibatch (mean, std with Bessel's correction, +1e-8) when asked
@@ -213,6 +223,8 @@ export interface MinibatchStats {
  *   loss = policy_loss + ent_coef·entropy_loss + vf_coef·value_loss
  * Gradient conventions follow torch: min() passes the gradient to the smaller term (half to each on
  * a tie, which sums to the full gradient), clamp passes it inside its closed range.
+ * The policy part (policyLossGrad, actor) and the value part (valueLossGrad, critic) are
+ * independent; the critic's may run on another thread.
  */
 export function ppoMinibatch(
   dist: MaskedDistribution,
@@ -223,6 +235,13 @@ export function ppoMinibatch(
   dLogits: Float32Array,
   dValues: Float32Array,
 ): MinibatchStats {
+  const p = policyLossGrad(dist, logits, mb, s, dLogits);
+  const valueLoss = valueLossGrad(values, mb, s, dValues);
+  return { ...p, valueLoss, loss: p.policyLoss + s.entCoef * p.entropyLoss + s.vfCoef * valueLoss };
+}
+
+/** The policy and entropy terms and their gradient with respect to the logits (see ppoMinibatch). */
+export function policyLossGrad(dist: MaskedDistribution, logits: Float32Array, mb: MinibatchData, s: PpoLossSettings, dLogits: Float32Array): PolicyLossStats {
   const B = mb.batch;
   let advMean = 0;
   let advStd = 1;
@@ -234,7 +253,6 @@ export function ppoMinibatch(
     advStd = Math.sqrt(v / (B - 1)) + 1e-8;
   }
   let policyLoss = 0;
-  let valueLoss = 0;
   let entropySum = 0;
   let kl = 0;
   let clipped = 0;
@@ -243,8 +261,8 @@ export function ppoMinibatch(
   const lo = 1 - s.clipRange;
   const hi = 1 + s.clipRange;
   for (let i = 0; i < B; i++) {
-    // First pass over the row: its log-prob (to form the ratio) — rowGradient recomputes it with the gradient.
     const adv = s.normalizeAdvantage && B > 1 ? ((mb.advantages[i] as number) - advMean) / advStd : (mb.advantages[i] as number);
+    // The row's log-prob first (to form the ratio); rowGradient recomputes it along with the gradient.
     const logp = dist.rowLogProb(logits, mb.masks, mb.actions, i);
     const logRatio = logp - (mb.oldLogProbs[i] as number);
     const ratio = Math.exp(logRatio);
@@ -260,7 +278,22 @@ export function ppoMinibatch(
     if (Math.abs(ratio - 1) > s.clipRange) clipped++;
     ratioSum += ratio;
     ratioDev = Math.max(ratioDev, Math.abs(ratio - 1));
+  }
+  return {
+    policyLoss: policyLoss / B,
+    entropyLoss: -entropySum / B,
+    approxKl: kl / B,
+    clipFraction: clipped / B,
+    ratioMean: ratioSum / B,
+    ratioMaxDeviation: ratioDev,
+  };
+}
 
+/** The value loss (SB3: mean squared error, optionally against clipped values) and vf_coef × its gradient with respect to the values. */
+export function valueLossGrad(values: Float32Array, mb: Pick<MinibatchData, 'batch' | 'oldValues' | 'returns'>, s: Pick<PpoLossSettings, 'clipRangeVf' | 'vfCoef'>, dValues: Float32Array): number {
+  const B = mb.batch;
+  let valueLoss = 0;
+  for (let i = 0; i < B; i++) {
     const v = values[i] as number;
     const oldV = mb.oldValues[i] as number;
     let vPred = v;
@@ -274,17 +307,5 @@ export function ppoMinibatch(
     valueLoss += err * err;
     dValues[i] = (s.vfCoef * 2 * err * passes) / B;
   }
-  policyLoss /= B;
-  valueLoss /= B;
-  const entropyLoss = -entropySum / B;
-  return {
-    policyLoss,
-    valueLoss,
-    entropyLoss,
-    loss: policyLoss + s.entCoef * entropyLoss + s.vfCoef * valueLoss,
-    approxKl: kl / B,
-    clipFraction: clipped / B,
-    ratioMean: ratioSum / B,
-    ratioMaxDeviation: ratioDev,
-  };
+  return valueLoss / B;
 }

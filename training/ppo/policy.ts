@@ -26,15 +26,18 @@ export class ActorCriticPolicy {
   readonly parameters: Float32Array;
   private scratch = { obs: new Float32Array(0), logits: new Float32Array(0), values: new Float32Array(0) };
 
+  /** `storage`: where the parameters live (e.g. a SharedArrayBuffer view for the critic thread); a new array by default. */
   constructor(
     readonly spec: PolicySpec,
     parameters?: Float32Array,
+    storage?: Float32Array,
   ) {
     this.layout = new ParameterLayout(spec.shape, spec.arch);
     this.engine = new PolicyEngine(this.layout, spec.activation);
     this.distribution = new MaskedDistribution(spec.shape.nvec);
     this.normalizer = spec.normalizeObservations ? new ObsNormalizer(spec.shape.observationSize, spec.normalizeObservations.clip) : null;
-    this.parameters = new Float32Array(this.layout.size);
+    this.parameters = storage ?? new Float32Array(this.layout.size);
+    if (this.parameters.length !== this.layout.size) throw new Error(`policy parameters: storage of ${this.parameters.length} values for ${this.layout.size}`);
     if (parameters) this.parameters.set(parameters);
     this.sync();
   }

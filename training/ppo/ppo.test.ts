@@ -38,6 +38,7 @@ function toyConfig(over: PpoConfigInput): ReturnType<typeof parsePpoConfig> {
     total_timesteps: 128,
     net_arch: { pi: [16], vf: [16] },
     learning_rate: 3e-3,
+    update_threads: 1,
     eval: { freq: 0, seeds: [1, 2, 3, 4, 5, 6, 7, 8] },
     checkpoint: { freq: 0 },
     backend: 'cpu',
@@ -187,6 +188,7 @@ describe('checkpoints and exact resume', () => {
         lr_schedule: 'linear',
         eval: { freq: 240, seeds: [7, 8] },
         checkpoint: { freq: 0 },
+        update_threads: 1,
         backend,
       });
       const a = tempDir();
@@ -195,7 +197,8 @@ describe('checkpoints and exact resume', () => {
       const first = await trainPpo({ config, resultsDir: join(b, 'r'), checkpointDir: join(b, 'c'), log: quiet, stopAt: 240 });
       expect(first.numTimesteps).toBe(240);
       expect(first.interrupted).toBe(true);
-      const resumed = await trainPpo({ config: { ...config, workers: 2 }, resultsDir: join(b, 'r2'), checkpointDir: join(b, 'c'), log: quiet, resume: join(b, 'c') });
+      // resumed with env workers and the critic on its own thread: neither changes a bit
+      const resumed = await trainPpo({ config: { ...config, workers: 2, update_threads: 2 }, resultsDir: join(b, 'r2'), checkpointDir: join(b, 'c'), log: quiet, resume: join(b, 'c') });
       expect(resumed.numTimesteps).toBe(480);
       expect(resumed.parameters).toEqual(full.parameters);
       const strip = (rows: MetricRow[]): MetricRow[] => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/') || k === 'time/total_timesteps' || k === 'time/iterations')));
@@ -211,6 +214,25 @@ describe('checkpoints and exact resume', () => {
       expect(fb.envSnapshot?.observations).toEqual(fa.envSnapshot?.observations);
     }, 60_000);
   }
+
+  it('the critic on a second thread gives bit-identical training (target_kl early stops included)', async () => {
+    const base: PpoConfigInput = { env: { id: 'toy/multi', options: {} }, total_timesteps: 512, n_steps: 32, batch_size: 24, n_epochs: 3, target_kl: 0.002, clip_range_vf: 0.5, net_arch: { pi: [16, 8], vf: [12] } };
+    const runs = [];
+    for (const threads of [1, 2] as const) {
+      const dir = tempDir();
+      const stops: number[] = [];
+      runs.push({
+        result: await trainPpo({ config: toyConfig({ ...base, update_threads: threads, backend: 'wasm' }), resultsDir: join(dir, 'r'), checkpointDir: join(dir, 'c'), log: (l) => (l.includes('early stop') ? stops.push(1) : undefined) }),
+        stops: stops.length,
+      });
+    }
+    const [one, two] = runs as [(typeof runs)[number], (typeof runs)[number]];
+    expect(one.stops).toBeGreaterThan(0);
+    expect(two.stops).toBe(one.stops);
+    expect(two.result.parameters).toEqual(one.result.parameters);
+    const strip = (rows: MetricRow[]): MetricRow[] => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/'))));
+    expect(strip(two.result.metrics)).toEqual(strip(one.result.metrics));
+  });
 
   it('writes a tfjs layers model that tf.loadLayersModel reads back with the same outputs', async () => {
     const dir = tempDir();

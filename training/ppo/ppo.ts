@@ -20,6 +20,7 @@
  * statistics of that iteration (SB3 prints the update's on the next dump).
  */
 import { readdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -32,18 +33,20 @@ import { SyncVectorEnv } from '../../envs/vector/sync.js';
 import type { CompletedEpisode, VectorEnv } from '../../envs/vector/vector-env.js';
 import { WorkerVectorEnv } from '../../envs/vector/workers.js';
 import { describeBackend, initBackend } from '../backend.js';
-import type { BackendInfo } from '../backend.js';
+import type { BackendInfo, BackendPreference } from '../backend.js';
 import { evaluatePolicy, meanOf, stdOf } from '../evaluation.js';
 import { writeFileAtomic } from '../results-io.js';
-import { Adam, gradNormClip } from './adam.js';
+import { Adam, clipScale, sumOfSquares } from './adam.js';
+import { allocateSharedUpdateBuffers, CriticWorker } from './critic-worker.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { CheckpointState } from './checkpoint.js';
 import type { PpoConfig } from './config.js';
 import { trainingTasks } from './config.js';
-import { ppoMinibatch } from './distributions.js';
-import type { MinibatchStats } from './distributions.js';
+import { policyLossGrad, valueLossGrad } from './distributions.js';
+import type { MinibatchData, MinibatchStats } from './distributions.js';
 import { ActorCriticPolicy } from './policy.js';
 import type { PolicySpec } from './policy.js';
+import { ParameterLayout } from './parameters.js';
 import { explainedVariance, RolloutBuffer } from './rollout-buffer.js';
 
 const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -129,10 +132,24 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
   const spec = resolveEnv(env.id, env.options);
   const vec: VectorEnv = config.workers > 0 ? await WorkerVectorEnv.create(env.id, config.n_envs, { workers: config.workers, envOptions: env.options }) : new SyncVectorEnv(env.id, config.n_envs, env.options);
 
-  const policy = new ActorCriticPolicy(policySpecFor(config, spec));
-  const adam = new Adam(policy.layout.size, config.adam);
   const N = config.n_envs;
   const O = spec.observationSize;
+  const B = config.batch_size;
+  const policySpec = policySpecFor(config, spec);
+  // Parameters, Adam moments, gradients and the minibatch live in SharedArrayBuffers, so the critic's
+  // half of the update can run on a second thread (critic-worker.ts) on the same memory.
+  const paramCount = new ParameterLayout(policySpec.shape, policySpec.arch).size;
+  const shared = allocateSharedUpdateBuffers(paramCount, B, O);
+  const policy = new ActorCriticPolicy(policySpec, undefined, shared.theta);
+  const engine = policy.engine;
+  const actorSize = policy.layout.actorSize;
+  const adam = new Adam(paramCount, config.adam, { m: shared.m, v: shared.v });
+  const lossSettings = { clipRange: config.clip_range, clipRangeVf: config.clip_range_vf, entCoef: config.ent_coef, vfCoef: config.vf_coef, normalizeAdvantage: config.normalize_advantage };
+  const updateThreads = config.update_threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : config.update_threads;
+  const criticWorker =
+    updateThreads === 2
+      ? await CriticWorker.create({ shape: policySpec.shape, arch: policySpec.arch, activation: policySpec.activation, backend: backend.backend as BackendPreference, adam: config.adam, clipRangeVf: config.clip_range_vf, vfCoef: config.vf_coef, buffers: shared })
+      : null;
   const M = spec.maskLength;
   const D = spec.actionDims;
   const buffer = new RolloutBuffer(config.n_steps, N, O, D, M);
@@ -183,6 +200,8 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     ({ observations, masks } = await vec.reset(config.seed));
     policy.normalizer?.update(observations, N);
   }
+  criticWorker?.sync(adam.step);
+  log(`[ppo] update on ${updateThreads === 2 ? '2 threads (critic on a worker)' : '1 thread'}; ${config.workers > 0 ? `${config.workers} env worker(s)` : 'envs in-process'}`);
   writeFileAtomic(join(opts.resultsDir, 'config.json'), `${JSON.stringify({ ...config, resolved_env: env, backend, packageVersion: PACKAGE_VERSION }, null, 2)}\n`);
 
   // Scratch arrays for the rollout and the update (no allocation in the loops).
@@ -194,22 +213,21 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
   const dones = new Uint8Array(N);
   const finalObs = new Float32Array(N * O);
   const finalValues = new Float32Array(N);
-  const B = config.batch_size;
   const mb = {
-    obs: new Float32Array(B * O),
-    obsT: new Float32Array(B * O),
+    obs: shared.obs,
+    obsT: shared.obsT,
     masks: new Uint8Array(B * M),
     actions: new Int32Array(B * D),
     oldLogProbs: new Float64Array(B),
-    oldValues: new Float32Array(B),
+    oldValues: shared.oldValues,
     advantages: new Float32Array(B),
-    returns: new Float32Array(B),
+    returns: shared.returns,
     logits: new Float32Array(B * M),
     values: new Float32Array(B),
     dLogits: new Float32Array(B * M),
     dValues: new Float32Array(B),
   };
-  const grad = new Float32Array(policy.layout.size);
+  const grad = shared.grad;
   const permutation = new Int32Array(buffer.size);
   const evalEnvIds = evaluationEnvIds(config);
   const timing = { rolloutSeconds: 0, updateSeconds: 0, evalSeconds: 0, wallSeconds: 0, samplesUpdated: 0 };
@@ -308,16 +326,32 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         for (let start = 0, index = 0; start < buffer.size; start += B, index++) {
           const size = Math.min(B, buffer.size - start);
           gatherMinibatch(buffer, permutation, start, size, O, M, D, mb);
-          policy.engine.forwardTrain(mb.obs, mb.obsT, size, mb.logits, mb.values);
-          const stats = ppoMinibatch(
-            policy.distribution,
-            mb.logits,
-            mb.values,
-            { batch: size, masks: mb.masks, actions: mb.actions, oldLogProbs: mb.oldLogProbs, oldValues: mb.oldValues, advantages: mb.advantages, returns: mb.returns },
-            { clipRange: config.clip_range, clipRangeVf: config.clip_range_vf, entCoef: config.ent_coef, vfCoef: config.vf_coef, normalizeAdvantage: config.normalize_advantage },
-            mb.dLogits,
-            mb.dValues,
-          );
+          const data: MinibatchData = { batch: size, masks: mb.masks, actions: mb.actions, oldLogProbs: mb.oldLogProbs, oldValues: mb.oldValues, advantages: mb.advantages, returns: mb.returns };
+          // The critic's half (forward, value-loss gradient, backward) — on its thread when there is one.
+          criticWorker?.startGrad(size);
+          engine.actor.forwardTrain(mb.obs, mb.obsT, size, mb.logits);
+          const policyStats = policyLossGrad(policy.distribution, mb.logits, data, lossSettings, mb.dLogits);
+          let valueLoss = 0;
+          if (!criticWorker) {
+            engine.critic.forwardTrain(mb.obs, mb.obsT, size, mb.values);
+            valueLoss = valueLossGrad(mb.values, data, lossSettings, mb.dValues);
+          }
+          // SB3: stop the epochs at the first minibatch whose approx_kl exceeds 1.5 × target_kl, before its step.
+          const stop = config.target_kl !== null && policyStats.approxKl > 1.5 * config.target_kl;
+          let criticSumSq = 0;
+          if (stop) {
+            engine.actor.discardActivations();
+            if (criticWorker) valueLoss = criticWorker.wait().valueLoss;
+            else engine.critic.discardActivations();
+          } else {
+            engine.actor.backward(mb.dLogits, grad);
+            if (criticWorker) ({ valueLoss, sumOfSquares: criticSumSq } = criticWorker.wait());
+            else {
+              engine.critic.backward(mb.dValues, grad);
+              criticSumSq = sumOfSquares(grad, actorSize, paramCount);
+            }
+          }
+          const stats: MinibatchStats = { ...policyStats, valueLoss, loss: policyStats.policyLoss + config.ent_coef * policyStats.entropyLoss + config.vf_coef * valueLoss };
           opts.onMinibatch?.({ iteration, epoch, index, stats });
           sums.pg += stats.policyLoss;
           sums.value += stats.valueLoss;
@@ -326,21 +360,27 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
           sums.clip += stats.clipFraction;
           sums.count++;
           lastStats = stats;
-          if (config.target_kl !== null && stats.approxKl > 1.5 * config.target_kl) {
-            policy.engine.discardActivations();
+          if (stop) {
             continueTraining = false;
             log(`[ppo] early stop at epoch ${epoch} (approx_kl ${stats.approxKl.toFixed(4)} > 1.5 × target_kl ${config.target_kl})`);
             break;
           }
-          policy.engine.backward(mb.dLogits, mb.dValues, grad);
-          const clip = gradNormClip(grad, config.max_grad_norm);
+          // Global-norm clipping over both towers (actor block + critic block), then Adam on each block.
+          const clip = clipScale([sumOfSquares(grad, 0, actorSize), criticSumSq], config.max_grad_norm);
           sums.gradNorm += clip.norm;
-          adam.apply(policy.parameters, grad, lr, clip.scale);
-          policy.sync();
+          adam.beginStep();
+          criticWorker?.startApply(lr, clip.scale);
+          adam.apply(policy.parameters, grad, lr, clip.scale, 0, actorSize);
+          if (!criticWorker) adam.apply(policy.parameters, grad, lr, clip.scale, actorSize, paramCount);
+          engine.actor.setParameters(policy.parameters);
+          if (criticWorker) criticWorker.wait();
+          else engine.critic.setParameters(policy.parameters);
           timing.samplesUpdated += size;
         }
         nUpdates++;
       }
+      // The rollout's values come from the main thread's critic: bring it up to date once per update.
+      if (criticWorker) engine.critic.setParameters(policy.parameters);
       const t2 = performance.now();
       timing.rolloutSeconds += (t1 - t0) / 1000;
       timing.updateSeconds += (t2 - t1) / 1000;
@@ -431,6 +471,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     };
   } finally {
     await vec.close();
+    await criticWorker?.close();
     policy.dispose();
   }
 }
@@ -459,12 +500,12 @@ function evaluateRow(policy: ActorCriticPolicy, config: PpoConfig, envIds: reado
 }
 
 function checkResumable(state: CheckpointState, config: PpoConfig): void {
-  const { total_timesteps: _a, eval: _b, checkpoint: _c, workers: _d, backend: _e, ...saved } = state.config;
-  const { total_timesteps: _f, eval: _g, checkpoint: _h, workers: _i, backend: _j, ...wanted } = config;
-  void [_a, _b, _c, _d, _e, _f, _g, _h, _i, _j];
+  const { total_timesteps: _a, eval: _b, checkpoint: _c, workers: _d, backend: _e, update_threads: _k, ...saved } = state.config;
+  const { total_timesteps: _f, eval: _g, checkpoint: _h, workers: _i, backend: _j, update_threads: _l, ...wanted } = config;
+  void [_a, _b, _c, _d, _e, _f, _g, _h, _i, _j, _k, _l];
   for (const key of Object.keys(saved) as (keyof typeof saved)[]) {
     if (JSON.stringify(saved[key]) !== JSON.stringify(wanted[key])) {
-      throw new Error(`--resume: the checkpoint was trained with ${key} = ${JSON.stringify(saved[key])}, this run asks for ${JSON.stringify(wanted[key])}; only total_timesteps, eval, checkpoint, workers and backend may change on resume`);
+      throw new Error(`--resume: the checkpoint was trained with ${key} = ${JSON.stringify(saved[key])}, this run asks for ${JSON.stringify(wanted[key])}; only total_timesteps, eval, checkpoint, workers, update_threads and backend may change on resume`);
     }
   }
 }
