@@ -55,6 +55,7 @@ export const CheckpointStateSchema = z
       })
       .strict(),
     obsNormalizer: z.object({ mean: z.array(z.number()), var: z.array(z.number()), count: z.number() }).strict().nullable(),
+    rewardNormalizer: z.object({ returns: z.array(z.number()), mean: z.number(), var: z.number(), count: z.number() }).strict().nullable().default(null),
     adam: z.object({ step: z.number().int().nonnegative(), beta1: z.number(), beta2: z.number(), eps: z.number() }).strict(),
     rng: z.object({ actions: StreamStateSchema, minibatches: StreamStateSchema }).strict(),
     env: z.object({ id: z.string(), options: z.record(z.string(), z.unknown()), numEnvs: z.number().int().positive(), seed: z.number().int() }).strict(),

@@ -93,6 +93,13 @@ export const PpoConfigSchema = z
     /** Running mean/variance observation normalisation (SB3 VecNormalize's obs part); saved with checkpoints. */
     normalize_observations: z.boolean().default(false),
     clip_observations: z.number().positive().default(10),
+    /**
+     * Reward scaling by the running std of the discounted return (SB3 VecNormalize's norm_reward):
+     * keeps the critic's gradients from dwarfing the actor's under global-norm clipping when rewards
+     * are large (Gov Workflow medium/hard episodes sum to −1,000…−10,000). Logged rewards stay raw.
+     */
+    normalize_reward: z.boolean().default(false),
+    clip_reward: z.number().positive().default(10),
     /** Episodes in the rollout/ep_* means (SB3 stats_window_size). */
     stats_window_size: positiveInt.default(100),
     eval: z
@@ -183,7 +190,7 @@ function unwrap(t: z.ZodType): z.ZodType {
 
 /** Names of the built-in configs (files in training/configs/). */
 export function builtinConfigNames(): string[] {
-  return ['gov-phase1', 'gov-phase2', 'gov-smoke-phase1', 'gov-smoke-phase2', 'helixdesk-sb3', 'helixdesk-tuned'];
+  return ['gov-phase1', 'gov-phase2', 'gov-phase1-tuned', 'gov-phase2-tuned', 'gov-smoke-phase1', 'gov-smoke-phase2', 'helixdesk-sb3', 'helixdesk-tuned'];
 }
 
 /** Resolves `name` (a built-in config) or a path to a JSON/YAML file. */

@@ -11,6 +11,7 @@ import type { PpoConfigInput } from './config.js';
 import { ActorCriticPolicy } from './policy.js';
 import { policySpecFor, trainPpo } from './ppo.js';
 import type { MetricRow } from './ppo.js';
+import { RewardNormalizer } from './obs-normalizer.js';
 import { RolloutBuffer } from './rollout-buffer.js';
 import './toy-envs.fixture.js';
 import { BANDIT, CHAIN_LENGTH, MULTI } from './toy-envs.fixture.js';
@@ -80,6 +81,25 @@ describe('GAE (RolloutBuffer)', () => {
       expect(buf.advantages[t]).toBeCloseTo(a, 6);
       expect(buf.returns[t]).toBeCloseTo(a + (values[t] as number), 6);
     });
+  });
+});
+
+describe('RewardNormalizer', () => {
+  it('scales rewards by the running std of the discounted return, clips, and resets returns at episode ends', () => {
+    const n = new RewardNormalizer(2, 0.5, 10);
+    const out = new Float32Array(2);
+    n.normalize(Float32Array.of(2, 4), Uint8Array.of(0, 1), out);
+    // returns [2, 4]: batch mean 3, var 1; with the 1e-4 prior count, mean ≈ 3, var ≈ 1
+    expect(n.mean).toBeCloseTo(3, 3);
+    expect(n.var).toBeCloseTo(1, 3);
+    expect(out[0]).toBeCloseTo(2 / Math.sqrt(n.var + 1e-8), 5);
+    expect([...n.returns]).toEqual([2, 0]); // env 1's episode ended
+    n.normalize(Float32Array.of(1, 1), Uint8Array.of(0, 0), out);
+    expect([...n.returns]).toEqual([2 * 0.5 + 1, 1]);
+    const big = new RewardNormalizer(1, 0.9, 1.5);
+    big.normalize(Float32Array.of(1), Uint8Array.of(0), out);
+    big.normalize(Float32Array.of(1000), Uint8Array.of(0), out);
+    expect(out[0]).toBe(1.5); // 1000 / std ≈ 2, clipped at 1.5
   });
 });
 
@@ -185,6 +205,7 @@ describe('checkpoints and exact resume', () => {
         net_arch: { pi: [16, 16], vf: [8] },
         ent_coef: 0.01,
         normalize_observations: true,
+        normalize_reward: true,
         lr_schedule: 'linear',
         eval: { freq: 240, seeds: [7, 8] },
         checkpoint: { freq: 0 },
@@ -211,6 +232,8 @@ describe('checkpoints and exact resume', () => {
       expect(fb.adam.v).toEqual(fa.adam.v);
       expect(fb.state.rng).toEqual(fa.state.rng);
       expect(fb.state.obsNormalizer).toEqual(fa.state.obsNormalizer);
+      expect(fb.state.rewardNormalizer?.count).toBeGreaterThan(400);
+      expect(fb.state.rewardNormalizer).toEqual(fa.state.rewardNormalizer);
       expect(fb.envSnapshot?.observations).toEqual(fa.envSnapshot?.observations);
     }, 60_000);
   }

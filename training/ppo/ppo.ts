@@ -46,6 +46,7 @@ import { policyLossGrad, valueLossGrad } from './distributions.js';
 import type { MinibatchData, MinibatchStats } from './distributions.js';
 import { ActorCriticPolicy } from './policy.js';
 import type { PolicySpec } from './policy.js';
+import { RewardNormalizer } from './obs-normalizer.js';
 import { ParameterLayout } from './parameters.js';
 import { explainedVariance, RolloutBuffer } from './rollout-buffer.js';
 
@@ -146,6 +147,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
   const adam = new Adam(paramCount, config.adam, { m: shared.m, v: shared.v });
   const lossSettings = { clipRange: config.clip_range, clipRangeVf: config.clip_range_vf, entCoef: config.ent_coef, vfCoef: config.vf_coef, normalizeAdvantage: config.normalize_advantage };
   const updateThreads = config.update_threads === 'auto' ? (availableParallelism() >= 2 ? 2 : 1) : config.update_threads;
+  const rewardNormalizer = config.normalize_reward ? new RewardNormalizer(N, config.gamma, config.clip_reward) : null;
   const criticWorker =
     updateThreads === 2
       ? await CriticWorker.create({ shape: policySpec.shape, arch: policySpec.arch, activation: policySpec.activation, backend: backend.backend as BackendPreference, adam: config.adam, clipRangeVf: config.clip_range_vf, vfCoef: config.vf_coef, buffers: shared })
@@ -174,6 +176,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     policy.sync();
     adam.load(resumed.adam);
     if (policy.normalizer && resumed.state.obsNormalizer) policy.normalizer.load(resumed.state.obsNormalizer);
+    if (rewardNormalizer && resumed.state.rewardNormalizer) rewardNormalizer.load(resumed.state.rewardNormalizer);
     actionRng = restoreStream(resumed.state.rng.actions);
     minibatchRng = restoreStream(resumed.state.rng.minibatches);
     ({ numTimesteps, iteration, nUpdates, best } = resumed.state);
@@ -256,6 +259,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
       normalizeObservations: policy.spec.normalizeObservations,
     },
     obsNormalizer: policy.normalizer ? policy.normalizer.state() : null,
+    rewardNormalizer: rewardNormalizer ? rewardNormalizer.state() : null,
     adam: { step: adam.step, ...config.adam },
     rng: { actions: actionRng.state(), minibatches: minibatchRng.state() },
     env: { id: env.id, options: env.options as Record<string, unknown>, numEnvs: N, seed: config.seed },
@@ -287,13 +291,14 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         buffer.store(t, stepObs, stepActions, masks, lastEpisodeStarts, stepValues, stepLogProbs);
         const r = await vec.step(stepActions);
         numTimesteps += N;
-        rewards.set(r.rewards);
         // Truncated (not terminated) episodes: bootstrap from the true final observation.
         let nTrunc = 0;
         for (let i = 0; i < N; i++) {
           dones[i] = r.terminated[i] || r.truncated[i] ? 1 : 0;
           if (r.truncated[i] && !r.terminated[i]) finalObs.set(r.finalObservations.subarray(i * O, (i + 1) * O), nTrunc++ * O);
         }
+        if (rewardNormalizer) rewardNormalizer.normalize(r.rewards, dones, rewards);
+        else rewards.set(r.rewards);
         if (nTrunc > 0) {
           policy.predictValues(policy.prepare(finalObs.subarray(0, nTrunc * O), nTrunc), nTrunc, finalValues);
           for (let i = 0, k = 0; i < N; i++) if (r.truncated[i] && !r.terminated[i]) rewards[i] = (rewards[i] as number) + config.gamma * (finalValues[k++] as number);
