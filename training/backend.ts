@@ -27,9 +27,12 @@ export interface BackendInfo {
 let current: BackendInfo | null = null;
 
 /** Selects (once per process) and initialises the backend. */
-export async function initBackend(pref: BackendPreference = (process.env.TFJS_BACKEND as BackendPreference | undefined) ?? 'auto'): Promise<BackendInfo> {
+export async function initBackend(requested: BackendPreference = 'auto'): Promise<BackendInfo> {
+  // TFJS_BACKEND applies where nothing more specific was asked for (a config's or flag's 'auto').
+  const env = process.env.TFJS_BACKEND;
+  const pref = (requested === 'auto' && env ? env : requested) as BackendPreference;
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(pref)) {
-    throw new Error(`backend '${pref}' is not one of ${BACKEND_PREFERENCES.join(', ')}`);
+    throw new Error(`${requested === 'auto' && env ? 'TFJS_BACKEND' : 'backend'} '${pref}' is not one of ${BACKEND_PREFERENCES.join(', ')}`);
   }
   if (current && (pref === 'auto' || pref === current.backend)) return current;
   const tried: string[] = [];

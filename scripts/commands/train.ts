@@ -56,12 +56,16 @@ export function splitFlags(argv: string[], own: ReadonlySet<string>, booleans: R
 
 export function installSigint(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  let first = 0;
   const handler = (): void => {
+    // Under tsx (npm run train) one Ctrl-C arrives twice: from the terminal and relayed by tsx.
+    if (controller.signal.aborted && Date.now() - first < 1500) return;
     if (controller.signal.aborted) {
       process.stderr.write('\nsecond SIGINT: exiting without a checkpoint\n');
       process.exit(130);
     }
     process.stderr.write('\nSIGINT: finishing this iteration, then saving a checkpoint (Ctrl-C again to quit at once)\n');
+    first = Date.now();
     controller.abort();
   };
   process.on('SIGINT', handler);

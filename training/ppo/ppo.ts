@@ -444,7 +444,9 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         }
       }
 
-      // 5. Checkpoint periodically, and on SIGINT.
+      // 5. Checkpoint periodically, and on SIGINT. Give the event loop a turn first: with in-process
+      // envs every await above resolves at once, and signal handlers only run from the event loop.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (opts.signal?.aborted) {
         interrupted = true;
         break;
