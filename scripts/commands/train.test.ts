@@ -1,0 +1,272 @@
+/**
+ * `train`, `evaluate` and `pipeline` as users run them, on tiny configs: in-process through the
+ * CLI's `main(argv)` (exit codes, files written), and as a real child process (node with tsx's
+ * loader) where signals matter (SIGINT saves an 'interrupted' checkpoint and exits 130; --resume continues it).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { familyTasks } from '../../envs/registry.js';
+import { builtinConfigNames, loadPpoConfig, PpoConfigSchema } from '../../training/ppo/config.js';
+import { main } from '../cli.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TMP = mkdtempSync(join(tmpdir(), 'queue-rl-train-'));
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+
+/** The tiny PPO run every test uses (a few hundred env steps, 16×16 towers, cpu backend). */
+const TINY: [string, string][] = [
+  ['--net-arch', '16,16'],
+  ['--n-steps', '32'],
+  ['--n-envs', '2'],
+  ['--batch-size', '32'],
+  ['--n-epochs', '2'],
+  ['--total-timesteps', '256'],
+  ['--eval.freq', '128'],
+  ['--eval.seeds', '1,2'],
+  ['--checkpoint.freq', '128'],
+  ['--backend', 'cpu'],
+];
+const flat = (pairs: readonly (readonly [string, string])[]): string[] => pairs.flatMap(([k, v]) => [k, v]);
+const withFlag = (pairs: readonly [string, string][], flag: string, value: string): [string, string][] => pairs.map(([k, v]) => [k, k === flag ? value : v]);
+
+/** Runs the CLI in this process, capturing what it prints (console and the trainer's stderr lines). */
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const text = (args: unknown[]): string => `${args.map(String).join(' ')}\n`;
+  const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void (stdout += text(args)));
+  const error = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void (stderr += text(args)));
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write);
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    write.mockRestore();
+  }
+}
+
+const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+const csvLines = (path: string): string[] => readFileSync(path, 'utf8').trim().split('\n');
+const isPng = (path: string): boolean => readFileSync(path).subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+
+/** Set by the first test: the finished run's final checkpoint (evaluated below). */
+let finalCheckpoint: string | null = null;
+
+describe('train', () => {
+  it('runs a config with overrides: results, curves, checkpoints and an echoed config', async () => {
+    const out = join(TMP, 'results');
+    const ckpts = join(TMP, 'checkpoints');
+    const r = await run(['train', '--config', 'gov-phase1', '--run-id', 'tiny', '--out', out, '--checkpoints', ckpts, ...flat(TINY)]);
+    expect(r.code, r.stderr).toBe(0);
+    const phase = join(ckpts, 'tiny', 'phase1');
+    if (existsSync(join(phase, 'final', 'state.json'))) finalCheckpoint = join(phase, 'final');
+    expect(r.stdout).toMatch(/^trained 256 steps \(4 iterations\)$/m);
+
+    const results = join(out, 'tiny', 'phase1');
+    for (const f of ['config.json', 'metrics.csv', 'eval.csv', 'reward.png', 'reward.svg', 'score.png', 'score.svg', 'baselines.csv']) expect(existsSync(join(results, f)), f).toBe(true);
+    expect(isPng(join(results, 'reward.png'))).toBe(true);
+    expect(isPng(join(results, 'score.png'))).toBe(true);
+    expect(readFileSync(join(results, 'score.svg'), 'utf8')).toMatch(/<svg[\s>]/);
+
+    const metrics = csvLines(join(results, 'metrics.csv'));
+    const header = (metrics[0] as string).split(',');
+    for (const name of ['time/iterations', 'time/total_timesteps', 'time/fps', 'rollout/ep_rew_mean', 'rollout/ep_len_mean', 'train/approx_kl', 'train/clip_fraction', 'train/entropy_loss', 'train/explained_variance', 'train/policy_gradient_loss', 'train/value_loss', 'train/learning_rate', 'train/n_updates']) {
+      expect(header).toContain(name);
+    }
+    expect(metrics).toHaveLength(1 + 4); // 256 steps / (32 steps × 2 envs)
+    const steps = header.indexOf('time/total_timesteps');
+    expect(metrics.slice(1).map((l) => Number(l.split(',')[steps]))).toEqual([64, 128, 192, 256]);
+
+    const evals = csvLines(join(results, 'eval.csv'));
+    expect((evals[0] as string).split(',')).toContain('eval/grader_score');
+    expect(evals.slice(1).map((l) => Number(l.split(',')[0]))).toEqual([128, 256]); // eval.freq 128
+
+    // config.json: every field of the resolved config, overrides included.
+    const config = readJson(join(results, 'config.json'));
+    const expected = loadPpoConfig('gov-phase1', TINY) as unknown as Record<string, unknown>;
+    for (const key of Object.keys(PpoConfigSchema.shape)) {
+      expect(config, key).toHaveProperty(key);
+      if (key === 'backend') expect((config.backend as { backend: string }).backend).toBe('cpu'); // replaced by the resolved backend
+      else expect(config[key], key).toEqual(expected[key]);
+    }
+    expect(config).toMatchObject({
+      name: 'gov-phase1',
+      n_steps: 32,
+      n_envs: 2,
+      batch_size: 32,
+      n_epochs: 2,
+      total_timesteps: 256,
+      net_arch: { pi: [16, 16], vf: [16, 16] },
+      eval: { freq: 128, seeds: [1, 2] },
+      checkpoint: { freq: 128 },
+    });
+
+    expect(readFileSync(join(phase, 'latest'), 'utf8').trim()).toBe('final');
+    const state = readJson(join(phase, 'final', 'state.json'));
+    expect(state).toMatchObject({ kind: 'final', numTimesteps: 256, phase: 'phase1' });
+    for (const f of ['model.json', 'weights.bin', 'optimizer.bin', 'env-state.bin']) expect(existsSync(join(phase, 'final', f)), f).toBe(true);
+    expect(readJson(join(phase, 'best', 'state.json')).kind).toBe('best');
+  });
+
+  it.each([
+    [['--n-stepz', '3'], [/'--n-stepz' is not a config field/, /allowed: .*--n-steps, .*--batch-size, .*--net-arch/]],
+    [['--eval.frq', '3'], [/eval\.frq/, /freq, seeds, tasks, deterministic/]],
+    [['--activation-fn', 'gelu'], [/activation_fn/, /allowed: tanh, relu/]],
+    [['--batch-size', '1000'], [/batch_size/, /n_steps × n_envs = 64/]],
+    [['--config', 'no-such'], [/'no-such' was not found/, new RegExp(`built-in config: ${builtinConfigNames().join(', ')}`)]],
+    [['--n-steps'], [/--n-steps needs a value/]],
+    [['stray'], [/unexpected argument 'stray'/]],
+  ])('rejects %j with a message naming the field and what is allowed', async (args, messages) => {
+    const out = join(TMP, 'bad');
+    const r = await run(['train', '--run-id', 'bad', '--out', out, '--checkpoints', out, ...flat(TINY.filter(([k]) => !args.includes(k))), ...args]);
+    expect([1, 2]).toContain(r.code);
+    for (const m of messages) expect(r.stderr).toMatch(m);
+    expect(existsSync(out)).toBe(false); // nothing trained, nothing written
+  });
+
+  it('SIGINT finishes the iteration, saves an interrupted checkpoint and exits 130; --resume continues the run', async () => {
+    const out = join(TMP, 'sig-results');
+    const ckpts = join(TMP, 'sig-checkpoints');
+    const args = ['--import', 'tsx', 'scripts/cli.ts', 'train', '--run-id', 'sig', '--out', out, '--checkpoints', ckpts, ...flat(withFlag(withFlag(withFlag(TINY, '--total-timesteps', '200000'), '--eval.freq', '0'), '--checkpoint.freq', '0'))];
+    // One node process with tsx's loader: the signal goes straight to the CLI. (The tsx binary is a
+    // wrapper that relays SIGINT to its node child and SIGKILLs it unless the child acknowledges
+    // within ~60 ms, which makes a loaded machine, not the CLI, decide the outcome.) Own process
+    // group, so a failing test can kill whatever it started.
+    const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    const waitFor = async (what: () => boolean, ms: number): Promise<boolean> => {
+      for (const end = Date.now() + ms; Date.now() < end; ) {
+        if (what()) return true;
+        if (child.exitCode !== null || child.signalCode !== null) return what();
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return what();
+    };
+    try {
+      expect(await waitFor(() => /^\[ppo\] it \d+ /m.test(stderr), 30_000), `no training iteration logged:\n${stderr}`).toBe(true);
+      child.kill('SIGINT');
+      const exit = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+      expect(exit, `still running 10 s after SIGINT:\n${stderr.slice(-600)}`).not.toBeNull();
+      expect(exit).toEqual({ code: 130, signal: null });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }
+    expect(stderr).toMatch(/SIGINT: finishing this iteration, then saving a checkpoint/);
+    const phase = join(ckpts, 'sig', 'phase1');
+    const latest = readFileSync(join(phase, 'latest'), 'utf8').trim();
+    expect(latest).toMatch(/^step-\d{9}$/);
+    const stopped = join(phase, latest);
+    expect(stdout).toContain(`resume with: npm run train -- --resume ${stopped}`);
+    const state = readJson(join(stopped, 'state.json'));
+    expect(state.kind).toBe('interrupted');
+    const at = state.numTimesteps as number;
+    expect(at).toBe(Number(latest.slice('step-'.length)));
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(200_000);
+    expect(at % 64).toBe(0); // whole iterations only
+    const metricsFile = join(out, 'sig', 'phase1', 'metrics.csv');
+    const before = csvLines(metricsFile);
+    expect(before).toHaveLength(1 + at / 64);
+
+    // Resume in-process, one more iteration; the run id comes from the checkpoint's path.
+    const r = await run(['train', '--resume', stopped, '--total-timesteps', String(at + 64), '--out', out, '--checkpoints', ckpts]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`resumed from ${stopped} at ${at} steps`);
+    expect(readFileSync(join(phase, 'latest'), 'utf8').trim()).toBe('final');
+    expect(readJson(join(phase, 'final', 'state.json'))).toMatchObject({ kind: 'final', numTimesteps: at + 64 });
+    const after = csvLines(metricsFile);
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.slice(0, before.length)).toEqual(before);
+    const steps = (after[0] as string).split(',').indexOf('time/total_timesteps');
+    expect(Number((after[after.length - 1] as string).split(',')[steps])).toBe(at + 64);
+    expect(readJson(join(out, 'sig', 'phase1', 'config.json')).total_timesteps).toBe(at + 64);
+  });
+
+  it('--resume refuses --config and changed training fields', async () => {
+    expect(finalCheckpoint, 'the first test must run first').not.toBeNull();
+    const out = join(TMP, 'resume-bad');
+    const withConfig = await run(['train', '--resume', finalCheckpoint as string, '--config', 'gov-phase1', '--out', out, '--checkpoints', out]);
+    expect(withConfig.code).toBe(2);
+    expect(withConfig.stderr).toMatch(/--resume takes the config from the checkpoint; drop --config/);
+    const changed = await run(['train', '--resume', finalCheckpoint as string, '--learning-rate', '1e-4', '--total-timesteps', '320', '--out', out, '--checkpoints', out]);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/trained with learning_rate = 0\.0003, this run asks for 0\.0001; only total_timesteps, eval, checkpoint, .*may change on resume/);
+  });
+});
+
+describe('evaluate', () => {
+  it('a checkpoint next to every baseline agent, written as CSV and Markdown', async () => {
+    expect(finalCheckpoint, 'the first test must run first').not.toBeNull();
+    const out = join(TMP, 'evaluate');
+    const r = await run(['evaluate', '--checkpoint', finalCheckpoint as string, '--env', 'gov-workflow', '--task', 'district_backlog_easy', '--seeds', '100-101', '--backend', 'cpu', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const [runDir, ...others] = readdirSync(out);
+    expect(others).toEqual([]);
+    expect(runDir).toMatch(/^evaluate-gov-workflow-\d{8}T\d{6}Z$/);
+    const dir = join(out, runDir as string);
+    expect(readdirSync(dir).sort()).toEqual(['episodes.csv', 'evaluation.csv', 'evaluation.md']);
+
+    const agents = ['ppo', 'urgent_first', 'oldest_first', 'backlog_clearance', 'heuristic', 'random'];
+    const csv = csvLines(join(dir, 'evaluation.csv'));
+    const header = (csv[0] as string).split(',');
+    expect(header.slice(0, 3)).toEqual(['task', 'agent', 'episodes']);
+    expect(header).toContain('score_mean');
+    expect(header).toContain('invalid_action_rate_mean');
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(agents.map((a) => `district_backlog_easy,${a},2`));
+
+    const md = readFileSync(join(dir, 'evaluation.md'), 'utf8');
+    expect(md).toMatch(/^\| task \| agent \| episodes \| score \|.*\| invalid actions \|/m);
+    for (const a of agents) expect(md).toMatch(new RegExp(`^\\| district_backlog_easy \\| ${a} \\| 2 \\| \\d\\.\\d{4} ± \\d\\.\\d{4} \\|`, 'm'));
+    expect(csvLines(join(dir, 'episodes.csv'))).toHaveLength(1 + agents.length * 2);
+    expect(r.stdout).toMatch(/district_backlog_easy\s+ppo\s+2\s/);
+  });
+
+  it('a bad --task lists the tasks', async () => {
+    expect(finalCheckpoint, 'the first test must run first').not.toBeNull();
+    const out = join(TMP, 'evaluate-bad');
+    const r = await run(['evaluate', '--checkpoint', finalCheckpoint as string, '--task', 'nope', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--task: unknown value 'nope'; allowed: all, ${familyTasks('gov-workflow').join(', ')}`);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('pipeline', () => {
+  it('Phase 1 → Phase 2 → evaluation → summary.md with the verdict table and the curves', async () => {
+    const out = join(TMP, 'pipeline');
+    const ckpts = join(TMP, 'pipeline-checkpoints');
+    const tiny = ['--total-timesteps', '256', '--net-arch', '8,8', '--n-steps', '32', '--n-envs', '2', '--batch-size', '32', '--n-epochs', '1', '--eval.freq', '128', '--eval.seeds', '1', '--backend', 'cpu'];
+    const r = await run(['pipeline', '--run-id', 'pipe', '--out', out, '--checkpoints', ckpts, '--seeds', '100', ...tiny]);
+    expect(r.code, r.stderr).toBe(0);
+    const runDir = join(out, 'pipe');
+    expect(r.stdout).toContain(`summary: ${join(runDir, 'summary.md')}`);
+    const summary = readFileSync(join(runDir, 'summary.md'), 'utf8');
+    expect(summary).toContain('| task | PPO (phase 2 final) | best rule baseline | random | beats the best rule baseline |');
+    for (const task of ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard']) {
+      expect(summary).toMatch(new RegExp(`^\\| ${task} \\| \\d\\.\\d{4} \\| (urgent_first|oldest_first|backlog_clearance|heuristic) \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (yes|no) \\|$`, 'm'));
+    }
+    expect(summary).toMatch(/256 steps on gov-workflow\/district_backlog_easy\) then Phase 2 \(`gov-smoke-phase2`, 256 steps/);
+    // Image links resolve relative to summary.md.
+    const images = [...summary.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1] as string);
+    expect(images).toEqual(expect.arrayContaining(['phase1/reward.png', 'phase1/score.png', 'phase2/reward.png', 'phase2/score.png']));
+    for (const img of images) expect(isPng(join(dirname(join(runDir, 'summary.md')), img)), img).toBe(true);
+    expect(summary).toContain('`evaluation.md`');
+    const md = readFileSync(join(runDir, 'evaluation.md'), 'utf8');
+    for (const agent of ['ppo-phase2-final', 'ppo-phase1-final', 'heuristic', 'random']) expect(md).toContain(`| cross_department_hard | ${agent} | 1 |`);
+    expect(summary).toContain(md.trim()); // the full table is in the summary too
+    expect(readJson(join(ckpts, 'pipe', 'phase2', 'final', 'state.json'))).toMatchObject({ kind: 'final', phase: 'phase2', numTimesteps: 256 });
+    expect(readJson(join(runDir, 'phase2', 'config.json')).init_from).toBe(join(ckpts, 'pipe', 'phase1', 'final'));
+  });
+});
