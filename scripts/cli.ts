@@ -9,6 +9,7 @@ import { trainCommand, TRAIN_HELP } from './commands/train.js';
 import { replayCommand, REPLAY_HELP } from './commands/replay.js';
 import { rolloutCommand, ROLLOUT_HELP } from './commands/rollout.js';
 import { UsageError } from './args.js';
+import { InvalidConfigError } from '../envs/core/errors.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; summary: string; help: string }> = {
   baseline: { run: baselineCommand, summary: 'run baseline agents over tasks and seeds; print and save the table', help: BASELINE_HELP },
@@ -42,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await entry.run(rest);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof InvalidConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`error: ${(err as Error).message}\n\n${entry.help}`);
       return 2;
     }

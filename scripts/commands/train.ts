@@ -107,7 +107,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(`results:     ${result.resultsDir}`);
     console.log(`checkpoints: ${result.checkpointDir} (final/last: ${result.finalCheckpoint}${result.bestCheckpoint ? `, best: ${result.bestCheckpoint}` : ''})`);
     console.log(`plots:       ${result.plots.join(', ')}`);
-    if (result.interrupted) console.log(`resume with: npm run train -- --resume ${result.finalCheckpoint}`);
+    const dirs = `${flags.has('out') ? ` --out ${flags.get('out')}` : ''}${flags.has('checkpoints') ? ` --checkpoints ${flags.get('checkpoints')}` : ''}`;
+    if (result.interrupted) console.log(`resume with: npm run train -- --resume ${result.finalCheckpoint}${dirs}`);
     return sigint.signal.aborted ? 130 : 0;
   } finally {
     sigint.dispose();

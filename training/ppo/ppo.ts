@@ -21,7 +21,6 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { EpisodeRecord } from '../../agents/types.js';
@@ -35,7 +34,7 @@ import { WorkerVectorEnv } from '../../envs/vector/workers.js';
 import { describeBackend, initBackend } from '../backend.js';
 import type { BackendInfo, BackendPreference } from '../backend.js';
 import { evaluatePolicy, meanOf, stdOf } from '../evaluation.js';
-import { writeFileAtomic } from '../results-io.js';
+import { packageVersion, writeFileAtomic } from '../results-io.js';
 import { Adam, clipScale, sumOfSquares } from './adam.js';
 import { allocateSharedUpdateBuffers, CriticWorker } from './critic-worker.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -50,7 +49,7 @@ import { RewardNormalizer } from './obs-normalizer.js';
 import { ParameterLayout } from './parameters.js';
 import { explainedVariance, RolloutBuffer } from './rollout-buffer.js';
 
-const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+const PACKAGE_VERSION = packageVersion();
 
 export type MetricRow = Record<string, number | string | null>;
 
@@ -290,6 +289,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         policy.act(stepObs, masks, N, false, actionRng, stepActions, stepLogProbs, stepValues);
         buffer.store(t, stepObs, stepActions, masks, lastEpisodeStarts, stepValues, stepLogProbs);
         const r = await vec.step(stepActions);
+        await breathe();
         numTimesteps += N;
         // Truncated (not terminated) episodes: bootstrap from the true final observation.
         let nTrunc = 0;
@@ -381,6 +381,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
           if (criticWorker) criticWorker.wait();
           else engine.critic.setParameters(policy.parameters);
           timing.samplesUpdated += size;
+          await breathe();
         }
         nUpdates++;
       }
@@ -444,9 +445,8 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         }
       }
 
-      // 5. Checkpoint periodically, and on SIGINT. Give the event loop a turn first: with in-process
-      // envs every await above resolves at once, and signal handlers only run from the event loop.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // 5. Checkpoint periodically, and on SIGINT.
+      await breathe(true);
       if (opts.signal?.aborted) {
         interrupted = true;
         break;
@@ -515,6 +515,19 @@ function checkResumable(state: CheckpointState, config: PpoConfig): void {
       throw new Error(`--resume: the checkpoint was trained with ${key} = ${JSON.stringify(saved[key])}, this run asks for ${JSON.stringify(wanted[key])}; only total_timesteps, eval, checkpoint, workers, update_threads and backend may change on resume`);
     }
   }
+}
+
+let lastBreath = 0;
+/**
+ * Lets the event loop run (SIGINT handlers, timers, IPC with tsx's parent) at least every 10 ms:
+ * with in-process envs the training loop is otherwise one unbroken chain of microtasks, and a
+ * SIGINT would only be seen when training ends. Changes nothing in the computation.
+ */
+async function breathe(force = false): Promise<void> {
+  const now = performance.now();
+  if (!force && now - lastBreath < 10) return;
+  lastBreath = now;
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function shuffle(perm: Int32Array, rng: RandomStream): void {
