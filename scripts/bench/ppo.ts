@@ -7,7 +7,7 @@
  * on the reference env, measured on the 2-core development machine (rl-reference §2.2 / the issue):
  * 900 env steps/s and 8.6 s of update per 20,480 steps with [256, 256]; 1,100 and 5.0 s with [64, 64].
  *
- *   npm run bench:ppo [-- --backend wasm|cpu|tensorflow] [--iterations 10] [--workers 0]
+ *   npm run bench:ppo [-- --backend wasm|cpu|tensorflow] [--iterations 10] [--workers 0] [--threads both|1|2]
  */
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -25,14 +25,21 @@ const SB3 = {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { backend: { type: 'string', default: 'wasm' }, iterations: { type: 'string', default: '10' }, workers: { type: 'string', default: '0' } },
+    options: {
+      backend: { type: 'string', default: 'wasm' },
+      iterations: { type: 'string', default: '10' },
+      workers: { type: 'string', default: '0' },
+      // 'both' measures the update on one thread and with the critic on a second thread (same results).
+      threads: { type: 'string', default: 'both' },
+    },
   });
   const iterations = Number(values.iterations);
   console.log(`bench:ppo — Gov Workflow district_backlog_easy, gov-phase1 config, ${iterations} timed iterations of 2,048 env steps after 1 warm-up`);
   console.log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`);
   const rows: string[][] = [];
   let backendText = '';
-  for (const net of ['256,256', '64,64'] as const) {
+  const threadSettings = values.threads === 'both' ? (['1', '2'] as const) : ([values.threads as '1' | '2'] as const);
+  for (const net of ['256,256', '64,64'] as const) for (const threads of threadSettings) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-ppo-'));
     const config = loadPpoConfig('gov-phase1', [
       ['--net-arch', net],
@@ -42,6 +49,7 @@ async function main(): Promise<void> {
       ['--checkpoint.freq', '0'],
       ['--backend', values.backend as string],
       ['--workers', values.workers as string],
+      ['--update-threads', threads],
     ]);
     const result = await trainPpo({ config, resultsDir: join(dir, 'r'), checkpointDir: join(dir, 'c'), log: () => undefined });
     backendText = describeBackend(result.backend);
@@ -56,6 +64,7 @@ async function main(): Promise<void> {
     const sb3 = SB3[net];
     rows.push([
       `[${net}]`,
+      threads,
       fps.toFixed(0),
       (rollout * per).toFixed(2),
       (update * per).toFixed(2),
@@ -65,9 +74,10 @@ async function main(): Promise<void> {
     ]);
   }
   console.log(`backend: ${backendText}\n`);
-  const head = ['net', 'env steps/s', 'rollout s / 20,480', 'update s / 20,480', 'update samples/s', 'vs SB3 end-to-end', 'vs SB3 update'];
+  const head = ['net', 'update threads', 'env steps/s', 'rollout s / 20,480', 'update s / 20,480', 'update samples/s', 'vs SB3 end-to-end', 'vs SB3 update'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] as string).length)));
   const line = (r: string[]): string => r.map((t, c) => (c === 0 ? t.padEnd(widths[c] as number) : t.padStart(widths[c] as number))).join('  ');
+  if (!['both', '1', '2'].includes(values.threads as string)) throw new Error(`--threads: '${values.threads}' is not one of both, 1, 2`);
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));

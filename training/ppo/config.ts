@@ -18,7 +18,12 @@ import { InvalidConfigError } from '../../envs/core/errors.js';
 import { EnvOptionsSchema } from '../../envs/registry.js';
 import { BACKEND_PREFERENCES } from '../backend.js';
 
-export const CONFIGS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'configs');
+/** training/configs/, from the sources or from dist/ (the YAML files are not compiled). */
+export const CONFIGS_DIR = ((): string => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', 'configs'), join(here, '..', '..', '..', 'training', 'configs')];
+  return candidates.find((d) => existsSync(d)) ?? (candidates[0] as string);
+})();
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
@@ -58,8 +63,9 @@ export const PpoConfigSchema = z
     workers: z.number().int().nonnegative().default(0),
     /**
      * Threads for the update: 2 runs the critic's half on a worker thread (critic-worker.ts), 1 keeps
-     * it in the training thread, 'auto' = 2 when the machine has 2 or more cores. Results are the
-     * same bit for bit.
+     * it in the training thread, 'auto' = 2 when the machine has 2 or more cores and a tower has a
+     * layer of 128 units or more (smaller nets lose more to the threads' meetings than they gain).
+     * Results are the same bit for bit.
      */
     update_threads: z.union([z.literal(1), z.literal(2), z.literal('auto')]).default('auto'),
     total_timesteps: positiveInt.default(200_000),
