@@ -253,9 +253,9 @@ describe('pipeline', () => {
     const runDir = join(out, 'pipe');
     expect(r.stdout).toContain(`summary: ${join(runDir, 'summary.md')}`);
     const summary = readFileSync(join(runDir, 'summary.md'), 'utf8');
-    expect(summary).toContain('| task | PPO (phase 2 final) | best rule baseline | random | beats the best rule baseline |');
+    expect(summary).toContain('| task | PPO phase 2 final | PPO phase 2 best | best rule baseline | random | beats the best rule baseline (final / best) |');
     for (const task of ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard']) {
-      expect(summary).toMatch(new RegExp(`^\\| ${task} \\| \\d\\.\\d{4} \\| (urgent_first|oldest_first|backlog_clearance|heuristic) \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (yes|no) \\|$`, 'm'));
+      expect(summary).toMatch(new RegExp(`^\\| ${task} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (urgent_first|oldest_first|backlog_clearance|heuristic) \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (yes|no) / (yes|no) \\|$`, 'm'));
     }
     expect(summary).toMatch(/256 steps on gov-workflow\/district_backlog_easy\) then Phase 2 \(`gov-smoke-phase2`, 256 steps/);
     // Image links resolve relative to summary.md.
