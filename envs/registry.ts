@@ -124,35 +124,12 @@ registerEnvFamily('gov-workflow', {
     if ((task === 'curriculum') !== (opts.curriculum !== undefined)) {
       throw new InvalidConfigError('options.curriculum', "{ stages, totalTimesteps, numEnvs } with the id gov-workflow/curriculum, and only there", task === 'curriculum' ? 'is missing' : 'needs the id gov-workflow/curriculum');
     }
-    if (opts.curriculum) {
-      const curriculum = opts.curriculum;
-      return {
-        id: 'gov-workflow/curriculum',
-        family: 'gov-workflow',
-        task,
-        options: opts,
-        observationSize: N_FEATURES,
-        actionSpace: new Discrete(N_ACTIONS),
-        actionDims: 1,
-        maskLength: N_ACTIONS,
-        graded: true,
-        metricNames: curriculumMetricNames(),
-        makeMember: () => new GovCurriculumMember(curriculum, config),
-      };
+    const curriculum = opts.curriculum;
+    const gov = { family: 'gov-workflow', task, options: opts, observationSize: N_FEATURES, actionSpace: new Discrete(N_ACTIONS), actionDims: 1, maskLength: N_ACTIONS, graded: true } as const;
+    if (curriculum) {
+      return { ...gov, id: 'gov-workflow/curriculum', metricNames: curriculumMetricNames(), makeMember: () => new GovCurriculumMember(curriculum, config) };
     }
-    return {
-      id: `gov-workflow/${task}`,
-      family: 'gov-workflow',
-      task,
-      options: opts,
-      observationSize: N_FEATURES,
-      actionSpace: new Discrete(N_ACTIONS),
-      actionDims: 1,
-      maskLength: N_ACTIONS,
-      graded: true,
-      metricNames: GOV_MEMBER_METRICS,
-      makeMember: () => new GovMember(task, config),
-    };
+    return { ...gov, id: `gov-workflow/${task}`, metricNames: GOV_MEMBER_METRICS, makeMember: () => new GovMember(task, config) };
   },
 });
 

@@ -6,6 +6,7 @@ import { initBackend } from '../backend.js';
 import { MASKED_LOGIT, MaskedDistribution, ppoMinibatch } from './distributions.js';
 import type { MinibatchData, PpoLossSettings } from './distributions.js';
 import { PolicyEngine } from './engine.js';
+import { orthogonal } from './init.js';
 import { ParameterLayout } from './parameters.js';
 import type { Activation, NetArch } from './parameters.js';
 
@@ -278,5 +279,23 @@ describe('MaskedDistribution', () => {
 
   it('rejects a mask that allows nothing, naming the row and dimension', () => {
     expect(() => dist.act(new Float32Array(7), Uint8Array.of(1, 1, 1, 0, 0, 0, 0), 1, true, null, new Int32Array(2), new Float64Array(1))).toThrow(/row 0, dimension 1 allows no action/);
+  });
+});
+
+describe('orthogonal init', () => {
+  it('gives orthonormal columns (tall) or rows (wide), scaled by the gain, reproducibly from the seed', () => {
+    for (const [rows, cols] of [[7, 3], [3, 7], [5, 5]] as const) {
+      const gain = 1.7;
+      const w = orthogonal(rows, cols, gain, createStream(9, 'ortho', rows, cols));
+      const k = Math.min(rows, cols);
+      const vec = (i: number): number[] => (rows >= cols ? Array.from({ length: rows }, (_, r) => w[r * cols + i] as number) : Array.from({ length: cols }, (_, c) => w[i * cols + c] as number));
+      for (let a = 0; a < k; a++) {
+        for (let b = 0; b < k; b++) {
+          const dot = vec(a).reduce((acc, x, t) => acc + x * (vec(b)[t] as number), 0);
+          expect(dot).toBeCloseTo(a === b ? gain * gain : 0, 5);
+        }
+      }
+      expect(orthogonal(rows, cols, gain, createStream(9, 'ortho', rows, cols))).toEqual(w);
+    }
   });
 });

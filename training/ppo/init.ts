@@ -16,7 +16,6 @@ export function orthogonal(rows: number, cols: number, gain: number, rng: Random
   const k = Math.min(rows, cols); // number of orthonormal vectors
   const q = new Float64Array(k * n);
   for (let i = 0; i < k * n; i++) q[i] = normal(rng);
-  const diagSign = new Float64Array(k);
   for (let j = 0; j < k; j++) {
     const vj = q.subarray(j * n, (j + 1) * n);
     for (let pass = 0; pass < 2; pass++) {
@@ -30,14 +29,14 @@ export function orthogonal(rows: number, cols: number, gain: number, rng: Random
     let norm = 0;
     for (let t = 0; t < n; t++) norm += (vj[t] as number) ** 2;
     norm = Math.sqrt(norm);
-    diagSign[j] = 1; // R's diagonal is the (positive) norm here; keep the sign convention explicit
     for (let t = 0; t < n; t++) vj[t] = (vj[t] as number) / norm;
   }
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       // vectors run along the longer side
-      const value = rows >= cols ? (q[c * n + r] as number) * (diagSign[c] as number) : (q[r * n + c] as number) * (diagSign[r] as number);
+      // Gram–Schmidt keeps R's diagonal (the norms) positive: torch's sign correction is built in.
+      const value = rows >= cols ? (q[c * n + r] as number) : (q[r * n + c] as number);
       out[r * cols + c] = gain * value;
     }
   }

@@ -543,15 +543,10 @@ function shuffle(perm: Int32Array, rng: RandomStream): void {
   }
 }
 
-interface MinibatchScratch {
+/** A minibatch's arrays: MinibatchData's, plus the observations and their transpose. */
+interface MinibatchScratch extends Omit<MinibatchData, 'batch'> {
   obs: Float32Array;
   obsT: Float32Array;
-  masks: Uint8Array;
-  actions: Int32Array;
-  oldLogProbs: Float64Array;
-  oldValues: Float32Array;
-  advantages: Float32Array;
-  returns: Float32Array;
 }
 
 function gatherMinibatch(buffer: RolloutBuffer, perm: Int32Array, start: number, size: number, O: number, M: number, D: number, mb: MinibatchScratch): void {
