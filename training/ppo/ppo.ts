@@ -131,155 +131,160 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
   const env = trainingEnv(config);
   const spec = resolveEnv(env.id, env.options);
   const vec: VectorEnv = config.workers > 0 ? await WorkerVectorEnv.create(env.id, config.n_envs, { workers: config.workers, envOptions: env.options }) : new SyncVectorEnv(env.id, config.n_envs, env.options);
-
-  const N = config.n_envs;
-  const O = spec.observationSize;
-  const B = config.batch_size;
-  const policySpec = policySpecFor(config, spec);
-  // Parameters, Adam moments, gradients and the minibatch live in SharedArrayBuffers, so the critic's
-  // half of the update can run on a second thread (critic-worker.ts) on the same memory.
-  const paramCount = new ParameterLayout(policySpec.shape, policySpec.arch).size;
-  const shared = allocateSharedUpdateBuffers(paramCount, B, O);
-  const policy = new ActorCriticPolicy(policySpec, undefined, shared.theta);
-  const engine = policy.engine;
-  const actorSize = policy.layout.actorSize;
-  const adam = new Adam(paramCount, config.adam, { m: shared.m, v: shared.v });
-  const lossSettings = { clipRange: config.clip_range, clipRangeVf: config.clip_range_vf, entCoef: config.ent_coef, vfCoef: config.vf_coef, normalizeAdvantage: config.normalize_advantage };
-  // 'auto': the critic thread pays off when each minibatch is long enough to hide its two meetings
-  // (bench:ppo: +42 % at [256, 256], −10…25 % at [64, 64] on 2 cores).
-  const widest = Math.max(...config.net_arch.pi, ...config.net_arch.vf);
-  const updateThreads = config.update_threads === 'auto' ? (availableParallelism() >= 2 && widest >= 128 ? 2 : 1) : config.update_threads;
-  const rewardNormalizer = config.normalize_reward ? new RewardNormalizer(N, config.gamma, config.clip_reward) : null;
-  const criticWorker =
-    updateThreads === 2
-      ? await CriticWorker.create({ shape: policySpec.shape, arch: policySpec.arch, activation: policySpec.activation, backend: backend.backend as BackendPreference, adam: config.adam, clipRangeVf: config.clip_range_vf, vfCoef: config.vf_coef, buffers: shared })
-      : null;
-  const M = spec.maskLength;
-  const D = spec.actionDims;
-  const buffer = new RolloutBuffer(config.n_steps, N, O, D, M);
-
-  let actionRng: RandomStream = createStream(config.seed, 'ppo', 'actions');
-  let minibatchRng: RandomStream = createStream(config.seed, 'ppo', 'minibatches');
-  let numTimesteps = 0;
-  let iteration = 0;
-  let nUpdates = 0;
-  let lastEpisodeStarts = new Uint8Array(N).fill(1);
-  let episodeWindow: { return: number; length: number; score: number | null }[] = [];
-  let metricsHistory: MetricRow[] = [];
-  let evalHistory: MetricRow[] = [];
-  let best: { score: number; numTimesteps: number } | null = null;
-  let nextEvalAt = config.eval.freq > 0 ? config.eval.freq : Number.POSITIVE_INFINITY;
-  let nextCheckpointAt = config.checkpoint.freq > 0 ? config.checkpoint.freq : Number.POSITIVE_INFINITY;
-  let observations: Float32Array; // the vector env's current observations (raw)
-  let masks: Uint8Array;
-
-  if (resumed) {
-    policy.parameters.set(resumed.parameters);
-    policy.sync();
-    adam.load(resumed.adam);
-    if (policy.normalizer && resumed.state.obsNormalizer) policy.normalizer.load(resumed.state.obsNormalizer);
-    if (rewardNormalizer && resumed.state.rewardNormalizer) rewardNormalizer.load(resumed.state.rewardNormalizer);
-    actionRng = restoreStream(resumed.state.rng.actions);
-    minibatchRng = restoreStream(resumed.state.rng.minibatches);
-    ({ numTimesteps, iteration, nUpdates, best } = resumed.state);
-    nextEvalAt = resumed.state.nextEvalAt ?? Number.POSITIVE_INFINITY;
-    nextCheckpointAt = resumed.state.nextCheckpointAt ?? Number.POSITIVE_INFINITY;
-    lastEpisodeStarts = Uint8Array.from(resumed.state.lastEpisodeStarts);
-    episodeWindow = resumed.state.episodeWindow.map((e) => ({ ...e }));
-    metricsHistory = resumed.state.history.metrics;
-    evalHistory = resumed.state.history.eval;
-    if (!resumed.envSnapshot) throw new Error(`${resumed.dir}: has no env-state.bin, so it cannot be resumed exactly (warm-start from it with init_from instead)`);
-    ({ observations, masks } = await vec.restore(resumed.envSnapshot));
-    log(`[ppo] resumed from ${resumed.dir} at ${numTimesteps} steps (iteration ${iteration})`);
-  } else {
-    if (config.init_from) {
-      const warm = loadCheckpoint(config.init_from);
-      if (warm.parameters.length !== policy.layout.size) throw new Error(`init_from ${warm.dir}: ${warm.parameters.length} parameters, this policy has ${policy.layout.size} (same net_arch and env spaces needed)`);
-      policy.parameters.set(warm.parameters);
-      if (policy.normalizer && warm.state.obsNormalizer) policy.normalizer.load(warm.state.obsNormalizer);
-      log(`[ppo] warm start from ${warm.dir} (${warm.state.phase}, ${warm.state.numTimesteps} steps)`);
-    } else {
-      policy.parameters.set(policy.layout.initialize(createStream(config.seed, 'ppo', 'init'), config.ortho_init));
-    }
-    policy.sync();
-    ({ observations, masks } = await vec.reset(config.seed));
-    policy.normalizer?.update(observations, N);
-  }
-  criticWorker?.sync(adam.step);
-  log(`[ppo] update on ${updateThreads === 2 ? '2 threads (critic on a worker)' : '1 thread'}; ${config.workers > 0 ? `${config.workers} env worker(s)` : 'envs in-process'}`);
-  writeFileAtomic(join(opts.resultsDir, 'config.json'), `${JSON.stringify({ ...config, resolved_env: env, backend, packageVersion: PACKAGE_VERSION }, null, 2)}\n`);
-
-  // Scratch arrays for the rollout and the update (no allocation in the loops).
-  const stepActions = new Int32Array(N * D);
-  const stepLogProbs = new Float64Array(N);
-  const stepValues = new Float32Array(N);
-  const stepObs = new Float32Array(N * O);
-  const rewards = new Float32Array(N);
-  const dones = new Uint8Array(N);
-  const finalObs = new Float32Array(N * O);
-  const finalValues = new Float32Array(N);
-  const mb = {
-    obs: shared.obs,
-    obsT: shared.obsT,
-    masks: new Uint8Array(B * M),
-    actions: new Int32Array(B * D),
-    oldLogProbs: new Float64Array(B),
-    oldValues: shared.oldValues,
-    advantages: new Float32Array(B),
-    returns: shared.returns,
-    logits: new Float32Array(B * M),
-    values: new Float32Array(B),
-    dLogits: new Float32Array(B * M),
-    dValues: new Float32Array(B),
-  };
-  const grad = shared.grad;
-  const permutation = new Int32Array(buffer.size);
-  const evalEnvIds = evaluationEnvIds(config);
-  const timing = { rolloutSeconds: 0, updateSeconds: 0, evalSeconds: 0, wallSeconds: 0, samplesUpdated: 0 };
-  let interrupted = false;
-  let bestDir: string | null = best ? join(opts.checkpointDir, 'best') : null;
-  const startTimesteps = numTimesteps;
-  const limit = Math.min(config.total_timesteps, opts.stopAt ?? Number.POSITIVE_INFINITY);
-
-  const checkpointState = (kind: CheckpointState['kind']): CheckpointState => ({
-    format: 'queue-rl/ppo-checkpoint',
-    version: 1,
-    packageVersion: PACKAGE_VERSION,
-    createdAt: new Date().toISOString(),
-    kind,
-    phase: config.phase,
-    config,
-    numTimesteps,
-    iteration,
-    nUpdates,
-    policy: {
-      observationSize: O,
-      nvec: policy.spec.shape.nvec as number[],
-      netArch: { pi: [...config.net_arch.pi], vf: [...config.net_arch.vf] },
-      activation: config.activation_fn,
-      parameterCount: policy.layout.size,
-      normalizeObservations: policy.spec.normalizeObservations,
-    },
-    obsNormalizer: policy.normalizer ? policy.normalizer.state() : null,
-    rewardNormalizer: rewardNormalizer ? rewardNormalizer.state() : null,
-    adam: { step: adam.step, ...config.adam },
-    rng: { actions: actionRng.state(), minibatches: minibatchRng.state() },
-    env: { id: env.id, options: env.options as Record<string, unknown>, numEnvs: N, seed: config.seed },
-    lastEpisodeStarts: [...lastEpisodeStarts],
-    episodeWindow,
-    history: { metrics: metricsHistory, eval: evalHistory },
-    best,
-    nextEvalAt: Number.isFinite(nextEvalAt) ? nextEvalAt : null,
-    nextCheckpointAt: Number.isFinite(nextCheckpointAt) ? nextCheckpointAt : null,
-    backend: { ...backend },
-  });
-  const save = async (name: string, kind: CheckpointState['kind'], updateLatest: boolean): Promise<string> => {
-    const dir = join(opts.checkpointDir, name);
-    saveCheckpoint(dir, { state: checkpointState(kind), parameters: policy.parameters, adam: adam.state(), envSnapshot: await vec.snapshot() }, { updateLatest });
-    return dir;
-  };
-
+  // Everything after the vector env exists is cleaned up in `finally`, whatever fails.
+  let criticWorkerRef: CriticWorker | null = null;
+  let policyRef: ActorCriticPolicy | null = null;
   try {
+
+    const N = config.n_envs;
+    const O = spec.observationSize;
+    const B = config.batch_size;
+    const policySpec = policySpecFor(config, spec);
+    // Parameters, Adam moments, gradients and the minibatch live in SharedArrayBuffers, so the critic's
+    // half of the update can run on a second thread (critic-worker.ts) on the same memory.
+    const paramCount = new ParameterLayout(policySpec.shape, policySpec.arch).size;
+    const shared = allocateSharedUpdateBuffers(paramCount, B, O);
+    const policy = new ActorCriticPolicy(policySpec, undefined, shared.theta);
+    policyRef = policy;
+    const engine = policy.engine;
+    const actorSize = policy.layout.actorSize;
+    const adam = new Adam(paramCount, config.adam, { m: shared.m, v: shared.v });
+    const lossSettings = { clipRange: config.clip_range, clipRangeVf: config.clip_range_vf, entCoef: config.ent_coef, vfCoef: config.vf_coef, normalizeAdvantage: config.normalize_advantage };
+    // 'auto': the critic thread pays off when each minibatch is long enough to hide its two meetings
+    // (bench:ppo: +42 % at [256, 256], −10…25 % at [64, 64] on 2 cores).
+    const widest = Math.max(...config.net_arch.pi, ...config.net_arch.vf);
+    const updateThreads = config.update_threads === 'auto' ? (availableParallelism() >= 2 && widest >= 128 ? 2 : 1) : config.update_threads;
+    const rewardNormalizer = config.normalize_reward ? new RewardNormalizer(N, config.gamma, config.clip_reward) : null;
+    const criticWorker =
+      updateThreads === 2
+        ? await CriticWorker.create({ shape: policySpec.shape, arch: policySpec.arch, activation: policySpec.activation, backend: backend.backend as BackendPreference, adam: config.adam, clipRangeVf: config.clip_range_vf, vfCoef: config.vf_coef, buffers: shared })
+        : null;
+    criticWorkerRef = criticWorker;
+    const M = spec.maskLength;
+    const D = spec.actionDims;
+    const buffer = new RolloutBuffer(config.n_steps, N, O, D, M);
+
+    let actionRng: RandomStream = createStream(config.seed, 'ppo', 'actions');
+    let minibatchRng: RandomStream = createStream(config.seed, 'ppo', 'minibatches');
+    let numTimesteps = 0;
+    let iteration = 0;
+    let nUpdates = 0;
+    let lastEpisodeStarts = new Uint8Array(N).fill(1);
+    let episodeWindow: { return: number; length: number; score: number | null }[] = [];
+    let metricsHistory: MetricRow[] = [];
+    let evalHistory: MetricRow[] = [];
+    let best: { score: number; numTimesteps: number } | null = null;
+    let nextEvalAt = config.eval.freq > 0 ? config.eval.freq : Number.POSITIVE_INFINITY;
+    let nextCheckpointAt = config.checkpoint.freq > 0 ? config.checkpoint.freq : Number.POSITIVE_INFINITY;
+    let observations: Float32Array; // the vector env's current observations (raw)
+    let masks: Uint8Array;
+
+    if (resumed) {
+      policy.parameters.set(resumed.parameters);
+      policy.sync();
+      adam.load(resumed.adam);
+      if (policy.normalizer && resumed.state.obsNormalizer) policy.normalizer.load(resumed.state.obsNormalizer);
+      if (rewardNormalizer && resumed.state.rewardNormalizer) rewardNormalizer.load(resumed.state.rewardNormalizer);
+      actionRng = restoreStream(resumed.state.rng.actions);
+      minibatchRng = restoreStream(resumed.state.rng.minibatches);
+      ({ numTimesteps, iteration, nUpdates, best } = resumed.state);
+      nextEvalAt = resumed.state.nextEvalAt ?? Number.POSITIVE_INFINITY;
+      nextCheckpointAt = resumed.state.nextCheckpointAt ?? Number.POSITIVE_INFINITY;
+      lastEpisodeStarts = Uint8Array.from(resumed.state.lastEpisodeStarts);
+      episodeWindow = resumed.state.episodeWindow.map((e) => ({ ...e }));
+      metricsHistory = resumed.state.history.metrics;
+      evalHistory = resumed.state.history.eval;
+      if (!resumed.envSnapshot) throw new Error(`${resumed.dir}: has no env-state.bin, so it cannot be resumed exactly (warm-start from it with init_from instead)`);
+      ({ observations, masks } = await vec.restore(resumed.envSnapshot));
+      log(`[ppo] resumed from ${resumed.dir} at ${numTimesteps} steps (iteration ${iteration})`);
+    } else {
+      if (config.init_from) {
+        const warm = loadCheckpoint(config.init_from);
+        if (warm.parameters.length !== policy.layout.size) throw new Error(`init_from ${warm.dir}: ${warm.parameters.length} parameters, this policy has ${policy.layout.size} (same net_arch and env spaces needed)`);
+        policy.parameters.set(warm.parameters);
+        if (policy.normalizer && warm.state.obsNormalizer) policy.normalizer.load(warm.state.obsNormalizer);
+        log(`[ppo] warm start from ${warm.dir} (${warm.state.phase}, ${warm.state.numTimesteps} steps)`);
+      } else {
+        policy.parameters.set(policy.layout.initialize(createStream(config.seed, 'ppo', 'init'), config.ortho_init));
+      }
+      policy.sync();
+      ({ observations, masks } = await vec.reset(config.seed));
+      policy.normalizer?.update(observations, N);
+    }
+    criticWorker?.sync(adam.step);
+    log(`[ppo] update on ${updateThreads === 2 ? '2 threads (critic on a worker)' : '1 thread'}; ${config.workers > 0 ? `${config.workers} env worker(s)` : 'envs in-process'}`);
+    writeFileAtomic(join(opts.resultsDir, 'config.json'), `${JSON.stringify({ ...config, resolved_env: env, backend, packageVersion: PACKAGE_VERSION }, null, 2)}\n`);
+
+    // Scratch arrays for the rollout and the update (no allocation in the loops).
+    const stepActions = new Int32Array(N * D);
+    const stepLogProbs = new Float64Array(N);
+    const stepValues = new Float32Array(N);
+    const stepObs = new Float32Array(N * O);
+    const rewards = new Float32Array(N);
+    const dones = new Uint8Array(N);
+    const finalObs = new Float32Array(N * O);
+    const finalValues = new Float32Array(N);
+    const mb = {
+      obs: shared.obs,
+      obsT: shared.obsT,
+      masks: new Uint8Array(B * M),
+      actions: new Int32Array(B * D),
+      oldLogProbs: new Float64Array(B),
+      oldValues: shared.oldValues,
+      advantages: new Float32Array(B),
+      returns: shared.returns,
+      logits: new Float32Array(B * M),
+      values: new Float32Array(B),
+      dLogits: new Float32Array(B * M),
+      dValues: new Float32Array(B),
+    };
+    const grad = shared.grad;
+    const permutation = new Int32Array(buffer.size);
+    const evalEnvIds = evaluationEnvIds(config);
+    const timing = { rolloutSeconds: 0, updateSeconds: 0, evalSeconds: 0, wallSeconds: 0, samplesUpdated: 0 };
+    let interrupted = false;
+    let bestDir: string | null = best ? join(opts.checkpointDir, 'best') : null;
+    const startTimesteps = numTimesteps;
+    const limit = Math.min(config.total_timesteps, opts.stopAt ?? Number.POSITIVE_INFINITY);
+
+    const checkpointState = (kind: CheckpointState['kind']): CheckpointState => ({
+      format: 'queue-rl/ppo-checkpoint',
+      version: 1,
+      packageVersion: PACKAGE_VERSION,
+      createdAt: new Date().toISOString(),
+      kind,
+      phase: config.phase,
+      config,
+      numTimesteps,
+      iteration,
+      nUpdates,
+      policy: {
+        observationSize: O,
+        nvec: policy.spec.shape.nvec as number[],
+        netArch: { pi: [...config.net_arch.pi], vf: [...config.net_arch.vf] },
+        activation: config.activation_fn,
+        parameterCount: policy.layout.size,
+        normalizeObservations: policy.spec.normalizeObservations,
+      },
+      obsNormalizer: policy.normalizer ? policy.normalizer.state() : null,
+      rewardNormalizer: rewardNormalizer ? rewardNormalizer.state() : null,
+      adam: { step: adam.step, ...config.adam },
+      rng: { actions: actionRng.state(), minibatches: minibatchRng.state() },
+      env: { id: env.id, options: env.options as Record<string, unknown>, numEnvs: N, seed: config.seed },
+      lastEpisodeStarts: [...lastEpisodeStarts],
+      episodeWindow,
+      history: { metrics: metricsHistory, eval: evalHistory },
+      best,
+      nextEvalAt: Number.isFinite(nextEvalAt) ? nextEvalAt : null,
+      nextCheckpointAt: Number.isFinite(nextCheckpointAt) ? nextCheckpointAt : null,
+      backend: { ...backend },
+    });
+    const save = async (name: string, kind: CheckpointState['kind'], updateLatest: boolean): Promise<string> => {
+      const dir = join(opts.checkpointDir, name);
+      saveCheckpoint(dir, { state: checkpointState(kind), parameters: policy.parameters, adam: adam.state(), envSnapshot: await vec.snapshot() }, { updateLatest });
+      return dir;
+    };
+
     // ---- iterate -----------------------------------------------------------------------------
     while (numTimesteps < limit) {
       // 1. Collect a rollout (SB3 collect_rollouts).
@@ -481,8 +486,8 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     };
   } finally {
     await vec.close();
-    await criticWorker?.close();
-    policy.dispose();
+    await criticWorkerRef?.close();
+    policyRef?.dispose();
   }
 }
 
