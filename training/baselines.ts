@@ -9,6 +9,8 @@ import { runHelixTask } from '../agents/run-helixdesk.js';
 import type { EpisodeRecord } from '../agents/types.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
 import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js';
+import { runGovLlmEpisode, runHelixLlmEpisode } from '../agents/llm/llm-episodes.js';
+import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
 
 export const BASELINE_FAMILIES = ['gov-workflow', 'helixdesk'] as const;
 export type BaselineFamily = (typeof BASELINE_FAMILIES)[number];
@@ -49,4 +51,34 @@ export function runBaselines(family: BaselineFamily, tasks: readonly string[], a
     }
   }
   return records;
+}
+
+/**
+ * The LLM policy's episodes on tasks × seeds, all started at once (the client's p-limit bounds the
+ * requests in flight), returned in task → seed order with agent 'llm'.
+ */
+export async function runLlmBaselines(
+  family: BaselineFamily,
+  tasks: readonly string[],
+  seeds: readonly number[],
+  policy: LlmPolicyOptions,
+  options: BaselineRunOptions = {},
+): Promise<EpisodeRecord[]> {
+  const jobs = tasks.flatMap((task) =>
+    seeds.map(async (seed) => {
+      const result =
+        family === 'gov-workflow'
+          ? await runGovLlmEpisode(policy, { taskId: task, seed, variant: options.variant ?? 'corrected', ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}) })
+          : await runHelixLlmEpisode(policy, { task, seed, ...(options.helixConfig ? { config: options.helixConfig } : {}) });
+      options.onEpisode?.();
+      return result.record;
+    }),
+  );
+  return Promise.all(jobs);
+}
+
+/** Records of several agents ordered task → agent (in `agents` order) → seed, as the tables list them. */
+export function orderRecords(records: readonly EpisodeRecord[], tasks: readonly string[], agents: readonly string[]): EpisodeRecord[] {
+  const rank = (r: EpisodeRecord): number => tasks.indexOf(r.task) * 1000 + (agents.indexOf(r.agent) < 0 ? 999 : agents.indexOf(r.agent));
+  return [...records].sort((a, b) => rank(a) - rank(b));
 }

@@ -16,7 +16,8 @@ import { resolveEnv } from '../envs/registry.js';
 import type { EnvOptions } from '../envs/registry.js';
 import { describeBackend } from './backend.js';
 import type { BackendInfo } from './backend.js';
-import { BASELINE_FAMILIES, baselineAgentNames, runBaselines } from './baselines.js';
+import { BASELINE_FAMILIES, baselineAgentNames, runBaselines, runLlmBaselines } from './baselines.js';
+import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
 import type { BaselineFamily } from './baselines.js';
 import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from './baseline-table.js';
 import type { Quantity } from './baseline-table.js';
@@ -160,6 +161,8 @@ export async function evaluateCheckpoints(opts: {
   agents?: readonly string[];
   backend?: BackendInfo['backend'] | 'auto';
   deterministic?: boolean;
+  /** Add an LLM policy's rows (agent 'llm') through an OpenAI-compatible endpoint. */
+  llm?: LlmPolicyOptions;
 }): Promise<CheckpointEvaluation> {
   await initBackend((opts.backend ?? 'auto') as 'auto');
   const records: EpisodeRecord[] = [];
@@ -175,7 +178,9 @@ export async function evaluateCheckpoints(opts: {
       policy.dispose();
     }
     const variant = opts.envOptions?.variant ?? (opts.checkpoints[0] ? loadCheckpoint(opts.checkpoints[0].dir).state.config.env.options.variant : undefined) ?? 'corrected';
-    records.push(...runBaselines(opts.family, [task], opts.agents ?? baselineAgentNames(opts.family), opts.seeds, { variant, ...(opts.envOptions?.config ? { helixConfig: opts.envOptions.config } : {}) }));
+    const runOptions = { variant, ...(opts.envOptions?.config ? { helixConfig: opts.envOptions.config } : {}) };
+    records.push(...runBaselines(opts.family, [task], (opts.agents ?? baselineAgentNames(opts.family)).filter((a) => a !== 'llm'), opts.seeds, runOptions));
+    if (opts.llm) records.push(...(await runLlmBaselines(opts.family, [task], opts.seeds, opts.llm, runOptions)));
   }
   const quantities = opts.family === 'gov-workflow' ? [...GOV_QUANTITIES.slice(0, 3), INVALID_RATE, ...GOV_QUANTITIES.slice(3)] : HELIX_QUANTITIES;
   const rows = summarise(records, quantities);

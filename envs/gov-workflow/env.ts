@@ -215,6 +215,20 @@ export class GovWorkflowEnv
     return ep.step(action);
   }
 
+  /**
+   * An invalid step without an action: the reward's invalid-action penalty, the invalid-action
+   * count, the day unchanged — exactly what a well-formed action the env cannot apply gets. For
+   * callers whose agent produced no usable action (an unparseable LLM answer); `reason` becomes
+   * the step's explanation. The action history records `{ action_type: 'set_priority_mode',
+   * notes: 'no usable action: <reason>' }` with invalid = true.
+   */
+  stepInvalid(reason: string): StepResult<GovObservation, GovStepInfo> {
+    const ep = this.requireEpisode();
+    if (ep.counters.terminated || ep.counters.truncated) throw new EpisodeEndedError(this.id);
+    const outcome = ep.step({ action_type: 'set_priority_mode', notes: `no usable action: ${reason}` }, `no usable action: ${reason}`);
+    return { observation: this.observation(), reward: outcome.reward.total_reward, terminated: outcome.terminated, truncated: outcome.truncated, info: this.stepInfo(outcome) };
+  }
+
   stepInfo(outcome: StepOutcome): GovStepInfo {
     const ep = this.requireEpisode();
     return {

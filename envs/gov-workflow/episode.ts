@@ -169,14 +169,21 @@ export class GovEpisode implements ActionTarget {
   }
 
   /** One env step with an already validated action. */
-  step(action: GovAction): StepOutcome {
+  /**
+   * One step. With `rejection`, the action is not applied: the step is an invalid step with that
+   * message (as for a well-formed action the env cannot apply), e.g. an LLM answer that was not an
+   * action at all.
+   */
+  step(action: GovAction, rejection?: string): StepOutcome {
     const c = this.counters;
     c.totalSteps += 1;
     let invalidAction = false;
     let day = EMPTY_DAY;
     try {
       let message: string;
-      if (action.action_type === 'advance_time') {
+      if (rejection !== undefined) {
+        throw new InvalidStepError(rejection);
+      } else if (action.action_type === 'advance_time') {
         day = this.advanceOneDay();
         message = `Day ${c.day} simulated`;
       } else {

@@ -14,7 +14,9 @@ import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import type { HelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
 import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from '../../training/baseline-table.js';
-import { runBaselines } from '../../training/baselines.js';
+import { orderRecords, runBaselines, runLlmBaselines } from '../../training/baselines.js';
+import { LLM_HELP, LLM_OPTION_NAMES, llmSettings } from '../llm-options.js';
+import type { LlmSettings } from '../llm-options.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
 import { parseChoice, parseList, parsePositiveInt, parseSeeds, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
@@ -32,15 +34,18 @@ export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
   --task <list>       all, or a comma-separated list of the env's tasks:
                         gov-workflow: ${TASKS['gov-workflow'].join(', ')}
                         helixdesk:    ${TASKS.helixdesk.join(', ')}
-  --agent <list>      all, or a comma-separated list of the env's agents:
-                        gov-workflow: ${GOV_AGENT_NAMES.join(', ')}
-                        helixdesk:    ${HELIX_AGENT_NAMES.join(', ')}
+  --agent <list>      all (every rule/random agent), or a comma-separated list of the env's agents:
+                        gov-workflow: ${GOV_AGENT_NAMES.join(', ')}, llm
+                        helixdesk:    ${HELIX_AGENT_NAMES.join(', ')}, llm
+                      llm = an LLM through an OpenAI-compatible endpoint (options below)
   --seeds <list>      seeds and ranges, e.g. 0-9,42 (default 0-9)
   --variant <v>       gov-workflow case-flow variant: ${VARIANTS.join(', ')} (default corrected)
   --config <file>     helixdesk config (YAML or JSON; keys you omit keep the reference defaults)
   --max-steps <n>     gov-workflow: stop episodes after n steps (default: the env's cap, max_days × 10)
   --out <dir>         results root (default results); files go to <dir>/<run-id>/
   --json              print a JSON array of per-episode records on stdout instead of the table
+
+${LLM_HELP}
 
 Writes <out>/<run-id>/{config.json, episodes.csv, baseline.csv, baseline.md}.`;
 
@@ -55,7 +60,7 @@ export interface BaselineConfig {
   configFile: string | null;
 }
 
-export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; json: boolean; out: string; help: boolean } {
+export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; json: boolean; out: string; help: boolean; llmValues: Record<string, string | undefined> } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -69,6 +74,7 @@ export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; jso
       out: { type: 'string', default: 'results' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      ...Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, { type: 'string' as const }])),
     },
   });
   const env = parseChoice(values.env as string, BASELINE_ENVS, '--env');
@@ -78,40 +84,52 @@ export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; jso
   const config: BaselineConfig = {
     env,
     tasks: parseList(values.task as string, TASKS[env], '--task'),
-    agents: parseList(values.agent as string, AGENTS[env], '--agent'),
+    agents: (values.agent as string).trim() === 'all' ? [...AGENTS[env]] : parseList(values.agent as string, [...AGENTS[env], 'llm'], '--agent'),
     seeds: parseSeeds(values.seeds as string),
     variant: parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant'),
     maxSteps: values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'], '--max-steps'),
     configFile: values.config ?? null,
   };
-  return { config, json: values.json as boolean, out: values.out as string, help: values.help as boolean };
+  const llmValues = Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, (values as Record<string, unknown>)[n] as string | undefined]));
+  if (!config.agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined)) throw new UsageError('the LLM options need --agent llm (or a list with llm)');
+  return { config, json: values.json as boolean, out: values.out as string, help: values.help as boolean, llmValues };
 }
 
-export function runBaseline(config: BaselineConfig, progress?: Progress): EpisodeRecord[] {
+export async function runBaseline(config: BaselineConfig, progress?: Progress, llm?: LlmSettings): Promise<EpisodeRecord[]> {
   const helixConfig: HelixConfig | undefined = config.env === 'helixdesk' && config.configFile !== null ? loadHelixConfig(config.configFile) : undefined;
-  return runBaselines(config.env, config.tasks, config.agents, config.seeds, {
+  const options = {
     variant: config.variant,
     ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
     ...(helixConfig ? { helixConfig } : {}),
     onEpisode: () => progress?.tick(),
-  });
+  };
+  const records = runBaselines(config.env, config.tasks, config.agents.filter((a) => a !== 'llm'), config.seeds, options);
+  if (config.agents.includes('llm')) {
+    if (!llm) throw new Error('runBaseline: --agent llm needs LLM settings');
+    records.push(...(await runLlmBaselines(config.env, config.tasks, config.seeds, llm.policy, options)));
+  }
+  return orderRecords(records, config.tasks, config.agents);
 }
 
-export function baselineCommand(argv: string[]): number {
-  const { config, json, out, help } = parseBaselineArgs(argv);
+export async function baselineCommand(argv: string[]): Promise<number> {
+  const { config, json, out, help, llmValues } = parseBaselineArgs(argv);
   if (help) {
     console.log(BASELINE_HELP);
     return 0;
   }
   if (config.seeds.length === 0) throw new UsageError('--seeds: no seeds given');
   const progress = new Progress('baseline', config.tasks.length * config.agents.length * config.seeds.length);
-  const records = runBaseline(config, progress);
+  const llm = config.agents.includes('llm') ? llmSettings(llmValues) : undefined;
+  const records = await runBaseline(config, progress, llm);
   const quantities = config.env === 'gov-workflow' ? GOV_QUANTITIES : HELIX_QUANTITIES;
   const rows = summarise(records, quantities);
 
   const runKind = config.env === 'gov-workflow' ? `baseline-${config.env}-${config.variant}` : `baseline-${config.env}`;
   const dir = join(out, runId(runKind));
-  const saved = config.env === 'gov-workflow' ? { ...config, configFile: undefined } : { ...config, variant: undefined, maxSteps: undefined };
+  const saved = {
+    ...(config.env === 'gov-workflow' ? { ...config, configFile: undefined } : { ...config, variant: undefined, maxSteps: undefined }),
+    ...(llm ? { llm: { model: llm.model, baseURL: llm.baseURL, keyFrom: llm.keySource, temperature: llm.policy.temperature, fallback: llm.policy.fallback, usage: llm.client.usage } } : {}),
+  };
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(saved, null, 2)}\n`);
   writeFileAtomic(join(dir, 'episodes.csv'), formatEpisodesCsv(records));
   writeFileAtomic(join(dir, 'baseline.csv'), formatCsv(rows, quantities));

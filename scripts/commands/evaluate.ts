@@ -7,7 +7,8 @@ import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { familyTasks } from '../../envs/registry.js';
 import type { EnvOptions } from '../../envs/registry.js';
 import { BACKEND_PREFERENCES } from '../../training/backend.js';
-import { BASELINE_FAMILIES } from '../../training/baselines.js';
+import { BASELINE_FAMILIES, baselineAgentNames } from '../../training/baselines.js';
+import { LLM_HELP, LLM_OPTION_NAMES, llmSettings } from '../llm-options.js';
 import { formatEpisodesCsv } from '../../training/baseline-table.js';
 import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
 import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
@@ -26,12 +27,16 @@ export const EVALUATE_HELP = `usage: npm run cli -- evaluate --checkpoint <dir> 
   --variant <v>       gov-workflow variant: ${VARIANTS.join(', ')} (default: the checkpoint's)
   --backend <b>       ${BACKEND_PREFERENCES.join(', ')} (default auto)
   --sample            sample actions instead of the deterministic (argmax) policy
+  --agent <list>      baseline agents next to the checkpoints: all (default: every rule/random agent), none,
+                      or a comma-separated list; add llm for an LLM through an OpenAI-compatible endpoint
   --out <dir>         results root (default results)
+
+${LLM_HELP}
 
 Writes <out>/<run-id>/{evaluation.csv, evaluation.md, episodes.csv}.`;
 
 export async function evaluateCommand(argv: string[]): Promise<number> {
-  const { flags, overrides } = splitFlags(argv, new Set(['checkpoint', 'env', 'task', 'seeds', 'variant', 'backend', 'sample', 'out', 'help']), new Set(['help', 'sample']));
+  const { flags, overrides } = splitFlags(argv, new Set(['checkpoint', 'env', 'task', 'seeds', 'variant', 'backend', 'sample', 'out', 'help', 'agent', ...LLM_OPTION_NAMES]), new Set(['help', 'sample']));
   if (flags.has('help')) {
     console.log(EVALUATE_HELP);
     return 0;
@@ -54,7 +59,12 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     ? { variant: parseChoice(flags.get('variant') ?? saved.variant ?? 'corrected', VARIANTS, '--variant') }
     : { ...(saved.config ? { config: saved.config } : {}) };
   const backend = parseChoice(flags.get('backend') ?? 'auto', BACKEND_PREFERENCES, '--backend');
-  const result = await evaluateCheckpoints({ checkpoints, family, tasks, seeds, envOptions, backend, deterministic: !flags.has('sample') });
+  const agentText = flags.get('agent') ?? 'all';
+  const agents = agentText === 'all' ? [...baselineAgentNames(family)] : agentText === 'none' ? [] : parseList(agentText, [...baselineAgentNames(family), 'llm'], '--agent');
+  const llmValues = Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, flags.get(n)]));
+  if (!agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined)) throw new UsageError('the LLM options need --agent llm (or a list with llm)');
+  const llm = agents.includes('llm') ? llmSettings(llmValues) : undefined;
+  const result = await evaluateCheckpoints({ checkpoints, family, tasks, seeds, envOptions, backend, deterministic: !flags.has('sample'), agents: agents.filter((a) => a !== 'llm'), ...(llm ? { llm: llm.policy } : {}) });
   const dir = join(flags.get('out') ?? 'results', runId(`evaluate-${family}`));
   writeFileAtomic(join(dir, 'evaluation.csv'), result.csv);
   writeFileAtomic(join(dir, 'evaluation.md'), `${result.markdown}\n`);

@@ -1,0 +1,149 @@
+/**
+ * `inference`: the baseline inference run OpenEnv environments are judged by (conventions.md §2):
+ * for each task, exactly one `[START]`, one `[STEP]` per step and one `[END]` line on stdout, each
+ * flushed as it is written, and nothing else on stdout (diagnostics go to stderr):
+ *
+ *   [START] task=<task> env=<benchmark> model=<model>
+ *   [STEP] step=<n> action=<compact JSON> reward=<0.00> done=<true|false> error=<msg|null>
+ *   [END] success=<true|false> steps=<n> score=<0.000> rewards=<r1,r2,…>
+ *
+ * Numbers are formatted as Python's f"{x:.2f}" / f"{x:.3f}" would (round half to even on the exact
+ * binary value). The score is the task grader's, clamped to [0.01, 0.99] as conventions.md §2.4
+ * advises (so it never prints as 0 or 1; the unclamped score goes to stderr); success = score ≥
+ * --success-threshold (default 0.5, the references'). `[END]` is printed even when the run fails.
+ * Tasks may run concurrently (--concurrency limits requests in flight), but each task's lines come
+ * out together and in task order, exactly as a sequential run prints them.
+ */
+import { parseArgs } from 'node:util';
+import type { LlmEpisodeResult, LlmStepLog } from '../../agents/llm/llm-episodes.js';
+import { runGovLlmEpisode, runHelixLlmEpisode } from '../../agents/llm/llm-episodes.js';
+import { pyRound } from '../../envs/core/py-round.js';
+import { getTask } from '../../envs/gov-workflow/tasks.js';
+import { VARIANTS } from '../../envs/gov-workflow/types.js';
+import { loadHelixConfig } from '../../envs/helixdesk/config.js';
+import { familyTasks } from '../../envs/registry.js';
+import { parseChoice, parseList, parsePositiveInt, UsageError } from '../args.js';
+import { LLM_HELP, LLM_OPTION_NAMES, llmSettings } from '../llm-options.js';
+
+export const INFERENCE_ENVS = ['gov-workflow', 'helixdesk'] as const;
+const BENCHMARK_NAMES: Record<(typeof INFERENCE_ENVS)[number], string> = { 'gov-workflow': 'gov-workflow-openenv', helixdesk: 'helixdesk-openenv' };
+
+export const INFERENCE_HELP = `usage: npm run cli -- inference --env gov-workflow|helixdesk [options]
+
+  --env <e>                   ${INFERENCE_ENVS.join(' | ')} (default gov-workflow)
+  --task <list>               all, or a comma-separated list of the env's tasks (default all)
+  --seed <n>                  episode seed (default: Gov Workflow each task's own seed, as the reference; HelixDesk 42)
+  --max-steps <n>             stop an episode after n steps (default: the env's own end)
+  --success-threshold <x>     success = score ≥ x (default 0.5)
+  --benchmark <name>          the env= field (default ${Object.values(BENCHMARK_NAMES).join(' / ')})
+  --variant <v>               gov-workflow: ${VARIANTS.join(' | ')} (default corrected)
+  --config <file>             helixdesk config (YAML or JSON)
+${LLM_HELP}
+
+stdout carries only the [START] / [STEP] / [END] lines; everything else goes to stderr.`;
+
+/** Python's f"{x:.{digits}f}". */
+export function pyFixed(x: number, digits: number): string {
+  const r = pyRound(x, digits);
+  return (Object.is(r, -0) || (r === 0 && x < 0) ? '-' : '') + Math.abs(r).toFixed(digits);
+}
+
+/** Prints each task's block in task order: the earliest unfinished task streams live, later ones wait their turn. */
+class OrderedPrinter {
+  private readonly blocks: string[][];
+  private readonly finished: boolean[];
+  private next = 0;
+
+  constructor(count: number) {
+    this.blocks = Array.from({ length: count }, () => []);
+    this.finished = new Array<boolean>(count).fill(false);
+  }
+
+  line(task: number, text: string): void {
+    if (task === this.next) process.stdout.write(`${text}\n`);
+    else this.blocks[task]?.push(text);
+  }
+
+  finish(task: number): void {
+    this.finished[task] = true;
+    while (this.next < this.finished.length && this.finished[this.next]) {
+      this.next++;
+      if (this.next < this.blocks.length) {
+        for (const text of this.blocks[this.next] as string[]) process.stdout.write(`${text}\n`);
+        (this.blocks[this.next] as string[]).length = 0;
+      }
+    }
+  }
+}
+
+export async function inferenceCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      env: { type: 'string', default: 'gov-workflow' },
+      task: { type: 'string', default: 'all' },
+      seed: { type: 'string' },
+      'max-steps': { type: 'string' },
+      'success-threshold': { type: 'string', default: '0.5' },
+      benchmark: { type: 'string' },
+      variant: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', default: false },
+      ...Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, { type: 'string' as const }])),
+    },
+  });
+  if (values.help) {
+    console.log(INFERENCE_HELP);
+    return 0;
+  }
+  const env = parseChoice(values.env as string, INFERENCE_ENVS, '--env');
+  const tasks = parseList(values.task as string, env === 'gov-workflow' ? ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard', ...familyTasks(env).filter((t) => !['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'].includes(t))] : familyTasks(env), '--task');
+  if (env === 'helixdesk' && values.variant !== undefined) throw new UsageError('--variant applies to gov-workflow only');
+  if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
+  const seedArg = values.seed === undefined ? undefined : Number(values.seed);
+  if (seedArg !== undefined && !Number.isSafeInteger(seedArg)) throw new UsageError(`--seed: '${values.seed}' is not an integer`);
+  const maxSteps = values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'] as string, '--max-steps');
+  const threshold = Number(values['success-threshold']);
+  if (!Number.isFinite(threshold)) throw new UsageError(`--success-threshold: '${values['success-threshold']}' is not a number`);
+  const variant = parseChoice((values.variant as string | undefined) ?? 'corrected', VARIANTS, '--variant');
+  const helixConfig = values.config ? loadHelixConfig(values.config as string) : undefined;
+  const llm = llmSettings(values as unknown as Record<string, string | undefined>);
+  const benchmark = (values.benchmark as string | undefined) ?? BENCHMARK_NAMES[env];
+  // The sample's control flow prints [START] before the env resets; the model field is the model id.
+  const printer = new OrderedPrinter(tasks.length);
+  let failures = 0;
+
+  await Promise.all(
+    tasks.map(async (task, k) => {
+      const seed = seedArg ?? (env === 'gov-workflow' ? getTask(task).seed : 42);
+      printer.line(k, `[START] task=${task} env=${benchmark} model=${llm.model}`);
+      const steps: LlmStepLog[] = [];
+      const onStep = (s: LlmStepLog): void => {
+        steps.push(s);
+        printer.line(k, `[STEP] step=${s.step} action=${s.action} reward=${pyFixed(s.reward, 2)} done=${s.done} error=${s.error ?? 'null'}`);
+      };
+      let result: LlmEpisodeResult | null = null;
+      try {
+        result =
+          env === 'gov-workflow'
+            ? await runGovLlmEpisode(llm.policy, { taskId: task, seed, variant, ...(maxSteps !== undefined ? { maxSteps } : {}) }, onStep)
+            : await runHelixLlmEpisode(llm.policy, { task, seed, ...(helixConfig ? { config: helixConfig } : {}), ...(maxSteps !== undefined ? { maxSteps } : {}) }, onStep);
+      } catch (err) {
+        failures++;
+        process.stderr.write(`[inference] ${task}: ${err instanceof Error ? err.message : String(err)}\n`);
+      } finally {
+        const raw = result ? result.record.score : 0;
+        const score = Math.min(Math.max(raw, 0.01), 0.99);
+        if (result) {
+          const m = result.record.metrics;
+          process.stderr.write(`[inference] ${task}: grader score ${raw.toFixed(4)}, reward ${result.record.reward.toFixed(2)}, ${m.invalid_outputs ?? 0} invalid answers, ${m.fallbacks ?? 0} fallbacks, ${m.prompt_tokens ?? 0}+${m.completion_tokens ?? 0} tokens\n`);
+        }
+        printer.line(k, `[END] success=${result !== null && score >= threshold} steps=${steps.length} score=${pyFixed(score, 3)} rewards=${steps.map((s) => pyFixed(s.reward, 2)).join(',')}`);
+        printer.finish(k);
+      }
+    }),
+  );
+  const u = llm.client.usage;
+  process.stderr.write(`[inference] ${u.requests} requests (${u.retries} retries, ${u.failures} failed), ${u.promptTokens} prompt + ${u.completionTokens} completion tokens\n`);
+  return failures > 0 ? 1 : 0;
+}
