@@ -8,6 +8,7 @@ import { pipelineCommand, PIPELINE_HELP } from './commands/pipeline.js';
 import { trainCommand, TRAIN_HELP } from './commands/train.js';
 import { replayCommand, REPLAY_HELP } from './commands/replay.js';
 import { rolloutCommand, ROLLOUT_HELP } from './commands/rollout.js';
+import { servePolicyCommand, SERVE_POLICY_HELP } from './commands/serve-policy.js';
 import { UsageError } from './args.js';
 import { InvalidConfigError } from '../envs/core/errors.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
   rollout: { run: rolloutCommand, summary: 'step a vector env with seeded random actions and print a sha256 of every batch', help: ROLLOUT_HELP },
   train: { run: trainCommand, summary: 'train PPO with a config (built-in or file); resume with --resume', help: TRAIN_HELP },
   evaluate: { run: evaluateCommand, summary: 'evaluate PPO checkpoints next to every baseline agent on given seeds', help: EVALUATE_HELP },
+  'serve-policy': { run: servePolicyCommand, summary: 'serve a PPO checkpoint or baseline agent as an OpenAI-compatible endpoint', help: SERVE_POLICY_HELP },
   pipeline: { run: pipelineCommand, summary: 'the main job: short Phase 1 + Phase 2, evaluation, summary.md (npm start)', help: PIPELINE_HELP },
 };
 

@@ -1,0 +1,350 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import OpenAI, { APIError } from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGovAgent } from '../registry.js';
+import { HelixRuleAgent } from '../helixdesk-rule.js';
+import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
+import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
+import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
+import { HelixDeskEnv } from '../../envs/helixdesk/env.js';
+import { initBackend } from '../../training/backend.js';
+import { loadCheckpoint, policySpecOf, saveCheckpoint } from '../../training/ppo/checkpoint.js';
+import { parsePpoConfig } from '../../training/ppo/config.js';
+import { ActorCriticPolicy } from '../../training/ppo/policy.js';
+import { trainPpo } from '../../training/ppo/ppo.js';
+import { ParameterLayout } from '../../training/ppo/parameters.js';
+import { decodeFeatures, decodeMask, parseObservationBlock } from './observation-block.js';
+import type { ObservationBlock } from './observation-block.js';
+import { startPolicyServer } from './policy-server.js';
+import type { PolicyServer } from './policy-server.js';
+import { buildGovPrompt, buildHelixPrompt, compact, helixAnswer } from './prompts.js';
+import { ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
+import type { ServedPolicy } from './served-policies.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TRACE: AdapterTrace = { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: 3 };
+
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** A Gov prompt after `days` advance_time steps (at reset only advance_time is allowed: no case is pending yet; after one day 17 actions are). */
+function govPrompt(days = 0): { env: GovWorkflowEnv; messages: ChatCompletionMessageParam[]; block: ObservationBlock } {
+  const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
+  env.reset({ seed: 3 });
+  for (let d = 0; d < days; d++) env.step({ action_type: 'advance_time' });
+  const prompt = buildGovPrompt(env, TRACE, days, 3);
+  const block = parseObservationBlock(prompt.messages[1]?.content ?? '');
+  if (!block) throw new Error('no block');
+  return { env, messages: prompt.messages, block };
+}
+
+async function serve(policy: ServedPolicy, modelName: string, maxBodyBytes?: number): Promise<{ server: PolicyServer; client: OpenAI }> {
+  const server = await startPolicyServer({ policy, modelName, ...(maxBodyBytes ? { maxBodyBytes } : {}) });
+  cleanups.push(() => server.close());
+  return { server, client: new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0, timeout: 5000 }) };
+}
+
+function helixMessages(): ChatCompletionMessageParam[] {
+  const env = new HelixDeskEnv();
+  env.reset({ seed: 0 });
+  return buildHelixPrompt(env, 'easy', 0, 0).messages;
+}
+
+async function apiError(p: Promise<unknown>): Promise<APIError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(APIError);
+  return err as APIError;
+}
+
+/** The actor's logits for a block, computed directly with the checkpoint's network. */
+function logitsOf(dir: string, block: ObservationBlock): { logits: Float32Array; mask: Uint8Array; policy: ActorCriticPolicy } {
+  const ckpt = loadCheckpoint(dir);
+  const policy = new ActorCriticPolicy(policySpecOf(ckpt.state), ckpt.parameters);
+  if (policy.normalizer && ckpt.state.obsNormalizer) policy.normalizer.load(ckpt.state.obsNormalizer);
+  cleanups.push(() => policy.dispose());
+  const logits = new Float32Array(policy.layout.actionSize);
+  policy.engine.forward(policy.prepare(decodeFeatures(block.features), 1), 1, logits, new Float32Array(1));
+  return { logits, mask: decodeMask(block.mask), policy };
+}
+
+/** Allowed indices whose JSON action is `content`. */
+function indicesOf(block: ObservationBlock, content: string): number[] {
+  return Object.entries(block.actions ?? {})
+    .filter(([, a]) => JSON.stringify(compact(a as never)) === content)
+    .map(([i]) => Number(i));
+}
+
+let ckptA = '';
+let ckptB = '';
+let biasedIndex = -1;
+
+beforeAll(async () => {
+  await initBackend('cpu');
+  const dir = mkdtempSync(join(tmpdir(), 'queue-rl-policy-server-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const config = parsePpoConfig({
+    env: { id: 'gov-workflow/district_backlog_easy', options: {} },
+    net_arch: { pi: [8], vf: [8] },
+    n_steps: 16,
+    n_envs: 2,
+    batch_size: 16,
+    n_epochs: 1,
+    total_timesteps: 32,
+    eval: { freq: 0, seeds: [1] },
+    checkpoint: { freq: 0 },
+    update_threads: 1,
+    backend: 'cpu',
+  });
+  const result = await trainPpo({ config, resultsDir: join(dir, 'results'), checkpointDir: join(dir, 'ckpt'), log: () => undefined });
+  ckptA = result.finalCheckpoint;
+  // B: A with the head's bias of one allowed action (not A's favourite) raised, so every answer changes.
+  const { block } = govPrompt(1);
+  const { logits, mask } = logitsOf(ckptA, block);
+  const allowed = [...mask.keys()].filter((i) => mask[i] === 1);
+  const argmax = allowed.reduce((b, i) => ((logits[i] as number) > (logits[b] as number) ? i : b), allowed[0] as number);
+  biasedIndex = allowed.find((i) => i !== argmax && JSON.stringify(block.actions?.[String(i)]) !== JSON.stringify(block.actions?.[String(argmax)])) as number;
+  const contents = loadCheckpoint(ckptA);
+  const layout = new ParameterLayout(policySpecOf(contents.state).shape, contents.state.policy.netArch);
+  const bias = layout.view(contents.parameters, 'action/bias');
+  bias[biasedIndex] = (bias[biasedIndex] as number) + 100;
+  ckptB = join(dir, 'ckpt', 'biased');
+  saveCheckpoint(ckptB, contents, { updateLatest: false });
+}, 60_000);
+
+describe('policy server: rule agents', () => {
+  it('lists the model on /v1/models and /v1/models/{id}', async () => {
+    const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
+    const models = await client.models.list();
+    expect(models.data.map((m) => [m.id, m.object, m.owned_by])).toEqual([['heuristic', 'model', 'queue-rl']]);
+    expect((await client.models.retrieve('heuristic')).id).toBe('heuristic');
+    expect((await apiError(client.models.retrieve('other'))).status).toBe(404);
+    expect(server.requests).toBe(3);
+  });
+
+  it('answers a Gov prompt as the heuristic agent does (and continues its episode)', async () => {
+    const { client } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
+    const { env, messages } = govPrompt();
+    const reference = createGovAgent('heuristic');
+    reference.reset(3);
+    const expected = compact(reference.act(env.observation(), env));
+    const res = await client.chat.completions.create({ model: 'heuristic', messages, n: 2, temperature: 0 });
+    expect(res.object).toBe('chat.completion');
+    expect(res.id).toMatch(/^chatcmpl-/);
+    expect(res.system_fingerprint).toBe('queue-rl-policy-v1');
+    expect(res.choices).toHaveLength(2);
+    for (const c of res.choices) {
+      expect(JSON.parse(c.message.content ?? '')).toEqual(expected);
+      expect(c.message.content).toBe(JSON.stringify(expected));
+      expect(c.finish_reason).toBe('stop');
+      expect(c.logprobs).toBeNull();
+    }
+    expect(res.usage?.prompt_tokens).toBe(Math.ceil(messages.map((m) => m.content as string).join('').length / 4));
+    expect(res.usage?.total_tokens).toBe((res.usage?.prompt_tokens ?? 0) + 2 * Math.ceil(JSON.stringify(expected).length / 4));
+    // A retry of the same step gives the same answer; the next step continues the agent's state.
+    expect((await client.chat.completions.create({ model: 'heuristic', messages })).choices[0]?.message.content).toBe(JSON.stringify(expected));
+    env.step(expected);
+    const next = compact(reference.act(env.observation(), env));
+    const trace: AdapterTrace = { lastActionType: ACTION_TYPES.indexOf(expected.action_type), nonAdvanceStreak: 1, maxNonAdvanceStreak: 3 };
+    const res2 = await client.chat.completions.create({ model: 'heuristic', messages: buildGovPrompt(env, trace, 1, 3).messages });
+    expect(JSON.parse(res2.choices[0]?.message.content ?? '')).toEqual(next);
+    expect(next).not.toEqual(compact(createGovAgent('heuristic').act(env.observation(), env))); // a fresh agent would differ
+  });
+
+  it('answers a HelixDesk prompt as the rule agent does', async () => {
+    const { client } = await serve(ruleServedPolicy('rule', 'helixdesk'), 'rule');
+    const env = new HelixDeskEnv();
+    for (const seed of [1, 2, 3]) {
+      const { observation } = env.reset({ seed });
+      const expected = helixAnswer(new HelixRuleAgent().act(observation, env), env.config.env.n_employees);
+      const res = await client.chat.completions.create({ model: 'rule', messages: buildHelixPrompt(env, 'medium', 0, seed).messages, logprobs: true });
+      expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(expected);
+      expect(res.choices[0]?.logprobs?.content?.[0]?.logprob).toBe(0); // deterministic: probability 1
+    }
+  });
+
+  it('random agents draw reproducibly from the listed actions with logprob log(1/k)', async () => {
+    const { client } = await serve(ruleServedPolicy('random', 'gov-workflow'), 'random');
+    const { messages, block } = govPrompt(1);
+    const k = Object.keys(block.actions ?? {}).length;
+    const ask = (seed: number): Promise<OpenAI.ChatCompletion> => client.chat.completions.create({ model: 'random', messages, n: 32, seed, logprobs: true });
+    const a = await ask(5);
+    expect(a.choices.map((c) => c.message.content)).toEqual((await ask(5)).choices.map((c) => c.message.content));
+    expect(a.choices.map((c) => c.message.content)).not.toEqual((await ask(6)).choices.map((c) => c.message.content));
+    for (const c of a.choices) {
+      expect(indicesOf(block, c.message.content ?? '').length).toBeGreaterThan(0);
+      expect(c.logprobs?.content?.[0]?.logprob).toBeCloseTo(-Math.log(k), 12);
+    }
+  });
+});
+
+describe('policy server: PPO checkpoints', () => {
+  it('temperature 0 answers the allowed action with the highest logit, with its log-probability', async () => {
+    const { client } = await serve(ppoServedPolicy(ckptA), 'ppo');
+    const { messages, block } = govPrompt(1);
+    const { logits, mask, policy } = logitsOf(ckptA, block);
+    const allowed = [...mask.keys()].filter((i) => mask[i] === 1);
+    const best = allowed.reduce((b, i) => ((logits[i] as number) > (logits[b] as number) ? i : b), allowed[0] as number);
+    const res = await client.chat.completions.create({ model: 'ppo', messages, temperature: 0, logprobs: true });
+    expect(res.choices[0]?.message.content).toBe(JSON.stringify(compact(block.actions?.[String(best)] as never)));
+    const lp = new Float64Array(1);
+    policy.distribution.logProb(logits, mask, Int32Array.of(best), 1, lp);
+    expect(res.choices[0]?.logprobs?.content?.[0]?.logprob).toBeCloseTo(lp[0] as number, 5);
+  });
+
+  it('temperature 1 samples allowed actions reproducibly per seed, with the policy log-probabilities', async () => {
+    const { client } = await serve(ppoServedPolicy(ckptA), 'ppo');
+    const { messages, block } = govPrompt(1);
+    const { logits, mask, policy } = logitsOf(ckptA, block);
+    const ask = (seed: number, logprobs: boolean): Promise<OpenAI.ChatCompletion> => client.chat.completions.create({ model: 'ppo', messages, n: 64, temperature: 1, seed, logprobs });
+    const a = await ask(11, true);
+    expect(a.choices).toHaveLength(64);
+    const contents = a.choices.map((c) => c.message.content ?? '');
+    expect((await ask(11, true)).choices.map((c) => [c.message.content, c.logprobs?.content?.[0]?.logprob])).toEqual(a.choices.map((c) => [c.message.content, c.logprobs?.content?.[0]?.logprob]));
+    expect((await ask(12, true)).choices.map((c) => c.message.content)).not.toEqual(contents);
+    expect(new Set(contents).size).toBeGreaterThan(1);
+    const lp = new Float64Array(1);
+    for (const c of a.choices) {
+      const indices = indicesOf(block, c.message.content ?? '');
+      expect(indices.length).toBeGreaterThan(0); // an allowed action
+      const logp = indices.map((i) => {
+        policy.distribution.logProb(logits, mask, Int32Array.of(i), 1, lp);
+        return lp[0] as number;
+      });
+      const reported = c.logprobs?.content?.[0]?.logprob as number;
+      expect(Math.min(...logp.map((l) => Math.abs(l - reported)))).toBeLessThan(1e-5);
+      expect(c.logprobs?.content?.[0]?.token).toBe(c.message.content);
+    }
+    // Concurrent requests get what sequential ones get.
+    const parallel = await Promise.all([11, 12, 13, 14, 15, 16, 17, 18].map((seed) => ask(seed, true)));
+    expect(parallel[0]?.choices.map((c) => c.message.content)).toEqual(contents);
+    for (const [k, r] of parallel.entries()) expect(r.choices.map((c) => c.message.content)).toEqual((await ask(11 + k, true)).choices.map((c) => c.message.content));
+    const plain = await ask(11, false);
+    expect(plain.choices.map((c) => c.message.content)).toEqual(contents);
+    for (const c of plain.choices) expect(c.logprobs).toBeNull();
+  });
+
+  it('swaps weights with setPolicy and /v1/load_weights (version in system_fingerprint)', async () => {
+    const a = ppoServedPolicy(ckptA);
+    const b = ppoServedPolicy(ckptB);
+    cleanups.push(() => a.close(), () => b.close());
+    const { client, server } = await serve(a, 'ppo');
+    const { messages, block } = govPrompt(1);
+    const ask = async (): Promise<[string, string]> => {
+      const r = await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 });
+      return [r.system_fingerprint ?? '', r.choices[0]?.message.content ?? ''];
+    };
+    const biased = JSON.stringify(compact(block.actions?.[String(biasedIndex)] as never));
+    const [fp1, answerA] = await ask();
+    expect(fp1).toBe('queue-rl-policy-v1');
+    expect(answerA).not.toBe(biased);
+    expect(server.setPolicy(b)).toBe(2);
+    expect(await ask()).toEqual(['queue-rl-policy-v2', biased]);
+    expect(server.setPolicy(a)).toBe(3);
+    expect(await ask()).toEqual(['queue-rl-policy-v3', answerA]);
+    const post = (body: unknown): Promise<Response> => fetch(`${server.url}/load_weights`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const loaded = await post({ checkpoint: ckptB });
+    expect(loaded.status).toBe(200);
+    expect(((await loaded.json()) as { version: number }).version).toBe(4);
+    expect(await ask()).toEqual(['queue-rl-policy-v4', biased]);
+    expect(server.version).toBe(4);
+    const bad = await post({ checkpoint: join(ckptB, 'missing') });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('checkpoint');
+    expect((await post({})).status).toBe(400);
+    expect(server.version).toBe(4);
+    // Not from a checkpoint: no load_weights.
+    const rule = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
+    const refused = await fetch(`${rule.server.url}/load_weights`, { method: 'POST', body: JSON.stringify({ checkpoint: ckptB }) });
+    expect(refused.status).toBe(400);
+    expect(rule.server.version).toBe(1);
+  });
+});
+
+describe('policy server: errors', () => {
+  it('answers bad requests in the OpenAI error shape', async () => {
+    const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
+    const { messages } = govPrompt();
+    const wrongModel = await apiError(client.chat.completions.create({ model: 'gpt-4o', messages }));
+    expect([wrongModel.status, wrongModel.code, wrongModel.param, wrongModel.type]).toEqual([404, 'model_not_found', 'model', 'invalid_request_error']);
+    const nZero = await apiError(client.chat.completions.create({ model: 'heuristic', messages, n: 0 }));
+    expect([nZero.status, nZero.param]).toEqual([400, 'n']);
+    const hot = await apiError(client.chat.completions.create({ model: 'heuristic', messages, temperature: 2.5 }));
+    expect([hot.status, hot.param]).toEqual([400, 'temperature']);
+    const noBlock = await apiError(client.chat.completions.create({ model: 'heuristic', messages: [{ role: 'user', content: 'advance time please' }] }));
+    expect(noBlock.status).toBe(400);
+    expect(noBlock.message).toContain('<queue-rl-observation>');
+    const helixBlock = await apiError(client.chat.completions.create({ model: 'heuristic', messages: helixMessages() }));
+    expect(helixBlock.status).toBe(400);
+    expect(helixBlock.message).toContain('helixdesk');
+    const stream = await apiError(client.chat.completions.create({ model: 'heuristic', messages, stream: true }));
+    expect(stream.status).toBe(400);
+    expect(stream.message).toContain('streaming is not supported');
+    const badJson = await fetch(`${server.url}/chat/completions`, { method: 'POST', body: '{"model":' });
+    expect(badJson.status).toBe(400);
+    const nothing = await fetch(`${server.url}/nothing`);
+    expect(nothing.status).toBe(404);
+    expect(((await nothing.json()) as { error: { message: string } }).error.message).toContain('/v1/nothing');
+    const wrongMethod = await fetch(`${server.url}/chat/completions`);
+    expect(wrongMethod.status).toBe(405);
+    expect(((await wrongMethod.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', 2_000);
+    const { messages } = govPrompt();
+    expect((await apiError(client.chat.completions.create({ model: 'heuristic', messages }))).status).toBe(413);
+    // Without a content-length (chunked): counted while reading.
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${server.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      const text = JSON.stringify({ model: 'heuristic', messages });
+      for (let i = 0; i < text.length; i += 500) req.write(text.slice(i, i + 500));
+      req.end();
+    });
+    expect(chunked.status).toBe(413);
+    expect((JSON.parse(chunked.body) as { error: { code: string } }).error.code).toBe('request_too_large');
+    // The server still answers requests under the limit afterwards.
+    expect((await client.models.list()).data).toHaveLength(1);
+  });
+});
+
+describe('serve-policy command', () => {
+  it('serves an agent, answers a request, and exits 0 on SIGINT', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /^serving heuristic \(.*\) at (http:\/\/127\.0\.0\.1:\d+\/v1)$/m.exec(out);
+        if (m) resolve(m[1] as string);
+      });
+      void exited.then((code) => reject(new Error(`serve-policy exited (${code}) before serving: ${stderr}`)));
+    });
+    const client = new OpenAI({ baseURL: url, apiKey: 'test', maxRetries: 0, timeout: 5000 });
+    const { env, messages } = govPrompt();
+    const res = await client.chat.completions.create({ model: 'heuristic', messages });
+    expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(compact(createGovAgent('heuristic').act(env.observation(), env)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('closing the policy server');
+  }, 30_000);
+});

@@ -1,0 +1,308 @@
+/**
+ * Local policies that the OpenAI-compatible policy server (policy-server.ts) answers with. A served
+ * policy reads the observation block every queue-rl prompt ends with (observation-block.ts) and
+ * returns JSON answers in the format an LLM is asked for (prompts.ts): a Gov Workflow action
+ * (compacted, no null fields) or a HelixDesk decision ({classify, priority, assign, secondary}).
+ *
+ *   ppoServedPolicy(dir)            a PPO checkpoint: the masked actor's logits for the block's
+ *                                   features (normalised with the checkpoint's frozen statistics
+ *                                   when it normalises observations)
+ *   ruleServedPolicy(name, env)     a baseline agent of agents/registry.ts
+ *
+ * Sampling and log-probabilities (what `choose` returns for each of the n answers):
+ *   - PPO, temperature 0: the most likely allowed action (argmax of the masked logits, per action
+ *     dimension); logprob = its log-probability under the policy itself (temperature 1), so it is
+ *     what PPO/GRPO would compute for that action.
+ *   - PPO, temperature T > 0: n independent draws from softmax(logits / T) over the allowed entries
+ *     (per dimension for HelixDesk's MultiDiscrete); logprob = the draw's log-probability under that
+ *     tempered distribution, Σ_d log softmax(l_d / T)[a_d]. At T = 1 this is exactly the policy's
+ *     log-probability (sb3 MaskableCategorical; masked entries excluded).
+ *   - Rule agents ignore the temperature. Deterministic ones answer n copies with logprob null (their
+ *     action has probability 1). `random` draws n times: uniform over the allowed Gov actions
+ *     (logprob log(1/k)), or uniform per HelixDesk dimension over its allowed entries (Σ log(1/k_d)).
+ *   - The stream: with a request seed, createStream(seed, 'policy-server', 'seeded') — the same
+ *     request with the same seed gets the same answers, on any server; without one,
+ *     createStream(0, 'policy-server', 'unseeded', k) with k counting this policy's unseeded calls
+ *     (different answers per request, yet a server run is reproducible).
+ *
+ * Stateful rule agents (`heuristic` keeps "priority mode set", "last administrative day", "last
+ * document request day") are kept per episode, keyed by the block's task and seed: a request for
+ * step s continues the agent from step s − 1, a repeated request for the same step starts again from
+ * the state before that step (retries and resamples give the same answer), and anything else (step 0,
+ * a gap, an unknown episode) starts a fresh agent. So `--agent heuristic` behind the server plays an
+ * episode like the heuristic baseline does. At most 256 episodes are remembered (oldest dropped).
+ *
+ * A policy whose input does not fit (another env, other action sizes, another feature count, a Gov
+ * block without `state`/`actions`) throws PolicyInputError, which the server answers with a 400.
+ */
+import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../registry.js';
+import { HelixRuleAgent } from '../helixdesk-rule.js';
+import type { GovAgent } from '../types.js';
+import { UnknownIdError } from '../../envs/core/errors.js';
+import { createStream } from '../../envs/core/random/streams.js';
+import type { RandomStream } from '../../envs/core/random/streams.js';
+import type { GovAction } from '../../envs/gov-workflow/actions.js';
+import type { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
+import { GovObservationSchema } from '../../envs/gov-workflow/observation.js';
+import type { HelixDeskEnv } from '../../envs/helixdesk/env.js';
+import { loadCheckpoint, policySpecOf } from '../../training/ppo/checkpoint.js';
+import { ActorCriticPolicy } from '../../training/ppo/policy.js';
+import { decodeFeatures, decodeMask } from './observation-block.js';
+import type { ObservationBlock } from './observation-block.js';
+import { compact, helixAnswer } from './prompts.js';
+
+export type ServedEnv = 'gov-workflow' | 'helixdesk';
+export const SERVED_ENVS: readonly ServedEnv[] = ['gov-workflow', 'helixdesk'];
+
+export interface ChooseOptions {
+  /** Answers wanted (≥ 1). */
+  n: number;
+  /** 0 = the most likely action; > 0 = sampled (see the file comment). */
+  temperature: number;
+  /** Seed of the sampling stream; null = a fresh stream per call. */
+  seed: number | null;
+}
+
+export interface ServedAnswer {
+  answer: Record<string, unknown>;
+  /** Log-probability of the answer (see the file comment); null when the policy is deterministic. */
+  logprob: number | null;
+}
+
+export interface ServedPolicy {
+  readonly name: string;
+  readonly env: ServedEnv;
+  /** n answers to one observation. Synchronous. Throws PolicyInputError when the block does not fit the policy. */
+  choose(block: ObservationBlock, opts: ChooseOptions): ServedAnswer[];
+  /** The checkpoint directory a PPO policy was loaded from (the server's /v1/load_weights needs one). */
+  readonly checkpoint?: string;
+  /** Action sizes the policy was built for, when fixed (PPO). */
+  readonly nvec?: readonly number[];
+  /** Frees what the policy holds (tfjs tensors). Idempotent. */
+  close?(): void;
+}
+
+/** The observation block does not fit the served policy (the server answers 400). */
+export class PolicyInputError extends Error {
+  override readonly name = 'PolicyInputError';
+}
+
+function requireEnv(policy: { name: string; env: ServedEnv }, block: ObservationBlock): void {
+  if (block.env !== policy.env) throw new PolicyInputError(`the observation block is for ${block.env}, but '${policy.name}' is a ${policy.env} policy`);
+}
+
+/** The sampling stream of one call (see the file comment). */
+function streamFor(seed: number | null, unseededCalls: number): RandomStream {
+  return seed === null ? createStream(0, 'policy-server', 'unseeded', unseededCalls) : createStream(seed, 'policy-server', 'seeded');
+}
+
+/** Gov: the JSON action the block lists for an index. */
+function govActionAt(block: ObservationBlock, index: number): Record<string, unknown> {
+  const action = block.actions?.[String(index)];
+  if (!action) throw new PolicyInputError(`the observation block lists no action for index ${index} (its 'actions' must hold every allowed index)`);
+  return compact(action as GovAction) as Record<string, unknown>;
+}
+
+function answerFor(block: ObservationBlock, action: ArrayLike<number>): Record<string, unknown> {
+  if (block.env === 'gov-workflow') return govActionAt(block, action[0] as number);
+  return helixAnswer(action, (block.nvec[2] as number) - 1) as Record<string, unknown>;
+}
+
+// ---- PPO checkpoints -------------------------------------------------------------------------
+
+export interface PpoServedPolicy extends ServedPolicy {
+  readonly checkpoint: string;
+  readonly nvec: readonly number[];
+  readonly observationSize: number;
+  /** The network (for tests and diagnostics: logits of prepared observations). */
+  readonly policy: ActorCriticPolicy;
+  close(): void;
+}
+
+/**
+ * A PPO checkpoint as a served policy (a checkpoint directory, or a directory with a `latest`
+ * pointer). The tfjs backend must be initialised first (initBackend): the engine adapts to it.
+ */
+export function ppoServedPolicy(checkpointDir: string, name?: string): PpoServedPolicy {
+  const ckpt = loadCheckpoint(checkpointDir);
+  const family = ckpt.state.env.id.split('/')[0] ?? '';
+  if (!(SERVED_ENVS as readonly string[]).includes(family)) throw new Error(`${ckpt.dir}: trained on '${ckpt.state.env.id}'; the policy server serves ${SERVED_ENVS.join(' and ')} policies`);
+  const env = family as ServedEnv;
+  const policy = new ActorCriticPolicy(policySpecOf(ckpt.state), ckpt.parameters);
+  if (policy.normalizer) {
+    if (!ckpt.state.obsNormalizer) {
+      policy.dispose();
+      throw new Error(`${ckpt.dir}: the policy normalises observations but the checkpoint holds no statistics`);
+    }
+    policy.normalizer.load(ckpt.state.obsNormalizer);
+  }
+  const nvec = [...ckpt.state.policy.nvec];
+  const observationSize = ckpt.state.policy.observationSize;
+  const actionSize = nvec.reduce((a, b) => a + b, 0);
+  const dims = nvec.length;
+  const logits = new Float32Array(actionSize);
+  const scaled = new Float32Array(actionSize);
+  const values = new Float32Array(1);
+  const action = new Int32Array(dims);
+  const logp = new Float64Array(1);
+  let unseededCalls = 0;
+  let closed = false;
+  const label = name ?? ckpt.dir;
+
+  return {
+    name: label,
+    env,
+    checkpoint: ckpt.dir,
+    nvec,
+    observationSize,
+    policy,
+    choose(block, opts) {
+      if (closed) throw new Error(`policy '${label}' is closed`);
+      requireEnv({ name: label, env }, block);
+      if (block.nvec.length !== dims || block.nvec.some((n, d) => n !== nvec[d])) {
+        throw new PolicyInputError(`the observation block's action sizes are [${block.nvec.join(', ')}], the checkpoint's policy has [${nvec.join(', ')}]`);
+      }
+      const features = decodeFeatures(block.features);
+      if (features.length !== observationSize) throw new PolicyInputError(`the observation block has ${features.length} features, the checkpoint's policy reads ${observationSize}`);
+      const mask = decodeMask(block.mask);
+      policy.engine.forward(policy.prepare(features, 1), 1, logits, values);
+      const out: ServedAnswer[] = [];
+      if (opts.temperature === 0) {
+        policy.distribution.act(logits, mask, 1, true, null, action, logp);
+        const answer = answerFor(block, action);
+        for (let i = 0; i < opts.n; i++) out.push({ answer: i === 0 ? answer : structuredClone(answer), logprob: logp[0] as number });
+        return out;
+      }
+      for (let k = 0; k < actionSize; k++) scaled[k] = (logits[k] as number) / opts.temperature;
+      const rng = streamFor(opts.seed, opts.seed === null ? unseededCalls++ : 0);
+      for (let i = 0; i < opts.n; i++) {
+        policy.distribution.act(scaled, mask, 1, false, rng, action, logp);
+        out.push({ answer: answerFor(block, action), logprob: logp[0] as number });
+      }
+      return out;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      policy.dispose();
+    },
+  };
+}
+
+// ---- Rule agents -----------------------------------------------------------------------------
+
+/** An env the served Gov rule agents must not touch (they act on the JSON observation only). */
+const NO_GOV_ENV = new Proxy({} as GovWorkflowEnv, {
+  get(_target, prop) {
+    throw new Error(`a served Gov rule agent read env.${String(prop)}; served agents only get the block's JSON observation`);
+  },
+});
+
+/** A copy of a rule agent's state (their fields are primitives: a shallow copy is a full one). */
+function cloneAgent(agent: GovAgent): GovAgent {
+  return Object.assign(Object.create(Object.getPrototypeOf(agent) as object) as GovAgent, agent);
+}
+
+const MAX_EPISODES = 256;
+
+/** A baseline agent (agents/registry.ts) of `env` as a served policy. */
+export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolicy {
+  if (!(SERVED_ENVS as readonly string[]).includes(env)) throw new UnknownIdError('env', env, SERVED_ENVS);
+  let unseededCalls = 0;
+  const stream = (seed: number | null): RandomStream => streamFor(seed, seed === null ? unseededCalls++ : 0);
+
+  if (env === 'gov-workflow') {
+    if (!GOV_AGENT_NAMES.includes(agentName)) throw new UnknownIdError('gov-workflow agent', agentName, GOV_AGENT_NAMES);
+    if (agentName === 'random') {
+      return {
+        name: agentName,
+        env,
+        choose(block, opts) {
+          requireEnv({ name: agentName, env }, block);
+          const indices = Object.keys(block.actions ?? {})
+            .map(Number)
+            .sort((a, b) => a - b);
+          if (indices.length === 0) throw new PolicyInputError("the Gov Workflow observation block lists no allowed 'actions'");
+          const rng = stream(opts.seed);
+          const logprob = -Math.log(indices.length);
+          return Array.from({ length: opts.n }, () => ({ answer: govActionAt(block, indices[rng.int(indices.length)] as number), logprob }));
+        },
+      };
+    }
+    createGovAgent(agentName); // fail early on a name the registry cannot build
+    const episodes = new Map<string, { step: number; before: GovAgent; after: GovAgent }>();
+    return {
+      name: agentName,
+      env,
+      choose(block, opts) {
+        requireEnv({ name: agentName, env }, block);
+        if (!block.state) throw new PolicyInputError("the Gov Workflow observation block has no 'state' (the JSON observation the rule agents read)");
+        const parsed = GovObservationSchema.safeParse(block.state);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new PolicyInputError(`the observation block's state is not a Gov Workflow observation: ${issue?.path.join('.') || '(state)'} ${issue?.message ?? ''}`.trim());
+        }
+        const key = `${block.task}\u0000${block.seed}`;
+        const known = episodes.get(key);
+        let before: GovAgent;
+        if (known && known.step === block.step) before = known.before;
+        else if (known && known.step === block.step - 1) before = known.after;
+        else {
+          before = createGovAgent(agentName);
+          before.reset(block.seed);
+        }
+        const agent = cloneAgent(before);
+        const answer = compact(agent.act(parsed.data, NO_GOV_ENV)) as Record<string, unknown>;
+        episodes.delete(key); // re-insert: the map's order is least recently used first
+        episodes.set(key, { step: block.step, before, after: agent });
+        if (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
+        return Array.from({ length: opts.n }, (_, i) => ({ answer: i === 0 ? answer : structuredClone(answer), logprob: null }));
+      },
+    };
+  }
+
+  if (!HELIX_AGENT_NAMES.includes(agentName)) throw new UnknownIdError('helixdesk agent', agentName, HELIX_AGENT_NAMES);
+  const helixShape = (block: ObservationBlock): number => {
+    requireEnv({ name: agentName, env }, block);
+    if (block.nvec.length !== 4) throw new PolicyInputError(`HelixDesk actions have 4 dimensions; the observation block's nvec is [${block.nvec.join(', ')}]`);
+    return (block.nvec[2] as number) - 1;
+  };
+  if (agentName === 'random') {
+    createHelixAgent(agentName);
+    return {
+      name: agentName,
+      env,
+      choose(block, opts) {
+        const nEmployees = helixShape(block);
+        const mask = decodeMask(block.mask);
+        const allowed: number[][] = [];
+        let offset = 0;
+        for (const n of block.nvec) {
+          const entries: number[] = [];
+          for (let k = 0; k < n; k++) if (mask[offset + k] === 1) entries.push(k);
+          if (entries.length === 0) throw new PolicyInputError('the observation block allows no entry in an action dimension');
+          allowed.push(entries);
+          offset += n;
+        }
+        const logprob = allowed.reduce((s, e) => s - Math.log(e.length), 0);
+        const rng = stream(opts.seed);
+        return Array.from({ length: opts.n }, () => ({ answer: helixAnswer(allowed.map((e) => e[rng.int(e.length)] as number), nEmployees) as Record<string, unknown>, logprob }));
+      },
+    };
+  }
+  const agent = new HelixRuleAgent();
+  return {
+    name: agentName,
+    env,
+    choose(block, opts) {
+      const nEmployees = helixShape(block);
+      const features = decodeFeatures(block.features);
+      const needed = 15 + 2 * nEmployees;
+      if (features.length < needed) throw new PolicyInputError(`the observation block has ${features.length} features; the HelixDesk rule agent reads ${needed} for ${nEmployees} employees`);
+      // The rule agent reads only env.config.env.n_employees.
+      const shim = { config: { env: { n_employees: nEmployees } } } as unknown as HelixDeskEnv;
+      const answer = helixAnswer(agent.act(features, shim), nEmployees) as Record<string, unknown>;
+      return Array.from({ length: opts.n }, (_, i) => ({ answer: i === 0 ? answer : structuredClone(answer), logprob: null }));
+    },
+  };
+}
