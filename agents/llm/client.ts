@@ -13,6 +13,7 @@
  */
 import OpenAI from 'openai';
 import pLimit from 'p-limit';
+import { httpFetch } from './http-fetch.js';
 import type { ChatMessage } from './prompts.js';
 
 export const STRUCTURED_OUTPUT_MODES = ['auto', 'json_schema', 'json_object', 'text'] as const;
@@ -94,7 +95,7 @@ export class LlmClient {
 
   constructor(options: LlmClientOptions) {
     this.model = options.model;
-    this.openai = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs ?? 60_000 });
+    this.openai = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs ?? 60_000, fetch: httpFetch });
     this.limit = pLimit(options.concurrency ?? 8);
     this.requestedMode = options.structuredOutput ?? 'auto';
     this.opts = {
