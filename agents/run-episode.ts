@@ -27,13 +27,18 @@ export function runGovEpisode(agent: GovAgent, opts: GovEpisodeOptions): Episode
     observation = r.observation;
     if (r.terminated || r.truncated) break;
   }
+  return govEpisodeRecord(env, agent.name, opts.seed, reward, steps);
+}
+
+/** The record of a finished (or stopped) Gov Workflow episode: grader score and metrics plus the env's totals. */
+export function govEpisodeRecord(env: GovWorkflowEnv, agent: string, seed: number, reward: number, steps: number, extra: Record<string, number> = {}): EpisodeRecord {
   const state = env.state();
   const grade = env.grade();
   return {
     env: 'gov-workflow',
-    task: opts.taskId,
-    agent: agent.name,
-    seed: opts.seed,
+    task: state.task_id,
+    agent,
+    seed,
     score: grade.score,
     reward,
     steps,
@@ -43,6 +48,7 @@ export function runGovEpisode(agent: GovAgent, opts: GovEpisodeOptions): Episode
       total_invalid_actions: state.total_invalid_actions,
       total_backlog: state.total_backlog,
       days: state.day,
+      ...extra,
     },
   };
 }

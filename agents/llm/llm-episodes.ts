@@ -13,6 +13,7 @@
  */
 import { HeuristicAgent } from '../gov-rules.js';
 import { HelixRuleAgent } from '../helixdesk-rule.js';
+import { govEpisodeRecord } from '../run-episode.js';
 import type { EpisodeRecord } from '../types.js';
 import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
 import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
@@ -143,31 +144,15 @@ export async function runGovLlmEpisode(opts: LlmPolicyOptions, ep: GovLlmEpisode
     onStep?.(log);
     if (done) break;
   }
-  const state = env.state();
-  const grade = env.grade();
   return {
     steps,
-    record: {
-      env: 'gov-workflow',
-      task: ep.taskId,
-      agent: 'llm',
-      seed: ep.seed,
-      score: grade.score,
-      reward,
-      steps: steps.length,
-      metrics: {
-        ...grade.metrics,
-        total_sla_breaches: state.total_sla_breaches,
-        total_invalid_actions: state.total_invalid_actions,
-        total_backlog: state.total_backlog,
-        days: state.day,
-        invalid_outputs: invalidOutputs,
-        fallbacks,
-        requests: counters.requests,
-        prompt_tokens: counters.promptTokens,
-        completion_tokens: counters.completionTokens,
-      },
-    },
+    record: govEpisodeRecord(env, 'llm', ep.seed, reward, steps.length, {
+      invalid_outputs: invalidOutputs,
+      fallbacks,
+      requests: counters.requests,
+      prompt_tokens: counters.promptTokens,
+      completion_tokens: counters.completionTokens,
+    }),
   };
 }
 
