@@ -45,7 +45,7 @@ import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import type { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { GovObservationSchema } from '../../envs/gov-workflow/observation.js';
 import type { HelixDeskEnv } from '../../envs/helixdesk/env.js';
-import { loadCheckpoint, policySpecOf } from '../../training/ppo/checkpoint.js';
+import { loadPolicyCheckpoint } from '../../training/ppo/checkpoint.js';
 import { ActorCriticPolicy } from '../../training/ppo/policy.js';
 import { decodeFeatures, decodeMask } from './observation-block.js';
 import type { ObservationBlock } from './observation-block.js';
@@ -124,20 +124,20 @@ export interface PpoServedPolicy extends ServedPolicy {
  * pointer). The tfjs backend must be initialised first (initBackend): the engine adapts to it.
  */
 export function ppoServedPolicy(checkpointDir: string, name?: string): PpoServedPolicy {
-  const ckpt = loadCheckpoint(checkpointDir);
-  const family = ckpt.state.env.id.split('/')[0] ?? '';
-  if (!(SERVED_ENVS as readonly string[]).includes(family)) throw new Error(`${ckpt.dir}: trained on '${ckpt.state.env.id}'; the policy server serves ${SERVED_ENVS.join(' and ')} policies`);
+  const ckpt = loadPolicyCheckpoint(checkpointDir);
+  const family = ckpt.envId.split('/')[0] ?? '';
+  if (!(SERVED_ENVS as readonly string[]).includes(family)) throw new Error(`${ckpt.dir}: trained on '${ckpt.envId}'; the policy server serves ${SERVED_ENVS.join(' and ')} policies`);
   const env = family as ServedEnv;
-  const policy = new ActorCriticPolicy(policySpecOf(ckpt.state), ckpt.parameters);
+  const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
   if (policy.normalizer) {
-    if (!ckpt.state.obsNormalizer) {
+    if (!ckpt.obsNormalizer) {
       policy.dispose();
       throw new Error(`${ckpt.dir}: the policy normalises observations but the checkpoint holds no statistics`);
     }
-    policy.normalizer.load(ckpt.state.obsNormalizer);
+    policy.normalizer.load(ckpt.obsNormalizer);
   }
-  const nvec = [...ckpt.state.policy.nvec];
-  const observationSize = ckpt.state.policy.observationSize;
+  const nvec = [...ckpt.spec.shape.nvec];
+  const observationSize = ckpt.spec.shape.observationSize;
   const actionSize = nvec.reduce((a, b) => a + b, 0);
   const dims = nvec.length;
   const logits = new Float32Array(actionSize);

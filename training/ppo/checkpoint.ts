@@ -99,11 +99,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    const spec = policySpecOf(parsed);
-    const layout = new ParameterLayout(spec.shape, spec.arch);
-    const { modelJson, weights } = layersModelArtifacts(spec, layout.towerLayers(parameters), parsed);
-    writeFileSync(join(tmp, 'model.json'), `${JSON.stringify(modelJson)}\n`);
-    writeFileSync(join(tmp, 'weights.bin'), weights);
+    writeLayersModel(tmp, policySpecOf(parsed), parameters, { phase: parsed.phase, numTimesteps: parsed.numTimesteps, envId: parsed.env.id });
     writeFileSync(join(tmp, 'optimizer.bin'), concatFloat32([adam.m, adam.v]));
     if (envSnapshot) writeFileSync(join(tmp, 'env-state.bin'), serializeVectorEnvSnapshot(envSnapshot));
     writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(parsed, null, 1)}\n`);
@@ -134,6 +130,54 @@ export function resolveCheckpointDir(path: string): string {
     return dir;
   }
   throw new Error(`'${path}' is not a checkpoint: no state.json, and no 'latest' pointer to one`);
+}
+
+/** What any queue-rl policy checkpoint (PPO or GRPO) holds in state.json for its policy; other fields are ignored here. */
+const PolicyPartSchema = z
+  .object({
+    env: z.object({ id: z.string() }).passthrough(),
+    policy: CheckpointStateSchema.shape.policy,
+    obsNormalizer: CheckpointStateSchema.shape.obsNormalizer,
+  })
+  .passthrough();
+
+export interface PolicyCheckpoint {
+  dir: string;
+  envId: string;
+  spec: PolicySpec;
+  parameters: Float32Array;
+  obsNormalizer: CheckpointState['obsNormalizer'];
+}
+
+/**
+ * Just the policy of a checkpoint — its spec, weights and observation statistics — from a PPO or a
+ * GRPO checkpoint directory (or one with a `latest` pointer). For serving and warm starts.
+ */
+export function loadPolicyCheckpoint(path: string): PolicyCheckpoint {
+  const dir = resolveCheckpointDir(path);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+  } catch (err) {
+    throw new Error(`${join(dir, 'state.json')}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = PolicyPartSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${join(dir, 'state.json')}: ${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not a queue-rl policy checkpoint?)`);
+  }
+  const p = parsed.data.policy;
+  const spec: PolicySpec = { shape: { observationSize: p.observationSize, nvec: p.nvec }, arch: p.netArch, activation: p.activation, normalizeObservations: p.normalizeObservations };
+  const layout = new ParameterLayout(spec.shape, spec.arch);
+  return { dir, envId: parsed.data.env.id, spec, parameters: readLayersWeights(dir, layout), obsNormalizer: parsed.data.obsNormalizer };
+}
+
+/** model.json + weights.bin of a policy in `dir` (which must exist): the tfjs-layers layout checkpoints use. */
+export function writeLayersModel(dir: string, spec: PolicySpec, parameters: Float32Array, metadata: Record<string, unknown>): void {
+  const layout = new ParameterLayout(spec.shape, spec.arch);
+  const { modelJson, weights } = layersModelArtifacts(spec, layout.towerLayers(parameters), metadata);
+  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(modelJson)}\n`);
+  writeFileSync(join(dir, 'weights.bin'), weights);
 }
 
 export function loadCheckpoint(path: string): CheckpointContents & { dir: string } {
@@ -167,7 +211,7 @@ export function loadCheckpoint(path: string): CheckpointContents & { dir: string
 }
 
 /** The model topology (built once with tf.layers, then disposed) and the weights in manifest order. */
-function layersModelArtifacts(spec: PolicySpec, layers: TowerLayer[], state: CheckpointState): { modelJson: Record<string, unknown>; weights: Buffer } {
+function layersModelArtifacts(spec: PolicySpec, layers: TowerLayer[], metadata: Record<string, unknown>): { modelJson: Record<string, unknown>; weights: Buffer } {
   const topology = ((): Record<string, unknown> => {
     const input = tf.input({ shape: [spec.shape.observationSize], name: 'observation' });
     const tower = (prefix: 'pi' | 'vf', sizes: readonly number[], head: string, units: number): tf.SymbolicTensor => {
@@ -194,7 +238,7 @@ function layersModelArtifacts(spec: PolicySpec, layers: TowerLayer[], state: Che
       generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
       convertedBy: null,
       weightsManifest: [{ paths: ['weights.bin'], weights: manifest }],
-      userDefinedMetadata: { queueRl: { phase: state.phase, numTimesteps: state.numTimesteps, envId: state.env.id, nvec: spec.shape.nvec, outputs: ['action logits (masked entries must be set to -1e8 before softmax)', 'value'] } },
+      userDefinedMetadata: { queueRl: { ...metadata, nvec: spec.shape.nvec, outputs: ['action logits (masked entries must be set to -1e8 before softmax)', 'value'] } },
     },
     weights: concatFloat32(layers.flatMap((l) => [l.kernel, l.bias])),
   };
