@@ -196,7 +196,7 @@ function unwrap(t: z.ZodType): z.ZodType {
 
 /** Names of the built-in configs (files in training/configs/). */
 export function builtinConfigNames(): string[] {
-  return ['gov-phase1', 'gov-phase2', 'gov-phase1-tuned', 'gov-phase2-tuned', 'gov-smoke-phase1', 'gov-smoke-phase2', 'helixdesk-sb3', 'helixdesk-tuned'];
+  return ['gov-phase1', 'gov-phase2', 'gov-phase1-tuned', 'gov-phase2-tuned', 'gov-smoke-phase1', 'gov-smoke-phase2', 'helixdesk-sb3', 'helixdesk-tuned', 'grpo-phase1', 'grpo-phase2'];
 }
 
 /** Resolves `name` (a built-in config) or a path to a JSON/YAML file. */
@@ -247,12 +247,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * look like it, as comma-separated number lists, as seed ranges for `eval.seeds`, else as strings.
  * `--net-arch a,b` sets both `pi` and `vf`. Unknown fields are rejected with the list of fields.
  */
-export function applyOverrides(raw: Record<string, unknown>, overrides: ReadonlyArray<readonly [string, string]>): Record<string, unknown> {
+export function applyOverrides(raw: Record<string, unknown>, overrides: ReadonlyArray<readonly [string, string]>, knownFields?: readonly string[]): Record<string, unknown> {
   let out = raw;
   for (const [flag, text] of overrides) {
     const path = flag.replace(/^--/, '').split('.').map((p) => p.replace(/-/g, '_'));
     const head = path[0] as string;
-    const known = Object.keys(unwrap(PpoConfigSchema) instanceof z.ZodObject ? (unwrap(PpoConfigSchema) as z.ZodObject).shape : {});
+    const known = knownFields ?? Object.keys(unwrap(PpoConfigSchema) instanceof z.ZodObject ? (unwrap(PpoConfigSchema) as z.ZodObject).shape : {});
     if (!known.includes(head)) throw new InvalidConfigError(`--${flag.replace(/^--/, '')}`, known.map((k) => `--${k.replace(/_/g, '-')}`).join(', '), 'is not a config field');
     let value: unknown = parseValue(text, path.join('.'));
     if (path.length === 1 && head === 'net_arch' && Array.isArray(value)) value = { pi: value, vf: value };
