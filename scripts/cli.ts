@@ -4,6 +4,7 @@
  */
 import { baselineCommand, BASELINE_HELP } from './commands/baseline.js';
 import { evaluateCommand, EVALUATE_HELP } from './commands/evaluate.js';
+import { grpoCommand, GRPO_HELP } from './commands/grpo.js';
 import { inferenceCommand, INFERENCE_HELP } from './commands/inference.js';
 import { pipelineCommand, PIPELINE_HELP } from './commands/pipeline.js';
 import { trainCommand, TRAIN_HELP } from './commands/train.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
   rollout: { run: rolloutCommand, summary: 'step a vector env with seeded random actions and print a sha256 of every batch', help: ROLLOUT_HELP },
   train: { run: trainCommand, summary: 'train PPO with a config (built-in or file); resume with --resume', help: TRAIN_HELP },
   evaluate: { run: evaluateCommand, summary: 'evaluate PPO checkpoints next to every baseline agent on given seeds', help: EVALUATE_HELP },
+  grpo: { run: grpoCommand, summary: 'GRPO over an OpenAI-compatible endpoint (tfjs, export or http learner); --phases for both', help: GRPO_HELP },
   inference: { run: inferenceCommand, summary: 'the [START]/[STEP]/[END] baseline inference run of an LLM over OpenAI-compatible endpoints', help: INFERENCE_HELP },
   'serve-policy': { run: servePolicyCommand, summary: 'serve a PPO checkpoint or baseline agent as an OpenAI-compatible endpoint', help: SERVE_POLICY_HELP },
   pipeline: { run: pipelineCommand, summary: 'the main job: short Phase 1 + Phase 2, evaluation, summary.md (npm start)', help: PIPELINE_HELP },
