@@ -49,7 +49,7 @@ Answer with one JSON object and nothing else: an action of the form
 Prefer one of the allowed actions listed in the message; any other action counts as invalid and is penalised.`;
 
 /** A Gov Workflow prompt for the env's current state. `trace` is the RL adapter's (streak rule for the allowed actions). */
-export function buildGovPrompt(env: GovWorkflowEnv, trace: AdapterTrace, step: number, seed: number): Prompt<GovAction> & { allowed: Map<number, GovAction> } {
+export function buildGovPrompt(env: GovWorkflowEnv, trace: AdapterTrace, step: number, seed: number): Prompt<GovAction> & { allowed: Map<number, GovAction>; features: Float32Array; mask: Uint8Array } {
   const mask = computeActionMask(env, trace.nonAdvanceStreak, trace.maxNonAdvanceStreak, new Uint8Array(N_ACTIONS));
   const allowed = new Map<number, GovAction>();
   for (let i = 0; i < N_ACTIONS; i++) if (mask[i] === 1) allowed.set(i, compact(decodeAction(i, env)));
@@ -87,6 +87,8 @@ export function buildGovPrompt(env: GovWorkflowEnv, trace: AdapterTrace, step: n
     jsonSchema: GOV_ACTION_JSON_SCHEMA,
     schemaName: 'gov_workflow_action',
     allowed,
+    features,
+    mask,
     toAction(answer) {
       const parsed = GovActionSchema.safeParse(answer);
       if (!parsed.success) {

@@ -26,7 +26,6 @@ import { deserialize, serialize } from 'node:v8';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { LlmClient, LlmRequestError } from '../../agents/llm/client.js';
-import { decodeFeatures, decodeMask, parseObservationBlock } from '../../agents/llm/observation-block.js';
 import { startPolicyServer } from '../../agents/llm/policy-server.js';
 import type { PolicyServer } from '../../agents/llm/policy-server.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
@@ -255,7 +254,16 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
         }
         const snapshot = w.env.snapshot();
         const env = scratch[i] as GovWorkflowEnv;
-        const scores = group.texts.map((text) => scoreCompletion(text, env, snapshot, config.continuation_horizon, config.continuation_policy, config.reward_weights));
+        // Identical completions score identically: each distinct text once.
+        const cache = new Map<string, ReturnType<typeof scoreCompletion>>();
+        const scores = group.texts.map((text) => {
+          let s = cache.get(text);
+          if (!s) {
+            s = scoreCompletion(text, env, snapshot, config.continuation_horizon, config.continuation_policy, config.reward_weights);
+            cache.set(text, s);
+          }
+          return s;
+        });
         const adv = groupAdvantages(
           scores.map((s) => s.reward),
           config.scale_rewards,
@@ -264,9 +272,7 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
         scoredGroups++;
         stdSum += adv.std;
         if (adv.zeroStd) zeroStd++;
-        const block = parseObservationBlock(prompt.messages[1]?.content ?? '');
-        const features = block ? decodeFeatures(block.features) : new Float32Array(0);
-        const mask = block ? decodeMask(block.mask) : new Uint8Array(0);
+        const { features, mask } = prompt;
         const indexOf = new Map([...prompt.allowed.entries()].map(([k, a]) => [canonical(a), k]));
         scores.forEach((s, k) => {
           fnSums.fn1 += s.fn1_valid;

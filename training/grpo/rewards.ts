@@ -31,6 +31,7 @@ export const BLOCKLIST: readonly string[] = [
   'openai', 'chatgpt', 'http://', 'https://', 'lorem ipsum', 'recipe', 'weather', 'bitcoin', 'movie', 'poem', '<think>', 'assistant:', 'user:', 'step 1:',
 ];
 
+const ADVANCE: GovAction = { action_type: 'advance_time' };
 const ACTION_FIELDS = new Set(['action_type', 'service_target', 'priority_mode', 'reallocation_delta', 'escalation_target', 'capacity_assignment', 'notes']);
 
 export interface ParsedCompletion {
@@ -98,19 +99,28 @@ export interface RewardWeights {
 export function scoreCompletion(text: string, env: GovWorkflowEnv, snapshot: GovEnvSnapshot, horizon: number, continuation: 'advance' | 'heuristic', weights: RewardWeights): CompletionScore {
   const parsed = parseCompletion(text);
   env.restore(snapshot);
-  const first = parsed.action ? env.step(parsed.action) : env.stepInvalid(parsed.reason ?? 'no action');
+  // stepParsed: the action is already validated, and nothing here reads the JSON observation.
   let fn1 = parsed.form;
   let reason = parsed.reason;
-  if (parsed.action && first.info.invalid_action) {
-    fn1 = 0.5;
-    reason = `not legal now: ${first.info.action_explanation}`;
+  let fn3: number;
+  let done: boolean;
+  if (parsed.action) {
+    const first = env.stepParsed(parsed.action);
+    if (first.invalidAction) {
+      fn1 = 0.5;
+      reason = `not legal now: ${env.current.counters.lastActionExplanation}`;
+    }
+    fn3 = first.reward.total_reward;
+    done = first.terminated || first.truncated;
+  } else {
+    const first = env.stepInvalid(parsed.reason ?? 'no action');
+    fn3 = first.reward;
+    done = first.terminated || first.truncated;
   }
-  let fn3 = first.reward;
-  let done = first.terminated || first.truncated;
   const agent = continuation === 'heuristic' ? new HeuristicAgent() : null;
   for (let h = 0; h < horizon && !done; h++) {
-    const r = env.step(agent ? agent.act(env.observation()) : { action_type: 'advance_time' });
-    fn3 += r.reward;
+    const r = env.stepParsed(agent ? agent.act(env.observation()) : ADVANCE);
+    fn3 += r.reward.total_reward;
     done = r.terminated || r.truncated;
   }
   return {
