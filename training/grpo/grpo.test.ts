@@ -81,11 +81,11 @@ function grpoConfig(over: GrpoConfigInput = {}): ReturnType<typeof parseGrpoConf
   return parseGrpoConfig({ init_from: initPolicy, iterations: 4, states_per_iteration: 4, group_size: 6, continuation_horizon: 2, checkpoint_every: 2, backend: 'cpu', ...over });
 }
 
-/** Fixed evaluation states: seeded resets of easy, advanced 1–6 days. */
-function evaluationStates(): { env: GovWorkflowEnv; messages: string }[] {
+/** Fixed evaluation states: seeded resets of a task, advanced 1–6 days. */
+function evaluationStates(task: string): { env: GovWorkflowEnv; messages: string }[] {
   const out: { env: GovWorkflowEnv; messages: string }[] = [];
   for (let k = 0; k < 12; k++) {
-    const env = new GovWorkflowEnv({ taskId: 'district_backlog_easy' });
+    const env = new GovWorkflowEnv({ taskId: task });
     env.reset({ seed: 500 + k });
     for (let d = 0; d <= k % 6; d++) env.step({ action_type: 'advance_time' });
     out.push({ env, messages: '' });
@@ -94,12 +94,12 @@ function evaluationStates(): { env: GovWorkflowEnv; messages: string }[] {
 }
 
 /** Exact expected reward E_π[r(s, a)] of a policy over the fixed states (the GRPO objective without sampling noise). */
-function expectedReward(policyDir: string): number {
+function expectedReward(policyDir: string, task = 'district_backlog_easy'): number {
   const ckpt = loadPolicyCheckpoint(policyDir);
   const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
   const trace = { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: 3 };
   let total = 0;
-  const states = evaluationStates();
+  const states = evaluationStates(task);
   for (const { env } of states) {
     const prompt = buildGovPrompt(env, trace, 1, 0);
     const block = parseObservationBlock(prompt.messages[1]?.content ?? '');
@@ -179,7 +179,7 @@ describe('reward functions and advantages', () => {
 });
 
 describe('GRPO with the tfjs learner against the policy server', () => {
-  it('raises the expected group reward on a small Gov task within a fixed budget, pushing each update to the server', async () => {
+  it('Phase 1 then Phase 2 each raise the expected group reward within a fixed budget, pushing each update to the server', async () => {
     const d = tempDir();
     const before = expectedReward(initPolicy);
     const result = await trainGrpo({ config: grpoConfig({ iterations: 12, states_per_iteration: 8, group_size: 8, learning_rate: 1e-2, checkpoint_every: 4 }), resultsDir: join(d, 'r'), checkpointDir: join(d, 'c'), log: quiet });
@@ -189,6 +189,17 @@ describe('GRPO with the tfjs learner against the policy server', () => {
     expect(result.policyDir && existsSync(join(result.policyDir, 'model.json'))).toBe(true);
     const after = expectedReward(result.policyDir as string);
     expect(after).toBeGreaterThan(before + 5); // measured: 23.8 → 36.2
+    // Phase 2 continues from Phase 1's trained policy on its own task mix (medium), with a KL leash
+    const medBefore = expectedReward(result.policyDir as string, 'mixed_urgency_medium');
+    const p2 = await trainGrpo({
+      config: grpoConfig({ phase: 'grpo-phase2', init_from: result.policyDir, task_mix: { mixed_urgency_medium: 1 }, iterations: 12, states_per_iteration: 8, group_size: 8, learning_rate: 1e-2, beta: 0.04, checkpoint_every: 4, seed: 2 }),
+      resultsDir: join(d, 'r2'),
+      checkpointDir: join(d, 'c2'),
+      log: quiet,
+    });
+    const medAfter = expectedReward(p2.policyDir as string, 'mixed_urgency_medium');
+    expect(medAfter).toBeGreaterThan(medBefore + 3); // measured: 39.3 → 47.7
+    expect(p2.metrics.some((r) => typeof r.kl === 'number' && r.kl > 0)).toBe(true);
     // every row has the documented columns
     const header = readFileSync(join(d, 'r', 'metrics.csv'), 'utf8').split('\n')[0] as string;
     for (const col of ['step', 'reward', 'reward_std', 'rewards/fn1_valid', 'rewards/fn2_no_halluc', 'rewards/fn3_env_score', 'frac_reward_zero_std', 'kl', 'clip_ratio', 'invalid_action_rate', 'tokens', 'policy_version']) expect(header.split(',')).toContain(col);
