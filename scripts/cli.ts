@@ -4,6 +4,7 @@
  */
 import { baselineCommand, BASELINE_HELP } from './commands/baseline.js';
 import { evaluateCommand, EVALUATE_HELP } from './commands/evaluate.js';
+import { exportStoryCommand, EXPORT_STORY_HELP } from './commands/export-story.js';
 import { grpoCommand, GRPO_HELP } from './commands/grpo.js';
 import { inferenceCommand, INFERENCE_HELP } from './commands/inference.js';
 import { pipelineCommand, PIPELINE_HELP } from './commands/pipeline.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
   grpo: { run: grpoCommand, summary: 'GRPO over an OpenAI-compatible endpoint (tfjs, export or http learner); --phases for both', help: GRPO_HELP },
   inference: { run: inferenceCommand, summary: 'the [START]/[STEP]/[END] baseline inference run of an LLM over OpenAI-compatible endpoints', help: INFERENCE_HELP },
   'serve-policy': { run: servePolicyCommand, summary: 'serve a PPO checkpoint or baseline agent as an OpenAI-compatible endpoint', help: SERVE_POLICY_HELP },
+  'export-story': { run: exportStoryCommand, summary: 'write the Gov Workflow training-story JSON and CSV from a run or a story CSV', help: EXPORT_STORY_HELP },
   pipeline: { run: pipelineCommand, summary: 'the main job: short Phase 1 + Phase 2, evaluation, summary.md (npm start)', help: PIPELINE_HELP },
 };
 
