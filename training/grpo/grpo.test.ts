@@ -23,6 +23,9 @@ import type { GrpoConfigInput } from './config.js';
 import { trainGrpo } from './grpo.js';
 import type { GrpoMetricRow } from './grpo.js';
 import { groupAdvantages, parseCompletion, scoreCompletion } from './rewards.js';
+import { StoryJsonSchema } from '../story.js';
+import { main } from '../../scripts/cli.js';
+import { pyRound } from '../../envs/core/py-round.js';
 
 const dirs: string[] = [];
 const cleanups: (() => unknown)[] = [];
@@ -205,6 +208,14 @@ describe('GRPO with the tfjs learner against the policy server', () => {
     for (const col of ['step', 'reward', 'reward_std', 'rewards/fn1_valid', 'rewards/fn2_no_halluc', 'rewards/fn3_env_score', 'frac_reward_zero_std', 'kl', 'clip_ratio', 'invalid_action_rate', 'tokens', 'policy_version']) expect(header.split(',')).toContain(col);
     expect(existsSync(join(d, 'r', 'reward.png'))).toBe(true);
     expect(existsSync(join(d, 'r', 'reward-functions.svg'))).toBe(true);
+    // the training-story export of this run validates against the documented shape
+    const out = join(d, 'story');
+    const exported = await main(['export-story', '--run', join(d, 'r'), '--task', 'district_backlog_easy', '--out', out]);
+    expect(exported).toBe(0);
+    const story = StoryJsonSchema.parse(JSON.parse(readFileSync(join(out, 'district_backlog_easy_training_log.json'), 'utf8')));
+    expect(story.total_episodes).toBe(12);
+    expect(story.episodes.map((e) => e.total_reward)).toEqual(result.metrics.map((r) => pyRound(r.reward as number, 4)));
+    expect(readFileSync(join(out, 'district_backlog_easy_story.csv'), 'utf8').split('\n')[0]).toBe('step,reward,fn1_valid,fn2_no_halluc,fn3_env_score');
   });
 
   it('resumes exactly: 2 + 2 iterations equal 4', async () => {
