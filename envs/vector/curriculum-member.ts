@@ -46,11 +46,17 @@ export function curriculumTasks(spec: CurriculumSpec): string[] {
 export function drawCurriculumTask(spec: CurriculumSpec, progress: number, rng: RandomStream): string {
   const stage = spec.stages.find((s) => progress < s.until) ?? spec.stages[spec.stages.length - 1];
   if (!stage) throw new Error('curriculum has no stages');
-  const entries = Object.entries(stage.weights).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0);
+  return weightedChoice(stage.weights, rng);
+}
+
+/** A key of `weights` drawn with probability proportional to its weight (entries ≤ 0 never), one uniform draw. */
+export function weightedChoice(weights: Readonly<Partial<Record<string, number>>>, rng: RandomStream): string {
+  const entries = Object.entries(weights).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0);
+  if (entries.length === 0) throw new Error('weightedChoice: no positive weight');
   const total = entries.reduce((a, [, w]) => a + w, 0);
   let u = rng.next() * total;
-  for (const [task, w] of entries) {
-    if (u < w) return task;
+  for (const [key, w] of entries) {
+    if (u < w) return key;
     u -= w;
   }
   return (entries[entries.length - 1] as [string, number])[0];

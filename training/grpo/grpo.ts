@@ -31,6 +31,7 @@ import type { PolicyServer } from '../../agents/llm/policy-server.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
 import { ppoServedPolicy } from '../../agents/llm/served-policies.js';
 import { createStream, deriveSeed, restoreStream } from '../../envs/core/random/streams.js';
+import { weightedChoice } from '../../envs/vector/curriculum-member.js';
 import type { RandomStream, RandomStreamState } from '../../envs/core/random/streams.js';
 import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
 import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
@@ -115,17 +116,6 @@ function canonical(value: unknown): string {
     .sort()
     .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
     .join(',')}}`;
-}
-
-function drawTask(mix: GrpoConfig['task_mix'], rng: RandomStream): string {
-  const entries = Object.entries(mix).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0);
-  const total = entries.reduce((a, [, w]) => a + w, 0);
-  let u = rng.next() * total;
-  for (const [task, w] of entries) {
-    if (u < w) return task;
-    u -= w;
-  }
-  return (entries[entries.length - 1] as [string, number])[0];
 }
 
 export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult> {
@@ -394,7 +384,7 @@ function freshTrace(): AdapterTrace {
 
 function resetWalker(w: Walker, config: GrpoConfig, index: number): void {
   w.episode++;
-  w.task = drawTask(config.task_mix, w.rng);
+  w.task = weightedChoice(config.task_mix, w.rng);
   w.seed = deriveSeed(config.seed, 'grpo', 'walker', index, 'episode', w.episode);
   w.env = new GovWorkflowEnv({ taskId: w.task, variant: config.variant });
   w.env.reset({ seed: w.seed });

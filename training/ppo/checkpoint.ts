@@ -155,21 +155,11 @@ export interface PolicyCheckpoint {
  */
 export function loadPolicyCheckpoint(path: string): PolicyCheckpoint {
   const dir = resolveCheckpointDir(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
-  } catch (err) {
-    throw new Error(`${join(dir, 'state.json')}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = PolicyPartSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${join(dir, 'state.json')}: ${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not a queue-rl policy checkpoint?)`);
-  }
-  const p = parsed.data.policy;
+  const state = readStateJson(dir, PolicyPartSchema, 'a queue-rl policy checkpoint');
+  const p = state.policy;
   const spec: PolicySpec = { shape: { observationSize: p.observationSize, nvec: p.nvec }, arch: p.netArch, activation: p.activation, normalizeObservations: p.normalizeObservations };
   const layout = new ParameterLayout(spec.shape, spec.arch);
-  return { dir, envId: parsed.data.env.id, spec, parameters: readLayersWeights(dir, layout), obsNormalizer: parsed.data.obsNormalizer };
+  return { dir, envId: state.env.id, spec, parameters: readLayersWeights(dir, layout), obsNormalizer: state.obsNormalizer };
 }
 
 /** model.json + weights.bin of a policy in `dir` (which must exist): the tfjs-layers layout checkpoints use. */
@@ -180,20 +170,26 @@ export function writeLayersModel(dir: string, spec: PolicySpec, parameters: Floa
   writeFileSync(join(dir, 'weights.bin'), weights);
 }
 
-export function loadCheckpoint(path: string): CheckpointContents & { dir: string } {
-  const dir = resolveCheckpointDir(path);
+/** state.json of a checkpoint directory, validated: errors name the file, the field and what was expected. */
+function readStateJson<T extends z.ZodType>(dir: string, schema: T, what: string): z.infer<T> {
+  const file = join(dir, 'state.json');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${join(dir, 'state.json')}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
   }
-  const parsed = CheckpointStateSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${join(dir, 'state.json')}: ${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not a queue-rl PPO checkpoint of version ${CHECKPOINT_VERSION}?)`);
+    throw new Error(`${file}: ${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not ${what}?)`);
   }
-  const state = parsed.data;
+  return parsed.data;
+}
+
+export function loadCheckpoint(path: string): CheckpointContents & { dir: string } {
+  const dir = resolveCheckpointDir(path);
+  const state = readStateJson(dir, CheckpointStateSchema, `a queue-rl PPO checkpoint of version ${CHECKPOINT_VERSION}`);
   const spec = policySpecOf(state);
   const layout = new ParameterLayout(spec.shape, spec.arch);
   const parameters = readLayersWeights(dir, layout);
