@@ -4,9 +4,7 @@
  * server answering garbage. No mocks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -20,6 +18,8 @@ import { runGovLlmEpisode, runHelixLlmEpisode } from './llm-episodes.js';
 import { startPolicyServer } from './policy-server.js';
 import type { PolicyServer } from './policy-server.js';
 import { ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
+import { forward as forwardTo, loopbackServer } from './loopback.fixture.js';
+import type { Handler } from './loopback.fixture.js';
 import { initBackend } from '../../training/backend.js';
 import { evaluatePolicy } from '../../training/evaluation.js';
 import { loadCheckpoint, policySpecOf } from '../../training/ppo/checkpoint.js';
@@ -42,36 +42,16 @@ function client(baseURL: string, extra: Partial<ConstructorParameters<typeof Llm
   return new LlmClient({ baseURL, apiKey: 'test', model: 'heuristic', maxRetries: 0, timeoutMs: 5000, log: () => undefined, ...extra });
 }
 
-/** A plain HTTP server on 127.0.0.1 with a handler; closed after the file. */
-async function httpServer(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => handler(req, res, body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+/** A loopback server with a handler, closed after the file; returns its base URL (…/v1). */
+async function httpServer(handler: Handler): Promise<string> {
+  const server = await loopbackServer(handler);
+  cleanups.push(server.close);
+  return `${server.origin}/v1`;
 }
 
-/** Forwards a request to `target` (…/v1) and returns status and body. */
+/** Forwards a request to a policy server (…/v1). */
 function forward(target: string, req: IncomingMessage, body: string): Promise<{ status: number; body: string }> {
-  const url = new URL(target.replace(/\/v1$/, '') + (req.url ?? '/'));
-  return new Promise((resolve, reject) => {
-    const r = request(url, { method: req.method, headers: { 'content-type': 'application/json' } }, (res) => {
-      let out = '';
-      res.on('data', (c: Buffer) => (out += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 500, body: out }));
-    });
-    r.on('error', reject);
-    r.end(body);
-  });
+  return forwardTo(target.replace(/\/v1$/, ''), req.url ?? '/', body);
 }
 
 function completion(content: string): string {

@@ -3,13 +3,12 @@
  * receiver, a flaky endpoint) with the real openai client. No mocks.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
+import { forward, loopbackServer } from '../../agents/llm/loopback.fixture.js';
+import type { Handler } from '../../agents/llm/loopback.fixture.js';
 import { decodeFeatures, decodeMask, parseObservationBlock } from '../../agents/llm/observation-block.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
@@ -40,30 +39,10 @@ function tempDir(): string {
 }
 const quiet = (): void => undefined;
 
-async function httpServer(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => handler(req, res, body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function forward(target: string, path: string, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const r = request(`${target}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let out = '';
-      res.on('data', (c: Buffer) => (out += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 500, body: out }));
-    });
-    r.on('error', reject);
-    r.end(body);
-  });
+async function httpServer(handler: Handler): Promise<string> {
+  const server = await loopbackServer(handler);
+  cleanups.push(server.close);
+  return server.origin;
 }
 
 let initPolicy = '';
