@@ -9,7 +9,7 @@ import { InvalidConfigError } from '../../envs/core/errors.js';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { BACKEND_PREFERENCES } from '../backend.js';
-import { applyOverrides, readConfigObject } from '../ppo/config.js';
+import { applyOverrides, parseConfigWith, readConfigObject } from '../ppo/config.js';
 
 const fraction = z.number().min(0).max(1);
 
@@ -89,14 +89,7 @@ export type GrpoConfig = z.infer<typeof GrpoConfigSchema>;
 export type GrpoConfigInput = z.input<typeof GrpoConfigSchema>;
 
 export function parseGrpoConfig(input: unknown, source = 'config'): GrpoConfig {
-  const parsed = GrpoConfigSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue?.code === 'unrecognized_keys') {
-    throw new InvalidConfigError(`${source}: ${issue.path.length > 0 ? `${issue.path.join('.')}.` : ''}${issue.keys.join(', ')}`, `the fields of a GRPO config: ${Object.keys(GrpoConfigSchema.shape).join(', ')}`, 'is not a known field');
-  }
-  const allowed = issue?.code === 'invalid_value' ? issue.values.map(String).join(', ') : 'see training/grpo/config.ts';
-  throw new InvalidConfigError(`${source}: ${issue?.path.join('.') || '(root)'}`, allowed, issue?.message ?? 'is invalid');
+  return parseConfigWith(GrpoConfigSchema, input, source, 'a GRPO config');
 }
 
 /** A built-in GRPO config (training/configs/) or a file, with `--field value` overrides. */

@@ -154,13 +154,21 @@ export type PpoConfigInput = z.input<typeof PpoConfigSchema>;
 
 /** Validates a config object, with an error naming the first bad field and what it accepts. */
 export function parsePpoConfig(input: unknown, source = 'config'): PpoConfig {
-  const parsed = PpoConfigSchema.safeParse(input);
+  return parseConfigWith(PpoConfigSchema, input, source, 'a PPO config');
+}
+
+/**
+ * Validates `input` with a config schema (PPO, GRPO); the first issue becomes an InvalidConfigError
+ * naming the field and what it accepts (an unknown field lists the fields of its object).
+ */
+export function parseConfigWith<T extends z.ZodType>(schema: T, input: unknown, source: string, what: string): z.infer<T> {
+  const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  if (!issue) throw new InvalidConfigError(source, 'a PPO config', 'is invalid');
+  if (!issue) throw new InvalidConfigError(source, what, 'is invalid');
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
-    throw new InvalidConfigError(`${source}: ${where}${issue.keys.join(', ')}`, `the fields of ${describeFields(issue.path)}`, 'is not a known field');
+    throw new InvalidConfigError(`${source}: ${where}${issue.keys.join(', ')}`, `the fields of ${describeFields(schema, issue.path)}`, 'is not a known field');
   }
   const field = issue.path.join('.') || '(root)';
   throw new InvalidConfigError(`${source}: ${field}`, allowedFor(issue), issue.message);
@@ -174,8 +182,8 @@ function allowedFor(issue: z.core.$ZodIssue): string {
   return 'see training/configs/README or the README';
 }
 
-function describeFields(path: readonly PropertyKey[]): string {
-  let shape: z.ZodType = PpoConfigSchema;
+function describeFields(root: z.ZodType, path: readonly PropertyKey[]): string {
+  let shape: z.ZodType = root;
   for (const key of path) {
     const inner = unwrap(shape);
     if (inner instanceof z.ZodObject) shape = (inner.shape as Record<string, z.ZodType>)[String(key)] ?? inner;
