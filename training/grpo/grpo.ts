@@ -25,7 +25,7 @@ import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
-import { LlmClient, LlmRequestError } from '../../agents/llm/client.js';
+import { endpointFromEnv, LlmClient, LlmRequestError } from '../../agents/llm/client.js';
 import { startPolicyServer } from '../../agents/llm/policy-server.js';
 import type { PolicyServer } from '../../agents/llm/policy-server.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
@@ -139,8 +139,9 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
     }
     const baseURL = server?.url ?? (config.endpoint.base_url as string);
     let model = resumed?.model ?? config.endpoint.model ?? 'queue-rl-policy';
-    const client = new LlmClient({ baseURL, apiKey: process.env.API_KEY || process.env.HF_TOKEN || process.env.OPENAI_API_KEY || 'EMPTY', model, concurrency: config.endpoint.concurrency, timeoutMs: config.endpoint.timeout_ms, maxRetries: config.endpoint.retries, structuredOutput: 'auto', log });
-    const withModel = (m: string): LlmClient => (m === client.model ? client : new LlmClient({ baseURL, apiKey: process.env.API_KEY || 'EMPTY', model: m, concurrency: config.endpoint.concurrency, timeoutMs: config.endpoint.timeout_ms, maxRetries: config.endpoint.retries, log }));
+    // One client per model id (the http learner may switch to a new adapter); the key as DECISIONS says.
+    const apiKey = endpointFromEnv().apiKey ?? 'EMPTY';
+    const withModel = (m: string): LlmClient => new LlmClient({ baseURL, apiKey, model: m, concurrency: config.endpoint.concurrency, timeoutMs: config.endpoint.timeout_ms, maxRetries: config.endpoint.retries, log });
     let sampler = withModel(model);
 
     if (config.learner.type === 'tfjs') {
