@@ -7,10 +7,10 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { pyFixed } from '../envs/core/py-round.js';
 import { main } from '../scripts/cli.js';
 import {
   parseCsv,
-  pyFixed,
   pyFloatRepr,
   readStoryCsv,
   referenceAdapterPath,

@@ -33,7 +33,7 @@
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
-import { pyRound } from '../envs/core/py-round.js';
+import { pyFixed, pyRound } from '../envs/core/py-round.js';
 import { writeFileAtomic } from './results-io.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -608,12 +608,6 @@ export function storyCheckpoints(json: StoryJson): StoryCheckpoint[] {
     const ep = json.episodes[i] as StoryEpisode;
     return { episode: ep.episode, phase: ep.phase, actions: ep.actions, reward: ep.total_reward, score: ep.score };
   });
-}
-
-/** Python's format(x, '.{d}f'): round half to even on the exact binary value, sign kept on zero. */
-export function pyFixed(x: number, digits: number): string {
-  const s = Math.abs(pyRound(x, digits)).toFixed(digits);
-  return x < 0 || Object.is(x, -0) ? `-${s}` : s;
 }
 
 /** Python's format(x, '.{d}%'). */

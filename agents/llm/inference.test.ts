@@ -149,7 +149,13 @@ describe('inference log (the inference command against the policy server)', () =
       expect(b.steps.length).toBe(direct.steps);
       expect(b.end[3]).toBe(Math.min(Math.max(direct.score, 0.01), 0.99).toFixed(3));
       expect(b.end[1]).toBe(String(Math.min(Math.max(direct.score, 0.01), 0.99) >= 0.5));
+      // The logged step rewards (2 decimals each) add up to the env's episode reward, sign included.
+      const logged = b.steps.map((s) => Number(s[3]));
+      expect(Math.abs(logged.reduce((a, x) => a + x, 0) - direct.reward)).toBeLessThanOrEqual(0.005 * logged.length + 1e-6);
     }
+    const medium = blocks.find((b) => b.task === 'mixed_urgency_medium');
+    expect(medium?.steps.filter((s) => (s[3] as string).startsWith('-')).length).toBeGreaterThan(10); // an episode with negative rewards
+    expect(runGovEpisode(createGovAgent('heuristic'), { taskId: 'mixed_urgency_medium', seed: getTask('mixed_urgency_medium').seed, variant: 'corrected' }).reward).toBeLessThan(-100);
     expect(r.stdout + r.stderr).not.toContain('sk-secret-never-printed');
     expect(r.stderr).toContain('key from API_KEY');
   });

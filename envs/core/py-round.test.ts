@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { pyRound } from './py-round.js';
+import { readFileSync } from 'node:fs';
+import { createStream } from './random/streams.js';
+import { pyFixed, pyRound } from './py-round.js';
 
 describe('pyRound is Python round(x, n)', () => {
   it('sends exact ties to the even digit, decided on the exact binary value', () => {
@@ -67,5 +69,64 @@ describe('pyRound is Python round(x, n)', () => {
   it('rejects ndigits outside [0, 22]', () => {
     expect(() => pyRound(1.5, -1)).toThrow(/ndigits/);
     expect(() => pyRound(1.5, 1.5)).toThrow(/ndigits/);
+  });
+});
+
+/** A float.hex() string (or 'nan' / 'inf' / '-inf') back to the exact double. */
+function fromPythonHex(text: string): number {
+  if (text === 'nan') return Number.NaN;
+  if (text === 'inf') return Number.POSITIVE_INFINITY;
+  if (text === '-inf') return Number.NEGATIVE_INFINITY;
+  const m = /^(-?)0x([01])\.([0-9a-f]*)p([+-]\d+)$/.exec(text);
+  if (!m) throw new Error(`not a float.hex() value: ${text}`);
+  const [, sign, lead, frac, exp] = m as unknown as [string, string, string, string, string];
+  const mantissa = Number(BigInt(`0x${lead}${frac}`)); // ≤ 53 significant bits: exact
+  const e = Number(exp) - 4 * frac.length;
+  // Two exact scalings keep intermediate values normal (subnormal results are exact: they came from a double).
+  const half = Math.trunc(e / 2);
+  const v = mantissa * 2 ** half * 2 ** (e - half);
+  return sign === '-' ? -v : v;
+}
+
+describe('pyFixed is Python format(x, ".nf")', () => {
+  const golden = JSON.parse(readFileSync(new URL('./py-fixed.golden.json', import.meta.url), 'utf8')) as { python: string; rows: [string, number, string][] };
+
+  it(`matches CPython ${golden.python} on ${golden.rows.length} values (negatives, ±0, exact ties, subnormals, 1e308, NaN, ±inf)`, () => {
+    const wrong: string[] = [];
+    for (const [hex, digits, expected] of golden.rows) {
+      const got = pyFixed(fromPythonHex(hex), digits);
+      if (got !== expected) wrong.push(`${hex} .${digits}f: expected ${expected}, got ${got}`);
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(golden.rows.filter(([hex]) => hex.startsWith('-')).length).toBeGreaterThan(1000); // the sign is exercised
+  });
+
+  it('keeps the minus sign: on negatives, on -0 and on negatives that round to zero', () => {
+    expect(pyFixed(-1.5, 2)).toBe('-1.50');
+    expect(pyFixed(-1254.59, 2)).toBe('-1254.59');
+    expect(pyFixed(-0, 2)).toBe('-0.00');
+    expect(pyFixed(-0.001, 2)).toBe('-0.00');
+    expect(pyFixed(0, 0)).toBe('0');
+    expect(pyFixed(-2.5, 0)).toBe('-2');
+  });
+
+  it('property: parses back to within half a unit of the last digit, with the sign of x', () => {
+    const rng = createStream(7, 'py-fixed-property');
+    for (let i = 0; i < 20_000; i++) {
+      const x = (rng.next() - 0.5) * 10 ** (rng.int(16) - 4);
+      const digits = rng.int(5);
+      const text = pyFixed(x, digits);
+      expect(text.startsWith('-')).toBe(x < 0 || Object.is(x, -0));
+      expect(text).toMatch(digits === 0 ? /^-?\d+$/ : new RegExp(`^-?\\d+\\.\\d{${digits}}$`));
+      expect(Math.abs(Number(text) - x)).toBeLessThanOrEqual(0.5 * 10 ** -digits * (1 + 1e-9) + Math.abs(x) * 1e-15);
+      expect(Number(text)).toBe(pyRound(x, digits)); // the same decimal as round(), −0 included
+    }
+  });
+
+  it('writes every digit of huge values (no exponent) and rejects bad digit counts', () => {
+    expect(pyFixed(1e21, 2)).toBe('1000000000000000000000.00');
+    expect(pyFixed(-1e22, 0)).toBe('-10000000000000000000000');
+    expect(() => pyFixed(1, -1)).toThrow(/digits/);
+    expect(() => pyFixed(1, 1.5)).toThrow(/digits/);
   });
 });

@@ -55,19 +55,38 @@ function decompose(x: number): { m: bigint; e: number } {
   return { m, e };
 }
 
-function exactRound(x: number, ndigits: number): number {
+/** round-half-even(|x| · 10ⁿ) as an integer, computed on the exact binary value of x (finite, non-zero). */
+function scaledMagnitude(x: number, ndigits: number): bigint {
   const { m, e } = decompose(x);
   const scale = 10n ** BigInt(ndigits);
-  let q: bigint;
-  if (e >= 0) {
-    q = (m << BigInt(e)) * scale; // already an integer after scaling: no rounding needed
-  } else {
-    const num = m * scale;
-    const den = 1n << BigInt(-e);
-    q = num / den;
-    const twiceRem = (num - q * den) * 2n;
-    if (twiceRem > den || (twiceRem === den && (q & 1n) === 1n)) q += 1n;
-  }
+  if (e >= 0) return (m << BigInt(e)) * scale; // already an integer after scaling: no rounding needed
+  const num = m * scale;
+  const den = 1n << BigInt(-e);
+  let q = num / den;
+  const twiceRem = (num - q * den) * 2n;
+  if (twiceRem > den || (twiceRem === den && (q & 1n) === 1n)) q += 1n;
+  return q;
+}
+
+function exactRound(x: number, ndigits: number): number {
+  const q = scaledMagnitude(x, ndigits);
   const magnitude = q === 0n ? 0 : Number(`${q}e-${ndigits}`); // correctly rounded decimal → double
   return x < 0 ? -magnitude : magnitude;
+}
+
+/**
+ * Python's `format(x, '.{digits}f')` (`f"{x:.2f}"`): the exact binary value rounded half to even,
+ * every digit written out (no exponent, however large x is), the sign kept on −0 and on negative
+ * values that round to zero (`-0.00`), and `nan`, `inf`, `-inf` for the non-finite values.
+ */
+export function pyFixed(x: number, digits: number): string {
+  if (!Number.isInteger(digits) || digits < 0 || digits > 100) {
+    throw new RangeError(`pyFixed: digits must be an integer in [0, 100] (got ${digits})`);
+  }
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
+  const text = (x === 0 ? 0n : scaledMagnitude(x, digits)).toString().padStart(digits + 1, '0');
+  const whole = text.slice(0, text.length - digits);
+  return digits === 0 ? `${sign}${whole}` : `${sign}${whole}.${text.slice(text.length - digits)}`;
 }

@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import type { LlmEpisodeResult, LlmStepLog } from '../../agents/llm/llm-episodes.js';
 import { runGovLlmEpisode, runHelixLlmEpisode } from '../../agents/llm/llm-episodes.js';
-import { pyRound } from '../../envs/core/py-round.js';
+import { pyFixed } from '../../envs/core/py-round.js';
 import { getTask } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
@@ -41,12 +41,6 @@ export const INFERENCE_HELP = `usage: npm run cli -- inference --env gov-workflo
 ${LLM_HELP}
 
 stdout carries only the [START] / [STEP] / [END] lines; everything else goes to stderr.`;
-
-/** Python's f"{x:.{digits}f}". */
-export function pyFixed(x: number, digits: number): string {
-  const r = pyRound(x, digits);
-  return (Object.is(r, -0) || (r === 0 && x < 0) ? '-' : '') + Math.abs(r).toFixed(digits);
-}
 
 /** Prints each task's block in task order: the earliest unfinished task streams live, later ones wait their turn. */
 class OrderedPrinter {
