@@ -89,7 +89,8 @@ describe('baseline', () => {
     [['--env', 'gym'], /--env: 'gym' is not allowed; allowed: gov-workflow, helixdesk/],
     [['--env', 'helixdesk', '--task', 'district_backlog_easy'], /--task: unknown value 'district_backlog_easy'; allowed: all, easy, medium, hard, expert/],
     [['--env', 'helixdesk', '--variant', 'reference'], /--variant applies to gov-workflow only/],
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown option --bogus; options: --env, --task, --agent, --seeds/],
+    [['--seeds', '-1', '--agent', 'heuristic', '--task', 'district_backlog_easy', '--bogus'], /unknown option --bogus/],
   ])('rejects %j with exit code 2 and a message naming the option', (args, message) => {
     const r = cli('baseline', ...args);
     expect(r.code).toBe(2);

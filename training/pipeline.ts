@@ -24,7 +24,7 @@ import type { Quantity } from './baseline-table.js';
 import { evaluatePolicy, meanOf } from './evaluation.js';
 import { writeLineChart } from './plots.js';
 import type { PlotSeries, ReferenceLine } from './plots.js';
-import { loadCheckpoint, policySpecOf } from './ppo/checkpoint.js';
+import { loadPolicyCheckpoint } from './ppo/checkpoint.js';
 import type { PpoConfig } from './ppo/config.js';
 import { trainingTasks } from './ppo/config.js';
 import { ActorCriticPolicy } from './ppo/policy.js';
@@ -168,16 +168,16 @@ export async function evaluateCheckpoints(opts: {
   const records: EpisodeRecord[] = [];
   for (const task of opts.tasks) {
     for (const c of opts.checkpoints) {
-      const ckpt = loadCheckpoint(c.dir);
-      const envOptions = opts.envOptions ?? stripCurriculum(ckpt.state.config.env.options);
+      const ckpt = loadPolicyCheckpoint(c.dir);
+      const envOptions = opts.envOptions ?? stripCurriculum(ckpt.envOptions);
       const envId = `${opts.family}/${task}`;
       resolveEnv(envId, envOptions); // a clear error for a bad task before any work
-      const policy = new ActorCriticPolicy(policySpecOf(ckpt.state), ckpt.parameters);
-      if (policy.normalizer && ckpt.state.obsNormalizer) policy.normalizer.load(ckpt.state.obsNormalizer);
+      const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
+      if (policy.normalizer && ckpt.obsNormalizer) policy.normalizer.load(ckpt.obsNormalizer);
       records.push(...evaluatePolicy(policy, envId, envOptions, opts.seeds, { agentName: c.label, deterministic: opts.deterministic ?? true }));
       policy.dispose();
     }
-    const variant = opts.envOptions?.variant ?? (opts.checkpoints[0] ? loadCheckpoint(opts.checkpoints[0].dir).state.config.env.options.variant : undefined) ?? 'corrected';
+    const variant = opts.envOptions?.variant ?? (opts.checkpoints[0] ? loadPolicyCheckpoint(opts.checkpoints[0].dir).envOptions.variant : undefined) ?? 'corrected';
     const runOptions = { variant, ...(opts.envOptions?.config ? { helixConfig: opts.envOptions.config } : {}) };
     records.push(...runBaselines(opts.family, [task], (opts.agents ?? baselineAgentNames(opts.family)).filter((a) => a !== 'llm'), opts.seeds, runOptions));
     if (opts.llm) records.push(...(await runLlmBaselines(opts.family, [task], opts.seeds, opts.llm, runOptions)));
@@ -187,10 +187,10 @@ export async function evaluateCheckpoints(opts: {
   return { records, quantities, text: formatText(rows, quantities), markdown: formatMarkdown(rows, quantities), csv: formatCsv(rows, quantities) };
 }
 
-function stripCurriculum(options: Record<string, unknown>): EnvOptions {
+function stripCurriculum(options: EnvOptions): EnvOptions {
   const { curriculum: _c, ...rest } = options;
   void _c;
-  return rest as EnvOptions;
+  return rest;
 }
 
 export function describeSeeds(seeds: readonly number[]): string {

@@ -2,8 +2,8 @@
  * Writing results without ever leaving a half-written file: write to a temporary file in the same
  * directory, then rename over the target (atomic on POSIX filesystems).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
@@ -16,6 +16,88 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
     rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Writes a directory atomically: `fill(tmp)` writes into a temporary sibling, which then takes the
+ * place of `dir`. An existing `dir` is moved aside first and removed last; if the process dies in
+ * between, removeStaleTemporaries puts it back at the next run's start.
+ */
+export function writeDirAtomic(dir: string, fill: (tmp: string) => void): void {
+  const parent = dirname(dir);
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = join(parent, `.${basename(dir)}.tmp-${stamp}`);
+  mkdirSync(parent, { recursive: true });
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  const old = join(parent, `.${basename(dir)}.old-${stamp}`);
+  let movedAside = false;
+  try {
+    fill(tmp);
+    if (existsSync(dir)) {
+      renameSync(dir, old);
+      movedAside = true;
+    }
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (movedAside && !existsSync(dir)) renameSync(old, dir);
+    throw err;
+  }
+  if (movedAside) rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Temporary names this project writes: `.<name>.tmp-<pid>-<ms>` (a checkpoint directory being
+ * written), `.<name>.old-<pid>-<ms>` (the checkpoint it replaces, until the new one is in place) and
+ * `.<pid>.<ms>.<random>.tmp` (writeFileAtomic).
+ */
+const CHECKPOINT_TEMP = /^\.(.+)\.(tmp|old)-(\d+)-(\d+)$/;
+const FILE_TEMP = /^\.(\d+)\.(\d+)\.[a-z0-9]*\.tmp$/;
+
+/** Whether a process with this pid runs (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cleans what a killed run (kill -9, power loss) left in `dirs`: temporaries of processes that no
+ * longer run, and of this process from before `startedAt` (its writes are synchronous, so none is in
+ * progress). A `.X.old-…` whose X is missing — killed between moving the old checkpoint aside and
+ * putting the new one in place — is renamed back to X, so `latest` points at a whole checkpoint
+ * again. Temporaries of live processes (another run writing here) are left alone.
+ */
+export function removeStaleTemporaries(dirs: readonly string[], options: { startedAt?: number; log?: (line: string) => void } = {}): { removed: string[]; restored: string[] } {
+  const startedAt = options.startedAt ?? Date.now();
+  const removed: string[] = [];
+  const restored: string[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    for (const name of readdirSync(dir)) {
+      const checkpoint = CHECKPOINT_TEMP.exec(name);
+      const file = checkpoint ? null : FILE_TEMP.exec(name);
+      const pid = Number(checkpoint ? checkpoint[3] : file?.[1]);
+      const ms = Number(checkpoint ? checkpoint[4] : file?.[2]);
+      if ((!checkpoint && !file) || ms >= startedAt || (pid !== process.pid && processAlive(pid))) continue;
+      const path = join(dir, name);
+      if (checkpoint && checkpoint[2] === 'old' && !existsSync(join(dir, checkpoint[1] as string))) {
+        renameSync(path, join(dir, checkpoint[1] as string));
+        restored.push(join(dir, checkpoint[1] as string));
+        continue;
+      }
+      rmSync(path, { recursive: true, force: true });
+      removed.push(path);
+    }
+  }
+  for (const r of restored) options.log?.(`[run] restored ${r}: a killed run had moved it aside`);
+  if (removed.length > 0) options.log?.(`[run] removed ${removed.length} stale temporary file(s) of killed runs: ${removed.join(', ')}`);
+  return { removed, restored };
 }
 
 /** A run id: `<kind>-<UTC timestamp>`, e.g. `baseline-gov-workflow-20261122T004512Z`. */

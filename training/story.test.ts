@@ -34,6 +34,7 @@ import {
 import type { StoryJson, StoryRow } from './story.js';
 
 const HEADER = 'step,reward,fn1_valid,fn2_no_halluc,fn3_env_score';
+const LENIENT = { lenient: true } as const;
 
 /**
  * 8 rows: fn3 spans exactly [0, 1] so norm_fn3 = fn3; fn1 < 1 on rows 2 and 5, fn2 < 1 on rows 3 and 7.
@@ -172,7 +173,7 @@ describe('readStoryCsv', () => {
   });
 
   it('reads the aliases, and numbers the rows when step is missing', () => {
-    const rows = readStoryCsv('total_reward,valid_action_rate,hallucination_free,env_score\n3.5,0.5,0.25,7\n-1,1,1,9\n');
+    const rows = readStoryCsv('total_reward,valid_action_rate,hallucination_free,env_score\n3.5,0.5,0.25,7\n-1,1,1,9\n', LENIENT);
     expect(rows).toEqual([
       { step: 1, reward: 3.5, fn1_valid: 0.5, fn2_no_halluc: 0.25, fn3_env_score: 7 },
       { step: 2, reward: -1, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 9 },
@@ -180,38 +181,49 @@ describe('readStoryCsv', () => {
   });
 
   it('prefers the canonical column and falls back to the alias when its cell is empty', () => {
-    const rows = readStoryCsv('reward,total_reward\n1,100\n,200\n');
+    const rows = readStoryCsv('reward,total_reward\n1,100\n,200\n', LENIENT);
     expect(rows.map((r) => r.reward)).toEqual([1, 200]);
   });
 
   it('defaults fn1 and fn2 to 1.0 and a missing fn3 to the min-max-normalised reward', () => {
-    const rows = readStoryCsv('step,reward\n1,-2\n2,0\n3,2\n4,6\n');
+    const rows = readStoryCsv('step,reward\n1,-2\n2,0\n3,2\n4,6\n', LENIENT);
     expect(rows.map((r) => [r.fn1_valid, r.fn2_no_halluc])).toEqual([[1, 1], [1, 1], [1, 1], [1, 1]]);
     expect(rows.map((r) => r.fn3_env_score)).toEqual([0, 0.25, 0.5, 1]);
   });
 
   it('fills an empty fn3 cell row by row (the other rows keep theirs), and an empty reward is 0', () => {
-    const rows = readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,,1,1,\n3,20,1,1,7\n`);
+    const rows = readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,,1,1,\n3,20,1,1,7\n`, LENIENT);
     expect(rows.map((r) => r.reward)).toEqual([10, 0, 20]);
     expect(rows.map((r) => r.fn3_env_score)).toEqual([5, 0, 7]); // (0 - 0) / 20
   });
 
   it('equal rewards normalise to 0 (range 0 → 1)', () => {
-    expect(readStoryCsv('reward\n3\n3\n').map((r) => r.fn3_env_score)).toEqual([0, 0]);
+    expect(readStoryCsv('reward\n3\n3\n', LENIENT).map((r) => r.fn3_env_score)).toEqual([0, 0]);
   });
 
   it('truncates a fractional step like int(float(s)), skips blank lines, drops a BOM and trims header names', () => {
-    const rows = readStoryCsv('\ufeff step , reward\n\n2.9,1\n\n-3.5,2\n');
+    const rows = readStoryCsv('\ufeff step , reward\n\n2.9,1\n\n-3.5,2\n', LENIENT);
     expect(rows.map((r) => r.step)).toEqual([2, -3]);
   });
 
   it('names the row, line and column of a bad number', () => {
     expect(() => readStoryCsv(`${HEADER}\n1,1,1,1,1\n2,abc,1,1,1\n`)).toThrow("story CSV row 2 (line 3), column 'reward': 'abc' is not a number");
-    expect(() => readStoryCsv('total_reward,env_score\n1,nan\n')).toThrow("story CSV row 1 (line 2), column 'env_score': 'nan' is not a number");
-    expect(() => readStoryCsv('step,reward\nx,1\n')).toThrow("column 'step'");
-    expect(() => readStoryCsv('reward\n1e999\n')).toThrow("'1e999' is not a finite number");
+    expect(() => readStoryCsv('total_reward,env_score\n1,nan\n', LENIENT)).toThrow("story CSV row 1 (line 2), column 'env_score': 'nan' is not a number");
+    expect(() => readStoryCsv('step,reward\nx,1\n', LENIENT)).toThrow("column 'step'");
+    expect(() => readStoryCsv('reward\n1e999\n', LENIENT)).toThrow("'1e999' is not a finite number");
     expect(() => readStoryCsv(`${HEADER}\n`)).toThrow('no rows');
     expect(() => readStoryCsv('')).toThrow('empty');
+  });
+
+  it('strict by default: every column (or alias), a number in every cell, as many fields as the header', () => {
+    expect(() => readStoryCsv('a,b\n1,2\n')).toThrow("story CSV: no 'step' column; columns: a, b. A story CSV has step, reward, fn1_valid, fn2_no_halluc, fn3_env_score; --lenient");
+    expect(() => readStoryCsv('step,total_reward,fn1_valid,env_score\n1,2,1,0\n')).toThrow("no 'fn2_no_halluc' column (nor its alias 'hallucination_free')");
+    expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,,1,1,3\n`)).toThrow("story CSV row 2 (line 3), column 'reward': empty");
+    expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,11,1,1\n`)).toThrow('story CSV line 3: 4 fields, the header has 5 (a missing or extra field)');
+    expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5,9\n`)).toThrow('story CSV line 2: 6 fields, the header has 5');
+    expect(readStoryCsv('step,total_reward,valid_action_rate,hallucination_free,env_score\n1,-2.5,1,1,0\n')).toEqual([{ step: 1, reward: -2.5, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 0 }]);
+    // What --lenient reads of the same broken inputs: the reference converter's defaults.
+    expect(readStoryCsv('a,b\n1,2\n', LENIENT)).toEqual([{ step: 1, reward: 0, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 0 }]);
   });
 
   it('parses RFC 4180 quoting', () => {
@@ -436,7 +448,7 @@ describe('derived-value helpers', () => {
 describe('files', () => {
   it('the JSON text is byte-identical to what convert_grpo_csv.py writes', () => {
     const out = mkdtempSync(join(tmpdir(), 'queue-rl-story-'));
-    const written = writeStory(readStoryCsv(TINY_CSV), 'district_backlog_easy', out);
+    const written = writeStory(readStoryCsv(TINY_CSV, LENIENT), 'district_backlog_easy', out);
     expect(written.jsonPath).toBe(join(out, 'district_backlog_easy_training_log.json'));
     expect(readFileSync(written.jsonPath, 'utf8')).toBe(TINY_EXPECTED);
     expect(StoryJsonSchema.parse(JSON.parse(TINY_EXPECTED))).toEqual(written.json);
@@ -564,11 +576,11 @@ describe('export-story command (in-process)', () => {
     expect(json.episodes.map((e) => [e.episode, e.score])).toEqual([[2, 0.35], [3, 1]]);
   });
 
-  it('--csv converts a story CSV (here the aliases) like convert_grpo_csv.py', async () => {
+  it('--csv --lenient converts a story CSV (here aliases, a missing column and empty cells) like convert_grpo_csv.py', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'queue-rl-story-csv-'));
     const csv = join(dir, 'in.csv');
     writeFileSync(csv, TINY_CSV);
-    expect(await main(['export-story', '--csv', csv, '--task', 'district_backlog_easy', '--out', join(dir, 'out')])).toBe(0);
+    expect(await main(['export-story', '--csv', csv, '--task', 'district_backlog_easy', '--out', join(dir, 'out'), '--lenient'])).toBe(0);
     expect(out[0]).toBe(`export-story: story CSV ${csv} (4 rows)`);
     expect(readFileSync(join(dir, 'out', 'district_backlog_easy_training_log.json'), 'utf8')).toBe(TINY_EXPECTED);
     expect(readFileSync(join(dir, 'out', 'district_backlog_easy_story.csv'), 'utf8')).toBe(`${HEADER}\n1,-2.5,1,1,0.1\n2,0,0.5,1,2.0250000182250003e-19\n3,0.00001,1,1,0.00001\n4,12345678901234567000,0.875,1,0.3333333\n`);
@@ -586,8 +598,9 @@ describe('export-story command (in-process)', () => {
       [['--csv', join(root, 'x.csv'), '--task', 'a_b', '--out', root], /--csv: '.*x\.csv' is not a file/],
       [['--run', run, '--task', 'easy'], /--task: 'easy' has no '_'.*--adapter-path/],
       [['--run', run, '--task', '../a_b'], /--task: '\.\.\/a_b' is not allowed; allowed: a task id of letters/],
-      [['--run', run, '--task', 'a_b', '--lora-rank=-1'], /--lora-rank: '-1' is not allowed; allowed: an integer >= 0/],
-      [['--run', run, '--task', 'a_b', '--bogus'], /Unknown option '--bogus'/],
+      [['--run', run, '--task', 'a_b', '--lora-rank=-1'], /--lora-rank: -1 is out of range; allowed: an integer in 0…1,000,000/],
+      [['--run', run, '--task', 'a_b', '--lora-rank', '-1'], /--lora-rank: -1 is out of range/],
+      [['--run', run, '--task', 'a_b', '--bogus'], /unknown option --bogus; options: --run, --csv/],
     ];
     for (const [args, message] of cases) {
       err = [];
@@ -600,6 +613,25 @@ describe('export-story command (in-process)', () => {
     err = [];
     expect(await main(['export-story', '--csv', bad, '--task', 'a_b', '--out', root])).toBe(1);
     expect(err.join('\n')).toBe("error: story CSV row 2 (line 3), column 'fn2_no_halluc': 'oops' is not a number");
+    // Without --lenient, a CSV the reference would fill with defaults is refused, and nothing is written.
+    const tiny = join(root, 'tiny.csv');
+    writeFileSync(tiny, TINY_CSV);
+    err = [];
+    expect(await main(['export-story', '--csv', tiny, '--task', 'a_b', '--out', join(root, 'tiny-out')])).toBe(1);
+    expect(err.join('\n')).toMatch(/^error: story CSV: no 'fn2_no_halluc' column \(nor its alias 'hallucination_free'\); columns: step, total_reward, fn1_valid, env_score/);
+    expect(existsSync(join(root, 'tiny-out'))).toBe(false);
+    const none = join(root, 'none.csv');
+    writeFileSync(none, 'x,y\n1,2\n');
+    err = [];
+    expect(await main(['export-story', '--csv', none, '--task', 'a_b', '--out', join(root, 'none-out')])).toBe(1);
+    expect(err.join('\n')).toMatch(/no 'step' column; columns: x, y/);
+    expect(existsSync(join(root, 'none-out'))).toBe(false);
+    const ragged = mkdtempSync(join(tmpdir(), 'queue-rl-story-ragged-'));
+    writeFileSync(join(ragged, 'metrics.csv'), 'reward,rewards/fn1_valid\n1,1\n2\n');
+    err = [];
+    expect(await main(['export-story', '--run', ragged, '--task', 'a_b'])).toBe(1);
+    expect(err.join('\n')).toMatch(/metrics\.csv line 3: 1 field, the header has 2/);
+    expect(existsSync(join(ragged, 'story'))).toBe(false);
     const odd = mkdtempSync(join(tmpdir(), 'queue-rl-story-odd-'));
     writeFileSync(join(odd, 'metrics.csv'), 'a,b\n1,2\n');
     err = [];

@@ -237,15 +237,52 @@ function csvRecords(parsed: ParsedCsv): CellRecord[] {
   });
 }
 
-/** Reads a story CSV (`step,reward,fn1_valid,fn2_no_halluc,fn3_env_score`, or the aliases) with the reference's defaults. */
-export function readStoryCsv(text: string): StoryRow[] {
+export interface StoryCsvReadOptions {
+  /**
+   * false (default): every row has the header's number of fields, and all five columns (or their
+   * aliases) are there with a number in every cell — anything else is an error naming the column
+   * or row. true: the reference converter's defaults (a missing column or empty cell takes its
+   * default, an empty reward is 0).
+   */
+  lenient?: boolean;
+}
+
+/** Reads a story CSV (`step,reward,fn1_valid,fn2_no_halluc,fn3_env_score`, or the aliases). */
+export function readStoryCsv(text: string, options: StoryCsvReadOptions = {}): StoryRow[] {
   const parsed = parseCsv(text);
-  const rows = recordsToRows(csvRecords(parsed), STORY_CSV_NAMES, {
-    skipWithoutReward: false,
-    describe: (i) => `story CSV row ${i + 1} (line ${parsed.records[i]?.line ?? '?'})`,
-  });
+  const describe = (i: number): string => `story CSV row ${i + 1} (line ${parsed.records[i]?.line ?? '?'})`;
+  if (!options.lenient) {
+    checkRowWidths(parsed, 'story CSV');
+    const columns = (Object.entries(STORY_CSV_NAMES) as [keyof ColumnNames, readonly string[]][]).map(([key, names]) => {
+      const present = names.filter((n) => parsed.header.includes(n));
+      if (present.length === 0) {
+        throw new Error(
+          `story CSV: no '${names[0]}' column${names.length > 1 ? ` (nor its alias '${names.slice(1).join("', '")}')` : ''}; columns: ${parsed.header.join(', ') || '(none)'}. ` +
+            `A story CSV has ${STORY_CSV_COLUMNS.join(', ')}; --lenient fills missing ones with the reference converter's defaults`,
+        );
+      }
+      return { key, present };
+    });
+    parsed.records.forEach(({ cells }, i) => {
+      for (const { key, present } of columns) {
+        if (present.every((n) => (cells[parsed.header.indexOf(n)] ?? '').trim() === '')) {
+          throw new Error(`${describe(i)}, column '${present[0]}': empty (${key === 'step' ? 'a step number' : 'a number'} is needed; --lenient takes the reference converter's default)`);
+        }
+      }
+    });
+  }
+  const rows = recordsToRows(csvRecords(parsed), STORY_CSV_NAMES, { skipWithoutReward: false, describe });
   if (rows.length === 0) throw new Error('story CSV has a header but no rows');
   return rows;
+}
+
+/** Every record must have as many fields as the header (a missing or extra comma shifts every later column). */
+export function checkRowWidths(parsed: ParsedCsv, what: string): void {
+  for (const r of parsed.records) {
+    if (r.cells.length !== parsed.header.length) {
+      throw new Error(`${what} line ${r.line}: ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}, the header has ${parsed.header.length} (a missing or extra field)`);
+    }
+  }
 }
 
 /** The story CSV: header `step,reward,fn1_valid,fn2_no_halluc,fn3_env_score`, numbers at full precision. */

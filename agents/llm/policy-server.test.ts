@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +22,10 @@ import { trainPpo } from '../../training/ppo/ppo.js';
 import { ParameterLayout } from '../../training/ppo/parameters.js';
 import { decodeFeatures, decodeMask, parseObservationBlock } from './observation-block.js';
 import type { ObservationBlock } from './observation-block.js';
-import { startPolicyServer } from './policy-server.js';
-import type { PolicyServer } from './policy-server.js';
+import { isLoopbackHost, startPolicyServer } from './policy-server.js';
+import type { PolicyServer, PolicyServerOptions } from './policy-server.js';
 import { buildGovPrompt, buildHelixPrompt, compact, helixAnswer } from './prompts.js';
-import { ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
+import { GREEDY_TEMPERATURE, ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
 import type { ServedPolicy } from './served-policies.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,10 +47,10 @@ function govPrompt(days = 0): { env: GovWorkflowEnv; messages: ChatCompletionMes
   return { env, messages: prompt.messages, block };
 }
 
-async function serve(policy: ServedPolicy, modelName: string, maxBodyBytes?: number): Promise<{ server: PolicyServer; client: OpenAI }> {
-  const server = await startPolicyServer({ policy, modelName, ...(maxBodyBytes ? { maxBodyBytes } : {}) });
+async function serve(policy: ServedPolicy, modelName: string, extra: Partial<PolicyServerOptions> = {}): Promise<{ server: PolicyServer; client: OpenAI }> {
+  const server = await startPolicyServer({ policy, modelName, ...extra });
   cleanups.push(() => server.close());
-  return { server, client: new OpenAI({ baseURL: server.url, apiKey: 'test', maxRetries: 0, timeout: 5000 }) };
+  return { server, client: new OpenAI({ baseURL: server.url, apiKey: extra.apiKey ?? 'test', maxRetries: 0, timeout: 5000 }) };
 }
 
 function helixMessages(): ChatCompletionMessageParam[] {
@@ -85,6 +86,7 @@ function indicesOf(block: ObservationBlock, content: string): number[] {
     .map(([i]) => Number(i));
 }
 
+let ckptRoot = '';
 let ckptA = '';
 let ckptB = '';
 let biasedIndex = -1;
@@ -92,6 +94,7 @@ let biasedIndex = -1;
 beforeAll(async () => {
   await initBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'queue-rl-policy-server-'));
+  ckptRoot = join(dir, 'ckpt');
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const config = parsePpoConfig({
     env: { id: 'gov-workflow/district_backlog_easy', options: {} },
@@ -238,7 +241,7 @@ describe('policy server: PPO checkpoints', () => {
     const a = ppoServedPolicy(ckptA);
     const b = ppoServedPolicy(ckptB);
     cleanups.push(() => a.close(), () => b.close());
-    const { client, server } = await serve(a, 'ppo');
+    const { client, server } = await serve(a, 'ppo', { loadWeights: { root: ckptRoot } });
     const { messages, block } = govPrompt(1);
     const ask = async (): Promise<[string, string]> => {
       const r = await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 });
@@ -264,7 +267,7 @@ describe('policy server: PPO checkpoints', () => {
     expect((await post({})).status).toBe(400);
     expect(server.version).toBe(4);
     // Not from a checkpoint: no load_weights.
-    const rule = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
+    const rule = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', { loadWeights: { root: ckptRoot } });
     const refused = await fetch(`${rule.server.url}/load_weights`, { method: 'POST', body: JSON.stringify({ checkpoint: ckptB }) });
     expect(refused.status).toBe(400);
     expect(rule.server.version).toBe(1);
@@ -301,7 +304,7 @@ describe('policy server: errors', () => {
   });
 
   it('refuses a body over the limit with 413', async () => {
-    const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', 2_000);
+    const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', { maxBodyBytes: 2_000 });
     const { messages } = govPrompt();
     expect((await apiError(client.chat.completions.create({ model: 'heuristic', messages }))).status).toBe(413);
     // Without a content-length (chunked): counted while reading.
@@ -320,6 +323,186 @@ describe('policy server: errors', () => {
     expect((JSON.parse(chunked.body) as { error: { code: string } }).error.code).toBe('request_too_large');
     // The server still answers requests under the limit afterwards.
     expect((await client.models.list()).data).toHaveLength(1);
+  });
+});
+
+/** Sends raw bytes and returns everything the server answers until it closes; `writeError` is a failed write (EPIPE). */
+function rawExchange(port: number, chunks: readonly (string | Buffer)[]): Promise<{ text: string; status: number; body: string; writeError: string | null }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let writeError: string | null = null;
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    socket.on('error', (err) => {
+      writeError = err.message;
+    });
+    socket.on('close', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ text, status, body: text.slice(text.indexOf('\r\n\r\n') + 4), writeError });
+    });
+    const writeAll = async (): Promise<void> => {
+      for (const c of chunks) await new Promise<void>((done) => socket.write(c, () => done()));
+    };
+    writeAll().catch(reject);
+  });
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+describe('policy server: security', () => {
+  it('/v1/load_weights is off unless enabled', async () => {
+    const { server } = await serve(ppoServedPolicy(ckptA), 'ppo');
+    const r = await postJson(`${server.url}/load_weights`, { checkpoint: ckptB });
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.text)).toMatchObject({ error: { code: 'load_weights_disabled', type: 'permission_error' } });
+    expect(server.version).toBe(1);
+  });
+
+  it('an API key closes every route (Bearer, compared in constant time), and is never echoed', async () => {
+    const key = 'sk-queue-rl-test-9f8e7d';
+    const { server, client } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', { apiKey: key, loadWeights: { root: ckptRoot } });
+    const { messages } = govPrompt();
+    expect((await client.chat.completions.create({ model: 'heuristic', messages })).choices).toHaveLength(1);
+    expect((await client.models.list()).data[0]?.id).toBe('heuristic');
+    const attempts: [string, RequestInit][] = [
+      [`${server.url}/models`, {}],
+      [`${server.url}/models/heuristic`, { headers: { authorization: 'Bearer wrong' } }],
+      [`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'heuristic', messages }) }],
+      [`${server.url}/chat/completions`, { method: 'POST', headers: { authorization: `Basic ${key}` }, body: '{}' }],
+      [`${server.url}/load_weights`, { method: 'POST', headers: { authorization: `Bearer ${key}x` }, body: JSON.stringify({ checkpoint: ckptB }) }],
+      [`${server.url}/no-such-route`, {}],
+    ];
+    for (const [url, init] of attempts) {
+      const res = await fetch(url, init);
+      const text = await res.text();
+      expect(res.status, url).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(JSON.parse(text)).toMatchObject({ error: { code: 'invalid_api_key', type: 'invalid_request_error' } });
+      expect(text).not.toContain(key);
+    }
+    const wrongKey = await apiError(new OpenAI({ baseURL: server.url, apiKey: 'nope', maxRetries: 0 }).models.list());
+    expect(wrongKey.status).toBe(401);
+  });
+
+  it('refuses a non-loopback address without a key unless told to', async () => {
+    expect(['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '128.0.0.1'].some(isLoopbackHost)).toBe(false);
+    await expect(startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', host: '0.0.0.0' })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an API key/);
+    await expect(startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', maxBodyBytes: 0 })).rejects.toThrow(/maxBodyBytes must be an integer in 1…67108864/);
+    await expect(startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', apiKey: '' })).rejects.toThrow(/apiKey must not be empty/);
+  });
+
+  it('load_weights stays under its root, validates the weights, and never echoes file contents', async () => {
+    const SECRET = 'SECRET-root:x:0:0:root:/root:/bin/bash';
+    const base = mkdtempSync(join(tmpdir(), 'queue-rl-load-weights-'));
+    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret.txt'), `${SECRET}\n`);
+    const copy = (name: string, under = root): string => {
+      const dir = join(under, name);
+      cpSync(ckptA, dir, { recursive: true });
+      return dir;
+    };
+    copy('good');
+    cpSync(ckptA, join(outside, 'ckpt'), { recursive: true });
+    symlinkSync(join(outside, 'ckpt'), join(root, 'link-out'));
+    const symState = copy('sym-state');
+    rmSync(join(symState, 'state.json'));
+    symlinkSync(join(outside, 'secret.txt'), join(symState, 'state.json'));
+    const garbage = copy('garbage-state');
+    writeFileSync(join(garbage, 'state.json'), SECRET);
+    const garbageModel = copy('garbage-model');
+    writeFileSync(join(garbageModel, 'model.json'), SECRET);
+    mkdirSync(join(root, 'pointer'));
+    writeFileSync(join(root, 'pointer', 'latest'), SECRET);
+    mkdirSync(join(root, 'pointer-out'));
+    symlinkSync(join(outside, 'secret.txt'), join(root, 'pointer-out', 'latest'));
+    const nan = copy('nan');
+    const weights = readFileSync(join(nan, 'weights.bin'));
+    weights.writeFloatLE(Number.NaN, 5 * 4);
+    writeFileSync(join(nan, 'weights.bin'), weights);
+    const truncated = copy('truncated');
+    writeFileSync(join(truncated, 'weights.bin'), readFileSync(join(ckptA, 'weights.bin')).subarray(0, 100));
+    // A bigger network's weights under this network's model.json (the 64×64-under-32×32 report).
+    const bigger = copy('bigger');
+    const big = new ParameterLayout({ observationSize: 163, nvec: [31] }, { pi: [16], vf: [16] });
+    writeFileSync(join(bigger, 'weights.bin'), Buffer.from(new Float32Array(big.size).fill(0.01).buffer));
+
+    const { server, client } = await serve(ppoServedPolicy(ckptA), 'ppo', { loadWeights: { root } });
+    const { messages } = govPrompt(1);
+    const before = (await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 })).choices[0]?.message.content;
+    const cases: [string, RegExp][] = [
+      ['/etc', /is outside the directory checkpoints may be loaded from/],
+      ['../outside/ckpt', /is outside the directory/],
+      [join(base, 'outside', 'ckpt'), /is outside the directory/],
+      ['/proc/self/cwd', /is outside the directory/],
+      ['link-out', /leads outside the directory/],
+      ['sym-state', /state\.json: leads outside the directory/],
+      ['garbage-state', /garbage-state\/state\.json: is not valid JSON/],
+      ['garbage-model', /garbage-model\/model\.json: is not valid JSON/],
+      ['pointer', /pointer\/latest: does not hold a checkpoint name/],
+      ['pointer-out', /pointer-out\/latest: leads outside the directory/],
+      ['nan', /nan\/weights\.bin: 'pi_0\/kernel' holds NaN at index 5: every weight must be finite/],
+      ['truncated', /truncated\/weights\.bin: holds 25 float32 values; model\.json's manifest lists \d+/],
+      ['bigger', /bigger\/weights\.bin: holds \d+ float32 values; model\.json's manifest lists \d+/],
+      ['missing', /missing: does not exist or is not a directory/],
+    ];
+    for (const [checkpoint, message] of cases) {
+      const r = await postJson(`${server.url}/load_weights`, { checkpoint });
+      expect(r.status, checkpoint).toBe(400);
+      const error = (JSON.parse(r.text) as { error: { message: string; param: string } }).error;
+      expect(error.message, checkpoint).toMatch(message);
+      expect(error.param).toBe('checkpoint');
+      expect(r.text, checkpoint).not.toContain('SECRET');
+      if (!checkpoint.includes('outside')) expect(r.text, checkpoint).not.toContain(outside); // only the client's own input is echoed
+    }
+    expect(server.version).toBe(1);
+    expect((await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 })).choices[0]?.message.content).toBe(before);
+    // Inside the root, relative or absolute: accepted.
+    const ok = await postJson(`${server.url}/load_weights`, { checkpoint: 'good' });
+    expect([ok.status, JSON.parse(ok.text)]).toEqual([200, { version: 2, checkpoint: 'good' }]);
+    expect((await postJson(`${server.url}/load_weights`, { checkpoint: join(root, 'good') })).status).toBe(200);
+    expect(server.version).toBe(3);
+  });
+
+  it('temperatures below 1e-5 answer greedily with a finite log-probability', async () => {
+    const { client } = await serve(ppoServedPolicy(ckptA), 'ppo');
+    const { messages } = govPrompt(1);
+    const ask = async (temperature: number): Promise<[string, number | null]> => {
+      const r = await client.chat.completions.create({ model: 'ppo', messages, temperature, logprobs: true, seed: 3 });
+      return [r.choices[0]?.message.content ?? '', r.choices[0]?.logprobs?.content?.[0]?.logprob ?? null];
+    };
+    const greedy = await ask(0);
+    expect(Number.isFinite(greedy[1])).toBe(true);
+    for (const t of [1e-300, 1e-40, 1e-6, GREEDY_TEMPERATURE * 0.999]) expect(await ask(t), String(t)).toEqual(greedy);
+    for (const t of [GREEDY_TEMPERATURE, 1e-4]) {
+      const [content, logprob] = await ask(t);
+      expect(content, String(t)).toBe(greedy[0]); // so cold it is the argmax too
+      expect(logprob !== null && Number.isFinite(logprob) && logprob <= 0, String(t)).toBe(true);
+    }
+  });
+
+  it('HTTP edge cases get OpenAI-shaped errors: bad percent-encoding, unparseable requests, a 20 MB body sent before reading', async () => {
+    const { server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
+    const zz = await fetch(`${server.url}/models/%ZZ`);
+    expect(zz.status).toBe(400);
+    expect(((await zz.json()) as { error: { param: string } }).error.param).toBe('model');
+    for (const line of ['BREW /v1/models HTTP/1.1\r\nhost: x\r\n\r\n', 'HELLO THERE\r\n\r\n', 'GET /v1/models HTTP/1.1\r\nbad header line\r\n\r\n']) {
+      const r = await rawExchange(server.port, [line]);
+      expect(r.status, line).toBe(400);
+      expect(JSON.parse(r.body), line).toMatchObject({ error: { type: 'invalid_request_error', code: 'bad_request' } });
+    }
+    const body = Buffer.alloc(20_000_000, 0x61);
+    const big = await rawExchange(server.port, [`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`, body]);
+    expect(big.writeError).toBeNull(); // no EPIPE: the server read the body to its end before answering
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({ error: { code: 'request_too_large' } });
   });
 });
 

@@ -45,12 +45,15 @@
  * Requests are served concurrently; the policy call itself is synchronous (microseconds to a
  * millisecond). `requests` counts every HTTP request received.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { parseObservationBlock } from './observation-block.js';
+import { CheckpointError } from '../../training/ppo/checkpoint.js';
 import { PolicyInputError, ppoServedPolicy } from './served-policies.js';
 import type { ServedPolicy } from './served-policies.js';
 
@@ -58,10 +61,27 @@ export interface PolicyServerOptions {
   policy: ServedPolicy;
   /** The model id clients must ask for. */
   modelName: string;
+  /** Default 127.0.0.1. Another address needs `apiKey` or `allowUnauthenticatedRemote`. */
   host?: string;
   /** 0 = any free port (see `port` of the result). */
   port?: number;
+  /** Largest request body, 1…MAX_BODY_BYTES (default 1,000,000). */
   maxBodyBytes?: number;
+  /** When set, every request must carry `Authorization: Bearer <apiKey>` (compared in constant time). */
+  apiKey?: string | null;
+  /** POST /v1/load_weights: off unless given; then only checkpoints whose real path lies under `root`. */
+  loadWeights?: { root: string } | null;
+  /** Listen on a non-loopback address without an API key (refused otherwise). */
+  allowUnauthenticatedRemote?: boolean;
+}
+
+/** Upper bound of maxBodyBytes (docs/limits.md). */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Whether a listen address is loopback-only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
 export interface PolicyServer {
@@ -115,7 +135,7 @@ export const ChatCompletionRequestSchema = z.object({
 
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
-const LoadWeightsSchema = z.object({ checkpoint: z.string().min(1) });
+const LoadWeightsSchema = z.object({ checkpoint: z.string().min(1).max(4096) });
 
 // ---- errors ----------------------------------------------------------------------------------
 
@@ -155,44 +175,80 @@ function sendError(res: ServerResponse, err: HttpError): void {
   sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param, code: err.code } }, err.headers);
 }
 
-/** The body, or a 413 once it passes `limit` bytes (the rest is read and dropped so the client gets the answer). */
+/**
+ * The body, or a 413 once it passes `limit` bytes. A client that writes its whole body before reading
+ * would get EPIPE if the server closed on it mid-body, so an oversized body is read and dropped to
+ * its end (up to DRAIN_BYTES more) before the 413 goes out.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const tooLarge = (): HttpError => new HttpError(413, `request body is larger than ${limit} bytes`, null, 'request_too_large', 'invalid_request_error', { connection: 'close' });
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit + DRAIN_BYTES) {
+      reject(tooLarge()); // too much to drain: answer at once (the connection closes)
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
+    let settled = false;
+    const settle = (f: () => void): void => {
+      if (!settled) {
+        settled = true;
+        f();
+      }
+    };
     req.on('data', (chunk: Buffer) => {
-      if (over) return;
       size += chunk.length;
+      if (over) {
+        if (size > limit + DRAIN_BYTES) settle(() => reject(tooLarge()));
+        return;
+      }
       if (size > limit) {
         over = true;
         chunks.length = 0;
-        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
     });
-    let ended = false;
-    req.on('end', () => {
-      ended = true;
-      if (!over) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (err) => {
-      if (!over) reject(err);
-    });
-    req.on('close', () => {
-      if (!ended && !over) reject(new Error('the client closed the connection before sending the whole body'));
-    });
+    req.on('end', () => settle(() => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks)))));
+    req.on('error', (err) => settle(() => reject(err)));
+    req.on('close', () => settle(() => reject(new Error('the client closed the connection before sending the whole body'))));
   });
 }
+
+/** How much of an oversized body is read and dropped so that its sender can read the 413. */
+const DRAIN_BYTES = 64 * 1024 * 1024;
 
 function parseJsonBody(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json');
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON', null, 'invalid_json');
   }
+}
+
+/** Constant-time comparison of a presented key with the server's (both hashed first, so lengths leak nothing). */
+function keyMatches(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The Bearer token of a request, or null. */
+function bearerToken(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? (m[1] as string) : null;
+}
+
+/** The answer to a request Node's HTTP parser refused (bad method, request line or headers), in the OpenAI error shape. */
+function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  const body = JSON.stringify({ error: { message: `the request could not be parsed as HTTP/1.1 (${err.code ?? 'parse error'})`, type: 'invalid_request_error', param: null, code: 'bad_request' } });
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 function messageText(content: z.infer<typeof MessageSchema>['content']): string {
@@ -206,10 +262,43 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
+/** The load_weights root as a real directory path (a clear error at start-up otherwise). */
+function resolveCheckpointRoot(root: string): string {
+  let real: string;
+  try {
+    real = realpathSync(root);
+  } catch {
+    throw new Error(`load_weights root '${root}' does not exist`);
+  }
+  if (!statSync(real).isDirectory()) throw new Error(`load_weights root '${root}' is not a directory`);
+  return real;
+}
+
+function relativeToRoot(root: string, path: string): string {
+  const rel = relative(root, path);
+  return rel === '' ? '.' : rel.startsWith('..') ? '(outside the root)' : rel;
+}
+
+/** Why `next` cannot replace `current` (another env, action sizes or input size), or null. */
+function policyMismatch(current: ServedPolicy, next: ServedPolicy, env: string): string | null {
+  if (next.env !== env) return `it is a ${next.env} policy, this server serves ${env}`;
+  if (current.nvec && next.nvec && next.nvec.join(',') !== current.nvec.join(',')) return `its action sizes [${next.nvec.join(', ')}] differ from the served policy's [${current.nvec.join(', ')}]`;
+  if (current.observationSize !== undefined && next.observationSize !== undefined && current.observationSize !== next.observationSize) {
+    return `it reads ${next.observationSize} features, the served policy ${current.observationSize}`;
+  }
+  return null;
+}
+
 // ---- the server ------------------------------------------------------------------------------
 
 export async function startPolicyServer(options: PolicyServerOptions): Promise<PolicyServer> {
-  const { modelName, host = '127.0.0.1', port: wantedPort = 0, maxBodyBytes = 1_000_000 } = options;
+  const { modelName, host = '127.0.0.1', port: wantedPort = 0, maxBodyBytes = 1_000_000, apiKey = null, loadWeights: loadWeightsOption = null } = options;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES) throw new RangeError(`maxBodyBytes must be an integer in 1…${MAX_BODY_BYTES} (got ${maxBodyBytes})`);
+  if (apiKey !== null && apiKey.length === 0) throw new RangeError('apiKey must not be empty (leave it out to serve without a key)');
+  if (!isLoopbackHost(host) && apiKey === null && options.allowUnauthenticatedRemote !== true) {
+    throw new Error(`refusing to listen on ${host} without an API key: anyone who reaches it could use the policy; set an API key, or allow unauthenticated remote access explicitly`);
+  }
+  const weightsRoot = loadWeightsOption ? resolveCheckpointRoot(loadWeightsOption.root) : null;
   let policy = options.policy;
   const env = policy.env;
   const fromCheckpoint = policy.checkpoint !== undefined;
@@ -251,7 +340,7 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     }
     if (!block) throw new HttpError(400, OBSERVATION_HELP, `messages.${lastUser}.content`, 'missing_observation');
     const n = body.n ?? 1;
-    const temperature = body.temperature ?? 1;
+    const temperature = body.temperature ?? 1; // below GREEDY_TEMPERATURE the policy answers greedily
     const answering = policy; // one policy for the whole request, whatever happens next
     const answeringVersion = version;
     let answers;
@@ -285,23 +374,26 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
   };
 
   const loadWeights = (raw: unknown): unknown => {
+    if (weightsRoot === null) throw new HttpError(403, 'POST /v1/load_weights is disabled on this server; start serve-policy with --allow-load-weights <dir> to allow swaps to checkpoints under that directory', null, 'load_weights_disabled', 'permission_error');
     if (!fromCheckpoint) throw new HttpError(400, `this server serves '${options.policy.name}', not a PPO checkpoint: /v1/load_weights needs a server started from a checkpoint`, null, 'unsupported');
     const parsed = LoadWeightsSchema.safeParse(raw);
     if (!parsed.success) throw invalidField(parsed.error);
+    const given = parsed.data.checkpoint;
     let next: ServedPolicy;
     try {
-      next = ppoServedPolicy(parsed.data.checkpoint);
+      next = ppoServedPolicy(given, undefined, { confineTo: weightsRoot });
     } catch (err) {
-      throw new HttpError(400, `cannot load checkpoint '${parsed.data.checkpoint}': ${(err as Error).message}`, 'checkpoint', 'invalid_checkpoint');
+      // Only our own descriptions go back: never file contents, never paths outside the root.
+      const why = err instanceof CheckpointError ? `${relativeToRoot(weightsRoot, err.file)}: ${err.problem}` : err instanceof PolicyInputError ? err.message : 'not a loadable queue-rl policy checkpoint';
+      throw new HttpError(400, `cannot load checkpoint '${given}': ${why}`, 'checkpoint', 'invalid_checkpoint');
     }
-    const current = policy.nvec;
-    const mismatch = next.env !== env ? `it is a ${next.env} policy, this server serves ${env}` : current && next.nvec && next.nvec.join(',') !== current.join(',') ? `its action sizes [${next.nvec.join(', ')}] differ from the served policy's [${current.join(', ')}]` : null;
+    const mismatch = policyMismatch(policy, next, env);
     if (mismatch) {
       next.close?.();
-      throw new HttpError(400, `checkpoint '${parsed.data.checkpoint}' cannot replace the served policy: ${mismatch}`, 'checkpoint', 'invalid_checkpoint');
+      throw new HttpError(400, `checkpoint '${given}' cannot replace the served policy: ${mismatch}`, 'checkpoint', 'invalid_checkpoint');
     }
     owned.add(next);
-    return { version: swap(next), checkpoint: next.checkpoint ?? null };
+    return { version: swap(next), checkpoint: next.checkpoint ? relativeToRoot(weightsRoot, next.checkpoint) : null };
   };
 
   type Handler = (req: IncomingMessage) => Promise<unknown> | unknown;
@@ -316,10 +408,22 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0] as string;
     try {
+      if (apiKey !== null) {
+        const token = bearerToken(req);
+        if (token === null || !keyMatches(token, apiKey)) {
+          req.resume(); // drop any body: the answer does not depend on it
+          throw new HttpError(401, token === null ? 'missing API key: send Authorization: Bearer <key>' : 'incorrect API key provided', null, 'invalid_api_key', 'invalid_request_error', { 'www-authenticate': 'Bearer' });
+        }
+      }
       const modelMatch = /^\/v1\/models\/(.+)$/.exec(path);
       if (modelMatch) {
         if (method !== 'GET') throw new HttpError(405, `${method} is not allowed on ${path} (use GET)`, null, 'method_not_allowed', 'invalid_request_error', { allow: 'GET' });
-        const id = decodeURIComponent(modelMatch[1] as string);
+        let id: string;
+        try {
+          id = decodeURIComponent(modelMatch[1] as string);
+        } catch {
+          throw new HttpError(400, 'the model id in the URL is not valid percent-encoding', 'model', 'invalid_value');
+        }
         if (id !== modelName) throw new HttpError(404, `The model '${id}' does not exist; this server serves '${modelName}'`, 'model', 'model_not_found');
         sendJson(res, 200, modelObject);
         return;
@@ -341,8 +445,15 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => {
     void handle(req, res);
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorResponse(err));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

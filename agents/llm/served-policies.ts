@@ -10,7 +10,7 @@
  *   ruleServedPolicy(name, env)     a baseline agent of agents/registry.ts
  *
  * Sampling and log-probabilities (what `choose` returns for each of the n answers):
- *   - PPO, temperature 0: the most likely allowed action (argmax of the masked logits, per action
+ *   - PPO, temperature 0 (or below GREEDY_TEMPERATURE, 1e-5): the most likely allowed action (argmax of the masked logits, per action
  *     dimension); logprob = its log-probability under the policy itself (temperature 1), so it is
  *     what PPO/GRPO would compute for that action.
  *   - PPO, temperature T > 0: n independent draws from softmax(logits / T) over the allowed entries
@@ -46,6 +46,7 @@ import type { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { GovObservationSchema } from '../../envs/gov-workflow/observation.js';
 import type { HelixDeskEnv } from '../../envs/helixdesk/env.js';
 import { loadPolicyCheckpoint } from '../../training/ppo/checkpoint.js';
+import type { CheckpointReadOptions } from '../../training/ppo/checkpoint.js';
 import { ActorCriticPolicy } from '../../training/ppo/policy.js';
 import { decodeFeatures, decodeMask } from './observation-block.js';
 import type { ObservationBlock } from './observation-block.js';
@@ -54,10 +55,13 @@ import { compact, helixAnswer } from './prompts.js';
 export type ServedEnv = 'gov-workflow' | 'helixdesk';
 export const SERVED_ENVS: readonly ServedEnv[] = ['gov-workflow', 'helixdesk'];
 
+/** Below this temperature an answer is the most likely action, as at 0 (vLLM's _SAMPLING_EPS): dividing logits by less overflows. */
+export const GREEDY_TEMPERATURE = 1e-5;
+
 export interface ChooseOptions {
   /** Answers wanted (≥ 1). */
   n: number;
-  /** 0 = the most likely action; > 0 = sampled (see the file comment). */
+  /** Below GREEDY_TEMPERATURE (0 included): the most likely action; otherwise sampled (see the file comment). */
   temperature: number;
   /** Seed of the sampling stream; null = a fresh stream per call. */
   seed: number | null;
@@ -78,6 +82,8 @@ export interface ServedPolicy {
   readonly checkpoint?: string;
   /** Action sizes the policy was built for, when fixed (PPO). */
   readonly nvec?: readonly number[];
+  /** Features the policy reads, when fixed (PPO). */
+  readonly observationSize?: number;
   /** Frees what the policy holds (tfjs tensors). Idempotent. */
   close?(): void;
 }
@@ -123,16 +129,16 @@ export interface PpoServedPolicy extends ServedPolicy {
  * A PPO checkpoint as a served policy (a checkpoint directory, or a directory with a `latest`
  * pointer). The tfjs backend must be initialised first (initBackend): the engine adapts to it.
  */
-export function ppoServedPolicy(checkpointDir: string, name?: string): PpoServedPolicy {
-  const ckpt = loadPolicyCheckpoint(checkpointDir);
+export function ppoServedPolicy(checkpointDir: string, name?: string, read: CheckpointReadOptions = {}): PpoServedPolicy {
+  const ckpt = loadPolicyCheckpoint(checkpointDir, read);
   const family = ckpt.envId.split('/')[0] ?? '';
-  if (!(SERVED_ENVS as readonly string[]).includes(family)) throw new Error(`${ckpt.dir}: trained on '${ckpt.envId}'; the policy server serves ${SERVED_ENVS.join(' and ')} policies`);
+  if (!(SERVED_ENVS as readonly string[]).includes(family)) throw new PolicyInputError(`the checkpoint was trained on '${ckpt.envId}'; the policy server serves ${SERVED_ENVS.join(' and ')} policies`);
   const env = family as ServedEnv;
   const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
   if (policy.normalizer) {
     if (!ckpt.obsNormalizer) {
       policy.dispose();
-      throw new Error(`${ckpt.dir}: the policy normalises observations but the checkpoint holds no statistics`);
+      throw new PolicyInputError('the policy normalises observations but the checkpoint holds no statistics');
     }
     policy.normalizer.load(ckpt.obsNormalizer);
   }
@@ -167,7 +173,7 @@ export function ppoServedPolicy(checkpointDir: string, name?: string): PpoServed
       const mask = decodeMask(block.mask);
       policy.engine.forward(policy.prepare(features, 1), 1, logits, values);
       const out: ServedAnswer[] = [];
-      if (opts.temperature === 0) {
+      if (opts.temperature < GREEDY_TEMPERATURE) {
         policy.distribution.act(logits, mask, 1, true, null, action, logp);
         const answer = answerFor(block, action);
         for (let i = 0; i < opts.n; i++) out.push({ answer: i === 0 ? answer : structuredClone(answer), logprob: logp[0] as number });

@@ -5,7 +5,7 @@ import { VecBuffers } from './buffers.js';
 import { loadActions, stepResult } from './result.js';
 import { MemberError, VecSlice } from './slice.js';
 import { checkSnapshotFits, joinSnapshot, sliceOfSnapshot } from './snapshot.js';
-import { VectorEnvError } from './vector-env.js';
+import { checkVectorSize, VectorEnvError } from './vector-env.js';
 import type { VecResetResult, VecStepResult, VectorEnv, VectorEnvSnapshot } from './vector-env.js';
 
 export class SyncVectorEnv implements VectorEnv {
@@ -21,7 +21,7 @@ export class SyncVectorEnv implements VectorEnv {
     readonly numEnvs: number,
     options: EnvOptions = {},
   ) {
-    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer (got ${numEnvs})`);
+    checkVectorSize(numEnvs);
     this.spec = resolveEnv(envId, options);
     this.buf = VecBuffers.allocate(
       { numEnvs, observationSize: this.spec.observationSize, maskLength: this.spec.maskLength, actionDims: this.spec.actionDims, metricCount: this.spec.metricNames.length },

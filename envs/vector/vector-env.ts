@@ -9,6 +9,17 @@
  */
 import type { EnvOptions, EnvSpec } from '../registry.js';
 
+/** Largest vector env: 4,096 Gov Workflow hard envs hold about 1 GB (docs/limits.md). */
+export const MAX_NUM_ENVS = 4096;
+/** Most worker threads of one WorkerVectorEnv. */
+export const MAX_WORKERS = 64;
+
+/** Checks a vector env's size (and worker count) before anything is allocated. */
+export function checkVectorSize(numEnvs: number, workers?: number): void {
+  if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > MAX_NUM_ENVS) throw new RangeError(`numEnvs must be an integer in 1…${MAX_NUM_ENVS} (got ${numEnvs})`);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)) throw new RangeError(`workers must be an integer in 1…${MAX_WORKERS} (got ${workers})`);
+}
+
 export interface CompletedEpisode {
   /** Which env of the batch. */
   readonly envIndex: number;

@@ -42,7 +42,7 @@ import type { RestoreMail, SnapshotMail, WorkerErrorReport, WorkerInit, WorkerMe
 import { loadActions, stepResult } from './result.js';
 import type { VecSliceSnapshot } from './slice.js';
 import { checkSnapshotFits, joinSnapshot, sliceOfSnapshot } from './snapshot.js';
-import { VectorEnvError } from './vector-env.js';
+import { checkVectorSize, VectorEnvError } from './vector-env.js';
 import type { VecResetResult, VecStepResult, VectorEnv, VectorEnvSnapshot } from './vector-env.js';
 
 export interface WorkerVectorEnvOptions {
@@ -99,9 +99,8 @@ export class WorkerVectorEnv implements VectorEnv {
     readonly numEnvs: number,
     opts: WorkerVectorEnvOptions,
   ) {
-    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer (got ${numEnvs})`);
     const workers = opts.workers ?? 2;
-    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer (got ${workers})`);
+    checkVectorSize(numEnvs, workers);
     this.spec = resolveEnv(envId, opts.envOptions ?? {});
     this.numWorkers = Math.min(workers, numEnvs);
     this.timeoutMs = opts.timeoutMs ?? 60_000;

@@ -5,7 +5,6 @@
  *   helixdesk     task × agent: mean ± std [min, max] of grader score and episode reward
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import type { EpisodeRecord } from '../../agents/types.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
@@ -15,10 +14,10 @@ import type { HelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
 import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from '../../training/baseline-table.js';
 import { orderRecords, runBaselines, runLlmBaselines } from '../../training/baselines.js';
-import { LLM_HELP, LLM_OPTION_NAMES, llmSettings } from '../llm-options.js';
+import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 import type { LlmSettings } from '../llm-options.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
-import { parseChoice, parseList, parsePositiveInt, parseSeeds, UsageError } from '../args.js';
+import { MAX_EPISODE_STEPS, parseChoice, parseList, parseOptions, parsePositiveInt, parseSeeds, UsageError } from '../args.js';
 import { Progress } from '../progress.js';
 
 export const BASELINE_ENVS = ['gov-workflow', 'helixdesk'] as const;
@@ -61,38 +60,35 @@ export interface BaselineConfig {
 }
 
 export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; json: boolean; out: string; help: boolean; llmValues: Record<string, string | undefined> } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      env: { type: 'string', default: 'gov-workflow' },
-      task: { type: 'string', default: 'all' },
-      agent: { type: 'string', default: 'all' },
-      seeds: { type: 'string', default: '0-9' },
-      variant: { type: 'string' },
-      config: { type: 'string' },
-      'max-steps': { type: 'string' },
-      out: { type: 'string', default: 'results' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-      ...Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, { type: 'string' as const }])),
-    },
+  const { values } = parseOptions(argv, {
+    env: 'string',
+    task: 'string',
+    agent: 'string',
+    seeds: 'string',
+    variant: 'string',
+    config: 'string',
+    'max-steps': 'string',
+    out: 'string',
+    json: 'boolean',
+    help: 'boolean',
+    ...LLM_OPTION_SPEC,
   });
-  const env = parseChoice(values.env as string, BASELINE_ENVS, '--env');
+  const env = parseChoice(values.env ?? 'gov-workflow', BASELINE_ENVS, '--env');
   if (env === 'helixdesk' && values.variant !== undefined) throw new UsageError('--variant applies to gov-workflow only');
   if (env === 'helixdesk' && values['max-steps'] !== undefined) throw new UsageError('--max-steps applies to gov-workflow only (helixdesk tasks fix their own length)');
   if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
   const config: BaselineConfig = {
     env,
-    tasks: parseList(values.task as string, TASKS[env], '--task'),
-    agents: (values.agent as string).trim() === 'all' ? [...AGENTS[env]] : parseList(values.agent as string, [...AGENTS[env], 'llm'], '--agent'),
-    seeds: parseSeeds(values.seeds as string),
+    tasks: parseList(values.task ?? 'all', TASKS[env], '--task'),
+    agents: (values.agent ?? 'all').trim() === 'all' ? [...AGENTS[env]] : parseList(values.agent ?? 'all', [...AGENTS[env], 'llm'], '--agent'),
+    seeds: parseSeeds(values.seeds ?? '0-9'),
     variant: parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant'),
-    maxSteps: values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'], '--max-steps'),
+    maxSteps: values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS),
     configFile: values.config ?? null,
   };
-  const llmValues = Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, (values as Record<string, unknown>)[n] as string | undefined]));
+  const llmValues = llmOptionValues(values);
   if (!config.agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined)) throw new UsageError('the LLM options need --agent llm (or a list with llm)');
-  return { config, json: values.json as boolean, out: values.out as string, help: values.help as boolean, llmValues };
+  return { config, json: values.json === true, out: values.out ?? 'results', help: values.help === true, llmValues };
 }
 
 export async function runBaseline(config: BaselineConfig, progress?: Progress, llm?: LlmSettings): Promise<EpisodeRecord[]> {

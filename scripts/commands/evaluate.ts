@@ -8,18 +8,17 @@ import { familyTasks } from '../../envs/registry.js';
 import type { EnvOptions } from '../../envs/registry.js';
 import { BACKEND_PREFERENCES } from '../../training/backend.js';
 import { BASELINE_FAMILIES, baselineAgentNames } from '../../training/baselines.js';
-import { LLM_HELP, LLM_OPTION_NAMES, llmSettings } from '../llm-options.js';
+import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 import { formatEpisodesCsv } from '../../training/baseline-table.js';
 import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
-import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
+import { loadPolicyCheckpoint } from '../../training/ppo/checkpoint.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
-import { parseChoice, parseList, parseSeeds, UsageError } from '../args.js';
-import { splitFlags } from './train.js';
+import { parseChoice, parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
 
 export const EVALUATE_HELP = `usage: npm run cli -- evaluate --checkpoint <dir> [options]
 
-  --checkpoint <dirs> one or more checkpoints, comma-separated (a checkpoint directory, or a
-                      directory with a 'latest' pointer); label=dir names a row
+  --checkpoint <dirs> one or more PPO or GRPO policy checkpoints, comma-separated (a checkpoint
+                      directory, or a directory with a 'latest' pointer); label=dir names a row
   --env <id>          gov-workflow or helixdesk, or a full id such as gov-workflow/mixed_urgency_medium
                       (default: the checkpoint's env family)
   --task <list>       all, or the env's tasks (default all)
@@ -36,36 +35,47 @@ ${LLM_HELP}
 Writes <out>/<run-id>/{evaluation.csv, evaluation.md, episodes.csv}.`;
 
 export async function evaluateCommand(argv: string[]): Promise<number> {
-  const { flags, overrides } = splitFlags(argv, new Set(['checkpoint', 'env', 'task', 'seeds', 'variant', 'backend', 'sample', 'out', 'help', 'agent', ...LLM_OPTION_NAMES]), new Set(['help', 'sample']));
-  if (flags.has('help')) {
+  const { values: flags } = parseOptions(argv, {
+    checkpoint: 'string',
+    env: 'string',
+    task: 'string',
+    seeds: 'string',
+    variant: 'string',
+    backend: 'string',
+    sample: 'boolean',
+    out: 'string',
+    agent: 'string',
+    help: 'boolean',
+    ...LLM_OPTION_SPEC,
+  });
+  if (flags.help) {
     console.log(EVALUATE_HELP);
     return 0;
   }
-  if (overrides.length > 0) throw new UsageError(`unknown option ${overrides[0]?.[0]}`);
-  const spec = flags.get('checkpoint');
+  const spec = flags.checkpoint;
   if (!spec) throw new UsageError('--checkpoint is required');
   const checkpoints = spec.split(',').map((part, i) => {
     const eq = part.indexOf('=');
     return eq > 0 ? { label: part.slice(0, eq), dir: part.slice(eq + 1) } : { label: i === 0 ? 'ppo' : `ppo-${i + 1}`, dir: part };
   });
-  const first = loadCheckpoint((checkpoints[0] as { dir: string }).dir);
-  const envArg = flags.get('env') ?? first.state.config.env.id.split('/')[0] ?? 'gov-workflow';
+  const first = loadPolicyCheckpoint((checkpoints[0] as { dir: string }).dir);
+  const envArg = flags.env ?? first.envId.split('/')[0] ?? 'gov-workflow';
   const [familyText, taskInId] = envArg.split('/') as [string, string | undefined];
   const family = parseChoice(familyText, BASELINE_FAMILIES, '--env');
-  const tasks = taskInId ? [taskInId] : parseList(flags.get('task') ?? 'all', familyTasks(family), '--task');
-  const seeds = parseSeeds(flags.get('seeds') ?? '100-119');
-  const saved = first.state.config.env.options;
+  const tasks = taskInId ? [taskInId] : parseList(flags.task ?? 'all', familyTasks(family), '--task');
+  const seeds = parseSeeds(flags.seeds ?? '100-119');
+  const saved = first.envOptions;
   const envOptions: EnvOptions = family === 'gov-workflow'
-    ? { variant: parseChoice(flags.get('variant') ?? saved.variant ?? 'corrected', VARIANTS, '--variant') }
+    ? { variant: parseChoice(flags.variant ?? saved.variant ?? 'corrected', VARIANTS, '--variant') }
     : { ...(saved.config ? { config: saved.config } : {}) };
-  const backend = parseChoice(flags.get('backend') ?? 'auto', BACKEND_PREFERENCES, '--backend');
-  const agentText = flags.get('agent') ?? 'all';
+  const backend = parseChoice(flags.backend ?? 'auto', BACKEND_PREFERENCES, '--backend');
+  const agentText = flags.agent ?? 'all';
   const agents = agentText === 'all' ? [...baselineAgentNames(family)] : agentText === 'none' ? [] : parseList(agentText, [...baselineAgentNames(family), 'llm'], '--agent');
-  const llmValues = Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, flags.get(n)]));
+  const llmValues = llmOptionValues(flags);
   if (!agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined)) throw new UsageError('the LLM options need --agent llm (or a list with llm)');
   const llm = agents.includes('llm') ? llmSettings(llmValues) : undefined;
-  const result = await evaluateCheckpoints({ checkpoints, family, tasks, seeds, envOptions, backend, deterministic: !flags.has('sample'), agents: agents.filter((a) => a !== 'llm'), ...(llm ? { llm: llm.policy } : {}) });
-  const dir = join(flags.get('out') ?? 'results', runId(`evaluate-${family}`));
+  const result = await evaluateCheckpoints({ checkpoints, family, tasks, seeds, envOptions, backend, deterministic: flags.sample !== true, agents: agents.filter((a) => a !== 'llm'), ...(llm ? { llm: llm.policy } : {}) });
+  const dir = join(flags.out ?? 'results', runId(`evaluate-${family}`));
   writeFileAtomic(join(dir, 'evaluation.csv'), result.csv);
   writeFileAtomic(join(dir, 'evaluation.md'), `${result.markdown}\n`);
   writeFileAtomic(join(dir, 'episodes.csv'), formatEpisodesCsv(result.records));

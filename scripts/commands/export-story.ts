@@ -1,11 +1,10 @@
 /** `export-story`: the Gov Workflow training-story files (conventions.md §5) from a run or a story CSV. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
-import { metricsKind, parseCsv, readStoryCsv, storyRowsFromGrpoMetrics, storyRowsFromPpoMetrics, writeStory } from '../../training/story.js';
+import { checkRowWidths, metricsKind, parseCsv, readStoryCsv, storyRowsFromGrpoMetrics, storyRowsFromPpoMetrics, writeStory } from '../../training/story.js';
 import type { StoryOptions, StoryRow } from '../../training/story.js';
-import { UsageError } from '../args.js';
+import { parseIntInRange, parseOptions, UsageError } from '../args.js';
 
 export const EXPORT_STORY_HELP = `usage: npm run cli -- export-story --run <results dir> --task <task_id> [--out <dir>] [meta options]
        npm run cli -- export-story --csv <story.csv> --task <task_id> --out <dir> [meta options]
@@ -23,6 +22,11 @@ serve, as scripts/convert_grpo_csv.py writes it) and <out>/<task_id>_story.csv
   --task <id>     the story's task id, e.g. ${TASK_IDS.join(', ')};
                   it needs a '_' (adapter_path is artifacts/llm/<second '_' part>/) unless --adapter-path is given.
   --out <dir>     output directory (required with --csv).
+  --lenient       accept what the reference converter accepts: missing columns and empty cells take
+                  its defaults (fn1, fn2 1.0; fn3 the min-max-normalised reward; step the row number;
+                  reward 0) and rows with missing fields are read as far as they go. Without it, a
+                  story CSV needs all five columns with a number in every cell, and every CSV row
+                  needs the header's number of fields; otherwise the error names the column or row.
 
 meta options (defaults: the reference's constants; for a PPO run: training method PPO, lora rank 0,
 base model "none (queue-rl MaskablePPO MLP policy)", adapter path checkpoints/<run-id>/<phase>/):
@@ -41,9 +45,10 @@ interface Source {
   description: string;
 }
 
-function readMetricsDir(dir: string): Source {
+function readMetricsDir(dir: string, lenient: boolean): Source {
   const file = join(dir, 'metrics.csv');
   const parsed = parseCsv(readFileSync(file, 'utf8'));
+  if (!lenient) checkRowWidths(parsed, file);
   const records = parsed.records.map(({ cells }) => Object.fromEntries(parsed.header.map((h, k) => [h, cells[k]])));
   const kind = metricsKind(parsed.header);
   if (kind === null) {
@@ -57,6 +62,7 @@ function readMetricsDir(dir: string): Source {
   let evalRecords: Record<string, string | undefined>[] = [];
   if (existsSync(evalFile)) {
     const ev = parseCsv(readFileSync(evalFile, 'utf8'));
+    if (!lenient) checkRowWidths(ev, evalFile);
     evalRecords = ev.records.map(({ cells }) => Object.fromEntries(ev.header.map((h, k) => [h, cells[k]])));
   }
   const rows = storyRowsFromPpoMetrics(records, evalRecords);
@@ -87,32 +93,25 @@ function resolveRunDir(dir: string, log: (line: string) => void): string {
   return chosen;
 }
 
-function parseLoraRank(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--lora-rank: '${text}' is not allowed; allowed: an integer >= 0`);
-  return Number(text);
-}
+const parseLoraRank = (text: string): number => parseIntInRange(text, '--lora-rank', 0, 1_000_000);
 
 export function exportStoryCommand(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      run: { type: 'string' },
-      csv: { type: 'string' },
-      task: { type: 'string' },
-      out: { type: 'string' },
-      'base-model': { type: 'string' },
-      'training-method': { type: 'string' },
-      'lora-rank': { type: 'string' },
-      'adapter-path': { type: 'string' },
-      help: { type: 'boolean' },
-    },
+  const { values } = parseOptions(argv, {
+    run: 'string',
+    csv: 'string',
+    task: 'string',
+    out: 'string',
+    lenient: 'boolean',
+    'base-model': 'string',
+    'training-method': 'string',
+    'lora-rank': 'string',
+    'adapter-path': 'string',
+    help: 'boolean',
   });
   if (values.help) {
     console.log(EXPORT_STORY_HELP);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`export-story: unexpected argument '${positionals[0]}'; allowed options: --run or --csv, --task, --out`);
   if ((values.run === undefined) === (values.csv === undefined)) {
     throw new UsageError('export-story: give exactly one of --run <results dir> or --csv <story.csv>');
   }
@@ -134,12 +133,12 @@ export function exportStoryCommand(argv: string[]): number {
   if (values.csv !== undefined) {
     if (values.out === undefined) throw new UsageError('--out: required with --csv (the directory for <task_id>_training_log.json and <task_id>_story.csv)');
     if (!existsSync(values.csv) || !statSync(values.csv).isFile()) throw new UsageError(`--csv: '${values.csv}' is not a file; give a story CSV (step,reward,fn1_valid,fn2_no_halluc,fn3_env_score)`);
-    const rows = readStoryCsv(readFileSync(values.csv, 'utf8'));
+    const rows = readStoryCsv(readFileSync(values.csv, 'utf8'), { lenient: values.lenient === true });
     source = { kind: 'csv', rows, description: `story CSV ${values.csv} (${rows.length} rows)` };
     outDir = values.out;
   } else {
     const runDir = resolveRunDir(values.run as string, log);
-    source = readMetricsDir(runDir);
+    source = readMetricsDir(runDir, values.lenient === true);
     outDir = values.out ?? join(runDir, 'story');
     if (source.kind === 'ppo') {
       const abs = resolve(runDir);

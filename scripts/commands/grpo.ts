@@ -5,12 +5,13 @@
  * groups/*.jsonl for the export learner) and checkpoints/<run-id>/<phase>/.
  */
 import { join } from 'node:path';
-import { loadGrpoConfig } from '../../training/grpo/config.js';
+import { GRPO_CONFIG_FIELDS, loadGrpoConfig } from '../../training/grpo/config.js';
+import { isConfigFlag } from '../../training/ppo/config.js';
 import type { GrpoConfig } from '../../training/grpo/config.js';
 import { trainGrpo } from '../../training/grpo/grpo.js';
 import { runId as makeRunId } from '../../training/results-io.js';
-import { UsageError } from '../args.js';
-import { installSigint, splitFlags } from './train.js';
+import { parseOptions, UsageError } from '../args.js';
+import { installSigint } from './train.js';
 
 export const GRPO_HELP = `usage: npm run cli -- grpo --config grpo-phase1 --init-from <checkpoint> [options] [--<field> <value> …]
        npm run cli -- grpo --phases --init-from <checkpoint> [options]
@@ -28,16 +29,21 @@ export const GRPO_HELP = `usage: npm run cli -- grpo --config grpo-phase1 --init
 The endpoint key comes from API_KEY, HF_TOKEN or OPENAI_API_KEY (never printed).`;
 
 export async function grpoCommand(argv: string[]): Promise<number> {
-  const { flags, overrides } = splitFlags(argv, new Set(['config', 'phases', 'init-from', 'resume', 'run-id', 'out', 'checkpoints', 'help']), new Set(['help', 'phases']));
-  if (flags.has('help')) {
+  const { values: flags, overrides } = parseOptions(
+    argv,
+    { config: 'string', phases: 'boolean', 'init-from': 'string', resume: 'string', 'run-id': 'string', out: 'string', checkpoints: 'string', help: 'boolean' },
+    { acceptsOverride: (name) => isConfigFlag(name, GRPO_CONFIG_FIELDS), overrideHint: 'a GRPO config field such as --group-size 4' },
+  );
+  if (flags.help) {
     console.log(GRPO_HELP);
     return 0;
   }
-  if (flags.has('phases') && (flags.has('config') || flags.has('resume'))) throw new UsageError('--phases runs grpo-phase1 then grpo-phase2: drop --config/--resume');
-  const over = [...overrides, ...(flags.has('init-from') ? [['--init-from', flags.get('init-from') as string] as [string, string]] : [])];
-  const runId = flags.get('run-id') ?? makeRunId('grpo');
-  const out = flags.get('out') ?? 'results';
-  const ckpts = flags.get('checkpoints') ?? 'checkpoints';
+  if (flags.phases && (flags.config !== undefined || flags.resume !== undefined)) throw new UsageError('--phases runs grpo-phase1 then grpo-phase2: drop --config/--resume');
+  const initFrom = flags['init-from'];
+  const over = [...overrides, ...(initFrom !== undefined ? [['--init-from', initFrom] as [string, string]] : [])];
+  const runId = flags['run-id'] ?? makeRunId('grpo');
+  const out = flags.out ?? 'results';
+  const ckpts = flags.checkpoints ?? 'checkpoints';
   const sigint = installSigint();
   try {
     const run = async (config: GrpoConfig, resume: string | null) => {
@@ -45,14 +51,14 @@ export async function grpoCommand(argv: string[]): Promise<number> {
       console.log(`${config.phase}: ${result.iterations} iterations${result.interrupted ? ' (interrupted)' : ''}; results ${join(out, runId, config.phase)}; checkpoint ${result.finalCheckpoint}${result.policyDir ? `; trained policy ${result.policyDir}` : ''}`);
       return result;
     };
-    if (flags.has('phases')) {
+    if (flags.phases) {
       const p1 = await run(loadGrpoConfig('grpo-phase1', over), null);
       if (p1.interrupted) return 130;
       if (!p1.policyDir) throw new UsageError('--phases needs the tfjs learner (Phase 2 starts from Phase 1’s trained policy)');
       const p2 = await run(loadGrpoConfig('grpo-phase2', [...overrides, ['--init-from', p1.policyDir]]), null);
       return p2.interrupted ? 130 : 0;
     }
-    const result = await run(loadGrpoConfig(flags.get('config') ?? 'grpo-phase1', over), flags.get('resume') ?? null);
+    const result = await run(loadGrpoConfig(flags.config ?? 'grpo-phase1', over), flags.resume ?? null);
     return result.interrupted ? 130 : 0;
   } finally {
     sigint.dispose();

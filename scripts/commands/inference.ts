@@ -14,7 +14,6 @@
  * Tasks may run concurrently (--concurrency limits requests in flight), but each task's lines come
  * out together and in task order, exactly as a sequential run prints them.
  */
-import { parseArgs } from 'node:util';
 import type { LlmEpisodeResult, LlmStepLog } from '../../agents/llm/llm-episodes.js';
 import { runGovLlmEpisode, runHelixLlmEpisode } from '../../agents/llm/llm-episodes.js';
 import { pyFixed } from '../../envs/core/py-round.js';
@@ -22,8 +21,8 @@ import { getTask } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
-import { parseChoice, parseList, parsePositiveInt, UsageError } from '../args.js';
-import { LLM_HELP, LLM_OPTION_NAMES, llmSettings } from '../llm-options.js';
+import { MAX_EPISODE_STEPS, parseChoice, parseIntInRange, parseList, parseNumberInRange, parseOptions, parsePositiveInt, UsageError } from '../args.js';
+import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 
 export const INFERENCE_ENVS = ['gov-workflow', 'helixdesk'] as const;
 const BENCHMARK_NAMES: Record<(typeof INFERENCE_ENVS)[number], string> = { 'gov-workflow': 'gov-workflow-openenv', helixdesk: 'helixdesk-openenv' };
@@ -34,7 +33,7 @@ export const INFERENCE_HELP = `usage: npm run cli -- inference --env gov-workflo
   --task <list>               all, or a comma-separated list of the env's tasks (default all)
   --seed <n>                  episode seed (default: Gov Workflow each task's own seed, as the reference; HelixDesk 42)
   --max-steps <n>             stop an episode after n steps (default: the env's own end)
-  --success-threshold <x>     success = score ≥ x (default 0.5)
+  --success-threshold <x>     success = score ≥ x, x in [0, 1] (default 0.5)
   --benchmark <name>          the env= field (default ${Object.values(BENCHMARK_NAMES).join(' / ')})
   --variant <v>               gov-workflow: ${VARIANTS.join(' | ')} (default corrected)
   --config <file>             helixdesk config (YAML or JSON)
@@ -71,38 +70,33 @@ class OrderedPrinter {
 }
 
 export async function inferenceCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      env: { type: 'string', default: 'gov-workflow' },
-      task: { type: 'string', default: 'all' },
-      seed: { type: 'string' },
-      'max-steps': { type: 'string' },
-      'success-threshold': { type: 'string', default: '0.5' },
-      benchmark: { type: 'string' },
-      variant: { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean', default: false },
-      ...Object.fromEntries(LLM_OPTION_NAMES.map((n) => [n, { type: 'string' as const }])),
-    },
+  const { values } = parseOptions(argv, {
+    env: 'string',
+    task: 'string',
+    seed: 'string',
+    'max-steps': 'string',
+    'success-threshold': 'string',
+    benchmark: 'string',
+    variant: 'string',
+    config: 'string',
+    help: 'boolean',
+    ...LLM_OPTION_SPEC,
   });
   if (values.help) {
     console.log(INFERENCE_HELP);
     return 0;
   }
-  const env = parseChoice(values.env as string, INFERENCE_ENVS, '--env');
-  const tasks = parseList(values.task as string, env === 'gov-workflow' ? ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard', ...familyTasks(env).filter((t) => !['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'].includes(t))] : familyTasks(env), '--task');
+  const env = parseChoice(values.env ?? 'gov-workflow', INFERENCE_ENVS, '--env');
+  const tasks = parseList(values.task ?? 'all', env === 'gov-workflow' ? ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard', ...familyTasks(env).filter((t) => !['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'].includes(t))] : familyTasks(env), '--task');
   if (env === 'helixdesk' && values.variant !== undefined) throw new UsageError('--variant applies to gov-workflow only');
   if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
-  const seedArg = values.seed === undefined ? undefined : Number(values.seed);
-  if (seedArg !== undefined && !Number.isSafeInteger(seedArg)) throw new UsageError(`--seed: '${values.seed}' is not an integer`);
-  const maxSteps = values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'] as string, '--max-steps');
-  const threshold = Number(values['success-threshold']);
-  if (!Number.isFinite(threshold)) throw new UsageError(`--success-threshold: '${values['success-threshold']}' is not a number`);
-  const variant = parseChoice((values.variant as string | undefined) ?? 'corrected', VARIANTS, '--variant');
-  const helixConfig = values.config ? loadHelixConfig(values.config as string) : undefined;
-  const llm = llmSettings(values as unknown as Record<string, string | undefined>);
-  const benchmark = (values.benchmark as string | undefined) ?? BENCHMARK_NAMES[env];
+  const seedArg = values.seed === undefined ? undefined : parseIntInRange(values.seed, '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const maxSteps = values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS);
+  const threshold = parseNumberInRange(values['success-threshold'] ?? '0.5', '--success-threshold', 0, 1);
+  const variant = parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant');
+  const helixConfig = values.config ? loadHelixConfig(values.config) : undefined;
+  const llm = llmSettings(llmOptionValues(values));
+  const benchmark = values.benchmark ?? BENCHMARK_NAMES[env];
   // The sample's control flow prints [START] before the env resets; the model field is the model id.
   const printer = new OrderedPrinter(tasks.length);
   let failures = 0;

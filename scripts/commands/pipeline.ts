@@ -7,8 +7,8 @@ import { familyTasks } from '../../envs/registry.js';
 import { loadPpoConfig } from '../../training/ppo/config.js';
 import { runPipeline } from '../../training/pipeline.js';
 import { runId as makeRunId } from '../../training/results-io.js';
-import { parseList, parseSeeds, UsageError } from '../args.js';
-import { installSigint, splitFlags } from './train.js';
+import { parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
+import { installSigint, PPO_OVERRIDES } from './train.js';
 
 export const PIPELINE_HELP = `usage: npm start [-- options]   (= npm run cli -- pipeline [options])
 
@@ -25,31 +25,35 @@ Writes results/<run-id>/summary.md (+ per-phase curves and the evaluation table)
 checkpoints/<run-id>/phase1|phase2/.`;
 
 export async function pipelineCommand(argv: string[]): Promise<number> {
-  const { flags, overrides } = splitFlags(argv, new Set(['phase1', 'phase2', 'full', 'seeds', 'task', 'run-id', 'out', 'checkpoints', 'help']), new Set(['help', 'full']));
-  if (flags.has('help')) {
+  const { values: flags, overrides } = parseOptions(
+    argv,
+    { phase1: 'string', phase2: 'string', full: 'boolean', seeds: 'string', task: 'string', 'run-id': 'string', out: 'string', checkpoints: 'string', help: 'boolean' },
+    PPO_OVERRIDES,
+  );
+  if (flags.help) {
     console.log(PIPELINE_HELP);
     return 0;
   }
-  const full = flags.has('full');
-  if (full && (flags.has('phase1') || flags.has('phase2'))) throw new UsageError('--full picks the configs; drop --phase1/--phase2');
-  const phase1 = loadPpoConfig(flags.get('phase1') ?? (full ? 'gov-phase1' : 'gov-smoke-phase1'), overrides);
-  const phase2 = loadPpoConfig(flags.get('phase2') ?? (full ? 'gov-phase2' : 'gov-smoke-phase2'), overrides);
-  const evalTasks = parseList(flags.get('task') ?? 'district_backlog_easy,mixed_urgency_medium,cross_department_hard', familyTasks('gov-workflow'), '--task');
-  const runId = flags.get('run-id') ?? makeRunId('pipeline-gov-workflow');
+  const full = flags.full === true;
+  if (full && (flags.phase1 !== undefined || flags.phase2 !== undefined)) throw new UsageError('--full picks the configs; drop --phase1/--phase2');
+  const phase1 = loadPpoConfig(flags.phase1 ?? (full ? 'gov-phase1' : 'gov-smoke-phase1'), overrides);
+  const phase2 = loadPpoConfig(flags.phase2 ?? (full ? 'gov-phase2' : 'gov-smoke-phase2'), overrides);
+  const evalTasks = parseList(flags.task ?? 'district_backlog_easy,mixed_urgency_medium,cross_department_hard', familyTasks('gov-workflow'), '--task');
+  const runId = flags['run-id'] ?? makeRunId('pipeline-gov-workflow');
   const sigint = installSigint();
   try {
     const result = await runPipeline({
       phase1,
       phase2,
       runId,
-      resultsRoot: flags.get('out') ?? 'results',
-      checkpointsRoot: flags.get('checkpoints') ?? 'checkpoints',
-      evalSeeds: parseSeeds(flags.get('seeds') ?? '100-119'),
+      resultsRoot: flags.out ?? 'results',
+      checkpointsRoot: flags.checkpoints ?? 'checkpoints',
+      evalSeeds: parseSeeds(flags.seeds ?? '100-119'),
       evalTasks,
       signal: sigint.signal,
     });
     if (result.interrupted) {
-      console.log(`interrupted; checkpoints are under ${flags.get('checkpoints') ?? 'checkpoints'}/${runId}/ (resume a phase with npm run train -- --resume <dir>)`);
+      console.log(`interrupted; checkpoints are under ${flags.checkpoints ?? 'checkpoints'}/${runId}/ (resume a phase with npm run train -- --resume <dir>)`);
       return 130;
     }
     if (result.evaluation) console.log(result.evaluation.text);

@@ -1,8 +1,7 @@
 /** `replay <trace.json>…`: replay golden Gov Workflow traces; PASS or the first mismatch per file. */
-import { parseArgs } from 'node:util';
 import { formatMismatch, loadTrace, replayTrace } from '../../envs/gov-workflow/trace.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
-import { parseChoice, UsageError } from '../args.js';
+import { parseChoice, parseOptions, UsageError } from '../args.js';
 
 export const REPLAY_HELP = `usage: npm run cli -- replay <trace.json> [more.json …] [--variant reference|corrected]
 
@@ -11,7 +10,7 @@ Replays each gov-workflow-trace/1 file through the env (reference variant by def
 Exit code 0 when every file passes, 1 otherwise.`;
 
 export function replayCommand(argv: string[]): number {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { variant: { type: 'string', default: 'reference' }, help: { type: 'boolean' } } });
+  const { values, positionals } = parseOptions(argv, { variant: 'string', help: 'boolean' }, { positionals: true });
   if (values.help) {
     console.log(REPLAY_HELP);
     return 0;

@@ -3,55 +3,43 @@
  * masked actions and print one line `sha256=<hex>` over every batch (envs/vector/rollout-hash.ts);
  * throughput goes to stderr. `--workers 0` uses SyncVectorEnv; the hash is the same for every W.
  */
-import { parseArgs } from 'node:util';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { envIds } from '../../envs/registry.js';
 import type { EnvOptions } from '../../envs/registry.js';
 import { fingerprintRollout } from '../../envs/vector/rollout-hash.js';
 import { SyncVectorEnv } from '../../envs/vector/sync.js';
+import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';
 import type { VectorEnv } from '../../envs/vector/vector-env.js';
 import { WorkerVectorEnv } from '../../envs/vector/workers.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
-import { parseChoice, parsePositiveInt, UsageError } from '../args.js';
+import { parseChoice, parseIntInRange, parseOptions, parsePositiveInt, UsageError } from '../args.js';
 
 export const ROLLOUT_HELP = `usage: npm run cli -- rollout --env <id> [options]
 
   --env <id>          one of: ${envIds().join(', ')}
-  --num-envs <n>      envs stepped together (default 8)
-  --workers <w>       worker threads; 0 = in-process SyncVectorEnv (default 0)
-  --steps <k>         vector steps (default 200)
+  --num-envs <n>      envs stepped together, 1…4096 (default 8)
+  --workers <w>       worker threads, 0…64; 0 = in-process SyncVectorEnv (default 0)
+  --steps <k>         vector steps, 1…1,000,000 (default 200)
   --seed <s>          integer seed (default 0)
   --variant <v>       gov-workflow case-flow variant: ${VARIANTS.join(', ')}
   --config <file>     helixdesk config (YAML or JSON)
 
 Prints sha256=<hex> over all observations, masks, rewards, flags and final observations.`;
 
+export const MAX_ROLLOUT_STEPS = 1_000_000;
+
 export async function rolloutCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      env: { type: 'string' },
-      'num-envs': { type: 'string', default: '8' },
-      workers: { type: 'string', default: '0' },
-      steps: { type: 'string', default: '200' },
-      seed: { type: 'string', default: '0' },
-      variant: { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseOptions(argv, { env: 'string', 'num-envs': 'string', workers: 'string', steps: 'string', seed: 'string', variant: 'string', config: 'string', help: 'boolean' });
   if (values.help) {
     console.log(ROLLOUT_HELP);
     return 0;
   }
   if (values.env === undefined) throw new UsageError('--env is required');
   if (!envIds().includes(values.env)) throw new UsageError(`--env: unknown id '${values.env}'; allowed: ${envIds().join(', ')}`);
-  const numEnvs = parsePositiveInt(values['num-envs'] as string, '--num-envs');
-  const steps = parsePositiveInt(values.steps as string, '--steps');
-  if (!/^\d+$/.test(values.workers as string)) throw new UsageError(`--workers: '${values.workers}' is not a non-negative integer`);
-  const workers = Number(values.workers);
-  if (!/^-?\d+$/.test(values.seed as string)) throw new UsageError(`--seed: '${values.seed}' is not an integer`);
-  const seed = Number(values.seed);
+  const numEnvs = parsePositiveInt(values['num-envs'] ?? '8', '--num-envs', MAX_NUM_ENVS);
+  const steps = parsePositiveInt(values.steps ?? '200', '--steps', MAX_ROLLOUT_STEPS);
+  const workers = parseIntInRange(values.workers ?? '0', '--workers', 0, MAX_WORKERS);
+  const seed = parseIntInRange(values.seed ?? '0', '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const options: EnvOptions = {};
   if (values.variant !== undefined) options.variant = parseChoice(values.variant, VARIANTS, '--variant');
   if (values.config !== undefined) options.config = loadHelixConfig(values.config) as unknown as Record<string, unknown>;

@@ -3,13 +3,16 @@
  * CLI's `main(argv)` (exit codes, files written), and as a real child process (node with tsx's
  * loader) where signals matter (SIGINT saves an 'interrupted' checkpoint and exits 130; --resume continues it).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { familyTasks } from '../../envs/registry.js';
+import { parseGrpoConfig } from '../../training/grpo/config.js';
+import { TfjsGrpoLearner } from '../../training/grpo/learners.js';
 import { builtinConfigNames, loadPpoConfig, PpoConfigSchema } from '../../training/ppo/config.js';
+import { ParameterLayout } from '../../training/ppo/parameters.js';
 import { main } from '../cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -117,7 +120,7 @@ describe('train', () => {
   });
 
   it.each([
-    [['--n-stepz', '3'], [/'--n-stepz' is not a config field/, /allowed: .*--n-steps, .*--batch-size, .*--net-arch/]],
+    [['--n-stepz', '3'], [/unknown option --n-stepz/, /config field: .*--n-steps, .*--batch-size, .*--net-arch/]],
     [['--eval.frq', '3'], [/eval\.frq/, /freq, seeds, tasks, deterministic/]],
     [['--activation-fn', 'gelu'], [/activation_fn/, /allowed: tanh, relu/]],
     [['--batch-size', '1000'], [/batch_size/, /n_steps × n_envs = 64/]],
@@ -268,5 +271,110 @@ describe('pipeline', () => {
     expect(summary).toContain(md.trim()); // the full table is in the summary too
     expect(readJson(join(ckpts, 'pipe', 'phase2', 'final', 'state.json'))).toMatchObject({ kind: 'final', phase: 'phase2', numTimesteps: 256 });
     expect(readJson(join(runDir, 'phase2', 'config.json')).init_from).toBe(join(ckpts, 'pipe', 'phase1', 'final'));
+  });
+});
+
+describe('bad input and damaged checkpoints', () => {
+  /** A copy of the finished run's final checkpoint, to damage. */
+  const copyFinal = (name: string): string => {
+    expect(finalCheckpoint, 'the first test must run first').not.toBeNull();
+    const dir = join(TMP, 'damaged', name);
+    cpSync(finalCheckpoint as string, dir, { recursive: true });
+    return dir;
+  };
+  const evaluateArgs = (dir: string): string[] => ['evaluate', '--checkpoint', dir, '--task', 'district_backlog_easy', '--seeds', '100', '--agent', 'none', '--backend', 'cpu', '--out', join(TMP, 'damaged-out')];
+
+  it('evaluate reads GRPO policy checkpoints, and PPO checkpoints without optimizer.bin', async () => {
+    const learner = new TfjsGrpoLearner({ config: parseGrpoConfig({ init_from: finalCheckpoint, backend: 'cpu' }), checkpointDir: join(TMP, 'grpo'), serverUrl: null });
+    const grpoPolicy = join(TMP, 'grpo', 'iter-000002', 'policy');
+    learner.writePolicy(grpoPolicy, 2);
+    await learner.close();
+    const grpo = await run(['evaluate', '--checkpoint', `grpo=${grpoPolicy}`, '--task', 'district_backlog_easy', '--seeds', '100-101', '--agent', 'heuristic', '--backend', 'cpu', '--out', join(TMP, 'eval-grpo')]);
+    expect(grpo.code, grpo.stderr).toBe(0);
+    expect(grpo.stdout).toMatch(/district_backlog_easy\s+grpo\s+2\s/);
+    const noOptimizer = copyFinal('no-optimizer');
+    rmSync(join(noOptimizer, 'optimizer.bin'));
+    rmSync(join(noOptimizer, 'env-state.bin'));
+    const ppo = await run(evaluateArgs(noOptimizer));
+    expect(ppo.code, ppo.stderr).toBe(0);
+    expect(ppo.stdout).toMatch(/district_backlog_easy\s+ppo\s+1\s/);
+  });
+
+  it('damaged checkpoints are refused, naming the file and the problem (never quoting it)', async () => {
+    const garbageModel = copyFinal('garbage-model');
+    writeFileSync(join(garbageModel, 'model.json'), 'root:x:0:0:root:/root:/bin/bash');
+    const nan = copyFinal('nan');
+    const w = readFileSync(join(nan, 'weights.bin'));
+    w.writeFloatLE(Number.POSITIVE_INFINITY, 0);
+    writeFileSync(join(nan, 'weights.bin'), w);
+    const wrongShape = copyFinal('wrong-shape'); // 32×32 weights under this run's 16×16 model.json
+    const big = new ParameterLayout({ observationSize: 163, nvec: [31] }, { pi: [32, 32], vf: [32, 32] });
+    writeFileSync(join(wrongShape, 'weights.bin'), Buffer.from(new Float32Array(big.size).buffer));
+    const cases: [string, RegExp][] = [
+      [garbageModel, /garbage-model\/model\.json: is not valid JSON$/m],
+      [nan, /nan\/weights\.bin: 'pi_0\/kernel' holds Infinity at index 0/],
+      [wrongShape, /wrong-shape\/weights\.bin: holds \d+ float32 values; model\.json's manifest lists \d+/],
+    ];
+    for (const [dir, message] of cases) {
+      const r = await run(evaluateArgs(dir));
+      expect(r.code, dir).toBe(1);
+      expect(r.stderr, dir).toMatch(message);
+      expect(r.stderr).not.toContain('root:x');
+    }
+    const truncatedEnv = copyFinal('truncated-env');
+    writeFileSync(join(truncatedEnv, 'env-state.bin'), readFileSync(join(truncatedEnv, 'env-state.bin')).subarray(0, 40));
+    const resumeEnv = await run(['train', '--resume', truncatedEnv, '--total-timesteps', '320', '--out', join(TMP, 'damaged-out'), '--checkpoints', join(TMP, 'damaged-ckpt')]);
+    expect(resumeEnv.code).toBe(1);
+    expect(resumeEnv.stderr).toMatch(/truncated-env\/env-state\.bin: is not a vector-env snapshot \(truncated or corrupt\)/);
+    const resumeShape = await run(['train', '--resume', wrongShape, '--total-timesteps', '320', '--out', join(TMP, 'damaged-out'), '--checkpoints', join(TMP, 'damaged-ckpt')]);
+    expect(resumeShape.code).toBe(1);
+    expect(resumeShape.stderr).toMatch(/wrong-shape\/weights\.bin: holds/);
+  });
+
+  it.each([
+    [['train', '--seed', '-1'], /seed.*allowed: a value >= 0/],
+    [['train', '--total-timesteps', '0'], /total_timesteps.*allowed: a value > 0/],
+    [['train', '--n-envs', '5000'], /n_envs.*allowed: a value <= 4096/],
+    [['train', '--workers', '-3'], /workers.*allowed: a value >= 0/],
+    [['train', '--n-steps', '1048576', '--n-envs', '4'], /n_steps × n_envs = 4194304 samples per rollout is more than the 1048576 allowed/],
+    [['pipeline', '--frobnicate'], /unknown option --frobnicate; options: --phase1/],
+    [['pipeline', '--seeds', '-1', '--frobnicate', '2'], /unknown option --frobnicate/],
+    [['inference', '--temperature', '-1'], /--temperature: '-1' is not allowed; allowed: a number in \[0, 2\]/],
+    [['rollout', '--env', 'gov-workflow/district_backlog_easy', '--num-envs', '2000000'], /--num-envs: 2000000 is out of range; allowed: an integer in 1…4096/],
+    [['rollout', '--env', 'gov-workflow/district_backlog_easy', '--num-envs', '-3'], /--num-envs: -3 is out of range/],
+    [['rollout', '--env', 'gov-workflow/district_backlog_easy', '--workers', '65'], /--workers: 65 is out of range; allowed: an integer in 0…64/],
+    [['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--max-body', '100000000'], /--max-body: 100000000 is out of range; allowed: an integer in 1…67,108,864/],
+    [['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--host', '0.0.0.0'], /--host 0\.0\.0\.0: not a loopback address, and no API key is set/],
+    [['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--allow-load-weights', '.'], /--allow-load-weights needs a server started from --checkpoint/],
+  ])('%j: a usage error naming the option and its range (exit 2)', async (args, message) => {
+    const out = join(TMP, 'limits');
+    const r = await run([...args, ...(args[0] === 'train' ? ['--out', out, '--checkpoints', out] : [])]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a run removes what killed runs left behind (never a live process’s), and puts back a checkpoint moved aside', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number; // exited: its pid is free
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const out = join(TMP, 'stale-results');
+      const ckpts = join(TMP, 'stale-checkpoints');
+      const phase = join(ckpts, 'stale', 'phase1');
+      mkdirSync(join(phase, `.step-000000064.tmp-${dead}-1000`), { recursive: true });
+      mkdirSync(join(phase, `.best.old-${dead}-1000`));
+      writeFileSync(join(phase, `.best.old-${dead}-1000`, 'state.json'), '{}');
+      mkdirSync(join(phase, `.final.tmp-${sleeper.pid}-1000`)); // a live writer: left alone
+      mkdirSync(join(phase, `.step-000000128.tmp-${process.pid}-1000`)); // this process, long ago: stale
+      mkdirSync(join(out, 'stale', 'phase1'), { recursive: true });
+      writeFileSync(join(out, 'stale', 'phase1', `.${dead}.1000.abc.tmp`), 'half a CSV');
+      const r = await run(['train', '--run-id', 'stale', '--out', out, '--checkpoints', ckpts, ...flat(withFlag(TINY, '--total-timesteps', '64')), '--eval.freq', '0', '--checkpoint.freq', '0']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/\[run\] restored .*phase1\/best: a killed run had moved it aside/);
+      expect(readdirSync(phase).filter((n) => n.startsWith('.')).sort()).toEqual([`.final.tmp-${sleeper.pid}-1000`]);
+      expect(readdirSync(join(out, 'stale', 'phase1')).filter((n) => n.startsWith('.'))).toEqual([]);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
 });

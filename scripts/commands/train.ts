@@ -3,11 +3,11 @@
  * overridden by a flag, resumable with --resume. SIGINT finishes the current iteration, saves a
  * checkpoint and exits (code 130); a second SIGINT exits at once.
  */
-import { applyOverrides, builtinConfigNames, loadPpoConfig, parsePpoConfig } from '../../training/ppo/config.js';
+import { applyOverrides, builtinConfigNames, isConfigFlag, loadPpoConfig, parsePpoConfig, PPO_CONFIG_FIELDS } from '../../training/ppo/config.js';
 import { runTraining } from '../../training/pipeline.js';
 import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
 import { runId as makeRunId } from '../../training/results-io.js';
-import { UsageError } from '../args.js';
+import { parseOptions, UsageError } from '../args.js';
 
 export const TRAIN_HELP = `usage: npm run train -- --config <name|file> [options] [--<field> <value> …]
 
@@ -28,31 +28,13 @@ export const TRAIN_HELP = `usage: npm run train -- --config <name|file> [options
 Writes results/<run-id>/<phase>/{config.json, metrics.csv, eval.csv, reward.svg|png,
 score.svg|png, baselines.csv} and checkpoints/<run-id>/<phase>/{step-…, best, final, latest}.`;
 
-const OWN = new Set(['config', 'resume', 'init-from', 'run-id', 'out', 'checkpoints', 'help']);
+const OPTIONS = { config: 'string', resume: 'string', 'init-from': 'string', 'run-id': 'string', out: 'string', checkpoints: 'string', help: 'boolean' } as const;
 
-/** Splits argv into the command's own flags and config overrides (`--field value` or `--field=value`). */
-export function splitFlags(argv: string[], own: ReadonlySet<string>, booleans: ReadonlySet<string> = new Set(['help'])): { flags: Map<string, string>; overrides: [string, string][] } {
-  const flags = new Map<string, string>();
-  const overrides: [string, string][] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}' (options are --name value)`);
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    let value: string;
-    if (booleans.has(name)) value = 'true';
-    else if (eq > 0) value = arg.slice(eq + 1);
-    else {
-      const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('--') && !/^--?\d/.test(next))) throw new UsageError(`--${name} needs a value`);
-      value = next;
-      i++;
-    }
-    if (own.has(name)) flags.set(name, value);
-    else overrides.push([`--${name}`, value]);
-  }
-  return { flags, overrides };
-}
+/** parseOptions settings for commands whose other flags are PPO config fields. */
+export const PPO_OVERRIDES = {
+  acceptsOverride: (name: string) => isConfigFlag(name, PPO_CONFIG_FIELDS),
+  overrideHint: `a config field: ${PPO_CONFIG_FIELDS.map((f) => `--${f.replace(/_/g, '-')}`).join(', ')} (nested with dots, e.g. --eval.seeds 100-104)`,
+};
 
 export function installSigint(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
@@ -73,14 +55,14 @@ export function installSigint(): { signal: AbortSignal; dispose: () => void } {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { flags, overrides } = splitFlags(argv, OWN);
-  if (flags.has('help')) {
+  const { values: flags, overrides } = parseOptions(argv, OPTIONS, PPO_OVERRIDES);
+  if (flags.help) {
     console.log(TRAIN_HELP);
     return 0;
   }
-  const resume = flags.get('resume') ?? null;
-  if (resume && flags.has('config')) throw new UsageError('--resume takes the config from the checkpoint; drop --config (override fields with flags)');
-  const initFrom = flags.get('init-from');
+  const resume = flags.resume ?? null;
+  if (resume && flags.config !== undefined) throw new UsageError('--resume takes the config from the checkpoint; drop --config (override fields with flags)');
+  const initFrom = flags['init-from'];
   const all: [string, string][] = [...overrides, ...(initFrom ? [['--init-from', initFrom] as [string, string]] : [])];
   let config;
   let runId: string;
@@ -88,18 +70,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const ckpt = loadCheckpoint(resume);
     config = parsePpoConfig(applyOverrides(ckpt.state.config as unknown as Record<string, unknown>, all), `${ckpt.dir}/state.json config`);
     // results/<run-id>/<phase> and checkpoints/<run-id>/<phase>: continue in the same run.
-    runId = flags.get('run-id') ?? ckpt.dir.split('/').slice(-3, -2)[0] ?? makeRunId(`train-${config.name}`);
+    runId = flags['run-id'] ?? ckpt.dir.split('/').slice(-3, -2)[0] ?? makeRunId(`train-${config.name}`);
   } else {
-    config = loadPpoConfig(flags.get('config') ?? 'gov-phase1', all);
-    runId = flags.get('run-id') ?? makeRunId(`train-${config.name}`);
+    config = loadPpoConfig(flags.config ?? 'gov-phase1', all);
+    runId = flags['run-id'] ?? makeRunId(`train-${config.name}`);
   }
   const sigint = installSigint();
   try {
     const result = await runTraining({
       config,
       runId,
-      resultsRoot: flags.get('out') ?? 'results',
-      checkpointsRoot: flags.get('checkpoints') ?? 'checkpoints',
+      resultsRoot: flags.out ?? 'results',
+      checkpointsRoot: flags.checkpoints ?? 'checkpoints',
       resume,
       signal: sigint.signal,
     });
@@ -107,7 +89,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(`results:     ${result.resultsDir}`);
     console.log(`checkpoints: ${result.checkpointDir} (final/last: ${result.finalCheckpoint}${result.bestCheckpoint ? `, best: ${result.bestCheckpoint}` : ''})`);
     console.log(`plots:       ${result.plots.join(', ')}`);
-    const dirs = `${flags.has('out') ? ` --out ${flags.get('out')}` : ''}${flags.has('checkpoints') ? ` --checkpoints ${flags.get('checkpoints')}` : ''}`;
+    const dirs = `${flags.out !== undefined ? ` --out ${flags.out}` : ''}${flags.checkpoints !== undefined ? ` --checkpoints ${flags.checkpoints}` : ''}`;
     if (result.interrupted) console.log(`resume with: npm run train -- --resume ${result.finalCheckpoint}${dirs}`);
     return sigint.signal.aborted ? 130 : 0;
   } finally {

@@ -9,7 +9,7 @@ import { InvalidConfigError } from '../../envs/core/errors.js';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { BACKEND_PREFERENCES } from '../backend.js';
-import { applyOverrides, parseConfigWith, readConfigObject } from '../ppo/config.js';
+import { applyOverrides, configFieldNames, isConfigFlag, parseConfigWith, readConfigObject } from '../ppo/config.js';
 
 const fraction = z.number().min(0).max(1);
 
@@ -23,17 +23,17 @@ export const GrpoConfigSchema = z
     /** Tasks the prompt states come from, with weights (a walker draws its task at each reset). */
     task_mix: z.partialRecord(z.enum(TASK_IDS as [string, ...string[]]), z.number().nonnegative()).default({ district_backlog_easy: 1 }),
     seed: z.number().int().nonnegative().default(0),
-    iterations: z.number().int().positive().default(30),
+    iterations: z.number().int().positive().max(1_000_000).default(30),
     /** Prompt states per iteration: one walker per state, each a running episode of the current policy. */
-    states_per_iteration: z.number().int().positive().default(8),
+    states_per_iteration: z.number().int().positive().max(4096).default(8),
     /** Completions per state (TRL num_generations). */
-    group_size: z.number().int().min(2).default(8),
+    group_size: z.number().int().min(2).max(128).default(8),
     temperature: z.number().positive().max(2).default(1),
     /** 'n': one request with n = group_size; 'parallel': group_size requests; 'auto': n, parallel if the endpoint refuses n. */
     sampling: z.enum(['auto', 'n', 'parallel']).default('auto'),
-    max_tokens: z.number().int().positive().default(256),
+    max_tokens: z.number().int().positive().max(1_000_000).default(256),
     /** Steps of the fixed continuation policy after the scored action (fn3 sums the rewards of 1 + H steps). */
-    continuation_horizon: z.number().int().nonnegative().default(3),
+    continuation_horizon: z.number().int().nonnegative().max(10_000).default(3),
     continuation_policy: z.enum(['advance', 'heuristic']).default('advance'),
     reward_weights: z
       .object({ fn1_valid: z.number().default(1), fn2_no_halluc: z.number().default(1), fn3_env_score: z.number().default(1) })
@@ -51,14 +51,14 @@ export const GrpoConfigSchema = z
     beta: z.number().nonnegative().default(0),
     learning_rate: z.number().positive().default(3e-3),
     /** Passes over each iteration's samples (TRL num_iterations μ). */
-    epochs: z.number().int().positive().default(1),
+    epochs: z.number().int().positive().max(1000).default(1),
     max_grad_norm: z.number().positive().default(0.5),
     adam: z.object({ beta1: fraction.default(0.9), beta2: fraction.default(0.999), eps: z.number().positive().default(1e-5) }).strict().default({ beta1: 0.9, beta2: 0.999, eps: 1e-5 }),
     /** The policy the run starts from and trains (a PPO or GRPO checkpoint); required by the tfjs learner and the built-in server. */
     init_from: z.string().nullable().default(null),
     /** Where completions come from: null = a policy server started in-process on 127.0.0.1 from init_from (what the tfjs learner updates). */
     endpoint: z
-      .object({ base_url: z.string().url().nullable().default(null), model: z.string().nullable().default(null), concurrency: z.number().int().positive().default(16), timeout_ms: z.number().int().positive().default(60_000), retries: z.number().int().nonnegative().default(4) })
+      .object({ base_url: z.string().url().nullable().default(null), model: z.string().nullable().default(null), concurrency: z.number().int().positive().max(1024).default(16), timeout_ms: z.number().int().positive().max(3_600_000).default(60_000), retries: z.number().int().nonnegative().max(20).default(4) })
       .strict()
       .default({ base_url: null, model: null, concurrency: 16, timeout_ms: 60_000, retries: 4 }),
     learner: z
@@ -93,12 +93,12 @@ export function parseGrpoConfig(input: unknown, source = 'config'): GrpoConfig {
 }
 
 /** A built-in GRPO config (training/configs/) or a file, with `--field value` overrides. */
+export const GRPO_CONFIG_FIELDS: readonly string[] = configFieldNames(GrpoConfigSchema);
+
 export function loadGrpoConfig(nameOrPath: string, overrides: ReadonlyArray<readonly [string, string]> = []): GrpoConfig {
   const raw = readConfigObject(nameOrPath);
-  const known = Object.keys(GrpoConfigSchema.shape);
   for (const [flag] of overrides) {
-    const head = flag.replace(/^--/, '').split('.')[0]?.replace(/-/g, '_') ?? '';
-    if (!known.includes(head)) throw new InvalidConfigError(flag, known.map((k) => `--${k.replace(/_/g, '-')}`).join(', '), 'is not a GRPO config field');
+    if (!isConfigFlag(flag.replace(/^--/, ''), GRPO_CONFIG_FIELDS)) throw new InvalidConfigError(flag, GRPO_CONFIG_FIELDS.map((k) => `--${k.replace(/_/g, '-')}`).join(', '), 'is not a GRPO config field');
   }
-  return parseGrpoConfig(applyOverrides(raw, overrides, known), nameOrPath);
+  return parseGrpoConfig(applyOverrides(raw, overrides, GRPO_CONFIG_FIELDS), nameOrPath);
 }

@@ -20,8 +20,9 @@
  * the run; the last checkpoint (written atomically) stays intact. Same config, seed and backend → the
  * same run: request seeds, walker seeds and task draws all derive from the run seed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
@@ -42,7 +43,7 @@ import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
 import { describeBackend, initBackend } from '../backend.js';
 import type { BackendInfo } from '../backend.js';
 import { writeLineChart } from '../plots.js';
-import { packageVersion, writeFileAtomic } from '../results-io.js';
+import { packageVersion, removeStaleTemporaries, writeDirAtomic, writeFileAtomic } from '../results-io.js';
 import type { GrpoConfig } from './config.js';
 import { GrpoConfigSchema } from './config.js';
 import { exportLearner, httpLearner, requestSeed, TfjsGrpoLearner } from './learners.js';
@@ -124,6 +125,7 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
   const wallStart = performance.now();
 
   // ---- setup -------------------------------------------------------------------------------
+  removeStaleTemporaries([opts.checkpointDir, join(opts.checkpointDir, 'policies'), opts.resultsDir, join(opts.resultsDir, 'groups')], { log });
   const resumeDir = opts.resume ? resolveGrpoCheckpoint(opts.resume) : null;
   const resumed = resumeDir ? GrpoCheckpointSchema.parse(JSON.parse(readFileSync(join(resumeDir, 'state.json'), 'utf8'))) : null;
   const backend = await initBackend(config.backend);
@@ -132,15 +134,18 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
   let server: PolicyServer | null = null;
   let learner: GrpoLearner | null = null;
   try {
+    // The run's own policy server: loopback, a key of its own, weight swaps only from this run's checkpoints.
+    const ownKey = randomBytes(24).toString('hex');
     if (config.endpoint.base_url === null) {
       const servedFrom = resumed && config.learner.type === 'tfjs' ? join(resumeDir as string, 'policy') : (config.init_from as string);
-      server = await startPolicyServer({ policy: ppoServedPolicy(servedFrom, 'queue-rl-policy'), modelName: 'queue-rl-policy' });
+      mkdirSync(opts.checkpointDir, { recursive: true });
+      server = await startPolicyServer({ policy: ppoServedPolicy(servedFrom, 'queue-rl-policy'), modelName: 'queue-rl-policy', apiKey: ownKey, loadWeights: { root: opts.checkpointDir } });
       log(`[grpo] serving the policy at ${server.url}`);
     }
     const baseURL = server?.url ?? (config.endpoint.base_url as string);
     let model = resumed?.model ?? config.endpoint.model ?? 'queue-rl-policy';
     // One client per model id (the http learner may switch to a new adapter); the key as DECISIONS says.
-    const apiKey = endpointFromEnv().apiKey ?? 'EMPTY';
+    const apiKey = server ? ownKey : (endpointFromEnv().apiKey ?? 'EMPTY');
     const withModel = (m: string): LlmClient => new LlmClient({ baseURL, apiKey, model: m, concurrency: config.endpoint.concurrency, timeoutMs: config.endpoint.timeout_ms, maxRetries: config.endpoint.retries, log });
     let sampler = withModel(model);
 
@@ -153,7 +158,7 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
             step: Number((resumed.learner as { adamStep?: number }).adamStep ?? 0),
           }
         : null;
-      learner = new TfjsGrpoLearner({ config, checkpointDir: opts.checkpointDir, serverUrl: config.endpoint.base_url ?? server?.url ?? null, resume });
+      learner = new TfjsGrpoLearner({ config, checkpointDir: opts.checkpointDir, serverUrl: config.endpoint.base_url ?? server?.url ?? null, serverKey: apiKey, resume });
     } else if (config.learner.type === 'export') {
       learner = exportLearner(join(opts.resultsDir, 'groups'));
     } else {
@@ -185,22 +190,14 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
 
     const save = (): string => {
       const dir = join(opts.checkpointDir, `iter-${String(iteration).padStart(6, '0')}`);
-      const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      try {
+      writeDirAtomic(dir, (tmp) => {
         const learnerState = (learner as GrpoLearner).save(tmp);
         if (learner instanceof TfjsGrpoLearner) learner.writePolicy(join(tmp, 'policy'), iteration);
         const states: WalkerState[] = walkers.map((w) => ({ snapshot: w.env.snapshot(), trace: { ...w.trace }, task: w.task, seed: w.seed, step: w.step, episode: w.episode, rng: w.rng.state() }));
         writeFileSync(join(tmp, 'walkers.bin'), serialize(states));
         const state = { format: 'queue-rl/grpo-checkpoint', version: 1, packageVersion: packageVersion(), config, iteration, policyVersion, model: sampler.model, history, learner: learnerState, backend: { ...backend } };
         writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(GrpoCheckpointSchema.parse(state), null, 1)}\n`);
-        rmSync(dir, { recursive: true, force: true });
-        renameSync(tmp, dir);
-      } catch (err) {
-        rmSync(tmp, { recursive: true, force: true });
-        throw err;
-      }
+      });
       writeFileAtomic(join(opts.checkpointDir, 'latest'), `${basename(dir)}\n`);
       const old = readdirSync(opts.checkpointDir).filter((n) => /^iter-\d{6}$/.test(n)).sort();
       for (const n of old.slice(0, Math.max(0, old.length - config.keep_last))) rmSync(join(opts.checkpointDir, n), { recursive: true, force: true });

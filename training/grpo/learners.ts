@@ -22,11 +22,11 @@
  *             → 200 (vLLM's dynamic LoRA endpoint; rl-reference §3.5); later requests then use the
  *             model id "<prefix>-v<v2>". Non-2xx answers stop the run with the trainer's message.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createStream } from '../../envs/core/random/streams.js';
-import { writeFileAtomic } from '../results-io.js';
+import { writeDirAtomic, writeFileAtomic } from '../results-io.js';
 import { Adam, clipScale, sumOfSquares } from '../ppo/adam.js';
 import { loadPolicyCheckpoint, writeLayersModel } from '../ppo/checkpoint.js';
 import type { PolicyCheckpoint } from '../ppo/checkpoint.js';
@@ -145,6 +145,8 @@ export interface TfjsLearnerOptions {
   checkpointDir: string;
   /** The policy server's base URL (…/v1), told to load each new checkpoint; null = no server to update. */
   serverUrl: string | null;
+  /** Its API key (sent as a Bearer token), or null. */
+  serverKey?: string | null;
   /** Resume: parameters and Adam state of a saved learner. */
   resume?: { parameters: Float32Array; reference: Float32Array; m: Float32Array; v: Float32Array; step: number } | null;
 }
@@ -173,7 +175,6 @@ export class TfjsGrpoLearner implements GrpoLearner {
   }
 
   async update(iteration: number, version: number, samples: readonly GrpoSample[]): Promise<LearnerStep> {
-    const c = this.opts.config;
     const usable = samples.filter((s) => s.actionIndex !== null && s.advantage !== 0);
     let stats: LearnerStep['stats'] = { kl: null, clip_ratio: null, loss: null, trained: usable.length };
     if (usable.length > 0) stats = this.train(usable);
@@ -181,7 +182,8 @@ export class TfjsGrpoLearner implements GrpoLearner {
     // Save, then have the server load it: the next iteration samples from the new weights.
     const dir = join(this.opts.checkpointDir, 'policies', `iter-${String(iteration).padStart(6, '0')}`);
     this.writePolicy(dir, iteration);
-    const res = await fetch(`${this.opts.serverUrl.replace(/\/$/, '')}/load_weights`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ checkpoint: dir }) });
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(this.opts.serverKey ? { authorization: `Bearer ${this.opts.serverKey}` } : {}) };
+    const res = await fetch(`${this.opts.serverUrl.replace(/\/$/, '')}/load_weights`, { method: 'POST', headers, body: JSON.stringify({ checkpoint: resolve(dir) }) });
     const text = await res.text();
     if (!res.ok) throw new Error(`policy server refused the new weights (${res.status}): ${text.slice(0, 300)}`);
     const answer = z.object({ version: z.number().int() }).passthrough().parse(JSON.parse(text));
@@ -257,30 +259,27 @@ export class TfjsGrpoLearner implements GrpoLearner {
 
   /** The current policy as a checkpoint the policy server (and PPO evaluate) can load. */
   writePolicy(dir: string, iteration: number): void {
-    const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    const spec = this.base.spec;
-    writeLayersModel(tmp, spec, this.policy.parameters, { phase: this.opts.config.phase, iteration, trainedBy: 'grpo' });
-    writeFileSync(
-      join(tmp, 'state.json'),
-      `${JSON.stringify(
-        {
-          format: 'queue-rl/grpo-policy',
-          version: 1,
-          iteration,
-          phase: this.opts.config.phase,
-          env: { id: this.base.envId },
-          policy: { observationSize: spec.shape.observationSize, nvec: spec.shape.nvec, netArch: spec.arch, activation: spec.activation, parameterCount: this.policy.layout.size, normalizeObservations: spec.normalizeObservations },
-          obsNormalizer: this.base.obsNormalizer,
-          initFrom: this.base.dir,
-        },
-        null,
-        1,
-      )}\n`,
-    );
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    writeDirAtomic(dir, (tmp) => {
+      const spec = this.base.spec;
+      writeLayersModel(tmp, spec, this.policy.parameters, { phase: this.opts.config.phase, iteration, trainedBy: 'grpo' });
+      writeFileSync(
+        join(tmp, 'state.json'),
+        `${JSON.stringify(
+          {
+            format: 'queue-rl/grpo-policy',
+            version: 1,
+            iteration,
+            phase: this.opts.config.phase,
+            env: { id: this.base.envId, options: { ...(this.base.envOptions.maxNonAdvanceStreak !== undefined ? { maxNonAdvanceStreak: this.base.envOptions.maxNonAdvanceStreak } : {}), variant: this.opts.config.variant } },
+            policy: { observationSize: spec.shape.observationSize, nvec: spec.shape.nvec, netArch: spec.arch, activation: spec.activation, parameterCount: this.policy.layout.size, normalizeObservations: spec.normalizeObservations },
+            obsNormalizer: this.base.obsNormalizer,
+            initFrom: this.base.dir,
+          },
+          null,
+          1,
+        )}\n`,
+      );
+    });
   }
 
   save(dir: string): Record<string, unknown> {

@@ -12,13 +12,15 @@
  * (the checkpoint's name) is replaced last, so a crash never leaves a half-written checkpoint or a
  * pointer to one. Read back with zod shape checks.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { EnvOptionsSchema } from '../../envs/registry.js';
+import type { EnvOptions } from '../../envs/registry.js';
 import { deserializeVectorEnvSnapshot, serializeVectorEnvSnapshot } from '../../envs/vector/snapshot.js';
 import type { VectorEnvSnapshot } from '../../envs/vector/vector-env.js';
-import { writeFileAtomic } from '../results-io.js';
+import { writeDirAtomic, writeFileAtomic } from '../results-io.js';
 import type { AdamState } from './adam.js';
 import { PpoConfigSchema } from './config.js';
 import { ParameterLayout } from './parameters.js';
@@ -95,47 +97,127 @@ export function policySpecOf(state: CheckpointState): PolicySpec {
 export function saveCheckpoint(dir: string, contents: CheckpointContents, options: { updateLatest: boolean }): void {
   const { state, parameters, adam, envSnapshot } = contents;
   const parsed = CheckpointStateSchema.parse(state); // never write what we could not read back
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  try {
+  writeDirAtomic(dir, (tmp) => {
     writeLayersModel(tmp, policySpecOf(parsed), parameters, { phase: parsed.phase, numTimesteps: parsed.numTimesteps, envId: parsed.env.id });
     writeFileSync(join(tmp, 'optimizer.bin'), concatFloat32([adam.m, adam.v]));
     if (envSnapshot) writeFileSync(join(tmp, 'env-state.bin'), serializeVectorEnvSnapshot(envSnapshot));
     writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(parsed, null, 1)}\n`);
-    const old = existsSync(dir) ? join(dirname(dir), `.${basename(dir)}.old-${process.pid}-${Date.now()}`) : null;
-    if (old) renameSync(dir, old);
-    renameSync(tmp, dir);
-    if (old) rmSync(old, { recursive: true, force: true });
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
   if (options.updateLatest) writeFileAtomic(join(dirname(dir), 'latest'), `${basename(dir)}\n`);
+}
+
+/** A checkpoint that cannot be used: names the file and the problem, never the file's contents. */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+export interface CheckpointReadOptions {
+  /**
+   * Refuse every path whose real location (symlinks followed) is outside this directory — the
+   * policy server's load_weights root. Relative paths are then taken relative to it.
+   */
+  confineTo?: string;
+}
+
+/** Reads the files of one checkpoint, confined to a root when asked (see CheckpointReadOptions). */
+class CheckpointFiles {
+  private readonly root: string | null;
+
+  constructor(options: CheckpointReadOptions = {}) {
+    this.root = options.confineTo === undefined ? null : realpathSync(options.confineTo);
+  }
+
+  get confined(): boolean {
+    return this.root !== null;
+  }
+
+  /** The path a user gave, checked to lie inside the root (before the filesystem is touched beyond it). */
+  locate(path: string): string {
+    if (this.root === null) return path;
+    const abs = resolve(this.root, path);
+    if (!isInside(this.root, abs)) throw new CheckpointError(path, 'is outside the directory checkpoints may be loaded from');
+    return abs;
+  }
+
+  /** The real path of `path`, refused when a symlink leads out of the root; null when it does not exist. */
+  real(path: string): string | null {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      return null;
+    }
+    if (this.root !== null && !isInside(this.root, real)) throw new CheckpointError(path, 'leads outside the directory checkpoints may be loaded from');
+    return real;
+  }
+
+  isDirectory(path: string): boolean {
+    const real = this.real(path);
+    return real !== null && statSync(real).isDirectory();
+  }
+
+  exists(path: string): boolean {
+    return this.real(path) !== null;
+  }
+
+  read(path: string): Buffer {
+    const real = this.real(path);
+    if (real === null) throw new CheckpointError(path, 'is missing');
+    if (!statSync(real).isFile()) throw new CheckpointError(path, 'is not a file');
+    return readFileSync(real);
+  }
+
+  json(path: string): unknown {
+    try {
+      return JSON.parse(this.read(path).toString('utf8'));
+    } catch (err) {
+      if (err instanceof CheckpointError) throw err;
+      throw new CheckpointError(path, 'is not valid JSON'); // the parser's message would quote the file
+    }
+  }
+
+  /** A checkpoint directory from what a user gives (see resolveCheckpointDir). */
+  resolveDir(given: string): string {
+    const path = this.locate(given);
+    if (!this.isDirectory(path)) throw new CheckpointError(path, 'does not exist or is not a directory');
+    if (this.exists(join(path, 'state.json'))) return path;
+    const latest = join(path, 'latest');
+    if (!this.exists(latest)) throw new CheckpointError(path, "is not a checkpoint: no state.json, and no 'latest' pointer to one");
+    const name = this.read(latest).toString('utf8').trim();
+    if (!CHECKPOINT_NAME.test(name) || name === '.' || name === '..') throw new CheckpointError(latest, 'does not hold a checkpoint name');
+    const dir = join(path, name);
+    // The pointer's text is echoed only to a local user; a confined (remote) request learns nothing of it.
+    if (!this.exists(join(dir, 'state.json'))) throw new CheckpointError(latest, `points at ${this.confined ? 'a directory' : `'${name}'`}, which holds no state.json`);
+    return dir;
+  }
+}
+
+const CHECKPOINT_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /**
  * A checkpoint directory from what a user gives: the directory itself (it holds state.json), or a
- * directory with a `latest` pointer (a phase's checkpoint root), or a run directory with one phase
- * subdirectory holding `latest` (the last phase in name order).
+ * directory with a `latest` pointer (a phase's checkpoint root).
  */
-export function resolveCheckpointDir(path: string): string {
-  if (!existsSync(path) || !statSync(path).isDirectory()) throw new Error(`checkpoint '${path}' does not exist or is not a directory`);
-  if (existsSync(join(path, 'state.json'))) return path;
-  const latest = join(path, 'latest');
-  if (existsSync(latest)) {
-    const name = readFileSync(latest, 'utf8').trim();
-    const dir = join(path, name);
-    if (!existsSync(join(dir, 'state.json'))) throw new Error(`${latest} points at '${name}', which holds no state.json`);
-    return dir;
-  }
-  throw new Error(`'${path}' is not a checkpoint: no state.json, and no 'latest' pointer to one`);
+export function resolveCheckpointDir(path: string, options: CheckpointReadOptions = {}): string {
+  return new CheckpointFiles(options).resolveDir(path);
 }
 
 /** What any queue-rl policy checkpoint (PPO or GRPO) holds in state.json for its policy; other fields are ignored here. */
 const PolicyPartSchema = z
   .object({
-    env: z.object({ id: z.string() }).passthrough(),
+    env: z.object({ id: z.string(), options: z.record(z.string(), z.unknown()).optional() }).passthrough(),
+    config: z.object({ env: z.object({ options: z.record(z.string(), z.unknown()) }).passthrough() }).passthrough().optional(),
     policy: CheckpointStateSchema.shape.policy,
     obsNormalizer: CheckpointStateSchema.shape.obsNormalizer,
   })
@@ -144,6 +226,8 @@ const PolicyPartSchema = z
 export interface PolicyCheckpoint {
   dir: string;
   envId: string;
+  /** The env options the policy was trained with (PPO: config.env.options; GRPO: env.options; else {}). */
+  envOptions: EnvOptions;
   spec: PolicySpec;
   parameters: Float32Array;
   obsNormalizer: CheckpointState['obsNormalizer'];
@@ -151,15 +235,20 @@ export interface PolicyCheckpoint {
 
 /**
  * Just the policy of a checkpoint — its spec, weights and observation statistics — from a PPO or a
- * GRPO checkpoint directory (or one with a `latest` pointer). For serving and warm starts.
+ * GRPO checkpoint directory (or one with a `latest` pointer). For serving, evaluation and warm
+ * starts: the optimizer and env state are not read.
  */
-export function loadPolicyCheckpoint(path: string): PolicyCheckpoint {
-  const dir = resolveCheckpointDir(path);
-  const state = readStateJson(dir, PolicyPartSchema, 'a queue-rl policy checkpoint');
+export function loadPolicyCheckpoint(path: string, options: CheckpointReadOptions = {}): PolicyCheckpoint {
+  const files = new CheckpointFiles(options);
+  const dir = files.resolveDir(path);
+  const state = readStateJson(files, dir, PolicyPartSchema, 'a queue-rl policy checkpoint');
   const p = state.policy;
   const spec: PolicySpec = { shape: { observationSize: p.observationSize, nvec: p.nvec }, arch: p.netArch, activation: p.activation, normalizeObservations: p.normalizeObservations };
   const layout = new ParameterLayout(spec.shape, spec.arch);
-  return { dir, envId: state.env.id, spec, parameters: readLayersWeights(dir, layout), obsNormalizer: state.obsNormalizer };
+  checkNormalizer(dir, state.obsNormalizer, p.observationSize);
+  const envOptions = EnvOptionsSchema.safeParse(state.config?.env.options ?? state.env.options ?? {});
+  if (!envOptions.success) throw new CheckpointError(join(dir, 'state.json'), `env options: ${envOptions.error.issues[0]?.path.join('.') ?? ''} ${envOptions.error.issues[0]?.message ?? 'invalid'}`);
+  return { dir, envId: state.env.id, envOptions: envOptions.data, spec, parameters: readLayersWeights(files, dir, layout), obsNormalizer: state.obsNormalizer };
 }
 
 /** model.json + weights.bin of a policy in `dir` (which must exist): the tfjs-layers layout checkpoints use. */
@@ -171,32 +260,47 @@ export function writeLayersModel(dir: string, spec: PolicySpec, parameters: Floa
 }
 
 /** state.json of a checkpoint directory, validated: errors name the file, the field and what was expected. */
-function readStateJson<T extends z.ZodType>(dir: string, schema: T, what: string): z.infer<T> {
+function readStateJson<T extends z.ZodType>(files: CheckpointFiles, dir: string, schema: T, what: string): z.infer<T> {
   const file = join(dir, 'state.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  const parsed = schema.safeParse(raw);
+  const parsed = schema.safeParse(files.json(file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${file}: ${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not ${what}?)`);
+    throw new CheckpointError(file, `${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not ${what}?)`);
   }
   return parsed.data;
 }
 
+/** Observation statistics must fit the policy's input and be usable numbers. */
+function checkNormalizer(dir: string, stats: CheckpointState['obsNormalizer'], observationSize: number): void {
+  if (!stats) return;
+  const file = join(dir, 'state.json');
+  if (stats.mean.length !== observationSize || stats.var.length !== observationSize) {
+    throw new CheckpointError(file, `obsNormalizer has ${stats.mean.length} means and ${stats.var.length} variances; the policy reads ${observationSize} features`);
+  }
+  if (![...stats.mean, ...stats.var, stats.count].every(Number.isFinite) || stats.var.some((v) => v < 0)) throw new CheckpointError(file, 'obsNormalizer holds a non-finite mean or variance, or a negative variance');
+}
+
 export function loadCheckpoint(path: string): CheckpointContents & { dir: string } {
-  const dir = resolveCheckpointDir(path);
-  const state = readStateJson(dir, CheckpointStateSchema, `a queue-rl PPO checkpoint of version ${CHECKPOINT_VERSION}`);
+  const files = new CheckpointFiles();
+  const dir = files.resolveDir(path);
+  const state = readStateJson(files, dir, CheckpointStateSchema, `a queue-rl PPO checkpoint of version ${CHECKPOINT_VERSION}`);
   const spec = policySpecOf(state);
   const layout = new ParameterLayout(spec.shape, spec.arch);
-  const parameters = readLayersWeights(dir, layout);
-  const moments = readFloat32(join(dir, 'optimizer.bin'));
-  if (moments.length !== 2 * layout.size) throw new Error(`${join(dir, 'optimizer.bin')}: ${moments.length} values, expected ${2 * layout.size}`);
+  checkNormalizer(dir, state.obsNormalizer, spec.shape.observationSize);
+  const parameters = readLayersWeights(files, dir, layout);
+  const optimizerFile = join(dir, 'optimizer.bin');
+  const moments = float32Of(optimizerFile, files.read(optimizerFile));
+  if (moments.length !== 2 * layout.size) throw new CheckpointError(optimizerFile, `holds ${moments.length} values; this policy's Adam moments are ${2 * layout.size}`);
+  requireFinite(optimizerFile, moments, 'Adam moments');
   const envFile = join(dir, 'env-state.bin');
-  const envSnapshot = existsSync(envFile) ? deserializeVectorEnvSnapshot(readFileSync(envFile)) : null;
+  let envSnapshot: VectorEnvSnapshot | null = null;
+  if (files.exists(envFile)) {
+    try {
+      envSnapshot = deserializeVectorEnvSnapshot(files.read(envFile));
+    } catch (err) {
+      throw new CheckpointError(envFile, `is not a vector-env snapshot (truncated or corrupt): ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
   return {
     dir,
     state,
@@ -242,51 +346,83 @@ function layersModelArtifacts(spec: PolicySpec, layers: TowerLayer[], metadata: 
 
 const ManifestSchema = z.object({
   weightsManifest: z
-    .array(z.object({ paths: z.array(z.string()), weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') }).passthrough()) }).passthrough())
+    .array(
+      z
+        .object({
+          paths: z.array(z.string().regex(CHECKPOINT_NAME, 'must be a file name in the checkpoint directory')).min(1),
+          weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') }).passthrough()),
+        })
+        .passthrough(),
+    )
     .min(1),
 });
 
-/** Reads weights.bin by model.json's manifest into the layout's parameter vector. */
-function readLayersWeights(dir: string, layout: ParameterLayout): Float32Array {
-  const manifest = ManifestSchema.safeParse(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')));
-  if (!manifest.success) throw new Error(`${join(dir, 'model.json')}: no float32 weightsManifest (${manifest.error.issues[0]?.message ?? ''})`);
-  const values = new Map<string, Float32Array>();
+/**
+ * Reads weights.bin by model.json's manifest into the layout's parameter vector. The manifest must
+ * give every layer of this policy its exact shape, the weight files must hold exactly what the
+ * manifest lists, and every weight must be finite.
+ */
+function readLayersWeights(files: CheckpointFiles, dir: string, layout: ParameterLayout): Float32Array {
+  const modelFile = join(dir, 'model.json');
+  const manifest = ManifestSchema.safeParse(files.json(modelFile));
+  if (!manifest.success) {
+    const issue = manifest.error.issues[0];
+    throw new CheckpointError(modelFile, `weightsManifest: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (not a tfjs layers model of float32 weights?)`);
+  }
+  const values = new Map<string, { values: Float32Array; shape: number[]; file: string }>();
   for (const group of manifest.data.weightsManifest) {
-    const data = group.paths.map((p) => readFloat32(join(dir, p)));
-    const all = data.length === 1 ? (data[0] as Float32Array) : Float32Array.from(data.flatMap((d) => [...d]));
+    const groupFiles = group.paths.map((p) => join(dir, p));
+    const data = groupFiles.map((f) => float32Of(f, files.read(f)));
+    const all = data.length === 1 ? (data[0] as Float32Array) : concatToFloat32(data);
+    const file = groupFiles.join(' + ');
+    const needed = group.weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+    if (all.length !== needed) throw new CheckpointError(file, `holds ${all.length} float32 values; model.json's manifest lists ${needed}`);
     let offset = 0;
     for (const w of group.weights) {
       const size = w.shape.reduce((a, b) => a * b, 1);
-      if (offset + size > all.length) throw new Error(`${join(dir, 'weights.bin')}: shorter than model.json's manifest`);
-      values.set(w.name, all.subarray(offset, offset + size));
+      values.set(w.name, { values: all.subarray(offset, offset + size), shape: w.shape, file });
       offset += size;
     }
   }
-  const template = layout.towerLayers(new Float32Array(layout.size));
-  const layers = template.map((l) => {
-    const kernel = values.get(`${l.name}/kernel`);
-    const bias = values.get(`${l.name}/bias`);
-    if (!kernel || !bias) throw new Error(`${join(dir, 'model.json')}: no weights for layer '${l.name}'`);
-    return { name: l.name, kernel, bias };
+  const layers = layout.towerLayers(new Float32Array(layout.size)).map((l) => {
+    const get = (part: 'kernel' | 'bias', shape: number[]): Float32Array => {
+      const name = `${l.name}/${part}`;
+      const w = values.get(name);
+      if (!w) throw new CheckpointError(modelFile, `has no weights for layer '${name}'`);
+      if (w.shape.join(',') !== shape.join(',')) throw new CheckpointError(modelFile, `gives '${name}' the shape [${w.shape.join(', ')}]; this policy needs [${shape.join(', ')}] (another net_arch or env?)`);
+      requireFinite(w.file, w.values, `'${name}'`);
+      return w.values;
+    };
+    return { name: l.name, kernel: get('kernel', [l.rows, l.cols]), bias: get('bias', [l.cols]) };
   });
   return layout.fromTowerLayers(layers, new Float32Array(layout.size));
 }
 
+function requireFinite(file: string, values: Float32Array, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) throw new CheckpointError(file, `${what} holds ${v} at index ${i}: every weight must be finite (a corrupt file, or a diverged run)`);
+  }
+}
+
 function concatFloat32(parts: readonly Float32Array[]): Buffer {
-  const total = parts.reduce((a, p) => a + p.length, 0);
-  const out = new Float32Array(total);
+  const out = concatToFloat32(parts);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength); // little-endian on every platform Node supports here (x86-64, arm64)
+}
+
+function float32Of(path: string, bytes: Buffer): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new CheckpointError(path, `holds ${bytes.byteLength} bytes, not a whole number of float32 values`);
+  const out = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+function concatToFloat32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);
     offset += p.length;
   }
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength); // little-endian on every platform Node supports here (x86-64, arm64)
-}
-
-function readFloat32(path: string): Float32Array {
-  const bytes = readFileSync(path);
-  if (bytes.byteLength % 4 !== 0) throw new Error(`${path}: ${bytes.byteLength} bytes is not a whole number of float32 values`);
-  const out = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(out.buffer).set(bytes);
   return out;
 }

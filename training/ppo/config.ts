@@ -16,6 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidConfigError } from '../../envs/core/errors.js';
 import { EnvOptionsSchema } from '../../envs/registry.js';
+import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';
 import { BACKEND_PREFERENCES } from '../backend.js';
 
 /** training/configs/, from the sources or from dist/ (the YAML files are not compiled). */
@@ -26,6 +27,14 @@ export const CONFIGS_DIR = ((): string => {
 })();
 
 const positiveInt = z.number().int().positive();
+
+/** Bounds of a PPO config (docs/limits.md). */
+export const MAX_TOTAL_TIMESTEPS = 1e12;
+/** n_steps × n_envs: 2^20 samples hold ~700 MB of Gov Workflow observations. */
+export const MAX_ROLLOUT_SAMPLES = 1_048_576;
+export const MAX_LAYER_UNITS = 8192;
+export const MAX_LAYERS = 16;
+export const MAX_EVAL_SEEDS = 10_000;
 const fraction = z.number().min(0).max(1);
 
 /** One curriculum stage: until `until` (fraction of total_timesteps) episodes draw their task from `weights`. */
@@ -57,10 +66,10 @@ export const PpoConfigSchema = z
      */
     curriculum: z.array(CurriculumStageSchema).min(1).nullable().default(null),
     seed: z.number().int().nonnegative().default(0),
-    /** Parallel envs (SB3 n_envs). */
-    n_envs: positiveInt.default(4),
+    /** Parallel envs (SB3 n_envs), at most MAX_NUM_ENVS. */
+    n_envs: positiveInt.max(MAX_NUM_ENVS).default(4),
     /** Worker threads stepping the envs; 0 = in the training thread (SyncVectorEnv). Results do not depend on it. */
-    workers: z.number().int().nonnegative().default(0),
+    workers: z.number().int().nonnegative().max(MAX_WORKERS).default(0),
     /**
      * Threads for the update: 2 runs the critic's half on a worker thread (critic-worker.ts), 1 keeps
      * it in the training thread, 'auto' = 2 when the machine has 2 or more cores and a tower has a
@@ -68,13 +77,13 @@ export const PpoConfigSchema = z
      * Results are the same bit for bit.
      */
     update_threads: z.union([z.literal(1), z.literal(2), z.literal('auto')]).default('auto'),
-    total_timesteps: positiveInt.default(200_000),
+    total_timesteps: positiveInt.max(MAX_TOTAL_TIMESTEPS).default(200_000),
     learning_rate: z.number().positive().default(3e-4),
     /** 'constant' (SB3 default) or 'linear' (lr × progress remaining, CleanRL's anneal_lr). */
     lr_schedule: z.enum(['constant', 'linear']).default('constant'),
-    n_steps: positiveInt.default(2048),
+    n_steps: positiveInt.max(MAX_ROLLOUT_SAMPLES).default(2048),
     batch_size: z.number().int().min(2).default(64),
-    n_epochs: positiveInt.default(10),
+    n_epochs: positiveInt.max(1000).default(10),
     gamma: fraction.default(0.99),
     gae_lambda: fraction.default(0.95),
     clip_range: z.number().positive().default(0.2),
@@ -87,7 +96,7 @@ export const PpoConfigSchema = z
     /** null: no early stop; else stop the epochs at the first minibatch with approx_kl > 1.5 × target_kl. */
     target_kl: z.number().positive().nullable().default(null),
     net_arch: z
-      .object({ pi: z.array(positiveInt).min(1), vf: z.array(positiveInt).min(1) })
+      .object({ pi: z.array(positiveInt.max(MAX_LAYER_UNITS)).min(1).max(MAX_LAYERS), vf: z.array(positiveInt.max(MAX_LAYER_UNITS)).min(1).max(MAX_LAYERS) })
       .strict()
       .default({ pi: [64, 64], vf: [64, 64] }),
     activation_fn: z.enum(['tanh', 'relu']).default('tanh'),
@@ -107,13 +116,13 @@ export const PpoConfigSchema = z
     normalize_reward: z.boolean().default(false),
     clip_reward: z.number().positive().default(10),
     /** Episodes in the rollout/ep_* means (SB3 stats_window_size). */
-    stats_window_size: positiveInt.default(100),
+    stats_window_size: positiveInt.max(1_000_000).default(100),
     eval: z
       .object({
         /** Evaluate every `freq` env steps (at the end of the iteration that crosses it); 0 = only at the end. */
         freq: z.number().int().nonnegative().default(20_480),
         /** Held-out episode seeds (training envs use derived 32-bit seeds; see envs/vector/slice.ts). */
-        seeds: z.array(z.number().int().nonnegative()).min(1).default([1000, 1001, 1002, 1003, 1004]),
+        seeds: z.array(z.number().int().nonnegative().max(0xffffffff)).min(1).max(MAX_EVAL_SEEDS).default([1000, 1001, 1002, 1003, 1004]),
         /** Tasks to evaluate (the env family's); empty = the env id's task, or the curriculum's tasks. */
         tasks: z.array(z.string()).default([]),
         /** Best checkpoint = highest mean grader score over tasks (falls back to mean reward when ungraded). */
@@ -137,6 +146,7 @@ export const PpoConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     const buffer = c.n_steps * c.n_envs;
+    if (buffer > MAX_ROLLOUT_SAMPLES) ctx.addIssue({ code: 'custom', path: ['n_steps'], message: `n_steps × n_envs = ${buffer} samples per rollout is more than the ${MAX_ROLLOUT_SAMPLES} allowed (docs/limits.md)` });
     if (c.batch_size > buffer) ctx.addIssue({ code: 'custom', path: ['batch_size'], message: `must be at most n_steps × n_envs = ${buffer}` });
     if (c.curriculum) {
       let last = 0;
@@ -176,8 +186,8 @@ export function parseConfigWith<T extends z.ZodType>(schema: T, input: unknown, 
 
 function allowedFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value') return issue.values.map(String).join(', ');
-  if (issue.code === 'too_small') return `a value >= ${String(issue.minimum)}`;
-  if (issue.code === 'too_big') return `a value <= ${String(issue.maximum)}`;
+  if (issue.code === 'too_small') return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
   if (issue.code === 'invalid_type') return `a ${issue.expected}`;
   return 'see training/configs/README or the README';
 }
@@ -201,6 +211,19 @@ function unwrap(t: z.ZodType): z.ZodType {
   }
   return cur;
 }
+
+/** Top-level field names of a config schema. */
+export function configFieldNames(schema: z.ZodType): string[] {
+  const inner = unwrap(schema);
+  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+}
+
+/** Whether a flag name (`n-steps`, `eval.seeds`, `env.options.variant`) addresses one of the `known` top-level fields. */
+export function isConfigFlag(name: string, known: readonly string[]): boolean {
+  return known.includes(name.split('.')[0]?.replace(/-/g, '_') ?? '');
+}
+
+export const PPO_CONFIG_FIELDS: readonly string[] = configFieldNames(PpoConfigSchema);
 
 /** Names of the built-in configs (files in training/configs/). */
 export function builtinConfigNames(): string[] {
@@ -260,7 +283,7 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: Readonly
   for (const [flag, text] of overrides) {
     const path = flag.replace(/^--/, '').split('.').map((p) => p.replace(/-/g, '_'));
     const head = path[0] as string;
-    const known = knownFields ?? Object.keys(unwrap(PpoConfigSchema) instanceof z.ZodObject ? (unwrap(PpoConfigSchema) as z.ZodObject).shape : {});
+    const known = knownFields ?? PPO_CONFIG_FIELDS;
     if (!known.includes(head)) throw new InvalidConfigError(`--${flag.replace(/^--/, '')}`, known.map((k) => `--${k.replace(/_/g, '-')}`).join(', '), 'is not a config field');
     let value: unknown = parseValue(text, path.join('.'));
     if (path.length === 1 && head === 'net_arch' && Array.isArray(value)) value = { pi: value, vf: value };

@@ -159,7 +159,7 @@ export class MaskedDistribution {
     let max = -Infinity;
     for (let k = 0; k < n; k++) if (masks[start + k] === 1 && (logits[start + k] as number) > max) max = logits[start + k] as number;
     if (max === -Infinity) {
-      if (Number.isNaN(logits[start] as number)) throw new Error(`policy logits are NaN (row ${row}): training diverged`);
+      if (Number.isNaN(logits[start] as number)) throw new Error(`policy logits are NaN (row ${row}): a weight or an input feature is not finite (after an update: the run diverged; try a lower learning_rate or normalize_reward)`);
       throw new Error(`action mask of row ${row}, dimension ${dim} allows no action: the env must allow at least one`);
     }
     let sum = 0;

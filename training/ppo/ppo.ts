@@ -34,7 +34,7 @@ import { WorkerVectorEnv } from '../../envs/vector/workers.js';
 import { describeBackend, initBackend } from '../backend.js';
 import type { BackendInfo, BackendPreference } from '../backend.js';
 import { evaluatePolicy, meanOf, stdOf } from '../evaluation.js';
-import { packageVersion, writeFileAtomic } from '../results-io.js';
+import { packageVersion, removeStaleTemporaries, writeFileAtomic } from '../results-io.js';
 import { Adam, clipScale, sumOfSquares } from './adam.js';
 import { allocateSharedUpdateBuffers, CriticWorker } from './critic-worker.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -123,6 +123,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
   const wallStart = performance.now();
 
   // ---- setup -------------------------------------------------------------------------------
+  removeStaleTemporaries([opts.checkpointDir, opts.resultsDir], { log });
   const resumed = opts.resume ? loadCheckpoint(opts.resume) : null;
   const config = opts.config;
   if (resumed) checkResumable(resumed.state, config);
