@@ -28,22 +28,46 @@ describe('heuristic agent (baseline_openai.py) reproduces the reference runs', (
 
 describe('baselines.py policies reproduce the reference runs (task seeds)', () => {
   it('oldest_first = advance only: easy 0.5536 with 48 completed and reward 79.72', () => {
-    const r = runGovEpisode(createGovAgent('oldest_first'), { taskId: 'district_backlog_easy', seed: 42, variant: 'reference' });
+    const r = runGovEpisode(createGovAgent('oldest_first'), {
+      taskId: 'district_backlog_easy',
+      seed: 42,
+      variant: 'reference',
+    });
     expect([r.score, r.metrics.total_completed, r.steps]).toEqual([expect.closeTo(0.5536, 4), 48, 30]);
     expect(r.reward).toBeCloseTo(79.72, 2);
-    const medium = runGovEpisode(createGovAgent('oldest_first'), { taskId: 'mixed_urgency_medium', seed: 123, variant: 'reference' });
-    expect([medium.score, medium.metrics.total_completed, medium.metrics.total_cases_arrived]).toEqual([expect.closeTo(0.4056, 4), 84, 1215]);
+    const medium = runGovEpisode(createGovAgent('oldest_first'), {
+      taskId: 'mixed_urgency_medium',
+      seed: 123,
+      variant: 'reference',
+    });
+    expect([medium.score, medium.metrics.total_completed, medium.metrics.total_cases_arrived]).toEqual([
+      expect.closeTo(0.4056, 4),
+      84,
+      1215,
+    ]);
     expect(medium.reward).toBeCloseTo(-1188.64, 2);
   });
 
   it('urgent_first and backlog_clearance degenerate into endless document requests, as in the reference', () => {
     for (const agent of ['urgent_first', 'backlog_clearance']) {
-      const easy = runGovEpisode(createGovAgent(agent), { taskId: 'district_backlog_easy', seed: 42, variant: 'reference' });
+      const easy = runGovEpisode(createGovAgent(agent), {
+        taskId: 'district_backlog_easy',
+        seed: 42,
+        variant: 'reference',
+      });
       expect([easy.steps, easy.metrics.total_completed]).toEqual([300, 0]);
       expect(easy.score).toBeCloseTo(0.55, 2);
-      const medium = runGovEpisode(createGovAgent(agent), { taskId: 'mixed_urgency_medium', seed: 123, variant: 'reference' });
+      const medium = runGovEpisode(createGovAgent(agent), {
+        taskId: 'mixed_urgency_medium',
+        seed: 123,
+        variant: 'reference',
+      });
       expect(medium.score).toBeCloseTo(0.3, 2);
-      const hard = runGovEpisode(createGovAgent(agent), { taskId: 'cross_department_hard', seed: 999, variant: 'reference' });
+      const hard = runGovEpisode(createGovAgent(agent), {
+        taskId: 'cross_department_hard',
+        seed: 999,
+        variant: 'reference',
+      });
       expect(hard.score).toBeCloseTo(0.56, 2);
     }
   });
@@ -51,7 +75,8 @@ describe('baselines.py policies reproduce the reference runs (task seeds)', () =
 
 describe('masked random agent', () => {
   it('is reproducible per seed, never takes an invalid action, and differs across seeds', () => {
-    const run = (seed: number) => runGovEpisode(new MaskedRandomAgent(), { taskId: 'cross_department_hard', seed, variant: 'corrected' });
+    const run = (seed: number) =>
+      runGovEpisode(new MaskedRandomAgent(), { taskId: 'cross_department_hard', seed, variant: 'corrected' });
     const a = run(5);
     expect(run(5)).toEqual(a);
     expect(a.metrics.total_invalid_actions).toBe(0);
@@ -70,9 +95,15 @@ describe('masked random agent', () => {
 
 it('every registered agent runs an episode on every task', () => {
   for (const name of GOV_AGENT_NAMES) {
-    const r = runGovEpisode(createGovAgent(name), { taskId: 'district_backlog_easy_extreme', seed: 3, variant: 'corrected' });
+    const r = runGovEpisode(createGovAgent(name), {
+      taskId: 'district_backlog_easy_extreme',
+      seed: 3,
+      variant: 'corrected',
+    });
     expect(r.score).toBeGreaterThanOrEqual(0);
     expect(r.score).toBeLessThanOrEqual(1);
   }
-  expect(() => createGovAgent('genius')).toThrow(/unknown agent 'genius'; known agents: urgent_first, oldest_first, backlog_clearance, heuristic, random/);
+  expect(() => createGovAgent('genius')).toThrow(
+    /unknown agent 'genius'; known agents: urgent_first, oldest_first, backlog_clearance, heuristic, random/,
+  );
 });

@@ -156,10 +156,16 @@ export class HeuristicAgent implements GovAgent {
     // 4. Documents, conservatively: a repeated request would push the arrival day back.
     const canRequest =
       snaps.some((s) => s.blocked_missing_docs > 0) &&
-      (this.lastDocRequestDay === undefined || obs.day - this.lastDocRequestDay >= 3 || obs.pending_doc_resolutions === 0);
+      (this.lastDocRequestDay === undefined ||
+        obs.day - this.lastDocRequestDay >= 3 ||
+        obs.pending_doc_resolutions === 0);
     if (canRequest) {
       let target = snaps[0] as QueueSnapshot;
-      const key = (s: QueueSnapshot): [number, number, number] => [s.blocked_missing_docs, s.current_sla_risk, s.total_pending];
+      const key = (s: QueueSnapshot): [number, number, number] => [
+        s.blocked_missing_docs,
+        s.current_sla_risk,
+        s.total_pending,
+      ];
       for (const s of snaps) if (tupleGreater(key(s), key(target))) target = s;
       if (target.blocked_missing_docs > 0) {
         this.lastDocRequestDay = obs.day;

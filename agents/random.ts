@@ -6,7 +6,13 @@
 import { createStream } from '../envs/core/random/streams.js';
 import type { RandomStream } from '../envs/core/random/streams.js';
 import type { GovAction } from '../envs/gov-workflow/actions.js';
-import { ADVANCE_INDEX, computeActionMask, decodeAction, DEFAULT_MAX_NON_ADVANCE_STREAK, N_ACTIONS } from '../envs/gov-workflow/adapter/action-table.js';
+import {
+  ADVANCE_INDEX,
+  computeActionMask,
+  decodeAction,
+  DEFAULT_MAX_NON_ADVANCE_STREAK,
+  N_ACTIONS,
+} from '../envs/gov-workflow/adapter/action-table.js';
 import type { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
 import type { GovAgent } from './types.js';
 

@@ -6,7 +6,10 @@ import { HelixRuleAgent } from './helixdesk-rule.js';
 import { MaskedRandomAgent } from './random.js';
 import type { GovAgent, HelixAgent } from './types.js';
 
-function registry<A>(entries: readonly (readonly [string, () => A])[]): { names: readonly string[]; create: (name: string) => A } {
+function registry<A>(entries: readonly (readonly [string, () => A])[]): {
+  names: readonly string[];
+  create: (name: string) => A;
+} {
   const factories = new Map(entries);
   const names = [...factories.keys()];
   return {

@@ -31,7 +31,14 @@ export function runGovEpisode(agent: GovAgent, opts: GovEpisodeOptions): Episode
 }
 
 /** The record of a finished (or stopped) Gov Workflow episode: grader score and metrics plus the env's totals. */
-export function govEpisodeRecord(env: GovWorkflowEnv, agent: string, seed: number, reward: number, steps: number, extra: Record<string, number> = {}): EpisodeRecord {
+export function govEpisodeRecord(
+  env: GovWorkflowEnv,
+  agent: string,
+  seed: number,
+  reward: number,
+  steps: number,
+  extra: Record<string, number> = {},
+): EpisodeRecord {
   const state = env.state();
   const grade = env.grade();
   return {

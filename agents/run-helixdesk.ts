@@ -3,7 +3,12 @@ import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js'
 import { gradeHelixTask } from '../envs/helixdesk/graders.js';
 import type { EpisodeRecord, HelixAgent } from './types.js';
 
-export function runHelixTask(agent: HelixAgent, task: string, seed: number, config: HelixConfigInput | HelixConfig = {}): EpisodeRecord {
+export function runHelixTask(
+  agent: HelixAgent,
+  task: string,
+  seed: number,
+  config: HelixConfigInput | HelixConfig = {},
+): EpisodeRecord {
   const g = gradeHelixTask(task, agent, seed, config);
   const metrics: Record<string, number> = { ...g.parts };
   for (const [type, n] of Object.entries(g.events)) metrics[`events_${type}`] = n;

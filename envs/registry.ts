@@ -69,7 +69,16 @@ export const EnvOptionsSchema = z
     /** gov-workflow/curriculum: each episode's task drawn from stages over the training progress (curriculum-member.ts). */
     curriculum: z
       .object({
-        stages: z.array(z.object({ until: z.number().gt(0).max(1), weights: z.partialRecord(z.enum(TASK_IDS), z.number().nonnegative()) }).strict()).min(1),
+        stages: z
+          .array(
+            z
+              .object({
+                until: z.number().gt(0).max(1),
+                weights: z.partialRecord(z.enum(TASK_IDS), z.number().nonnegative()),
+              })
+              .strict(),
+          )
+          .min(1),
         totalTimesteps: z.number().int().positive(),
         numEnvs: z.number().int().positive(),
       })
@@ -104,13 +113,19 @@ export function resolveEnv(id: string, options: EnvOptions = {}): EnvSpec {
   const family = slash < 0 ? id : id.slice(0, slash);
   const task = slash < 0 ? '' : id.slice(slash + 1);
   const definition = FAMILIES.get(family);
-  if (!definition || !(definition.tasks.includes(task) || definition.extraTasks?.includes(task))) throw new UnknownIdError('env id', id, envIds());
+  if (!definition || !(definition.tasks.includes(task) || definition.extraTasks?.includes(task)))
+    throw new UnknownIdError('env id', id, envIds());
   const parsed = EnvOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const prefix = issue && issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
-    const field = issue?.code === 'unrecognized_keys' ? `${prefix}${issue.keys.join(', ')}` : (issue?.path.join('.') ?? '');
-    throw new InvalidConfigError(`options.${field}`, 'variant, maxNonAdvanceStreak (gov-workflow) or config (helixdesk and others)', issue?.message ?? 'is invalid');
+    const field =
+      issue?.code === 'unrecognized_keys' ? `${prefix}${issue.keys.join(', ')}` : (issue?.path.join('.') ?? '');
+    throw new InvalidConfigError(
+      `options.${field}`,
+      'variant, maxNonAdvanceStreak (gov-workflow) or config (helixdesk and others)',
+      issue?.message ?? 'is invalid',
+    );
   }
   return definition.resolve(task, parsed.data);
 }
@@ -119,17 +134,48 @@ registerEnvFamily('gov-workflow', {
   tasks: TASK_IDS,
   extraTasks: ['curriculum'],
   resolve(task, opts) {
-    if (opts.config !== undefined) throw new InvalidConfigError('options.config', 'variant, maxNonAdvanceStreak, curriculum for gov-workflow', 'is not a gov-workflow option');
-    const config = { variant: opts.variant ?? 'corrected', maxNonAdvanceStreak: opts.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK };
+    if (opts.config !== undefined)
+      throw new InvalidConfigError(
+        'options.config',
+        'variant, maxNonAdvanceStreak, curriculum for gov-workflow',
+        'is not a gov-workflow option',
+      );
+    const config = {
+      variant: opts.variant ?? 'corrected',
+      maxNonAdvanceStreak: opts.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK,
+    };
     if ((task === 'curriculum') !== (opts.curriculum !== undefined)) {
-      throw new InvalidConfigError('options.curriculum', "{ stages, totalTimesteps, numEnvs } with the id gov-workflow/curriculum, and only there", task === 'curriculum' ? 'is missing' : 'needs the id gov-workflow/curriculum');
+      throw new InvalidConfigError(
+        'options.curriculum',
+        '{ stages, totalTimesteps, numEnvs } with the id gov-workflow/curriculum, and only there',
+        task === 'curriculum' ? 'is missing' : 'needs the id gov-workflow/curriculum',
+      );
     }
     const curriculum = opts.curriculum;
-    const gov = { family: 'gov-workflow', task, options: opts, observationSize: N_FEATURES, actionSpace: new Discrete(N_ACTIONS), actionDims: 1, maskLength: N_ACTIONS, graded: true } as const;
+    const gov = {
+      family: 'gov-workflow',
+      task,
+      options: opts,
+      observationSize: N_FEATURES,
+      actionSpace: new Discrete(N_ACTIONS),
+      actionDims: 1,
+      maskLength: N_ACTIONS,
+      graded: true,
+    } as const;
     if (curriculum) {
-      return { ...gov, id: 'gov-workflow/curriculum', metricNames: curriculumMetricNames(), makeMember: () => new GovCurriculumMember(curriculum, config) };
+      return {
+        ...gov,
+        id: 'gov-workflow/curriculum',
+        metricNames: curriculumMetricNames(),
+        makeMember: () => new GovCurriculumMember(curriculum, config),
+      };
     }
-    return { ...gov, id: `gov-workflow/${task}`, metricNames: GOV_MEMBER_METRICS, makeMember: () => new GovMember(task, config) };
+    return {
+      ...gov,
+      id: `gov-workflow/${task}`,
+      metricNames: GOV_MEMBER_METRICS,
+      makeMember: () => new GovMember(task, config),
+    };
   },
 });
 
@@ -137,7 +183,11 @@ registerEnvFamily('helixdesk', {
   tasks: HELIX_TASK_IDS,
   resolve(task, opts) {
     if (opts.variant !== undefined || opts.maxNonAdvanceStreak !== undefined) {
-      throw new InvalidConfigError(opts.variant !== undefined ? 'options.variant' : 'options.maxNonAdvanceStreak', 'config for helixdesk', 'is a gov-workflow option');
+      throw new InvalidConfigError(
+        opts.variant !== undefined ? 'options.variant' : 'options.maxNonAdvanceStreak',
+        'config for helixdesk',
+        'is a gov-workflow option',
+      );
     }
     const config = parseHelixConfig(opts.config ?? {});
     const nvec = [3, 4, config.env.n_employees + 1, 3];

@@ -31,7 +31,11 @@ export interface ParseOptionsSettings {
  * which means the value is missing. An unknown name is an error listing the options, before any
  * value is asked for. The last occurrence of a repeated option wins.
  */
-export function parseOptions<S extends OptionSpec>(argv: readonly string[], spec: S, settings: ParseOptionsSettings = {}): ParsedOptions<S> {
+export function parseOptions<S extends OptionSpec>(
+  argv: readonly string[],
+  spec: S,
+  settings: ParseOptionsSettings = {},
+): ParsedOptions<S> {
   const values: Record<string, string | true> = {};
   const positionals: string[] = [];
   const overrides: [string, string][] = [];
@@ -65,7 +69,8 @@ export function parseOptions<S extends OptionSpec>(argv: readonly string[], spec
     if (eq > 0) value = arg.slice(eq + 1);
     else {
       const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new UsageError(`--${name} needs a value`);
+      if (next === undefined || (next.startsWith('--') && next.length > 2))
+        throw new UsageError(`--${name} needs a value`);
       value = next;
       i++;
     }
@@ -91,16 +96,19 @@ export function parseSeeds(text: string, option = '--seeds'): number[] {
       const a = Number(range[1]);
       const b = Number(range[2]);
       if (b < a) throw new UsageError(`${option}: range '${p}' is empty (write low-high)`);
-      if (b - a >= MAX_SEEDS) throw new UsageError(`${option}: range '${p}' holds ${b - a + 1} seeds; allowed: at most ${MAX_SEEDS} seeds`);
+      if (b - a >= MAX_SEEDS)
+        throw new UsageError(`${option}: range '${p}' holds ${b - a + 1} seeds; allowed: at most ${MAX_SEEDS} seeds`);
       for (let s = a; s <= b; s++) out.push(s);
     } else if (/^-?\d+$/.test(p)) {
       out.push(Number(p));
     } else {
       throw new UsageError(`${option}: '${p}' is not a seed; use integers and ranges, e.g. 0-9,42`);
     }
-    if (out.length > MAX_SEEDS) throw new UsageError(`${option}: more than ${MAX_SEEDS} seeds; allowed: at most ${MAX_SEEDS}`);
+    if (out.length > MAX_SEEDS)
+      throw new UsageError(`${option}: more than ${MAX_SEEDS} seeds; allowed: at most ${MAX_SEEDS}`);
   }
-  if (out.some((s) => !Number.isSafeInteger(s))) throw new UsageError(`${option}: seeds must be integers in ±${Number.MAX_SAFE_INTEGER}`);
+  if (out.some((s) => !Number.isSafeInteger(s)))
+    throw new UsageError(`${option}: seeds must be integers in ±${Number.MAX_SAFE_INTEGER}`);
   return [...new Set(out)];
 }
 
@@ -111,19 +119,23 @@ export function parseList(text: string, known: readonly string[], option: string
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (items.length === 0) throw new UsageError(`${option}: give 'all' or a comma-separated list of: ${known.join(', ')}`);
+  if (items.length === 0)
+    throw new UsageError(`${option}: give 'all' or a comma-separated list of: ${known.join(', ')}`);
   for (const item of items) {
-    if (!known.includes(item)) throw new UsageError(`${option}: unknown value '${item}'; allowed: all, ${known.join(', ')}`);
+    if (!known.includes(item))
+      throw new UsageError(`${option}: unknown value '${item}'; allowed: all, ${known.join(', ')}`);
   }
   return [...new Set(items)];
 }
 
 export function parseChoice<T extends string>(text: string, allowed: readonly T[], option: string): T {
-  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${option}: '${text}' is not allowed; allowed: ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(text))
+    throw new UsageError(`${option}: '${text}' is not allowed; allowed: ${allowed.join(', ')}`);
   return text as T;
 }
 
-const fmt = (n: number): string => (Number.isSafeInteger(n) && Math.abs(n) >= 10_000 ? n.toLocaleString('en-US') : String(n));
+const fmt = (n: number): string =>
+  Number.isSafeInteger(n) && Math.abs(n) >= 10_000 ? n.toLocaleString('en-US') : String(n);
 
 /** An integer in [min, max]: the error names the option and the range. */
 export function parseIntInRange(text: string, option: string, min: number, max: number): number {
@@ -131,7 +143,8 @@ export function parseIntInRange(text: string, option: string, min: number, max: 
   const allowed = `an integer in ${fmt(min)}…${fmt(max)}`;
   if (!/^[+-]?\d+$/.test(t)) throw new UsageError(`${option}: '${text}' is not an integer; allowed: ${allowed}`);
   const n = Number(t);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${option}: ${t} is out of range; allowed: ${allowed}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`${option}: ${t} is out of range; allowed: ${allowed}`);
   return n === 0 ? 0 : n; // never −0
 }
 
@@ -144,6 +157,7 @@ export function parsePositiveInt(text: string, option: string, max = Number.MAX_
 export function parseNumberInRange(text: string, option: string, min: number, max: number): number {
   const t = text.trim();
   const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : Number.NaN;
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${option}: '${text}' is not allowed; allowed: a number in [${min}, ${max}]`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${option}: '${text}' is not allowed; allowed: a number in [${min}, ${max}]`);
   return n === 0 ? 0 : n;
 }

@@ -10,7 +10,11 @@ const FIXTURES = resolve(ROOT, '../shared/fixtures/gov-workflow');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 
 function cli(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(TSX, ['scripts/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(TSX, ['scripts/cli.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,7 +34,11 @@ describe('replay', () => {
     writeFileSync(file, JSON.stringify(trace));
     const r = cli('replay', file);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`^FAIL ${file}: step 10: reward_breakdown\\.sla_penalty: expected -?\\d+(\\.\\d+)?, got -?\\d+(\\.\\d+)?\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^FAIL ${file}: step 10: reward_breakdown\\.sla_penalty: expected -?\\d+(\\.\\d+)?, got -?\\d+(\\.\\d+)?\\n$`,
+      ),
+    );
   });
 
   it('explains a file that is not a trace', () => {
@@ -45,11 +53,33 @@ describe('replay', () => {
 describe('baseline', () => {
   it('--json prints only per-episode records on stdout, and the tables are written', () => {
     const out = mkdtempSync(join(tmpdir(), 'queue-rl-results-'));
-    const r = cli('baseline', '--env', 'gov-workflow', '--task', 'district_backlog_easy,mixed_urgency_medium', '--agent', 'heuristic,random', '--seeds', '0-1,7', '--json', '--out', out);
+    const r = cli(
+      'baseline',
+      '--env',
+      'gov-workflow',
+      '--task',
+      'district_backlog_easy,mixed_urgency_medium',
+      '--agent',
+      'heuristic,random',
+      '--seeds',
+      '0-1,7',
+      '--json',
+      '--out',
+      out,
+    );
     expect(r.code).toBe(0);
     const records = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(records).toHaveLength(2 * 2 * 3);
-    expect(Object.keys(records[0] as object)).toEqual(['env', 'task', 'agent', 'seed', 'score', 'reward', 'steps', 'metrics']);
+    expect(Object.keys(records[0] as object)).toEqual([
+      'env',
+      'task',
+      'agent',
+      'seed',
+      'score',
+      'reward',
+      'steps',
+      'metrics',
+    ]);
     expect(records.map((x) => x.seed)).toEqual([0, 1, 7, 0, 1, 7, 0, 1, 7, 0, 1, 7]);
     const [run] = readdirSync(out);
     expect(run).toMatch(/^baseline-gov-workflow-corrected-\d{8}T\d{6}Z$/);
@@ -58,16 +88,38 @@ describe('baseline', () => {
     const csv = readFileSync(join(dir, 'baseline.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^task,agent,episodes,score_mean,score_std,score_min,score_max,completed_mean/);
     expect(csv).toHaveLength(1 + 4);
-    expect(readFileSync(join(dir, 'baseline.md'), 'utf8')).toMatch(/\| district_backlog_easy \| heuristic \| 3 \| 0\.\d{4} ± 0\.\d{4} \|/);
+    expect(readFileSync(join(dir, 'baseline.md'), 'utf8')).toMatch(
+      /\| district_backlog_easy \| heuristic \| 3 \| 0\.\d{4} ± 0\.\d{4} \|/,
+    );
   });
 
   it('helixdesk: graded records per task, the table with min/max, and a config file that propagates', () => {
     const out = mkdtempSync(join(tmpdir(), 'queue-rl-results-'));
     const cfg = join(out, 'six.yaml');
     writeFileSync(cfg, 'env:\n  n_employees: 6\n  episode_emails: 30\n');
-    const r = cli('baseline', '--env', 'helixdesk', '--task', 'medium,expert', '--agent', 'rule', '--seeds', '0-2', '--config', cfg, '--json', '--out', out);
+    const r = cli(
+      'baseline',
+      '--env',
+      'helixdesk',
+      '--task',
+      'medium,expert',
+      '--agent',
+      'rule',
+      '--seeds',
+      '0-2',
+      '--config',
+      cfg,
+      '--json',
+      '--out',
+      out,
+    );
     expect(r.code).toBe(0);
-    const records = JSON.parse(r.stdout) as { task: string; steps: number; score: number; metrics: Record<string, number> }[];
+    const records = JSON.parse(r.stdout) as {
+      task: string;
+      steps: number;
+      score: number;
+      metrics: Record<string, number>;
+    }[];
     expect(records.map((x) => x.task)).toEqual(['medium', 'medium', 'medium', 'expert', 'expert', 'expert']);
     expect(records.every((x) => x.steps === 30 && x.score >= 0 && x.score <= 1)).toBe(true);
     expect(records[3]?.metrics).toHaveProperty('classify');
@@ -76,18 +128,37 @@ describe('baseline', () => {
   });
 
   it('the same seeds give the same records (reference variant too)', () => {
-    const args = ['baseline', '--task', 'cross_department_hard', '--agent', 'random', '--seeds', '3', '--variant', 'reference', '--json', '--out', mkdtempSync(join(tmpdir(), 'queue-rl-'))];
+    const args = [
+      'baseline',
+      '--task',
+      'cross_department_hard',
+      '--agent',
+      'random',
+      '--seeds',
+      '3',
+      '--variant',
+      'reference',
+      '--json',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'queue-rl-')),
+    ];
     expect(cli(...args).stdout).toBe(cli(...args).stdout);
   });
 
   it.each([
     [['--task', 'nope'], /--task: unknown value 'nope'; allowed: all, district_backlog_easy, mixed_urgency_medium/],
-    [['--agent', 'genius'], /--agent: unknown value 'genius'; allowed: all, urgent_first, oldest_first, backlog_clearance, heuristic, random/],
+    [
+      ['--agent', 'genius'],
+      /--agent: unknown value 'genius'; allowed: all, urgent_first, oldest_first, backlog_clearance, heuristic, random/,
+    ],
     [['--seeds', '3-1'], /--seeds: range '3-1' is empty/],
     [['--seeds', 'x'], /--seeds: 'x' is not a seed/],
     [['--variant', 'fixed'], /--variant: 'fixed' is not allowed; allowed: corrected, reference/],
     [['--env', 'gym'], /--env: 'gym' is not allowed; allowed: gov-workflow, helixdesk/],
-    [['--env', 'helixdesk', '--task', 'district_backlog_easy'], /--task: unknown value 'district_backlog_easy'; allowed: all, easy, medium, hard, expert/],
+    [
+      ['--env', 'helixdesk', '--task', 'district_backlog_easy'],
+      /--task: unknown value 'district_backlog_easy'; allowed: all, easy, medium, hard, expert/,
+    ],
     [['--env', 'helixdesk', '--variant', 'reference'], /--variant applies to gov-workflow only/],
     [['--bogus'], /unknown option --bogus; options: --env, --task, --agent, --seeds/],
     [['--seeds', '-1', '--agent', 'heuristic', '--task', 'district_backlog_easy', '--bogus'], /unknown option --bogus/],

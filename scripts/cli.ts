@@ -16,16 +16,56 @@ import { UsageError } from './args.js';
 import { InvalidConfigError } from '../envs/core/errors.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; summary: string; help: string }> = {
-  baseline: { run: baselineCommand, summary: 'run baseline agents over tasks and seeds; print and save the table', help: BASELINE_HELP },
-  replay: { run: replayCommand, summary: 'replay golden Gov Workflow trace files and report PASS or the first mismatch', help: REPLAY_HELP },
-  rollout: { run: rolloutCommand, summary: 'step a vector env with seeded random actions and print a sha256 of every batch', help: ROLLOUT_HELP },
-  train: { run: trainCommand, summary: 'train PPO with a config (built-in or file); resume with --resume', help: TRAIN_HELP },
-  evaluate: { run: evaluateCommand, summary: 'evaluate PPO checkpoints next to every baseline agent on given seeds', help: EVALUATE_HELP },
-  grpo: { run: grpoCommand, summary: 'GRPO over an OpenAI-compatible endpoint (tfjs, export or http learner); --phases for both', help: GRPO_HELP },
-  inference: { run: inferenceCommand, summary: 'the [START]/[STEP]/[END] baseline inference run of an LLM over OpenAI-compatible endpoints', help: INFERENCE_HELP },
-  'serve-policy': { run: servePolicyCommand, summary: 'serve a PPO checkpoint or baseline agent as an OpenAI-compatible endpoint', help: SERVE_POLICY_HELP },
-  'export-story': { run: exportStoryCommand, summary: 'write the Gov Workflow training-story JSON and CSV from a run or a story CSV', help: EXPORT_STORY_HELP },
-  pipeline: { run: pipelineCommand, summary: 'the main job: short Phase 1 + Phase 2, evaluation, summary.md (npm start)', help: PIPELINE_HELP },
+  baseline: {
+    run: baselineCommand,
+    summary: 'run baseline agents over tasks and seeds; print and save the table',
+    help: BASELINE_HELP,
+  },
+  replay: {
+    run: replayCommand,
+    summary: 'replay golden Gov Workflow trace files and report PASS or the first mismatch',
+    help: REPLAY_HELP,
+  },
+  rollout: {
+    run: rolloutCommand,
+    summary: 'step a vector env with seeded random actions and print a sha256 of every batch',
+    help: ROLLOUT_HELP,
+  },
+  train: {
+    run: trainCommand,
+    summary: 'train PPO with a config (built-in or file); resume with --resume',
+    help: TRAIN_HELP,
+  },
+  evaluate: {
+    run: evaluateCommand,
+    summary: 'evaluate PPO checkpoints next to every baseline agent on given seeds',
+    help: EVALUATE_HELP,
+  },
+  grpo: {
+    run: grpoCommand,
+    summary: 'GRPO over an OpenAI-compatible endpoint (tfjs, export or http learner); --phases for both',
+    help: GRPO_HELP,
+  },
+  inference: {
+    run: inferenceCommand,
+    summary: 'the [START]/[STEP]/[END] baseline inference run of an LLM over OpenAI-compatible endpoints',
+    help: INFERENCE_HELP,
+  },
+  'serve-policy': {
+    run: servePolicyCommand,
+    summary: 'serve a PPO checkpoint or baseline agent as an OpenAI-compatible endpoint',
+    help: SERVE_POLICY_HELP,
+  },
+  'export-story': {
+    run: exportStoryCommand,
+    summary: 'write the Gov Workflow training-story JSON and CSV from a run or a story CSV',
+    help: EXPORT_STORY_HELP,
+  },
+  pipeline: {
+    run: pipelineCommand,
+    summary: 'the main job: short Phase 1 + Phase 2, evaluation, summary.md (npm start)',
+    help: PIPELINE_HELP,
+  },
 };
 
 export const USAGE = `usage: npm run cli -- <command> [options]
@@ -51,7 +91,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await entry.run(rest);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof InvalidConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      err instanceof InvalidConfigError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`error: ${(err as Error).message}\n\n${entry.help}`);
       return 2;
     }
@@ -60,7 +104,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
+const isEntry =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {

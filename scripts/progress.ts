@@ -22,7 +22,9 @@ export class Progress {
     if (this.tty) {
       const width = 30;
       const filled = Math.round((this.done / this.total) * width);
-      process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${finished ? '\n' : ''}`);
+      process.stderr.write(
+        `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${finished ? '\n' : ''}`,
+      );
     } else if (finished || now - this.lastLine >= 5000) {
       this.lastLine = now;
       process.stderr.write(`${this.label}: ${this.done}/${this.total} (${((now - this.start) / 1000).toFixed(1)} s)\n`);

@@ -16,20 +16,35 @@ function run(cmd: string, args: string[]): { code: number; stdout: string; stder
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const rolloutArgs = (env: string, workers: number): string[] => ['rollout', '--env', env, '--num-envs', '5', '--workers', String(workers), '--steps', '60', '--seed', '9'];
+const rolloutArgs = (env: string, workers: number): string[] => [
+  'rollout',
+  '--env',
+  env,
+  '--num-envs',
+  '5',
+  '--workers',
+  String(workers),
+  '--steps',
+  '60',
+  '--seed',
+  '9',
+];
 
 describe('rollout under tsx', () => {
-  it.each(['gov-workflow/cross_department_hard', 'helixdesk/hard'])('%s: the same sha256 for 0, 1, 2 and 3 workers', (env) => {
-    const outputs = [0, 1, 2, 3].map((w) => run(TSX, ['scripts/cli.ts', ...rolloutArgs(env, w)]));
-    for (const o of outputs) {
-      expect(o.code).toBe(0);
-      expect(o.stdout).toMatch(/^sha256=[0-9a-f]{64}\n$/);
-      expect(o.stderr).toMatch(/5 envs × 60 steps = 300 env-steps in [\d.]+ s \(\d+ env-steps\/s/);
-    }
-    expect(new Set(outputs.map((o) => o.stdout)).size).toBe(1);
-    const otherSeed = run(TSX, ['scripts/cli.ts', ...rolloutArgs(env, 0).slice(0, -1), '10']);
-    expect(otherSeed.stdout).not.toBe(outputs[0]?.stdout);
-  });
+  it.each(['gov-workflow/cross_department_hard', 'helixdesk/hard'])(
+    '%s: the same sha256 for 0, 1, 2 and 3 workers',
+    (env) => {
+      const outputs = [0, 1, 2, 3].map((w) => run(TSX, ['scripts/cli.ts', ...rolloutArgs(env, w)]));
+      for (const o of outputs) {
+        expect(o.code).toBe(0);
+        expect(o.stdout).toMatch(/^sha256=[0-9a-f]{64}\n$/);
+        expect(o.stderr).toMatch(/5 envs × 60 steps = 300 env-steps in [\d.]+ s \(\d+ env-steps\/s/);
+      }
+      expect(new Set(outputs.map((o) => o.stdout)).size).toBe(1);
+      const otherSeed = run(TSX, ['scripts/cli.ts', ...rolloutArgs(env, 0).slice(0, -1), '10']);
+      expect(otherSeed.stdout).not.toBe(outputs[0]?.stdout);
+    },
+  );
 
   it('rejects a missing or unknown env id, listing the ids', () => {
     const missing = run(TSX, ['scripts/cli.ts', 'rollout']);
@@ -37,7 +52,9 @@ describe('rollout under tsx', () => {
     expect(missing.stderr).toMatch(/--env is required/);
     const unknown = run(TSX, ['scripts/cli.ts', 'rollout', '--env', 'gov-workflow/nope']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/--env: unknown id 'gov-workflow\/nope'; allowed: gov-workflow\/district_backlog_easy, /);
+    expect(unknown.stderr).toMatch(
+      /--env: unknown id 'gov-workflow\/nope'; allowed: gov-workflow\/district_backlog_easy, /,
+    );
   });
 });
 
@@ -49,7 +66,10 @@ describe('rollout from compiled JS', () => {
   }, 120_000);
 
   it('workers start from worker-entry.js and agree with the tsx run', () => {
-    const compiled = run(process.execPath, [resolve(outDir, 'scripts/cli.js'), ...rolloutArgs('gov-workflow/cross_department_hard', 2)]);
+    const compiled = run(process.execPath, [
+      resolve(outDir, 'scripts/cli.js'),
+      ...rolloutArgs('gov-workflow/cross_department_hard', 2),
+    ]);
     expect(compiled.code, compiled.stderr).toBe(0);
     const viaTsx = run(TSX, ['scripts/cli.ts', ...rolloutArgs('gov-workflow/cross_department_hard', 0)]);
     expect(compiled.stdout).toBe(viaTsx.stdout);

@@ -32,7 +32,9 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
   const env = process.env.TFJS_BACKEND;
   const pref = (requested === 'auto' && env ? env : requested) as BackendPreference;
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(pref)) {
-    throw new Error(`${requested === 'auto' && env ? 'TFJS_BACKEND' : 'backend'} '${pref}' is not one of ${BACKEND_PREFERENCES.join(', ')}`);
+    throw new Error(
+      `${requested === 'auto' && env ? 'TFJS_BACKEND' : 'backend'} '${pref}' is not one of ${BACKEND_PREFERENCES.join(', ')}`,
+    );
   }
   if (current && (pref === 'auto' || pref === current.backend)) return current;
   const tried: string[] = [];
@@ -64,8 +66,10 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
       await import('@tensorflow/tfjs-backend-wasm');
       const ok = await tf.setBackend('wasm');
       if (ok) await tf.ready();
-      for (const l of process.listeners('uncaughtException')) if (!before.ex.includes(l)) process.off('uncaughtException', l);
-      for (const l of process.listeners('unhandledRejection')) if (!before.rej.includes(l)) process.off('unhandledRejection', l);
+      for (const l of process.listeners('uncaughtException'))
+        if (!before.ex.includes(l)) process.off('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection'))
+        if (!before.rej.includes(l)) process.off('unhandledRejection', l);
       if (ok) return done({ backend: 'wasm', nativePackage: null, gpu: false });
       tried.push('wasm: setBackend returned false');
     } catch (err) {

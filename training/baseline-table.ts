@@ -84,18 +84,28 @@ export function formatText(rows: readonly BaselineRow[], quantities: readonly Qu
   const head = header(quantities);
   const table = [head, ...rows.map((r) => cells(r, quantities))];
   const widths = head.map((_, c) => Math.max(...table.map((row) => (row[c] as string).length)));
-  const line = (row: string[]): string => row.map((text, c) => (c < 2 ? text.padEnd(widths[c] as number) : text.padStart(widths[c] as number))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r, quantities)))].join('\n');
+  const line = (row: string[]): string =>
+    row.map((text, c) => (c < 2 ? text.padEnd(widths[c] as number) : text.padStart(widths[c] as number))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r, quantities)))].join(
+    '\n',
+  );
 }
 
 export function formatMarkdown(rows: readonly BaselineRow[], quantities: readonly Quantity[]): string {
   const align = ['---', '---', '---:', ...quantities.map(() => '---:')];
-  return [header(quantities), align, ...rows.map((r) => cells(r, quantities))].map((row) => `| ${row.join(' | ')} |`).join('\n');
+  return [header(quantities), align, ...rows.map((r) => cells(r, quantities))]
+    .map((row) => `| ${row.join(' | ')} |`)
+    .join('\n');
 }
 
 /** One CSV row per (task, agent), with mean, std, min and max of each quantity. */
 export function formatCsv(rows: readonly BaselineRow[], quantities: readonly Quantity[]): string {
-  const columns = ['task', 'agent', 'episodes', ...quantities.flatMap((q) => ['mean', 'std', 'min', 'max'].map((s) => `${q.key}_${s}`))];
+  const columns = [
+    'task',
+    'agent',
+    'episodes',
+    ...quantities.flatMap((q) => ['mean', 'std', 'min', 'max'].map((s) => `${q.key}_${s}`)),
+  ];
   const data = rows.map((r) => [
     r.task,
     r.agent,
@@ -111,7 +121,25 @@ export function formatCsv(rows: readonly BaselineRow[], quantities: readonly Qua
 /** Per-episode records as CSV (metrics flattened as metric_<name>). */
 export function formatEpisodesCsv(records: readonly EpisodeRecord[]): string {
   const metricNames = [...new Set(records.flatMap((r) => Object.keys(r.metrics)))];
-  const columns = ['env', 'task', 'agent', 'seed', 'score', 'reward', 'steps', ...metricNames.map((m) => `metric_${m}`)];
-  const data = records.map((r) => [r.env, r.task, r.agent, r.seed, r.score, r.reward, r.steps, ...metricNames.map((m) => r.metrics[m] ?? '')]);
+  const columns = [
+    'env',
+    'task',
+    'agent',
+    'seed',
+    'score',
+    'reward',
+    'steps',
+    ...metricNames.map((m) => `metric_${m}`),
+  ];
+  const data = records.map((r) => [
+    r.env,
+    r.task,
+    r.agent,
+    r.seed,
+    r.score,
+    r.reward,
+    r.steps,
+    ...metricNames.map((m) => r.metrics[m] ?? ''),
+  ]);
   return stringify(data, { header: true, columns });
 }

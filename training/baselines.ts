@@ -31,14 +31,27 @@ export interface BaselineRunOptions {
 }
 
 /** Every (task, agent, seed) episode, in task → agent → seed order. */
-export function runBaselines(family: BaselineFamily, tasks: readonly string[], agents: readonly string[], seeds: readonly number[], options: BaselineRunOptions = {}): EpisodeRecord[] {
+export function runBaselines(
+  family: BaselineFamily,
+  tasks: readonly string[],
+  agents: readonly string[],
+  seeds: readonly number[],
+  options: BaselineRunOptions = {},
+): EpisodeRecord[] {
   const records: EpisodeRecord[] = [];
   for (const task of tasks) {
     for (const agentName of agents) {
       if (family === 'gov-workflow') {
         const agent = createGovAgent(agentName);
         for (const seed of seeds) {
-          records.push(runGovEpisode(agent, { taskId: task, seed, variant: options.variant ?? 'corrected', ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}) }));
+          records.push(
+            runGovEpisode(agent, {
+              taskId: task,
+              seed,
+              variant: options.variant ?? 'corrected',
+              ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+            }),
+          );
           options.onEpisode?.();
         }
       } else {
@@ -68,8 +81,17 @@ export async function runLlmBaselines(
     seeds.map(async (seed) => {
       const result =
         family === 'gov-workflow'
-          ? await runGovLlmEpisode(policy, { taskId: task, seed, variant: options.variant ?? 'corrected', ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}) })
-          : await runHelixLlmEpisode(policy, { task, seed, ...(options.helixConfig ? { config: options.helixConfig } : {}) });
+          ? await runGovLlmEpisode(policy, {
+              taskId: task,
+              seed,
+              variant: options.variant ?? 'corrected',
+              ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+            })
+          : await runHelixLlmEpisode(policy, {
+              task,
+              seed,
+              ...(options.helixConfig ? { config: options.helixConfig } : {}),
+            });
       options.onEpisode?.();
       return result.record;
     }),
@@ -78,7 +100,12 @@ export async function runLlmBaselines(
 }
 
 /** Records of several agents ordered task → agent (in `agents` order) → seed, as the tables list them. */
-export function orderRecords(records: readonly EpisodeRecord[], tasks: readonly string[], agents: readonly string[]): EpisodeRecord[] {
-  const rank = (r: EpisodeRecord): number => tasks.indexOf(r.task) * 1000 + (agents.indexOf(r.agent) < 0 ? 999 : agents.indexOf(r.agent));
+export function orderRecords(
+  records: readonly EpisodeRecord[],
+  tasks: readonly string[],
+  agents: readonly string[],
+): EpisodeRecord[] {
+  const rank = (r: EpisodeRecord): number =>
+    tasks.indexOf(r.task) * 1000 + (agents.indexOf(r.agent) < 0 ? 999 : agents.indexOf(r.agent));
   return [...records].sort((a, b) => rank(a) - rank(b));
 }

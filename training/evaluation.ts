@@ -21,10 +21,18 @@ export interface EvaluateOptions {
   maxSteps?: number;
 }
 
-export function evaluatePolicy(policy: ActorCriticPolicy, envId: string, envOptions: EnvOptions, seeds: readonly number[], options: EvaluateOptions = {}): EpisodeRecord[] {
+export function evaluatePolicy(
+  policy: ActorCriticPolicy,
+  envId: string,
+  envOptions: EnvOptions,
+  seeds: readonly number[],
+  options: EvaluateOptions = {},
+): EpisodeRecord[] {
   const spec = resolveEnv(envId, envOptions);
   if (spec.observationSize !== policy.spec.shape.observationSize || spec.maskLength !== policy.layout.actionSize) {
-    throw new Error(`policy expects observations of ${policy.spec.shape.observationSize} and ${policy.layout.actionSize} action logits; ${envId} has ${spec.observationSize} and ${spec.maskLength}`);
+    throw new Error(
+      `policy expects observations of ${policy.spec.shape.observationSize} and ${policy.layout.actionSize} action logits; ${envId} has ${spec.observationSize} and ${spec.maskLength}`,
+    );
   }
   const deterministic = options.deterministic ?? true;
   const n = seeds.length;
@@ -34,7 +42,9 @@ export function evaluatePolicy(policy: ActorCriticPolicy, envId: string, envOpti
   const members = seeds.map((_, i) => spec.makeMember(i));
   const observations = new Float32Array(n * O);
   const masks = new Uint8Array(n * M);
-  members.forEach((m, i) => m.reset(seeds[i], observations.subarray(i * O, (i + 1) * O), masks.subarray(i * M, (i + 1) * M)));
+  members.forEach((m, i) =>
+    m.reset(seeds[i], observations.subarray(i * O, (i + 1) * O), masks.subarray(i * M, (i + 1) * M)),
+  );
   const returns = new Float64Array(n);
   const lengths = new Int32Array(n);
   const records: (EpisodeRecord | null)[] = seeds.map(() => null);
@@ -59,7 +69,11 @@ export function evaluatePolicy(policy: ActorCriticPolicy, envId: string, envOpti
     active.forEach((i, row) => {
       const member = members[i];
       if (!member) return;
-      const r = member.step(actions.subarray(row * D, (row + 1) * D), observations.subarray(i * O, (i + 1) * O), masks.subarray(i * M, (i + 1) * M));
+      const r = member.step(
+        actions.subarray(row * D, (row + 1) * D),
+        observations.subarray(i * O, (i + 1) * O),
+        masks.subarray(i * M, (i + 1) * M),
+      );
       returns[i] = (returns[i] as number) + r.reward;
       lengths[i] = (lengths[i] as number) + 1;
       if (r.terminated || r.truncated || (lengths[i] as number) >= cap) {

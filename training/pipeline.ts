@@ -19,7 +19,15 @@ import type { BackendInfo } from './backend.js';
 import { BASELINE_FAMILIES, baselineAgentNames, runBaselines, runLlmBaselines } from './baselines.js';
 import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
 import type { BaselineFamily } from './baselines.js';
-import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from './baseline-table.js';
+import {
+  formatCsv,
+  formatEpisodesCsv,
+  formatMarkdown,
+  formatText,
+  GOV_QUANTITIES,
+  HELIX_QUANTITIES,
+  summarise,
+} from './baseline-table.js';
 import type { Quantity } from './baseline-table.js';
 import { evaluatePolicy, meanOf } from './evaluation.js';
 import { writeLineChart } from './plots.js';
@@ -86,14 +94,29 @@ export function baselineReference(config: PpoConfig): { task: string; agent: str
 }
 
 /** reward.svg/png and score.svg/png of a phase: training and evaluation curves against env steps, baselines as reference lines. */
-export async function drawTrainingCurves(config: PpoConfig, metrics: readonly MetricRow[], evaluations: readonly MetricRow[], resultsDir: string): Promise<string[]> {
+export async function drawTrainingCurves(
+  config: PpoConfig,
+  metrics: readonly MetricRow[],
+  evaluations: readonly MetricRow[],
+  resultsDir: string,
+): Promise<string[]> {
   const baselines = baselineReference(config);
-  writeFileAtomic(join(resultsDir, 'baselines.csv'), stringify(baselines, { header: true, columns: ['task', 'agent', 'score', 'reward'] }));
+  writeFileAtomic(
+    join(resultsDir, 'baselines.csv'),
+    stringify(baselines, { header: true, columns: ['task', 'agent', 'score', 'reward'] }),
+  );
   const points = (rows: readonly MetricRow[], key: string): { x: number; y: number }[] =>
-    rows.filter((r) => typeof r[key] === 'number').map((r) => ({ x: r['time/total_timesteps'] as number, y: r[key] as number }));
+    rows
+      .filter((r) => typeof r[key] === 'number')
+      .map((r) => ({ x: r['time/total_timesteps'] as number, y: r[key] as number }));
   const evalKeys = evaluations.length > 0 ? Object.keys(evaluations[0] as MetricRow) : [];
   const perTask = (prefix: string): PlotSeries[] =>
-    evalKeys.filter((k) => k.startsWith(`${prefix}/`)).map((k) => ({ name: `eval: ${k.slice(prefix.length + 1)}, seeds ${describeSeeds(config.eval.seeds)}`, points: points(evaluations, k) }));
+    evalKeys
+      .filter((k) => k.startsWith(`${prefix}/`))
+      .map((k) => ({
+        name: `eval: ${k.slice(prefix.length + 1)}, seeds ${describeSeeds(config.eval.seeds)}`,
+        points: points(evaluations, k),
+      }));
   // Per evaluation task: the best rule baseline on it (and the random agent when there is one task).
   const tasks = [...new Set(baselines.map((b) => b.task))];
   const refs = (get: (b: { score: number; reward: number }) => number): ReferenceLine[] =>
@@ -104,7 +127,10 @@ export async function drawTrainingCurves(config: PpoConfig, metrics: readonly Me
       const bestRule = rule.reduce((a, b) => (get(b) > get(a) ? b : a));
       const random = mine.find((b) => b.agent === 'random');
       const suffix = tasks.length > 1 ? ` on ${task.split('_').pop() ?? task}` : '';
-      return [{ name: `best rule${suffix}: ${bestRule.agent}`, y: get(bestRule) }, ...(random && tasks.length === 1 ? [{ name: 'random agent', y: get(random) }] : [])];
+      return [
+        { name: `best rule${suffix}: ${bestRule.agent}`, y: get(bestRule) },
+        ...(random && tasks.length === 1 ? [{ name: 'random agent', y: get(random) }] : []),
+      ];
     });
   const title = `${config.name}, ${config.curriculum ? 'curriculum' : (config.env.id.split('/')[1] ?? config.env.id)}`;
   const reward = await writeLineChart(
@@ -112,7 +138,10 @@ export async function drawTrainingCurves(config: PpoConfig, metrics: readonly Me
       title: `Episode reward — ${title}`,
       xLabel: 'environment steps',
       yLabel: 'episode reward',
-      series: [{ name: 'training (rollout/ep_rew_mean)', points: points(metrics, 'rollout/ep_rew_mean') }, ...perTask('eval/mean_reward')],
+      series: [
+        { name: 'training (rollout/ep_rew_mean)', points: points(metrics, 'rollout/ep_rew_mean') },
+        ...perTask('eval/mean_reward'),
+      ],
       referenceLines: refs((b) => b.reward),
       height: 520,
     },
@@ -123,7 +152,10 @@ export async function drawTrainingCurves(config: PpoConfig, metrics: readonly Me
       title: `Grader score — ${title}`,
       xLabel: 'environment steps',
       yLabel: 'grader score',
-      series: [{ name: 'training episodes (rollout/ep_score_mean)', points: points(metrics, 'rollout/ep_score_mean') }, ...perTask('eval/grader_score')],
+      series: [
+        { name: 'training episodes (rollout/ep_score_mean)', points: points(metrics, 'rollout/ep_score_mean') },
+        ...perTask('eval/grader_score'),
+      ],
       referenceLines: refs((b) => b.score),
       height: 520,
     },
@@ -174,17 +206,42 @@ export async function evaluateCheckpoints(opts: {
       resolveEnv(envId, envOptions); // a clear error for a bad task before any work
       const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
       if (policy.normalizer && ckpt.obsNormalizer) policy.normalizer.load(ckpt.obsNormalizer);
-      records.push(...evaluatePolicy(policy, envId, envOptions, opts.seeds, { agentName: c.label, deterministic: opts.deterministic ?? true }));
+      records.push(
+        ...evaluatePolicy(policy, envId, envOptions, opts.seeds, {
+          agentName: c.label,
+          deterministic: opts.deterministic ?? true,
+        }),
+      );
       policy.dispose();
     }
-    const variant = opts.envOptions?.variant ?? (opts.checkpoints[0] ? loadPolicyCheckpoint(opts.checkpoints[0].dir).envOptions.variant : undefined) ?? 'corrected';
+    const variant =
+      opts.envOptions?.variant ??
+      (opts.checkpoints[0] ? loadPolicyCheckpoint(opts.checkpoints[0].dir).envOptions.variant : undefined) ??
+      'corrected';
     const runOptions = { variant, ...(opts.envOptions?.config ? { helixConfig: opts.envOptions.config } : {}) };
-    records.push(...runBaselines(opts.family, [task], (opts.agents ?? baselineAgentNames(opts.family)).filter((a) => a !== 'llm'), opts.seeds, runOptions));
+    records.push(
+      ...runBaselines(
+        opts.family,
+        [task],
+        (opts.agents ?? baselineAgentNames(opts.family)).filter((a) => a !== 'llm'),
+        opts.seeds,
+        runOptions,
+      ),
+    );
     if (opts.llm) records.push(...(await runLlmBaselines(opts.family, [task], opts.seeds, opts.llm, runOptions)));
   }
-  const quantities = opts.family === 'gov-workflow' ? [...GOV_QUANTITIES.slice(0, 3), INVALID_RATE, ...GOV_QUANTITIES.slice(3)] : HELIX_QUANTITIES;
+  const quantities =
+    opts.family === 'gov-workflow'
+      ? [...GOV_QUANTITIES.slice(0, 3), INVALID_RATE, ...GOV_QUANTITIES.slice(3)]
+      : HELIX_QUANTITIES;
   const rows = summarise(records, quantities);
-  return { records, quantities, text: formatText(rows, quantities), markdown: formatMarkdown(rows, quantities), csv: formatCsv(rows, quantities) };
+  return {
+    records,
+    quantities,
+    text: formatText(rows, quantities),
+    markdown: formatMarkdown(rows, quantities),
+    csv: formatCsv(rows, quantities),
+  };
 }
 
 function stripCurriculum(options: EnvOptions): EnvOptions {
@@ -221,19 +278,41 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = performance.now();
   const runDir = join(opts.resultsRoot, opts.runId);
-  const p1 = await runTraining({ config: opts.phase1, runId: opts.runId, resultsRoot: opts.resultsRoot, checkpointsRoot: opts.checkpointsRoot, ...(opts.signal ? { signal: opts.signal } : {}), log });
+  const p1 = await runTraining({
+    config: opts.phase1,
+    runId: opts.runId,
+    resultsRoot: opts.resultsRoot,
+    checkpointsRoot: opts.checkpointsRoot,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    log,
+  });
   if (p1.interrupted) return { summaryPath: '', interrupted: true, evaluation: null };
   const phase2 = { ...opts.phase2, init_from: p1.finalCheckpoint };
-  const p2 = await runTraining({ config: phase2, runId: opts.runId, resultsRoot: opts.resultsRoot, checkpointsRoot: opts.checkpointsRoot, ...(opts.signal ? { signal: opts.signal } : {}), log });
+  const p2 = await runTraining({
+    config: phase2,
+    runId: opts.runId,
+    resultsRoot: opts.resultsRoot,
+    checkpointsRoot: opts.checkpointsRoot,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    log,
+  });
   if (p2.interrupted) return { summaryPath: '', interrupted: true, evaluation: null };
 
-  log(`[pipeline] evaluating final and best checkpoints against the baselines on ${opts.evalTasks.join(', ')}, seeds ${describeSeeds(opts.evalSeeds)}`);
+  log(
+    `[pipeline] evaluating final and best checkpoints against the baselines on ${opts.evalTasks.join(', ')}, seeds ${describeSeeds(opts.evalSeeds)}`,
+  );
   const checkpoints = [
     { label: 'ppo-phase2-final', dir: p2.finalCheckpoint },
     ...(p2.bestCheckpoint ? [{ label: 'ppo-phase2-best', dir: p2.bestCheckpoint }] : []),
     { label: 'ppo-phase1-final', dir: p1.finalCheckpoint },
   ];
-  const evaluation = await evaluateCheckpoints({ checkpoints, family: 'gov-workflow', tasks: opts.evalTasks, seeds: opts.evalSeeds, envOptions: { variant: opts.phase1.env.options.variant ?? 'corrected' } });
+  const evaluation = await evaluateCheckpoints({
+    checkpoints,
+    family: 'gov-workflow',
+    tasks: opts.evalTasks,
+    seeds: opts.evalSeeds,
+    envOptions: { variant: opts.phase1.env.options.variant ?? 'corrected' },
+  });
   writeFileAtomic(join(runDir, 'evaluation.csv'), evaluation.csv);
   writeFileAtomic(join(runDir, 'evaluation.md'), `${evaluation.markdown}\n`);
   writeFileAtomic(join(runDir, 'episodes.csv'), formatEpisodesCsv(evaluation.records));
@@ -242,7 +321,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const rel = (p: string): string => relative(runDir, p);
   const verdict = opts.evalTasks.map((task) => {
     const mine = evaluation.records.filter((r) => r.task === task);
-    const score = (agent: string): number => meanOf(mine.filter((r) => r.agent === agent), (r) => r.score);
+    const score = (agent: string): number =>
+      meanOf(
+        mine.filter((r) => r.agent === agent),
+        (r) => r.score,
+      );
     const rules = baselineAgentNames('gov-workflow').filter((a) => a !== 'random');
     const bestRule = rules.reduce((a, b) => (score(b) > score(a) ? b : a), rules[0] as string);
     const final = score('ppo-phase2-final');

@@ -49,17 +49,28 @@ function decodePng(png: Buffer): DecodedPng {
       const c = i >= 4 && row > 0 ? out[dst - stride + i - 4]! : 0;
       let pred: number;
       switch (filter) {
-        case 0: pred = 0; break;
-        case 1: pred = a; break;
-        case 2: pred = b; break;
-        case 3: pred = (a + b) >> 1; break;
+        case 0:
+          pred = 0;
+          break;
+        case 1:
+          pred = a;
+          break;
+        case 2:
+          pred = b;
+          break;
+        case 3:
+          pred = (a + b) >> 1;
+          break;
         case 4: {
           const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          const pa = Math.abs(p - a),
+            pb = Math.abs(p - b),
+            pc = Math.abs(p - c);
           pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
           break;
         }
-        default: throw new Error(`bad PNG filter ${filter}`);
+        default:
+          throw new Error(`bad PNG filter ${filter}`);
       }
       out[dst + i] = (x + pred) & 0xff;
     }
@@ -183,7 +194,15 @@ describe('renderLineChart', () => {
 
   it('renders an empty chart with its title when no point is finite, or there is no series at all', async () => {
     for (const series of [
-      [{ name: 'all nan', points: [{ x: 0, y: Number.NaN }, { x: Number.NaN, y: 1 }] }],
+      [
+        {
+          name: 'all nan',
+          points: [
+            { x: 0, y: Number.NaN },
+            { x: Number.NaN, y: 1 },
+          ],
+        },
+      ],
       [{ name: 'no points', points: [] }],
       [],
     ]) {
@@ -201,7 +220,10 @@ describe('renderLineChart', () => {
       title: 'One point',
       xLabel: 'step',
       yLabel: 'value',
-      series: [{ name: 'single', points: [{ x: 5, y: 3 }] }, { name: 'flat', points: [{ x: 5, y: 3 }] }],
+      series: [
+        { name: 'single', points: [{ x: 5, y: 3 }] },
+        { name: 'flat', points: [{ x: 5, y: 3 }] },
+      ],
     });
     expect(svg).not.toMatch(/NaN|Infinity/);
     expect(svg).toContain('single');

@@ -51,8 +51,16 @@ const PNG_ZOOM = 2;
 
 /** Vega's "tableau10" scheme, written out so series colours never depend on a scheme lookup. */
 const SERIES_COLOURS = [
-  '#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2',
-  '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+  '#4c78a8',
+  '#f58518',
+  '#54a24b',
+  '#e45756',
+  '#72b7b2',
+  '#eeca3b',
+  '#b279a2',
+  '#ff9da6',
+  '#9d755d',
+  '#bab0ac',
 ];
 /** Darker colours for reference lines, distinct from the series palette. */
 const REFERENCE_COLOURS = ['#333333', '#7570b3', '#a6761d', '#1b9e77', '#e7298a', '#666666'];
@@ -148,7 +156,17 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
         scale: { domain: seriesNames, range: seriesNames.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]!) },
         // No legend at all (not even its title) when there is no series.
         // Legends below the plot: long series names then never squeeze the plot area.
-        legend: seriesNames.length > 0 ? { orient: 'bottom', direction: 'vertical', symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 2.5, labelLimit: width - 60 } : null,
+        legend:
+          seriesNames.length > 0
+            ? {
+                orient: 'bottom',
+                direction: 'vertical',
+                symbolType: 'stroke',
+                symbolSize: 400,
+                symbolStrokeWidth: 2.5,
+                labelLimit: width - 60,
+              }
+            : null,
       },
     },
   };
@@ -168,28 +186,38 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
           y,
           color: {
             ...refColour,
-            legend: { orient: 'bottom', direction: 'vertical', symbolType: 'stroke', symbolSize: 400, symbolDash: [5, 3], symbolStrokeWidth: 2, labelLimit: width - 60 },
+            legend: {
+              orient: 'bottom',
+              direction: 'vertical',
+              symbolType: 'stroke',
+              symbolSize: 400,
+              symbolDash: [5, 3],
+              symbolStrokeWidth: 2,
+              labelLimit: width - 60,
+            },
           },
         },
       },
       // The label at the right end of the line, on a white halo so it stays readable over curves.
-      ...(['halo', 'label'] as const).map((part): ChartLayer => ({
-        mark: {
-          type: 'text',
-          align: 'right',
-          baseline: 'bottom',
-          dx: -4,
-          dy: -3,
-          fontSize: 11,
-          ...(part === 'halo' ? { fill: 'white', stroke: 'white', strokeWidth: 3, strokeJoin: 'round' } : {}),
-        },
-        encoding: {
-          x: { value: 'width' },
-          y: { field: 'y', type: 'quantitative' },
-          text: { field: 'label', type: 'nominal' },
-          ...(part === 'label' ? { color: refColour } : {}),
-        },
-      })),
+      ...(['halo', 'label'] as const).map(
+        (part): ChartLayer => ({
+          mark: {
+            type: 'text',
+            align: 'right',
+            baseline: 'bottom',
+            dx: -4,
+            dy: -3,
+            fontSize: 11,
+            ...(part === 'halo' ? { fill: 'white', stroke: 'white', strokeWidth: 3, strokeJoin: 'round' } : {}),
+          },
+          encoding: {
+            x: { value: 'width' },
+            y: { field: 'y', type: 'quantitative' },
+            text: { field: 'label', type: 'nominal' },
+            ...(part === 'label' ? { color: refColour } : {}),
+          },
+        }),
+      ),
     ],
   };
 
@@ -219,7 +247,9 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
 export async function renderLineChart(spec: LineChartSpec): Promise<{ svg: string; png: Buffer }> {
   const vegaSpec = compile(lineChartVegaLite(spec)).spec;
   // Stack the legends below the plot (series, then references) so long names keep their full width.
-  const layout = { legend: { layout: { bottom: { anchor: 'start', direction: 'vertical', margin: 6 } } } } as unknown as vega.Config;
+  const layout = {
+    legend: { layout: { bottom: { anchor: 'start', direction: 'vertical', margin: 6 } } },
+  } as unknown as vega.Config;
   const view = new vega.View(vega.parse(vegaSpec, layout), { renderer: 'none', logLevel: vega.Warn });
   let svg: string;
   try {

@@ -73,7 +73,10 @@ function processAlive(pid: number): boolean {
  * putting the new one in place — is renamed back to X, so `latest` points at a whole checkpoint
  * again. Temporaries of live processes (another run writing here) are left alone.
  */
-export function removeStaleTemporaries(dirs: readonly string[], options: { startedAt?: number; log?: (line: string) => void } = {}): { removed: string[]; restored: string[] } {
+export function removeStaleTemporaries(
+  dirs: readonly string[],
+  options: { startedAt?: number; log?: (line: string) => void } = {},
+): { removed: string[]; restored: string[] } {
   const startedAt = options.startedAt ?? Date.now();
   const removed: string[] = [];
   const restored: string[] = [];
@@ -96,13 +99,17 @@ export function removeStaleTemporaries(dirs: readonly string[], options: { start
     }
   }
   for (const r of restored) options.log?.(`[run] restored ${r}: a killed run had moved it aside`);
-  if (removed.length > 0) options.log?.(`[run] removed ${removed.length} stale temporary file(s) of killed runs: ${removed.join(', ')}`);
+  if (removed.length > 0)
+    options.log?.(`[run] removed ${removed.length} stale temporary file(s) of killed runs: ${removed.join(', ')}`);
   return { removed, restored };
 }
 
 /** A run id: `<kind>-<UTC timestamp>`, e.g. `baseline-gov-workflow-20261122T004512Z`. */
 export function runId(kind: string, now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${kind}-${stamp}`;
 }
 

@@ -71,12 +71,18 @@ function embeddedCsv(): string {
   return lines.join('\n');
 }
 
-const row = (step: number, reward: number, fn1 = 1, fn2 = 1, fn3 = 0): StoryRow => ({ step, reward, fn1_valid: fn1, fn2_no_halluc: fn2, fn3_env_score: fn3 });
+const row = (step: number, reward: number, fn1 = 1, fn2 = 1, fn3 = 0): StoryRow => ({
+  step,
+  reward,
+  fn1_valid: fn1,
+  fn2_no_halluc: fn2,
+  fn3_env_score: fn3,
+});
 const rowsOf = (n: number): StoryRow[] => Array.from({ length: n }, (_, i) => row(i + 1, i, 1, 1, i));
 
-
 /** CRLF, a quoted cell, an empty reward (default 0), an empty fn3 (→ normalised reward, here 2.5/1.2e19) and a missing fn2 (→ 1.0), aliases, a huge reward. */
-const TINY_CSV = 'step,total_reward,fn1_valid,env_score\r\n1,-2.5,1,0.1\r\n2,,0.5,\r\n"3","0.00001",1,1e-5\r\n4,12345678901234567890,0.875,0.3333333\r\n';
+const TINY_CSV =
+  'step,total_reward,fn1_valid,env_score\r\n1,-2.5,1,0.1\r\n2,,0.5,\r\n"3","0.00001",1,1e-5\r\n4,12345678901234567890,0.875,0.3333333\r\n';
 /** What the reference's convert_grpo_csv.py (Python 3.11) writes for TINY_CSV with --task district_backlog_easy, byte for byte. */
 const TINY_EXPECTED = `{
   "task_id": "district_backlog_easy",
@@ -173,7 +179,10 @@ describe('readStoryCsv', () => {
   });
 
   it('reads the aliases, and numbers the rows when step is missing', () => {
-    const rows = readStoryCsv('total_reward,valid_action_rate,hallucination_free,env_score\n3.5,0.5,0.25,7\n-1,1,1,9\n', LENIENT);
+    const rows = readStoryCsv(
+      'total_reward,valid_action_rate,hallucination_free,env_score\n3.5,0.5,0.25,7\n-1,1,1,9\n',
+      LENIENT,
+    );
     expect(rows).toEqual([
       { step: 1, reward: 3.5, fn1_valid: 0.5, fn2_no_halluc: 0.25, fn3_env_score: 7 },
       { step: 2, reward: -1, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 9 },
@@ -187,7 +196,12 @@ describe('readStoryCsv', () => {
 
   it('defaults fn1 and fn2 to 1.0 and a missing fn3 to the min-max-normalised reward', () => {
     const rows = readStoryCsv('step,reward\n1,-2\n2,0\n3,2\n4,6\n', LENIENT);
-    expect(rows.map((r) => [r.fn1_valid, r.fn2_no_halluc])).toEqual([[1, 1], [1, 1], [1, 1], [1, 1]]);
+    expect(rows.map((r) => [r.fn1_valid, r.fn2_no_halluc])).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
     expect(rows.map((r) => r.fn3_env_score)).toEqual([0, 0.25, 0.5, 1]);
   });
 
@@ -207,8 +221,12 @@ describe('readStoryCsv', () => {
   });
 
   it('names the row, line and column of a bad number', () => {
-    expect(() => readStoryCsv(`${HEADER}\n1,1,1,1,1\n2,abc,1,1,1\n`)).toThrow("story CSV row 2 (line 3), column 'reward': 'abc' is not a number");
-    expect(() => readStoryCsv('total_reward,env_score\n1,nan\n', LENIENT)).toThrow("story CSV row 1 (line 2), column 'env_score': 'nan' is not a number");
+    expect(() => readStoryCsv(`${HEADER}\n1,1,1,1,1\n2,abc,1,1,1\n`)).toThrow(
+      "story CSV row 2 (line 3), column 'reward': 'abc' is not a number",
+    );
+    expect(() => readStoryCsv('total_reward,env_score\n1,nan\n', LENIENT)).toThrow(
+      "story CSV row 1 (line 2), column 'env_score': 'nan' is not a number",
+    );
     expect(() => readStoryCsv('step,reward\nx,1\n', LENIENT)).toThrow("column 'step'");
     expect(() => readStoryCsv('reward\n1e999\n', LENIENT)).toThrow("'1e999' is not a finite number");
     expect(() => readStoryCsv(`${HEADER}\n`)).toThrow('no rows');
@@ -216,14 +234,26 @@ describe('readStoryCsv', () => {
   });
 
   it('strict by default: every column (or alias), a number in every cell, as many fields as the header', () => {
-    expect(() => readStoryCsv('a,b\n1,2\n')).toThrow("story CSV: no 'step' column; columns: a, b. A story CSV has step, reward, fn1_valid, fn2_no_halluc, fn3_env_score; --lenient");
-    expect(() => readStoryCsv('step,total_reward,fn1_valid,env_score\n1,2,1,0\n')).toThrow("no 'fn2_no_halluc' column (nor its alias 'hallucination_free')");
-    expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,,1,1,3\n`)).toThrow("story CSV row 2 (line 3), column 'reward': empty");
-    expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,11,1,1\n`)).toThrow('story CSV line 3: 4 fields, the header has 5 (a missing or extra field)');
+    expect(() => readStoryCsv('a,b\n1,2\n')).toThrow(
+      "story CSV: no 'step' column; columns: a, b. A story CSV has step, reward, fn1_valid, fn2_no_halluc, fn3_env_score; --lenient",
+    );
+    expect(() => readStoryCsv('step,total_reward,fn1_valid,env_score\n1,2,1,0\n')).toThrow(
+      "no 'fn2_no_halluc' column (nor its alias 'hallucination_free')",
+    );
+    expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,,1,1,3\n`)).toThrow(
+      "story CSV row 2 (line 3), column 'reward': empty",
+    );
+    expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5\n2,11,1,1\n`)).toThrow(
+      'story CSV line 3: 4 fields, the header has 5 (a missing or extra field)',
+    );
     expect(() => readStoryCsv(`${HEADER}\n1,10,1,1,5,9\n`)).toThrow('story CSV line 2: 6 fields, the header has 5');
-    expect(readStoryCsv('step,total_reward,valid_action_rate,hallucination_free,env_score\n1,-2.5,1,1,0\n')).toEqual([{ step: 1, reward: -2.5, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 0 }]);
+    expect(readStoryCsv('step,total_reward,valid_action_rate,hallucination_free,env_score\n1,-2.5,1,1,0\n')).toEqual([
+      { step: 1, reward: -2.5, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 0 },
+    ]);
     // What --lenient reads of the same broken inputs: the reference converter's defaults.
-    expect(readStoryCsv('a,b\n1,2\n', LENIENT)).toEqual([{ step: 1, reward: 0, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 0 }]);
+    expect(readStoryCsv('a,b\n1,2\n', LENIENT)).toEqual([
+      { step: 1, reward: 0, fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 0 },
+    ]);
   });
 
   it('parses RFC 4180 quoting', () => {
@@ -240,7 +270,17 @@ describe('storyJson (hand-computed)', () => {
 
   it('has the documented shape and the reference constants', () => {
     expect(StoryJsonSchema.parse(json)).toEqual(json);
-    expect(Object.keys(json)).toEqual(['task_id', 'total_episodes', 'base_model', 'adapter_path', 'training_method', 'lora_rank', 'reward_functions', 'summary', 'episodes']);
+    expect(Object.keys(json)).toEqual([
+      'task_id',
+      'total_episodes',
+      'base_model',
+      'adapter_path',
+      'training_method',
+      'lora_rank',
+      'reward_functions',
+      'summary',
+      'episodes',
+    ]);
     expect(json.total_episodes).toBe(8);
     expect(json.base_model).toBe('Qwen/Qwen2-1.5B-Instruct');
     expect(json.adapter_path).toBe('artifacts/llm/urgency/');
@@ -255,7 +295,16 @@ describe('storyJson (hand-computed)', () => {
 
   it('scores every episode and assigns the phases', () => {
     expect(json.episodes.map((e) => e.score)).toEqual([0.75, 0.475, 0.3, 1, 0.8, 0.9375, 0.7125, 1]);
-    expect(json.episodes.map((e) => e.phase)).toEqual(['random', 'random', 'exploring', 'exploring', 'learning', 'learning', 'converged', 'converged']);
+    expect(json.episodes.map((e) => e.phase)).toEqual([
+      'random',
+      'random',
+      'exploring',
+      'exploring',
+      'learning',
+      'learning',
+      'converged',
+      'converged',
+    ]);
     expect(json.episodes[1]).toEqual({
       episode: 10,
       total_reward: 1,
@@ -334,8 +383,15 @@ describe('storyJson (hand-computed)', () => {
     expect(StoryJsonSchema.safeParse({ ...json, summary: { ...json.summary, extra: 1 } }).success).toBe(false);
     expect(StoryJsonSchema.safeParse({ ...json, total_episodes: 7 }).success).toBe(false);
     const ep = json.episodes[0] as StoryJson['episodes'][number];
-    expect(StoryJsonSchema.safeParse({ ...json, episodes: [{ ...ep, phase: 'done' }, ...json.episodes.slice(1)] }).success).toBe(false);
-    expect(StoryJsonSchema.safeParse({ ...json, episodes: [{ ...ep, actions: { ...ep.actions, advance_time: 1 } }, ...json.episodes.slice(1)] }).success).toBe(false);
+    expect(
+      StoryJsonSchema.safeParse({ ...json, episodes: [{ ...ep, phase: 'done' }, ...json.episodes.slice(1)] }).success,
+    ).toBe(false);
+    expect(
+      StoryJsonSchema.safeParse({
+        ...json,
+        episodes: [{ ...ep, actions: { ...ep.actions, advance_time: 1 } }, ...json.episodes.slice(1)],
+      }).success,
+    ).toBe(false);
   });
 });
 
@@ -361,19 +417,45 @@ describe("the reference's golden values (notebook's embedded 150-row CSV)", () =
   });
 
   it('row 3 (fn1 0.5, fn2 0.25, the lowest fn3) scores 0.15 + 0.05 + 0 = 0.2', () => {
-    expect(json.episodes[2]).toMatchObject({ episode: 3, total_reward: 11.8788, score: 0.2, fn3_env_score: 11.1288, phase: 'random', actions: { valid_action_rate: 0.5, hallucination_free: 0.25, env_score: 0 } });
+    expect(json.episodes[2]).toMatchObject({
+      episode: 3,
+      total_reward: 11.8788,
+      score: 0.2,
+      fn3_env_score: 11.1288,
+      phase: 'random',
+      actions: { valid_action_rate: 0.5, hallucination_free: 0.25, env_score: 0 },
+    });
     // Row 113: norm = (11.18434… − 11.12878…) / (11.29629… − 11.12878…) = 0.33166; 0.075 + 0.2 + 0.16583 = 0.4408.
-    expect(json.episodes[112]).toMatchObject({ episode: 113, score: 0.4408, phase: 'learning', actions: { valid_action_rate: 0.25, env_score: 0.3317 } });
+    expect(json.episodes[112]).toMatchObject({
+      episode: 113,
+      score: 0.4408,
+      phase: 'learning',
+      actions: { valid_action_rate: 0.25, env_score: 0.3317 },
+    });
   });
 
   it('quartiles, checkpoints, insight, narrative, episode detail and comparison as story_router derives them', () => {
     expect(storyQuartiles(150)).toEqual([37, 75, 112]);
     expect(storyCheckpointIndices(150)).toEqual([0, 37, 75, 112, 149]);
     const cps = storyCheckpoints(json);
-    expect(cps.map((c) => [c.episode, c.phase, c.score])).toEqual([[1, 'random', 1], [38, 'random', 1], [76, 'learning', 1], [113, 'learning', 0.4408], [150, 'converged', 1]]);
-    expect(cps[3]).toEqual({ episode: 113, phase: 'learning', actions: { valid_action_rate: 0.25, hallucination_free: 1, env_score: 0.3317 }, reward: 12.4343, score: 0.4408 });
+    expect(cps.map((c) => [c.episode, c.phase, c.score])).toEqual([
+      [1, 'random', 1],
+      [38, 'random', 1],
+      [76, 'learning', 1],
+      [113, 'learning', 0.4408],
+      [150, 'converged', 1],
+    ]);
+    expect(cps[3]).toEqual({
+      episode: 113,
+      phase: 'learning',
+      actions: { valid_action_rate: 0.25, hallucination_free: 1, env_score: 0.3317 },
+      reward: 12.4343,
+      score: 0.4408,
+    });
     // fn1 over the first 37 rows: (37 − 0.5 − 4·0.375)/37 = 94.6%; over the last 38: (38 − 0.75)/38 = 98.0%.
-    expect(storyActions(json).insight).toBe('Action validity improved from 94.6% (early) to 98.0% (final). LLM learned to output valid government workflow JSON consistently.');
+    expect(storyActions(json).insight).toBe(
+      'Action validity improved from 94.6% (early) to 98.0% (final). LLM learned to output valid government workflow JSON consistently.',
+    );
     expect(storyNarrative(json)).toEqual({
       // Quarter 1 sums: valid 35, hallucination_free 36.25, env_score 34.6596; avg reward (32·13.2963 + 11.8788 + 4·12.8652)/37.
       phase_1: "Steps 1-37: LLM chose 'hallucination_free' most often. Avg reward 13.21. Still exploring randomly.",
@@ -385,16 +467,24 @@ describe("the reference's golden values (notebook's embedded 150-row CSV)", () =
     const d = storyEpisodeDetail(json, 3);
     expect(d.running_best_reward).toBe(13.2963);
     expect(d.running_avg_score).toBe(0.7333); // (1 + 1 + 0.2) / 3
-    expect(d.message).toBe('Step 3: LLM is exploring. Reward=11.879, Score=0.200. WARNING: Invalid action at step 3. WARNING: Hallucination detected.');
+    expect(d.message).toBe(
+      'Step 3: LLM is exploring. Reward=11.879, Score=0.200. WARNING: Invalid action at step 3. WARNING: Hallucination detected.',
+    );
     expect(() => storyEpisodeDetail(json, 151)).toThrow('episode_num must be 1-150. Got 151.');
-    expect(storyComparison(json).improvement).toEqual({ score_delta: 0.546, score_pct: 120.3, verdict: 'LLM significantly outperforms baseline' });
+    expect(storyComparison(json).improvement).toEqual({
+      score_delta: 0.546,
+      score_pct: 120.3,
+      verdict: 'LLM significantly outperforms baseline',
+    });
     expect(storyComparison(json).after.label).toBe('GRPO Trained LLM (Qwen/Qwen2-1.5B-Instruct)');
   });
 
   it('the per-phase messages', () => {
     const ep = json.episodes[140] as StoryJson['episodes'][number];
     expect(storyEpisodeMessage(ep)).toBe('Step 141: LLM converged. Reward=13.296, Score=1.000.');
-    expect(storyEpisodeMessage({ ...ep, phase: 'exploring', fn2_no_halluc: 0.5 })).toBe('Step 141: LLM finding patterns. Reward=13.296, Score=1.000. WARNING: Hallucination detected.');
+    expect(storyEpisodeMessage({ ...ep, phase: 'exploring', fn2_no_halluc: 0.5 })).toBe(
+      'Step 141: LLM finding patterns. Reward=13.296, Score=1.000. WARNING: Hallucination detected.',
+    );
     expect(storyEpisodeMessage({ ...ep, phase: 'learning' })).toMatch(/^Step 141: LLM reinforcing good actions\./);
   });
 
@@ -426,10 +516,18 @@ describe('derived-value helpers', () => {
       [40, 'converged', 5, 1],
     ]);
     // first quarter fn1 = (1 + 0.5)/2 = 75.0%; last quarter (rows 7, 8) = 100.0%
-    expect(storyActions(json).insight).toMatch(/^Action validity improved from 75\.0% \(early\) to 100\.0% \(final\)\./);
+    expect(storyActions(json).insight).toMatch(
+      /^Action validity improved from 75\.0% \(early\) to 100\.0% \(final\)\./,
+    );
     // Dominant action per quarter: the actions key with the largest sum (first on ties); none → advance_time.
-    expect(storyNarrative(storyJson(rowsOf(3), 'a_b')).phase_1).toBe("Steps 1-0: LLM chose 'advance_time' most often. Avg reward 0.00. Still exploring randomly.");
-    expect(storyComparison(storyJson([row(1, 1, 0, 0, 0)], 'a_b')).improvement).toEqual({ score_delta: 0, score_pct: 0, verdict: 'LLM needs more training' });
+    expect(storyNarrative(storyJson(rowsOf(3), 'a_b')).phase_1).toBe(
+      "Steps 1-0: LLM chose 'advance_time' most often. Avg reward 0.00. Still exploring randomly.",
+    );
+    expect(storyComparison(storyJson([row(1, 1, 0, 0, 0)], 'a_b')).improvement).toEqual({
+      score_delta: 0,
+      score_pct: 0,
+      verdict: 'LLM needs more training',
+    });
   });
 
   it("formats like Python's format(): half to even, sign kept on zero", () => {
@@ -440,7 +538,20 @@ describe('derived-value helpers', () => {
   });
 
   it("writes floats like Python's repr", () => {
-    const cases: [number, string][] = [[1, '1.0'], [0, '0.0'], [-0, '-0.0'], [0.0001, '0.0001'], [1e-5, '1e-05'], [1.5e-7, '1.5e-07'], [123.456, '123.456'], [-2.5, '-2.5'], [1e15, '1000000000000000.0'], [1e16, '1e+16'], [12345678901234567890, '1.2345678901234567e+19'], [0.1 + 0.2, '0.30000000000000004']];
+    const cases: [number, string][] = [
+      [1, '1.0'],
+      [0, '0.0'],
+      [-0, '-0.0'],
+      [0.0001, '0.0001'],
+      [1e-5, '1e-05'],
+      [1.5e-7, '1.5e-07'],
+      [123.456, '123.456'],
+      [-2.5, '-2.5'],
+      [1e15, '1000000000000000.0'],
+      [1e16, '1e+16'],
+      [12345678901234567890, '1.2345678901234567e+19'],
+      [0.1 + 0.2, '0.30000000000000004'],
+    ];
     for (const [x, s] of cases) expect(pyFloatRepr(x)).toBe(s);
   });
 });
@@ -468,7 +579,9 @@ describe('files', () => {
   it('writeStory writes both files and refuses a task id that cannot name a file', () => {
     const out = mkdtempSync(join(tmpdir(), 'queue-rl-story-'));
     const w = writeStory(readStoryCsv(EIGHT), 'mixed_urgency_medium', join(out, 'nested'));
-    expect(readFileSync(w.csvPath, 'utf8')).toBe(`${HEADER}\n5,2,1,1,0.5\n10,1,0.5,1,0.25\n15,-1.5,1,0,0\n20,3,1,1,1\n25,2.5,0.75,1,0.75\n30,4,1,1,0.875\n35,4.5,1,0.5,0.625\n40,5,1,1,1\n`);
+    expect(readFileSync(w.csvPath, 'utf8')).toBe(
+      `${HEADER}\n5,2,1,1,0.5\n10,1,0.5,1,0.25\n15,-1.5,1,0,0\n20,3,1,1,1\n25,2.5,0.75,1,0.75\n30,4,1,1,0.875\n35,4.5,1,0.5,0.625\n40,5,1,1,1\n`,
+    );
     expect(JSON.parse(readFileSync(w.jsonPath, 'utf8'))).toEqual(w.json);
     expect(() => writeStory([row(1, 1)], '../x_y', out)).toThrow('cannot name a file');
   });
@@ -477,40 +590,85 @@ describe('files', () => {
 describe('from queue-rl runs', () => {
   it('GRPO metrics: per-iteration group means; rows without a reward are left out; TRL /mean names accepted', () => {
     const rows = storyRowsFromGrpoMetrics([
-      { step: 1, reward: null, 'rewards/fn1_valid': null, 'rewards/fn2_no_halluc': null, 'rewards/fn3_env_score': null },
+      {
+        step: 1,
+        reward: null,
+        'rewards/fn1_valid': null,
+        'rewards/fn2_no_halluc': null,
+        'rewards/fn3_env_score': null,
+      },
       { step: 2, reward: 1.5, 'rewards/fn1_valid': 0.75, 'rewards/fn2_no_halluc': 1, 'rewards/fn3_env_score': -0.25 },
-      { step: '3', reward: '2.5', 'rewards/fn1_valid/mean': '1', 'rewards/fn2_no_halluc/mean': '0.5', 'rewards/fn3_env_score/mean': '1' },
+      {
+        step: '3',
+        reward: '2.5',
+        'rewards/fn1_valid/mean': '1',
+        'rewards/fn2_no_halluc/mean': '0.5',
+        'rewards/fn3_env_score/mean': '1',
+      },
     ]);
     expect(rows).toEqual([
       { step: 2, reward: 1.5, fn1_valid: 0.75, fn2_no_halluc: 1, fn3_env_score: -0.25 },
       { step: 3, reward: 2.5, fn1_valid: 1, fn2_no_halluc: 0.5, fn3_env_score: 1 },
     ]);
-    expect(storyRowsFromGrpoMetrics([{ step: 1, reward: 1 }, { step: 2, reward: 3 }]).map((r) => [r.fn1_valid, r.fn2_no_halluc, r.fn3_env_score])).toEqual([[1, 1, 0], [1, 1, 1]]);
-    expect(() => storyRowsFromGrpoMetrics([{ step: 1, reward: 'x' }])).toThrow("GRPO metrics row 1, column 'reward': 'x' is not a number");
+    expect(
+      storyRowsFromGrpoMetrics([
+        { step: 1, reward: 1 },
+        { step: 2, reward: 3 },
+      ]).map((r) => [r.fn1_valid, r.fn2_no_halluc, r.fn3_env_score]),
+    ).toEqual([
+      [1, 1, 0],
+      [1, 1, 1],
+    ]);
+    expect(() => storyRowsFromGrpoMetrics([{ step: 1, reward: 'x' }])).toThrow(
+      "GRPO metrics row 1, column 'reward': 'x' is not a number",
+    );
     expect(() => storyRowsFromGrpoMetrics([{ step: 1, reward: null }])).toThrow('no row has a reward');
   });
 
   it('PPO metrics: iteration, ep_rew_mean, 1.0, 1.0, ep_score_mean; iterations without a finished episode left out', () => {
     const metrics = [
-      { 'time/iterations': 1, 'time/total_timesteps': 2048, 'rollout/ep_rew_mean': null, 'rollout/ep_score_mean': null },
+      {
+        'time/iterations': 1,
+        'time/total_timesteps': 2048,
+        'rollout/ep_rew_mean': null,
+        'rollout/ep_score_mean': null,
+      },
       { 'time/iterations': 2, 'time/total_timesteps': 4096, 'rollout/ep_rew_mean': -200, 'rollout/ep_score_mean': 0.5 },
-      { 'time/iterations': 3, 'time/total_timesteps': 6144, 'rollout/ep_rew_mean': -150, 'rollout/ep_score_mean': 0.55 },
+      {
+        'time/iterations': 3,
+        'time/total_timesteps': 6144,
+        'rollout/ep_rew_mean': -150,
+        'rollout/ep_score_mean': 0.55,
+      },
     ];
     expect(storyRowsFromPpoMetrics(metrics)).toEqual([row(2, -200, 1, 1, 0.5), row(3, -150, 1, 1, 0.55)]);
     // Without grader scores (or with some missing) fn3 is the reward for every row: never a mix.
-    const partial = [metrics[1] as (typeof metrics)[number], { ...(metrics[2] as (typeof metrics)[number]), 'rollout/ep_score_mean': null }];
+    const partial = [
+      metrics[1] as (typeof metrics)[number],
+      { ...(metrics[2] as (typeof metrics)[number]), 'rollout/ep_score_mean': null },
+    ];
     expect(storyRowsFromPpoMetrics(partial).map((r) => r.fn3_env_score)).toEqual([-200, -150]);
-    expect(() => storyRowsFromPpoMetrics([metrics[0] as (typeof metrics)[number]])).toThrow('no iteration has rollout/ep_rew_mean');
+    expect(() => storyRowsFromPpoMetrics([metrics[0] as (typeof metrics)[number]])).toThrow(
+      'no iteration has rollout/ep_rew_mean',
+    );
   });
 
   it('PPO metrics: fn1 = 1 − the invalid-action rate when one is logged (rollout column, else the latest eval row)', () => {
-    const m = (it: number, ts: number, rate?: number): Record<string, number> => ({ 'time/iterations': it, 'time/total_timesteps': ts, 'rollout/ep_rew_mean': it, 'rollout/ep_score_mean': 0.5, ...(rate === undefined ? {} : { 'rollout/invalid_action_rate': rate }) });
+    const m = (it: number, ts: number, rate?: number): Record<string, number> => ({
+      'time/iterations': it,
+      'time/total_timesteps': ts,
+      'rollout/ep_rew_mean': it,
+      'rollout/ep_score_mean': 0.5,
+      ...(rate === undefined ? {} : { 'rollout/invalid_action_rate': rate }),
+    });
     expect(storyRowsFromPpoMetrics([m(1, 100, 0.25), m(2, 200)]).map((r) => r.fn1_valid)).toEqual([0.75, 1]);
     const evalRows = [
       { 'time/total_timesteps': '200', 'eval/invalid_action_rate': '0.2' },
       { 'time/total_timesteps': '400', 'eval/invalid_action_rate': '0.1' },
     ];
-    expect(storyRowsFromPpoMetrics([m(1, 100), m(2, 200), m(3, 300), m(4, 400)], evalRows).map((r) => r.fn1_valid)).toEqual([1, 0.8, 0.8, 0.9]);
+    expect(
+      storyRowsFromPpoMetrics([m(1, 100), m(2, 200), m(3, 300), m(4, 400)], evalRows).map((r) => r.fn1_valid),
+    ).toEqual([1, 0.8, 0.8, 0.9]);
   });
 });
 
@@ -527,7 +685,8 @@ describe('export-story command (in-process)', () => {
 
   const PPO_HEADER =
     'time/iterations,time/total_timesteps,time/fps,time/time_elapsed,rollout/ep_rew_mean,rollout/ep_len_mean,rollout/ep_score_mean,rollout/episodes,train/approx_kl,train/clip_fraction,train/entropy_loss,train/explained_variance,train/learning_rate,train/loss,train/n_updates,train/policy_gradient_loss,train/value_loss';
-  const ppoRow = (it: number, rew: string, score: string): string => `${it},${it * 2048},1000,${it},${rew},40,${score},${it * 5},0.01,0.1,-1.3,0.5,0.0003,0.05,${it * 10},-0.01,0.6`;
+  const ppoRow = (it: number, rew: string, score: string): string =>
+    `${it},${it * 2048},1000,${it},${rew},40,${score},${it * 5},0.01,0.1,-1.3,0.5,0.0003,0.05,${it * 10},-0.01,0.6`;
 
   function ppoRun(): { root: string; run: string } {
     const root = mkdtempSync(join(tmpdir(), 'queue-rl-story-run-'));
@@ -535,8 +694,21 @@ describe('export-story command (in-process)', () => {
     for (const phase of ['phase1', 'phase2']) mkdirSync(join(run, phase), { recursive: true });
     mkdirSync(join(run, 'notes'));
     writeFileSync(join(run, 'phase1', 'metrics.csv'), `${PPO_HEADER}\n${ppoRow(1, '-500', '0.1')}\n`);
-    writeFileSync(join(run, 'phase2', 'metrics.csv'), [PPO_HEADER, ppoRow(1, '', ''), ppoRow(2, '-200', '0.5'), ppoRow(3, '-150', '0.55'), ppoRow(4, '-100', '0.6'), ppoRow(5, '-120', '0.58')].join('\n') + '\n');
-    writeFileSync(join(run, 'phase2', 'eval.csv'), 'time/total_timesteps,eval/grader_score,eval/mean_reward\n8192,0.56,-130\n');
+    writeFileSync(
+      join(run, 'phase2', 'metrics.csv'),
+      [
+        PPO_HEADER,
+        ppoRow(1, '', ''),
+        ppoRow(2, '-200', '0.5'),
+        ppoRow(3, '-150', '0.55'),
+        ppoRow(4, '-100', '0.6'),
+        ppoRow(5, '-120', '0.58'),
+      ].join('\n') + '\n',
+    );
+    writeFileSync(
+      join(run, 'phase2', 'eval.csv'),
+      'time/total_timesteps,eval/grader_score,eval/mean_reward\n8192,0.56,-130\n',
+    );
     return { root, run };
   }
 
@@ -546,44 +718,119 @@ describe('export-story command (in-process)', () => {
     const phase = join(run, 'phase2');
     const jsonPath = join(phase, 'story', 'mixed_urgency_medium_training_log.json');
     const csvPath = join(phase, 'story', 'mixed_urgency_medium_story.csv');
-    expect(out[0]).toBe(`export-story: ${run} is a run directory; using its last phase with a metrics.csv: ${phase} (phases: phase1, phase2)`);
-    expect(out[1]).toMatch(/^export-story: PPO metrics .*phase2\/metrics\.csv \(4 iterations; 1 without a finished episode left out; eval\.csv read\)$/);
+    expect(out[0]).toBe(
+      `export-story: ${run} is a run directory; using its last phase with a metrics.csv: ${phase} (phases: phase1, phase2)`,
+    );
+    expect(out[1]).toMatch(
+      /^export-story: PPO metrics .*phase2\/metrics\.csv \(4 iterations; 1 without a finished episode left out; eval\.csv read\)$/,
+    );
     expect(out.slice(-2)).toEqual([`wrote ${jsonPath}`, `wrote ${csvPath}`]);
-    expect(readFileSync(csvPath, 'utf8')).toBe(`${HEADER}\n2,-200,1,1,0.5\n3,-150,1,1,0.55\n4,-100,1,1,0.6\n5,-120,1,1,0.58\n`);
+    expect(readFileSync(csvPath, 'utf8')).toBe(
+      `${HEADER}\n2,-200,1,1,0.5\n3,-150,1,1,0.55\n4,-100,1,1,0.6\n5,-120,1,1,0.58\n`,
+    );
     const json = StoryJsonSchema.parse(JSON.parse(readFileSync(jsonPath, 'utf8')));
-    expect([json.training_method, json.lora_rank, json.adapter_path, json.base_model]).toEqual(['PPO', 0, 'checkpoints/pipeline-gov-workflow-20261122T000000Z/phase2/', 'none (queue-rl MaskablePPO MLP policy)']);
+    expect([json.training_method, json.lora_rank, json.adapter_path, json.base_model]).toEqual([
+      'PPO',
+      0,
+      'checkpoints/pipeline-gov-workflow-20261122T000000Z/phase2/',
+      'none (queue-rl MaskablePPO MLP policy)',
+    ]);
     // norm = (score − 0.5)/0.1 → 0, 0.5, 1, 0.8; score = 0.5 + 0.5·norm.
-    expect(json.episodes.map((e) => [e.episode, e.score, e.phase])).toEqual([[2, 0.5, 'random'], [3, 0.75, 'exploring'], [4, 1, 'learning'], [5, 0.9, 'converged']]);
-    expect(json.summary).toMatchObject({ first_episode_reward: -200, last_episode_reward: -120, best_episode_reward: -100, reward_improvement_pct: 40, best_episode_score: 1, last_episode_score: 0.9, invalid_action_steps: 0, hallucination_steps: 0 });
+    expect(json.episodes.map((e) => [e.episode, e.score, e.phase])).toEqual([
+      [2, 0.5, 'random'],
+      [3, 0.75, 'exploring'],
+      [4, 1, 'learning'],
+      [5, 0.9, 'converged'],
+    ]);
+    expect(json.summary).toMatchObject({
+      first_episode_reward: -200,
+      last_episode_reward: -120,
+      best_episode_reward: -100,
+      reward_improvement_pct: 40,
+      best_episode_score: 1,
+      last_episode_score: 0.9,
+      invalid_action_steps: 0,
+      hallucination_steps: 0,
+    });
   });
 
   it('a phase directory with --out and meta overrides', async () => {
     const { run, root } = ppoRun();
     const dest = join(root, 'story-out');
-    expect(await main(['export-story', '--run', join(run, 'phase1'), '--task', 'district_backlog_easy', '--out', dest, '--training-method', 'MaskablePPO', '--lora-rank', '4', '--base-model', 'mlp'])).toBe(0);
-    const json = StoryJsonSchema.parse(JSON.parse(readFileSync(join(dest, 'district_backlog_easy_training_log.json'), 'utf8')));
-    expect([json.total_episodes, json.training_method, json.lora_rank, json.base_model, json.adapter_path]).toEqual([1, 'MaskablePPO', 4, 'mlp', 'checkpoints/pipeline-gov-workflow-20261122T000000Z/phase1/']);
+    expect(
+      await main([
+        'export-story',
+        '--run',
+        join(run, 'phase1'),
+        '--task',
+        'district_backlog_easy',
+        '--out',
+        dest,
+        '--training-method',
+        'MaskablePPO',
+        '--lora-rank',
+        '4',
+        '--base-model',
+        'mlp',
+      ]),
+    ).toBe(0);
+    const json = StoryJsonSchema.parse(
+      JSON.parse(readFileSync(join(dest, 'district_backlog_easy_training_log.json'), 'utf8')),
+    );
+    expect([json.total_episodes, json.training_method, json.lora_rank, json.base_model, json.adapter_path]).toEqual([
+      1,
+      'MaskablePPO',
+      4,
+      'mlp',
+      'checkpoints/pipeline-gov-workflow-20261122T000000Z/phase1/',
+    ]);
     expect(out[0]).not.toMatch(/run directory/);
   });
 
   it('a GRPO run directory is told apart by its columns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'queue-rl-story-grpo-'));
-    writeFileSync(join(dir, 'metrics.csv'), 'step,reward,reward_std,rewards/fn1_valid,rewards/fn2_no_halluc,rewards/fn3_env_score,invalid_action_rate\n1,,,,,,\n2,1.5,0.2,0.5,1,0,0.5\n3,3,0.1,1,1,1,0\n');
+    writeFileSync(
+      join(dir, 'metrics.csv'),
+      'step,reward,reward_std,rewards/fn1_valid,rewards/fn2_no_halluc,rewards/fn3_env_score,invalid_action_rate\n1,,,,,,\n2,1.5,0.2,0.5,1,0,0.5\n3,3,0.1,1,1,1,0\n',
+    );
     expect(await main(['export-story', '--run', dir, '--task', 'cross_department_hard'])).toBe(0);
     expect(out[0]).toMatch(/^export-story: GRPO metrics .*metrics\.csv \(2 of 3 rows\)$/);
-    const json = StoryJsonSchema.parse(JSON.parse(readFileSync(join(dir, 'story', 'cross_department_hard_training_log.json'), 'utf8')));
-    expect([json.training_method, json.lora_rank, json.adapter_path, json.base_model]).toEqual(['GRPO', 16, 'artifacts/llm/department/', 'Qwen/Qwen2-1.5B-Instruct']);
-    expect(json.episodes.map((e) => [e.episode, e.score])).toEqual([[2, 0.35], [3, 1]]);
+    const json = StoryJsonSchema.parse(
+      JSON.parse(readFileSync(join(dir, 'story', 'cross_department_hard_training_log.json'), 'utf8')),
+    );
+    expect([json.training_method, json.lora_rank, json.adapter_path, json.base_model]).toEqual([
+      'GRPO',
+      16,
+      'artifacts/llm/department/',
+      'Qwen/Qwen2-1.5B-Instruct',
+    ]);
+    expect(json.episodes.map((e) => [e.episode, e.score])).toEqual([
+      [2, 0.35],
+      [3, 1],
+    ]);
   });
 
   it('--csv --lenient converts a story CSV (here aliases, a missing column and empty cells) like convert_grpo_csv.py', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'queue-rl-story-csv-'));
     const csv = join(dir, 'in.csv');
     writeFileSync(csv, TINY_CSV);
-    expect(await main(['export-story', '--csv', csv, '--task', 'district_backlog_easy', '--out', join(dir, 'out'), '--lenient'])).toBe(0);
+    expect(
+      await main([
+        'export-story',
+        '--csv',
+        csv,
+        '--task',
+        'district_backlog_easy',
+        '--out',
+        join(dir, 'out'),
+        '--lenient',
+      ]),
+    ).toBe(0);
     expect(out[0]).toBe(`export-story: story CSV ${csv} (4 rows)`);
     expect(readFileSync(join(dir, 'out', 'district_backlog_easy_training_log.json'), 'utf8')).toBe(TINY_EXPECTED);
-    expect(readFileSync(join(dir, 'out', 'district_backlog_easy_story.csv'), 'utf8')).toBe(`${HEADER}\n1,-2.5,1,1,0.1\n2,0,0.5,1,2.0250000182250003e-19\n3,0.00001,1,1,0.00001\n4,12345678901234567000,0.875,1,0.3333333\n`);
+    expect(readFileSync(join(dir, 'out', 'district_backlog_easy_story.csv'), 'utf8')).toBe(
+      `${HEADER}\n1,-2.5,1,1,0.1\n2,0,0.5,1,2.0250000182250003e-19\n3,0.00001,1,1,0.00001\n4,12345678901234567000,0.875,1,0.3333333\n`,
+    );
   });
 
   it('usage errors name the option and what it accepts (exit 2); bad data exits 1 naming row and column', async () => {
@@ -592,13 +839,19 @@ describe('export-story command (in-process)', () => {
       [['--run', run], /--task: required; .*mixed_urgency_medium/],
       [['--run', run, '--csv', 'x.csv', '--task', 'a_b'], /exactly one of --run <results dir> or --csv <story\.csv>/],
       [['--task', 'a_b'], /exactly one of --run/],
-      [['--run', join(root, 'missing'), '--task', 'a_b'], /--run: '.*missing' is not a directory; give results\/<run-id>\/<phase>/],
+      [
+        ['--run', join(root, 'missing'), '--task', 'a_b'],
+        /--run: '.*missing' is not a directory; give results\/<run-id>\/<phase>/,
+      ],
       [['--run', join(run, 'notes'), '--task', 'a_b'], /--run: '.*notes' has no metrics\.csv/],
       [['--csv', join(root, 'x.csv'), '--task', 'a_b'], /--out: required with --csv/],
       [['--csv', join(root, 'x.csv'), '--task', 'a_b', '--out', root], /--csv: '.*x\.csv' is not a file/],
       [['--run', run, '--task', 'easy'], /--task: 'easy' has no '_'.*--adapter-path/],
       [['--run', run, '--task', '../a_b'], /--task: '\.\.\/a_b' is not allowed; allowed: a task id of letters/],
-      [['--run', run, '--task', 'a_b', '--lora-rank=-1'], /--lora-rank: -1 is out of range; allowed: an integer in 0…1,000,000/],
+      [
+        ['--run', run, '--task', 'a_b', '--lora-rank=-1'],
+        /--lora-rank: -1 is out of range; allowed: an integer in 0…1,000,000/,
+      ],
       [['--run', run, '--task', 'a_b', '--lora-rank', '-1'], /--lora-rank: -1 is out of range/],
       [['--run', run, '--task', 'a_b', '--bogus'], /unknown option --bogus; options: --run, --csv/],
     ];
@@ -618,7 +871,9 @@ describe('export-story command (in-process)', () => {
     writeFileSync(tiny, TINY_CSV);
     err = [];
     expect(await main(['export-story', '--csv', tiny, '--task', 'a_b', '--out', join(root, 'tiny-out')])).toBe(1);
-    expect(err.join('\n')).toMatch(/^error: story CSV: no 'fn2_no_halluc' column \(nor its alias 'hallucination_free'\); columns: step, total_reward, fn1_valid, env_score/);
+    expect(err.join('\n')).toMatch(
+      /^error: story CSV: no 'fn2_no_halluc' column \(nor its alias 'hallucination_free'\); columns: step, total_reward, fn1_valid, env_score/,
+    );
     expect(existsSync(join(root, 'tiny-out'))).toBe(false);
     const none = join(root, 'none.csv');
     writeFileSync(none, 'x,y\n1,2\n');

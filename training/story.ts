@@ -253,20 +253,24 @@ export function readStoryCsv(text: string, options: StoryCsvReadOptions = {}): S
   const describe = (i: number): string => `story CSV row ${i + 1} (line ${parsed.records[i]?.line ?? '?'})`;
   if (!options.lenient) {
     checkRowWidths(parsed, 'story CSV');
-    const columns = (Object.entries(STORY_CSV_NAMES) as [keyof ColumnNames, readonly string[]][]).map(([key, names]) => {
-      const present = names.filter((n) => parsed.header.includes(n));
-      if (present.length === 0) {
-        throw new Error(
-          `story CSV: no '${names[0]}' column${names.length > 1 ? ` (nor its alias '${names.slice(1).join("', '")}')` : ''}; columns: ${parsed.header.join(', ') || '(none)'}. ` +
-            `A story CSV has ${STORY_CSV_COLUMNS.join(', ')}; --lenient fills missing ones with the reference converter's defaults`,
-        );
-      }
-      return { key, present };
-    });
+    const columns = (Object.entries(STORY_CSV_NAMES) as [keyof ColumnNames, readonly string[]][]).map(
+      ([key, names]) => {
+        const present = names.filter((n) => parsed.header.includes(n));
+        if (present.length === 0) {
+          throw new Error(
+            `story CSV: no '${names[0]}' column${names.length > 1 ? ` (nor its alias '${names.slice(1).join("', '")}')` : ''}; columns: ${parsed.header.join(', ') || '(none)'}. ` +
+              `A story CSV has ${STORY_CSV_COLUMNS.join(', ')}; --lenient fills missing ones with the reference converter's defaults`,
+          );
+        }
+        return { key, present };
+      },
+    );
     parsed.records.forEach(({ cells }, i) => {
       for (const { key, present } of columns) {
         if (present.every((n) => (cells[parsed.header.indexOf(n)] ?? '').trim() === '')) {
-          throw new Error(`${describe(i)}, column '${present[0]}': empty (${key === 'step' ? 'a step number' : 'a number'} is needed; --lenient takes the reference converter's default)`);
+          throw new Error(
+            `${describe(i)}, column '${present[0]}': empty (${key === 'step' ? 'a step number' : 'a number'} is needed; --lenient takes the reference converter's default)`,
+          );
         }
       }
     });
@@ -280,7 +284,9 @@ export function readStoryCsv(text: string, options: StoryCsvReadOptions = {}): S
 export function checkRowWidths(parsed: ParsedCsv, what: string): void {
   for (const r of parsed.records) {
     if (r.cells.length !== parsed.header.length) {
-      throw new Error(`${what} line ${r.line}: ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}, the header has ${parsed.header.length} (a missing or extra field)`);
+      throw new Error(
+        `${what} line ${r.line}: ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}, the header has ${parsed.header.length} (a missing or extra field)`,
+      );
     }
   }
 }
@@ -314,7 +320,11 @@ export const STORY_REWARD_FUNCTIONS = {
 const finite = z.number().refine(Number.isFinite, 'must be finite');
 const count = z.number().int().nonnegative();
 
-export const StoryActionsSchema = z.strictObject({ valid_action_rate: finite, hallucination_free: finite, env_score: finite });
+export const StoryActionsSchema = z.strictObject({
+  valid_action_rate: finite,
+  hallucination_free: finite,
+  env_score: finite,
+});
 
 export const StoryEpisodeSchema = z.strictObject({
   episode: z.number().int(),
@@ -355,7 +365,10 @@ export const StoryJsonSchema = z
     summary: StorySummarySchema,
     episodes: z.array(StoryEpisodeSchema).min(1),
   })
-  .refine((j) => j.episodes.length === j.total_episodes, { message: 'total_episodes must equal the number of episodes', path: ['total_episodes'] });
+  .refine((j) => j.episodes.length === j.total_episodes, {
+    message: 'total_episodes must equal the number of episodes',
+    path: ['total_episodes'],
+  });
 
 export type StoryJson = z.infer<typeof StoryJsonSchema>;
 export type StoryEpisode = z.infer<typeof StoryEpisodeSchema>;
@@ -373,7 +386,9 @@ export interface StoryOptions {
 export function referenceAdapterPath(taskId: string): string {
   const part = taskId.split('_')[1];
   if (part === undefined) {
-    throw new Error(`task id '${taskId}' has no '_': the reference's adapter_path artifacts/llm/{task_id.split('_')[1]}/ is undefined; pass an adapter path`);
+    throw new Error(
+      `task id '${taskId}' has no '_': the reference's adapter_path artifacts/llm/{task_id.split('_')[1]}/ is undefined; pass an adapter path`,
+    );
   }
   return `artifacts/llm/${part}/`;
 }
@@ -394,7 +409,8 @@ export function storyJson(rows: readonly StoryRow[], taskId: string, options: St
   if (n === 0) throw new Error('a story needs at least one row');
   if (taskId.length === 0) throw new Error('a story needs a task id');
   const loraRank = options.loraRank ?? STORY_DEFAULTS.loraRank;
-  if (!Number.isInteger(loraRank) || loraRank < 0) throw new Error(`lora rank must be a non-negative integer (got ${loraRank})`);
+  if (!Number.isInteger(loraRank) || loraRank < 0)
+    throw new Error(`lora rank must be a non-negative integer (got ${loraRank})`);
   rows.forEach((r, i) => {
     for (const c of STORY_CSV_COLUMNS) {
       if (!Number.isFinite(r[c])) throw new Error(`story row ${i + 1}: ${c} = ${r[c]} is not a finite number`);
@@ -481,7 +497,8 @@ function pyJson(value: unknown, key: string | null, indent: string): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return pyJsonString(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') return key !== null && INT_KEYS.has(key) && Number.isInteger(value) ? String(value) : pyFloatRepr(value);
+  if (typeof value === 'number')
+    return key !== null && INT_KEYS.has(key) && Number.isInteger(value) ? String(value) : pyFloatRepr(value);
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
@@ -512,8 +529,14 @@ export interface WrittenStory {
 }
 
 /** Writes `<outDir>/<task_id>_training_log.json` and `<outDir>/<task_id>_story.csv`, each atomically. */
-export function writeStory(rows: readonly StoryRow[], taskId: string, outDir: string, options: StoryOptions = {}): WrittenStory {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(taskId)) throw new Error(`task id '${taskId}' cannot name a file (letters, digits, '.', '_' and '-' only)`);
+export function writeStory(
+  rows: readonly StoryRow[],
+  taskId: string,
+  outDir: string,
+  options: StoryOptions = {},
+): WrittenStory {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(taskId))
+    throw new Error(`task id '${taskId}' cannot name a file (letters, digits, '.', '_' and '-' only)`);
   const json = storyJson(rows, taskId, options);
   const jsonPath = join(outDir, `${taskId}_training_log.json`);
   const csvPath = join(outDir, `${taskId}_story.csv`);
@@ -548,7 +571,10 @@ const GRPO_NAMES: ColumnNames = {
  * that have a reward). A non-numeric cell is an error naming the row and the column.
  */
 export function storyRowsFromGrpoMetrics(rows: readonly CellRecord[]): StoryRow[] {
-  const out = recordsToRows(rows, GRPO_NAMES, { skipWithoutReward: true, describe: (i) => `GRPO metrics row ${i + 1}` });
+  const out = recordsToRows(rows, GRPO_NAMES, {
+    skipWithoutReward: true,
+    describe: (i) => `GRPO metrics row ${i + 1}`,
+  });
   if (out.length === 0) throw new Error('GRPO metrics: no row has a reward');
   return out;
 }
@@ -575,7 +601,10 @@ export const PPO_EVAL_INVALID_RATE_COLUMN = 'eval/invalid_action_rate';
  *
  * The story's score is then 0.3·fn1 + 0.2·fn2 + 0.5·(min–max-normalised grader score over the run).
  */
-export function storyRowsFromPpoMetrics(metrics: readonly CellRecord[], evalRows: readonly CellRecord[] = []): StoryRow[] {
+export function storyRowsFromPpoMetrics(
+  metrics: readonly CellRecord[],
+  evalRows: readonly CellRecord[] = [],
+): StoryRow[] {
   const where = (i: number, column: string): string => `PPO metrics row ${i + 1}, column '${column}'`;
   const evalRates: { at: number; rate: number }[] = [];
   evalRows.forEach((row, i) => {
@@ -607,7 +636,13 @@ export function storyRowsFromPpoMetrics(metrics: readonly CellRecord[], evalRows
   });
   if (kept.length === 0) throw new Error('PPO metrics: no iteration has rollout/ep_rew_mean (no episode finished)');
   const useScores = kept.every((k) => k.score !== undefined);
-  return kept.map((k) => ({ step: k.step, reward: k.reward, fn1_valid: k.fn1, fn2_no_halluc: 1.0, fn3_env_score: useScores ? (k.score as number) : k.reward }));
+  return kept.map((k) => ({
+    step: k.step,
+    reward: k.reward,
+    fn1_valid: k.fn1,
+    fn2_no_halluc: 1.0,
+    fn3_env_score: useScores ? (k.score as number) : k.reward,
+  }));
 }
 
 /** Which mapping a metrics.csv header calls for: PPO (SB3 names), GRPO (`reward`, `rewards/<fn>`), or neither. */
@@ -684,7 +719,12 @@ export function storyDominantAction(episodes: readonly StoryEpisode[]): string {
 }
 
 /** `/training/summary` narrative: one line per quarter. */
-export function storyNarrative(json: StoryJson): { phase_1: string; phase_2: string; phase_3: string; phase_4: string } {
+export function storyNarrative(json: StoryJson): {
+  phase_1: string;
+  phase_2: string;
+  phase_3: string;
+  phase_4: string;
+} {
   const eps = json.episodes;
   const n = eps.length;
   const [q1, q2, q3] = storyQuartiles(n);
@@ -715,7 +755,8 @@ export function storyEpisodeMessage(ep: StoryEpisode): string {
 /** `/training/episode/{task}/{k}` (k 1-based): the episode, the running best reward and the running average score. */
 export function storyEpisodeDetail(json: StoryJson, k: number): Record<string, unknown> {
   const eps = json.episodes;
-  if (!Number.isInteger(k) || k < 1 || k > eps.length) throw new RangeError(`episode_num must be 1-${eps.length}. Got ${k}.`);
+  if (!Number.isInteger(k) || k < 1 || k > eps.length)
+    throw new RangeError(`episode_num must be 1-${eps.length}. Got ${k}.`);
   const ep = eps[k - 1] as StoryEpisode;
   const soFar = eps.slice(0, k);
   return {
@@ -736,7 +777,9 @@ export function storyEpisodeDetail(json: StoryJson, k: number): Record<string, u
 }
 
 /** The story router's hard-coded "before" figures (HEURISTIC_BASELINES). */
-export const STORY_HEURISTIC_BASELINES: Readonly<Record<string, { score: number; completed: number; breaches: number; reward: number; avg_wait: number }>> = {
+export const STORY_HEURISTIC_BASELINES: Readonly<
+  Record<string, { score: number; completed: number; breaches: number; reward: number; avg_wait: number }>
+> = {
   district_backlog_easy: { score: 0.527, completed: 41, breaches: 184, reward: -79.86, avg_wait: 6.9 },
   mixed_urgency_medium: { score: 0.454, completed: 58, breaches: 34, reward: -684.22, avg_wait: 12.4 },
   cross_department_hard: { score: 0.606, completed: 83, breaches: 723, reward: -2318.78, avg_wait: 15.6 },
@@ -746,7 +789,15 @@ export const STORY_HEURISTIC_BASELINES: Readonly<Record<string, { score: number;
 export function storyComparison(json: StoryJson): {
   task_id: string;
   before: { label: string; score: number; reward: number; completed: number; breaches: number; avg_wait: number };
-  after: { label: string; score: number; reward: number; avg_fn1_valid: number; avg_fn2_no_halluc: number; invalid_steps: number; hallucination_steps: number };
+  after: {
+    label: string;
+    score: number;
+    reward: number;
+    avg_fn1_valid: number;
+    avg_fn2_no_halluc: number;
+    invalid_steps: number;
+    hallucination_steps: number;
+  };
   improvement: { score_delta: number; score_pct: number; verdict: string };
 } {
   const baseline = STORY_HEURISTIC_BASELINES[json.task_id];
@@ -754,10 +805,22 @@ export function storyComparison(json: StoryJson): {
   const s = json.summary;
   const delta = pyRound(s.last_episode_score - before, 4);
   const pct = before ? pyRound((delta / before) * 100, 1) : 0.0;
-  const verdict = delta > 0.1 ? 'LLM significantly outperforms baseline' : delta > 0.0 ? 'LLM moderately outperforms baseline' : 'LLM needs more training';
+  const verdict =
+    delta > 0.1
+      ? 'LLM significantly outperforms baseline'
+      : delta > 0.0
+        ? 'LLM moderately outperforms baseline'
+        : 'LLM needs more training';
   return {
     task_id: json.task_id,
-    before: { label: 'Heuristic Baseline (no AI)', score: before, reward: baseline?.reward ?? 0.0, completed: baseline?.completed ?? 0, breaches: baseline?.breaches ?? 0, avg_wait: baseline?.avg_wait ?? 0.0 },
+    before: {
+      label: 'Heuristic Baseline (no AI)',
+      score: before,
+      reward: baseline?.reward ?? 0.0,
+      completed: baseline?.completed ?? 0,
+      breaches: baseline?.breaches ?? 0,
+      avg_wait: baseline?.avg_wait ?? 0.0,
+    },
     after: {
       label: `GRPO Trained LLM (${json.base_model})`,
       score: s.last_episode_score,

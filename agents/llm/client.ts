@@ -95,7 +95,13 @@ export class LlmClient {
 
   constructor(options: LlmClientOptions) {
     this.model = options.model;
-    this.openai = new OpenAI({ baseURL: options.baseURL, apiKey: options.apiKey, maxRetries: 0, timeout: options.timeoutMs ?? 60_000, fetch: httpFetch });
+    this.openai = new OpenAI({
+      baseURL: options.baseURL,
+      apiKey: options.apiKey,
+      maxRetries: 0,
+      timeout: options.timeoutMs ?? 60_000,
+      fetch: httpFetch,
+    });
     this.limit = pLimit(options.concurrency ?? 8);
     this.requestedMode = options.structuredOutput ?? 'auto';
     this.opts = {
@@ -135,7 +141,12 @@ export class LlmClient {
             ...(request.seed !== undefined ? { seed: request.seed } : {}),
             ...(request.logprobs ? { logprobs: true } : {}),
             ...(mode === 'json_schema' && request.jsonSchema
-              ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: false } } }
+              ? {
+                  response_format: {
+                    type: 'json_schema' as const,
+                    json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: false },
+                  },
+                }
               : mode === 'json_object'
                 ? { response_format: { type: 'json_object' as const } }
                 : {}),
@@ -154,20 +165,36 @@ export class LlmClient {
       } catch (err) {
         const status = err instanceof OpenAI.APIError && typeof err.status === 'number' ? err.status : null;
         // The endpoint does not do JSON-schema output: step down once, without counting a retry.
-        if (status === 400 && this.requestedMode === 'auto' && mode !== 'text' && /response_format|json_schema|json_object|structured/i.test(errorText(err))) {
+        if (
+          status === 400 &&
+          this.requestedMode === 'auto' &&
+          mode !== 'text' &&
+          /response_format|json_schema|json_object|structured/i.test(errorText(err))
+        ) {
           this.autoMode = mode === 'json_schema' ? 'json_object' : 'text';
-          this.log(`[llm] ${this.model}: the endpoint rejected response_format ${mode}; falling back to ${mode === 'json_schema' ? 'json_object' : 'plain text'}`);
+          this.log(
+            `[llm] ${this.model}: the endpoint rejected response_format ${mode}; falling back to ${mode === 'json_schema' ? 'json_object' : 'plain text'}`,
+          );
           attempts--;
           continue;
         }
-        const retryable = status === null ? isConnectionOrTimeout(err) : status === 408 || status === 409 || status === 429 || status >= 500;
+        const retryable =
+          status === null
+            ? isConnectionOrTimeout(err)
+            : status === 408 || status === 409 || status === 429 || status >= 500;
         if (!retryable || attempts > this.opts.maxRetries) {
           this.usage.failures++;
-          throw new LlmRequestError(`${this.model}: ${status !== null ? `HTTP ${status}: ` : ''}${errorText(err)}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`, status, attempts);
+          throw new LlmRequestError(
+            `${this.model}: ${status !== null ? `HTTP ${status}: ` : ''}${errorText(err)}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`,
+            status,
+            attempts,
+          );
         }
         this.usage.retries++;
         const wait = this.backoff(attempts, err);
-        this.log(`[llm] ${this.model}: ${status !== null ? `HTTP ${status}` : errorText(err)}; retry ${attempts}/${this.opts.maxRetries} in ${Math.round(wait)} ms`);
+        this.log(
+          `[llm] ${this.model}: ${status !== null ? `HTTP ${status}` : errorText(err)}; retry ${attempts}/${this.opts.maxRetries} in ${Math.round(wait)} ms`,
+        );
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
@@ -181,7 +208,13 @@ export class LlmClient {
 
   private backoff(attempt: number, err: unknown): number {
     const headers = err instanceof OpenAI.APIError ? err.headers : undefined;
-    const retryAfter = headers ? Number(typeof (headers as Headers).get === 'function' ? (headers as Headers).get('retry-after') : (headers as Record<string, string>)['retry-after']) : Number.NaN;
+    const retryAfter = headers
+      ? Number(
+          typeof (headers as Headers).get === 'function'
+            ? (headers as Headers).get('retry-after')
+            : (headers as Record<string, string>)['retry-after'],
+        )
+      : Number.NaN;
     if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter * 1000, this.opts.maxBackoffMs);
     const base = Math.min(this.opts.backoffMs * 2 ** (attempt - 1), this.opts.maxBackoffMs);
     return base * (0.75 + Math.random() * 0.5);
@@ -189,7 +222,11 @@ export class LlmClient {
 }
 
 function isConnectionOrTimeout(err: unknown): boolean {
-  return err instanceof OpenAI.APIConnectionError || err instanceof OpenAI.APIConnectionTimeoutError || (err instanceof Error && /timed? ?out|ECONNRESET|ECONNREFUSED|socket hang up/i.test(err.message));
+  return (
+    err instanceof OpenAI.APIConnectionError ||
+    err instanceof OpenAI.APIConnectionTimeoutError ||
+    (err instanceof Error && /timed? ?out|ECONNRESET|ECONNREFUSED|socket hang up/i.test(err.message))
+  );
 }
 
 function errorText(err: unknown): string {
@@ -197,7 +234,12 @@ function errorText(err: unknown): string {
 }
 
 /** Endpoint settings from the environment (DECISIONS): API_BASE_URL, MODEL_NAME, key from API_KEY, else HF_TOKEN, else OPENAI_API_KEY. */
-export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): { baseURL: string; model: string; apiKey: string | null; keySource: string | null } {
+export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  baseURL: string;
+  model: string;
+  apiKey: string | null;
+  keySource: string | null;
+} {
   const keySource = ['API_KEY', 'HF_TOKEN', 'OPENAI_API_KEY'].find((k) => (env[k] ?? '') !== '') ?? null;
   return {
     baseURL: env.API_BASE_URL || 'https://router.huggingface.co/v1',

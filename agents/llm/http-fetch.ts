@@ -9,7 +9,10 @@
 import http from 'node:http';
 import https from 'node:https';
 
-const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
+};
 
 function abortError(): Error {
   const err = new Error('The operation was aborted');
@@ -35,7 +38,15 @@ export async function httpFetch(input: string | URL | Request, init: RequestInit
   if (signal?.aborted) throw abortError();
   return new Promise<Response>((resolve, reject) => {
     const req = (secure ? https : http).request(
-      { protocol: url.protocol, hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http },
+      {
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: init.method ?? 'GET',
+        headers,
+        agent: secure ? agents.https : agents.http,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -48,7 +59,13 @@ export async function httpFetch(input: string | URL | Request, init: RequestInit
           }
           const status = res.statusCode ?? 500;
           const noBody = status === 204 || status === 304 || (init.method ?? 'GET') === 'HEAD';
-          resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
+          resolve(
+            new Response(noBody ? null : Buffer.concat(chunks), {
+              status,
+              statusText: res.statusMessage ?? '',
+              headers: responseHeaders,
+            }),
+          );
         });
         res.on('error', reject);
       },

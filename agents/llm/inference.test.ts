@@ -39,7 +39,15 @@ async function serveRule(agent: string, env: 'gov-workflow' | 'helixdesk'): Prom
 }
 
 function client(baseURL: string, extra: Partial<ConstructorParameters<typeof LlmClient>[0]> = {}): LlmClient {
-  return new LlmClient({ baseURL, apiKey: 'test', model: 'heuristic', maxRetries: 0, timeoutMs: 5000, log: () => undefined, ...extra });
+  return new LlmClient({
+    baseURL,
+    apiKey: 'test',
+    model: 'heuristic',
+    maxRetries: 0,
+    timeoutMs: 5000,
+    log: () => undefined,
+    ...extra,
+  });
 }
 
 /** A loopback server with a handler, closed after the file; returns its base URL (…/v1). */
@@ -55,11 +63,21 @@ function forward(target: string, req: IncomingMessage, body: string): Promise<{ 
 }
 
 function completion(content: string): string {
-  return JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+  return JSON.stringify({
+    id: 'x',
+    object: 'chat.completion',
+    created: 0,
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  });
 }
 
 /** Runs the CLI in-process, capturing stdout and stderr. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const saved = { ...process.env };
@@ -92,10 +110,13 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 
 const START = /^\[START\] task=(\S+) env=(\S+) model=(\S+)$/;
 const STEP = /^\[STEP\] step=(\d+) action=(\S+) reward=(-?\d+\.\d{2}) done=(true|false) error=(null|\S.*)$/;
-const END = /^\[END\] success=(true|false) steps=(\d+) score=(\d\.\d{3}) rewards=((?:-?\d+\.\d{2})(?:,-?\d+\.\d{2})*)?$/;
+const END =
+  /^\[END\] success=(true|false) steps=(\d+) score=(\d\.\d{3}) rewards=((?:-?\d+\.\d{2})(?:,-?\d+\.\d{2})*)?$/;
 
 /** Checks the inference log strictly and returns each task's block. */
-function parseLog(stdout: string): { task: string; env: string; model: string; steps: RegExpExecArray[]; end: RegExpExecArray }[] {
+function parseLog(
+  stdout: string,
+): { task: string; env: string; model: string; steps: RegExpExecArray[]; end: RegExpExecArray }[] {
   const lines = stdout.split('\n');
   expect(lines.pop()).toBe(''); // every line ends with a newline
   const blocks: { task: string; env: string; model: string; steps: RegExpExecArray[]; end: RegExpExecArray }[] = [];
@@ -136,32 +157,63 @@ describe('inference log (the inference command against the policy server)', () =
   });
 
   it('Gov Workflow: one [START], a [STEP] per step and an [END] per task, strictly formatted, with the scores of the same agent run directly', async () => {
-    const r = await cli(['inference', '--env', 'gov-workflow', '--task', 'all', '--concurrency', '8'], { API_BASE_URL: gov.url, MODEL_NAME: 'heuristic', API_KEY: 'sk-secret-never-printed' });
+    const r = await cli(['inference', '--env', 'gov-workflow', '--task', 'all', '--concurrency', '8'], {
+      API_BASE_URL: gov.url,
+      MODEL_NAME: 'heuristic',
+      API_KEY: 'sk-secret-never-printed',
+    });
     expect(r.code, r.stderr).toBe(0);
     const blocks = parseLog(r.stdout);
-    expect(blocks.map((b) => b.task)).toEqual(['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard', 'district_backlog_easy_extreme']);
+    expect(blocks.map((b) => b.task)).toEqual([
+      'district_backlog_easy',
+      'mixed_urgency_medium',
+      'cross_department_hard',
+      'district_backlog_easy_extreme',
+    ]);
     for (const b of blocks) {
       expect(b.env).toBe('gov-workflow-openenv');
       expect(b.model).toBe('heuristic');
       for (const s of b.steps) expect(() => JSON.parse(s[2] as string)).not.toThrow();
       // the same heuristic agent, run directly on the same seed
-      const direct = runGovEpisode(createGovAgent('heuristic'), { taskId: b.task, seed: getTask(b.task).seed, variant: 'corrected' });
+      const direct = runGovEpisode(createGovAgent('heuristic'), {
+        taskId: b.task,
+        seed: getTask(b.task).seed,
+        variant: 'corrected',
+      });
       expect(b.steps.length).toBe(direct.steps);
       expect(b.end[3]).toBe(Math.min(Math.max(direct.score, 0.01), 0.99).toFixed(3));
       expect(b.end[1]).toBe(String(Math.min(Math.max(direct.score, 0.01), 0.99) >= 0.5));
       // The logged step rewards (2 decimals each) add up to the env's episode reward, sign included.
       const logged = b.steps.map((s) => Number(s[3]));
-      expect(Math.abs(logged.reduce((a, x) => a + x, 0) - direct.reward)).toBeLessThanOrEqual(0.005 * logged.length + 1e-6);
+      expect(Math.abs(logged.reduce((a, x) => a + x, 0) - direct.reward)).toBeLessThanOrEqual(
+        0.005 * logged.length + 1e-6,
+      );
     }
     const medium = blocks.find((b) => b.task === 'mixed_urgency_medium');
     expect(medium?.steps.filter((s) => (s[3] as string).startsWith('-')).length).toBeGreaterThan(10); // an episode with negative rewards
-    expect(runGovEpisode(createGovAgent('heuristic'), { taskId: 'mixed_urgency_medium', seed: getTask('mixed_urgency_medium').seed, variant: 'corrected' }).reward).toBeLessThan(-100);
+    expect(
+      runGovEpisode(createGovAgent('heuristic'), {
+        taskId: 'mixed_urgency_medium',
+        seed: getTask('mixed_urgency_medium').seed,
+        variant: 'corrected',
+      }).reward,
+    ).toBeLessThan(-100);
     expect(r.stdout + r.stderr).not.toContain('sk-secret-never-printed');
     expect(r.stderr).toContain('key from API_KEY');
   });
 
   it('HelixDesk: the same format, and the rule agent’s scores', async () => {
-    const r = await cli(['inference', '--env', 'helixdesk', '--task', 'all', '--base-url', helix.url, '--model', 'rule']);
+    const r = await cli([
+      'inference',
+      '--env',
+      'helixdesk',
+      '--task',
+      'all',
+      '--base-url',
+      helix.url,
+      '--model',
+      'rule',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const blocks = parseLog(r.stdout);
     expect(blocks.map((b) => b.task)).toEqual(['easy', 'medium', 'hard', 'expert']);
@@ -169,7 +221,13 @@ describe('inference log (the inference command against the policy server)', () =
       const direct = runHelixTask(createHelixAgent('rule'), b.task, 42);
       expect(b.steps.length).toBe(direct.steps);
       expect(b.end[3]).toBe(Math.min(Math.max(direct.score, 0.01), 0.99).toFixed(3));
-      for (const s of b.steps) expect(Object.keys(JSON.parse(s[2] as string) as object)).toEqual(['classify', 'priority', 'assign', 'secondary']);
+      for (const s of b.steps)
+        expect(Object.keys(JSON.parse(s[2] as string) as object)).toEqual([
+          'classify',
+          'priority',
+          'assign',
+          'secondary',
+        ]);
     }
   });
 
@@ -186,21 +244,71 @@ describe('inference log (the inference command against the policy server)', () =
         Math.floor(Math.random() * 4),
       );
     });
-    const seq = await cli(['inference', '--env', 'gov-workflow', '--task', 'district_backlog_easy,mixed_urgency_medium', '--base-url', gov.url, '--model', 'heuristic', '--concurrency', '1']);
-    const par = await cli(['inference', '--env', 'gov-workflow', '--task', 'district_backlog_easy,mixed_urgency_medium', '--base-url', slow, '--model', 'heuristic', '--concurrency', '16']);
+    const seq = await cli([
+      'inference',
+      '--env',
+      'gov-workflow',
+      '--task',
+      'district_backlog_easy,mixed_urgency_medium',
+      '--base-url',
+      gov.url,
+      '--model',
+      'heuristic',
+      '--concurrency',
+      '1',
+    ]);
+    const par = await cli([
+      'inference',
+      '--env',
+      'gov-workflow',
+      '--task',
+      'district_backlog_easy,mixed_urgency_medium',
+      '--base-url',
+      slow,
+      '--model',
+      'heuristic',
+      '--concurrency',
+      '16',
+    ]);
     expect(par.code).toBe(0);
     expect(par.stdout).toBe(seq.stdout);
   });
 
   it('prints [END] even when a task fails, and exits 1', async () => {
-    const r = await cli(['inference', '--env', 'helixdesk', '--task', 'easy', '--base-url', helix.url, '--model', 'rule', '--config', join(tmpdir(), 'no-such-helix-config.yaml')]).catch((e: unknown) => ({ code: -1, stdout: '', stderr: String(e) }));
+    const r = await cli([
+      'inference',
+      '--env',
+      'helixdesk',
+      '--task',
+      'easy',
+      '--base-url',
+      helix.url,
+      '--model',
+      'rule',
+      '--config',
+      join(tmpdir(), 'no-such-helix-config.yaml'),
+    ]).catch((e: unknown) => ({ code: -1, stdout: '', stderr: String(e) }));
     // a missing config is a usage error before any task starts: no [START] is printed at all
     expect(r.stdout).not.toContain('[START]');
     const broken = await httpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"choices": 7}'); // the client cannot read this: every step is an invalid answer, the run itself continues
     });
-    const r2 = await cli(['inference', '--env', 'helixdesk', '--task', 'easy', '--base-url', broken, '--model', 'm', '--fallback', 'none', '--retries', '0']);
+    const r2 = await cli([
+      'inference',
+      '--env',
+      'helixdesk',
+      '--task',
+      'easy',
+      '--base-url',
+      broken,
+      '--model',
+      'm',
+      '--fallback',
+      'none',
+      '--retries',
+      '0',
+    ]);
     const blocks = parseLog(r2.stdout);
     expect(blocks).toHaveLength(1);
     expect(blocks[0]?.steps.every((s) => (s[5] as string).startsWith('invalid model output'))).toBe(true);
@@ -233,8 +341,15 @@ describe('LLM policy robustness', () => {
       });
     });
     const c = client(flaky, { maxRetries: 3, backoffMs: 1 });
-    const result = await runGovLlmEpisode({ client: c, fallback: 'none' }, { taskId: 'district_backlog_easy', seed: 5 });
-    const direct = runGovEpisode(createGovAgent('heuristic'), { taskId: 'district_backlog_easy', seed: 5, variant: 'corrected' });
+    const result = await runGovLlmEpisode(
+      { client: c, fallback: 'none' },
+      { taskId: 'district_backlog_easy', seed: 5 },
+    );
+    const direct = runGovEpisode(createGovAgent('heuristic'), {
+      taskId: 'district_backlog_easy',
+      seed: 5,
+      variant: 'corrected',
+    });
     expect(result.record.score).toBe(direct.score);
     expect(result.record.metrics.invalid_outputs).toBe(0);
     expect(c.usage.retries).toBeGreaterThanOrEqual(2 + Math.floor(calls / 17) - 1);
@@ -252,36 +367,73 @@ describe('LLM policy robustness', () => {
       });
     });
     const c = client(hanging, { maxRetries: 2, backoffMs: 1, timeoutMs: 300 });
-    const result = await runGovLlmEpisode({ client: c, fallback: 'none' }, { taskId: 'district_backlog_easy', seed: 6, maxSteps: 3 });
+    const result = await runGovLlmEpisode(
+      { client: c, fallback: 'none' },
+      { taskId: 'district_backlog_easy', seed: 6, maxSteps: 3 },
+    );
     expect(result.steps).toHaveLength(3);
     expect(result.record.metrics.invalid_outputs).toBe(0);
     expect(c.usage.retries).toBe(1);
   });
 
   it('garbage answers are recorded as invalid: the rule agent acts (fallback rule) or the env takes an invalid step (fallback none)', async () => {
-    const answers = ['Sure! I think we should advance.', '```json\n{"action_type": "advance_time"}\n```', '{"action_type": "fly_to_moon"}', '{"action_type": "escalate_service", "escalation_target": "passport"'];
+    const answers = [
+      'Sure! I think we should advance.',
+      '```json\n{"action_type": "advance_time"}\n```',
+      '{"action_type": "fly_to_moon"}',
+      '{"action_type": "escalate_service", "escalation_target": "passport"',
+    ];
     let k = 0;
     const garbage = await httpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(completion(answers[k++ % answers.length] as string));
     });
-    const withRule = await runGovLlmEpisode({ client: client(garbage), fallback: 'rule' }, { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 });
+    const withRule = await runGovLlmEpisode(
+      { client: client(garbage), fallback: 'rule' },
+      { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 },
+    );
     // answers 0, 2, 3 are unusable; answer 1 (a fenced JSON action) is used
-    expect(withRule.steps.map((s) => s.source)).toEqual(['fallback', 'model', 'fallback', 'fallback', 'fallback', 'model', 'fallback', 'fallback']);
+    expect(withRule.steps.map((s) => s.source)).toEqual([
+      'fallback',
+      'model',
+      'fallback',
+      'fallback',
+      'fallback',
+      'model',
+      'fallback',
+      'fallback',
+    ]);
     expect(withRule.steps[0]?.error).toMatch(/no JSON object in the completion/);
     expect(withRule.steps[2]?.error).toMatch(/action_type/);
     expect(withRule.steps[1]?.action).toBe('{"action_type":"advance_time"}');
     expect(withRule.record.metrics.invalid_outputs).toBe(6);
     k = 0;
-    const withNone = await runGovLlmEpisode({ client: client(garbage), fallback: 'none' }, { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 });
-    expect(withNone.steps.map((s) => s.source)).toEqual(['none', 'model', 'none', 'none', 'none', 'model', 'none', 'none']);
+    const withNone = await runGovLlmEpisode(
+      { client: client(garbage), fallback: 'none' },
+      { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 },
+    );
+    expect(withNone.steps.map((s) => s.source)).toEqual([
+      'none',
+      'model',
+      'none',
+      'none',
+      'none',
+      'model',
+      'none',
+      'none',
+    ]);
     expect(withNone.steps.filter((s) => s.action === 'null')).toHaveLength(6);
     expect(withNone.record.metrics.total_invalid_actions).toBe(6); // the env's own invalid steps, with its penalty
     expect(withNone.steps[0]?.reward).toBeLessThan(0);
     // HelixDesk has no invalid steps: fallback none flags the email for review
     k = 0;
-    const helix = await runHelixLlmEpisode({ client: client(garbage), fallback: 'none' }, { task: 'easy', seed: 1, maxSteps: 3 });
-    expect(helix.steps[0]?.action).toBe('{"classify":"flag_for_review","priority":"normal","assign":"none","secondary":"none"}');
+    const helix = await runHelixLlmEpisode(
+      { client: client(garbage), fallback: 'none' },
+      { task: 'easy', seed: 1, maxSteps: 3 },
+    );
+    expect(helix.steps[0]?.action).toBe(
+      '{"classify":"flag_for_review","priority":"normal","assign":"none","secondary":"none"}',
+    );
   });
 
   it('falls back from JSON-schema output to json_object when the endpoint refuses response_format json_schema', async () => {
@@ -291,7 +443,16 @@ describe('LLM policy robustness', () => {
       seen.push(parsed.response_format?.type ?? 'none');
       if (parsed.response_format?.type === 'json_schema') {
         res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'response_format json_schema is not supported', type: 'invalid_request_error', param: 'response_format', code: null } }));
+        res.end(
+          JSON.stringify({
+            error: {
+              message: 'response_format json_schema is not supported',
+              type: 'invalid_request_error',
+              param: 'response_format',
+              code: null,
+            },
+          }),
+        );
         return;
       }
       void forward(gov.url, req, body).then((f) => {
@@ -300,7 +461,10 @@ describe('LLM policy robustness', () => {
       });
     });
     const c = client(picky);
-    const r = await runGovLlmEpisode({ client: c, fallback: 'none' }, { taskId: 'district_backlog_easy', seed: 1, maxSteps: 3 });
+    const r = await runGovLlmEpisode(
+      { client: c, fallback: 'none' },
+      { taskId: 'district_backlog_easy', seed: 1, maxSteps: 3 },
+    );
     expect(r.record.metrics.invalid_outputs).toBe(0);
     expect(seen).toEqual(['json_schema', 'json_object', 'json_object', 'json_object']);
     expect(c.structuredOutput).toBe('json_object');
@@ -308,7 +472,10 @@ describe('LLM policy robustness', () => {
 
   it('an unreachable endpoint: every step invalid with the reason, never a crash', async () => {
     const c = client('http://127.0.0.1:9/v1', { maxRetries: 1, backoffMs: 1 });
-    const r = await runGovLlmEpisode({ client: c, fallback: 'rule' }, { taskId: 'district_backlog_easy', seed: 3, maxSteps: 2 });
+    const r = await runGovLlmEpisode(
+      { client: c, fallback: 'rule' },
+      { taskId: 'district_backlog_easy', seed: 3, maxSteps: 2 },
+    );
     expect(r.steps.every((s) => s.source === 'fallback' && /request failed/.test(s.error ?? ''))).toBe(true);
     expect(c.usage.failures).toBe(2);
   });
@@ -319,8 +486,25 @@ describe('a PPO checkpoint through the same harness', () => {
     await initBackend('cpu');
     const dir = mkdtempSync(join(tmpdir(), 'queue-rl-llm-ppo-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const config = parsePpoConfig({ env: { id: 'gov-workflow/district_backlog_easy', options: {} }, net_arch: { pi: [16], vf: [16] }, n_steps: 64, n_envs: 2, batch_size: 64, n_epochs: 2, total_timesteps: 256, eval: { freq: 0, seeds: [1] }, update_threads: 1, backend: 'cpu', ent_coef: 0.05 });
-    const trained = await trainPpo({ config, resultsDir: join(dir, 'r'), checkpointDir: join(dir, 'c'), log: () => undefined });
+    const config = parsePpoConfig({
+      env: { id: 'gov-workflow/district_backlog_easy', options: {} },
+      net_arch: { pi: [16], vf: [16] },
+      n_steps: 64,
+      n_envs: 2,
+      batch_size: 64,
+      n_epochs: 2,
+      total_timesteps: 256,
+      eval: { freq: 0, seeds: [1] },
+      update_threads: 1,
+      backend: 'cpu',
+      ent_coef: 0.05,
+    });
+    const trained = await trainPpo({
+      config,
+      resultsDir: join(dir, 'r'),
+      checkpointDir: join(dir, 'c'),
+      log: () => undefined,
+    });
     const served = ppoServedPolicy(trained.finalCheckpoint);
     cleanups.push(() => served.close?.());
     const server = await startPolicyServer({ policy: served, modelName: 'ppo' });
@@ -333,7 +517,10 @@ describe('a PPO checkpoint through the same harness', () => {
       const seeds = [11, 12];
       const direct = evaluatePolicy(policy, `gov-workflow/${task}`, {}, seeds);
       for (const [k, seed] of seeds.entries()) {
-        const viaHttp = await runGovLlmEpisode({ client: client(server.url, { model: 'ppo' }), fallback: 'none', temperature: 0 }, { taskId: task, seed });
+        const viaHttp = await runGovLlmEpisode(
+          { client: client(server.url, { model: 'ppo' }), fallback: 'none', temperature: 0 },
+          { taskId: task, seed },
+        );
         expect(viaHttp.record.metrics.invalid_outputs).toBe(0);
         expect(viaHttp.record.steps).toBe(direct[k]?.steps);
         expect(viaHttp.record.score).toBe(direct[k]?.score);
@@ -350,12 +537,31 @@ describe('--agent llm in baseline and evaluate tables', () => {
     const server = await serveRule('oldest_first', 'gov-workflow');
     const out = mkdtempSync(join(tmpdir(), 'queue-rl-llm-'));
     cleanups.push(() => rmSync(out, { recursive: true, force: true }));
-    const r = await cli(['baseline', '--env', 'gov-workflow', '--task', 'district_backlog_easy', '--agent', 'oldest_first,llm', '--seeds', '0-2', '--base-url', server.url, '--model', 'oldest_first', '--out', out, '--json']);
+    const r = await cli([
+      'baseline',
+      '--env',
+      'gov-workflow',
+      '--task',
+      'district_backlog_easy',
+      '--agent',
+      'oldest_first,llm',
+      '--seeds',
+      '0-2',
+      '--base-url',
+      server.url,
+      '--model',
+      'oldest_first',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const records = JSON.parse(r.stdout) as { agent: string; seed: number; score: number }[];
     expect(records.map((x) => x.agent)).toEqual(['oldest_first', 'oldest_first', 'oldest_first', 'llm', 'llm', 'llm']);
     // the LLM here is oldest_first behind the server: the same episodes
     for (let s = 0; s < 3; s++) expect(records[3 + s]?.score).toBe(records[s]?.score);
-    expect((await cli(['baseline', '--agent', 'heuristic', '--model', 'x'])).stderr).toMatch(/LLM options need --agent llm/);
+    expect((await cli(['baseline', '--agent', 'heuristic', '--model', 'x'])).stderr).toMatch(
+      /LLM options need --agent llm/,
+    );
   });
 });

@@ -66,7 +66,11 @@ interface Decision<A> {
   invalid: string | null;
 }
 
-async function ask<A>(opts: LlmPolicyOptions, prompt: Prompt<A>, counters: { promptTokens: number; completionTokens: number; requests: number }): Promise<Decision<A>> {
+async function ask<A>(
+  opts: LlmPolicyOptions,
+  prompt: Prompt<A>,
+  counters: { promptTokens: number; completionTokens: number; requests: number },
+): Promise<Decision<A>> {
   try {
     const res = await opts.client.complete({
       messages: prompt.messages,
@@ -82,7 +86,9 @@ async function ask<A>(opts: LlmPolicyOptions, prompt: Prompt<A>, counters: { pro
     const extracted = extractJson(content);
     if ('error' in extracted) return { action: null, invalid: extracted.error };
     const converted = prompt.toAction(extracted.value);
-    return 'invalid' in converted ? { action: null, invalid: converted.invalid } : { action: converted.action, invalid: null };
+    return 'invalid' in converted
+      ? { action: null, invalid: converted.invalid }
+      : { action: converted.action, invalid: null };
   } catch (err) {
     if (err instanceof LlmRequestError) return { action: null, invalid: `request failed: ${err.message}` };
     throw err;
@@ -102,12 +108,20 @@ export interface GovLlmEpisodeOptions {
   maxNonAdvanceStreak?: number;
 }
 
-export async function runGovLlmEpisode(opts: LlmPolicyOptions, ep: GovLlmEpisodeOptions, onStep?: (s: LlmStepLog) => void): Promise<LlmEpisodeResult> {
+export async function runGovLlmEpisode(
+  opts: LlmPolicyOptions,
+  ep: GovLlmEpisodeOptions,
+  onStep?: (s: LlmStepLog) => void,
+): Promise<LlmEpisodeResult> {
   const env = new GovWorkflowEnv({ taskId: ep.taskId, variant: ep.variant ?? 'corrected' });
   env.reset({ seed: ep.seed });
   const fallbackAgent = new HeuristicAgent();
   fallbackAgent.reset();
-  const trace: AdapterTrace = { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: ep.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK };
+  const trace: AdapterTrace = {
+    lastActionType: ACTION_TYPES.indexOf('advance_time'),
+    nonAdvanceStreak: 0,
+    maxNonAdvanceStreak: ep.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK,
+  };
   const counters = { promptTokens: 0, completionTokens: 0, requests: 0 };
   const steps: LlmStepLog[] = [];
   const cap = ep.maxSteps ?? Number.POSITIVE_INFINITY;
@@ -139,7 +153,14 @@ export async function runGovLlmEpisode(opts: LlmPolicyOptions, ep: GovLlmEpisode
     trace.nonAdvanceStreak = advanced ? 0 : trace.nonAdvanceStreak + 1;
     reward += r.reward;
     const done = r.terminated || r.truncated;
-    const log: LlmStepLog = { step: step + 1, action: taken ? JSON.stringify(taken) : 'null', reward: r.reward, done, error, source };
+    const log: LlmStepLog = {
+      step: step + 1,
+      action: taken ? JSON.stringify(taken) : 'null',
+      reward: r.reward,
+      done,
+      error,
+      source,
+    };
     steps.push(log);
     onStep?.(log);
     if (done) break;
@@ -163,7 +184,11 @@ export interface HelixLlmEpisodeOptions {
   maxSteps?: number;
 }
 
-export async function runHelixLlmEpisode(opts: LlmPolicyOptions, ep: HelixLlmEpisodeOptions, onStep?: (s: LlmStepLog) => void): Promise<LlmEpisodeResult> {
+export async function runHelixLlmEpisode(
+  opts: LlmPolicyOptions,
+  ep: HelixLlmEpisodeOptions,
+  onStep?: (s: LlmStepLog) => void,
+): Promise<LlmEpisodeResult> {
   if (!isHelixTask(ep.task)) throw new Error(`unknown HelixDesk task '${ep.task}'`);
   const env = new HelixDeskEnv(ep.config ?? {});
   const n = env.config.env.n_employees;
@@ -202,13 +227,39 @@ export async function runHelixLlmEpisode(opts: LlmPolicyOptions, ep: HelixLlmEpi
     for (const e of r.info.reward_breakdown) events[e.type] = (events[e.type] ?? 0) + 1;
     observation = r.observation;
     const done = r.terminated || r.truncated || step + 1 >= limit;
-    const log: LlmStepLog = { step: step + 1, action: JSON.stringify(helixAnswer(action, n)), reward: r.reward, done, error, source };
+    const log: LlmStepLog = {
+      step: step + 1,
+      action: JSON.stringify(helixAnswer(action, n)),
+      reward: r.reward,
+      done,
+      error,
+      source,
+    };
     steps.push(log);
     onStep?.(log);
     if (r.terminated || r.truncated) break;
   }
   const { score, parts } = scorer.result();
-  const metrics: Record<string, number> = { ...parts, invalid_outputs: invalidOutputs, fallbacks, requests: counters.requests, prompt_tokens: counters.promptTokens, completion_tokens: counters.completionTokens };
+  const metrics: Record<string, number> = {
+    ...parts,
+    invalid_outputs: invalidOutputs,
+    fallbacks,
+    requests: counters.requests,
+    prompt_tokens: counters.promptTokens,
+    completion_tokens: counters.completionTokens,
+  };
   for (const [type, count] of Object.entries(events)) metrics[`events_${type}`] = count;
-  return { steps, record: { env: 'helixdesk', task: ep.task, agent: 'llm', seed: ep.seed, score, reward, steps: steps.length, metrics } };
+  return {
+    steps,
+    record: {
+      env: 'helixdesk',
+      task: ep.task,
+      agent: 'llm',
+      seed: ep.seed,
+      score,
+      reward,
+      steps: steps.length,
+      metrics,
+    },
+  };
 }

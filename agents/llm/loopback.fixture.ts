@@ -29,11 +29,15 @@ export async function loopbackServer(handler: Handler): Promise<{ origin: string
 /** POSTs `body` to `origin` + `path`; resolves with the status and body text. */
 export function forward(origin: string, path: string, body: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const r = request(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let out = '';
-      res.on('data', (c: Buffer) => (out += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 500, body: out }));
-    });
+    const r = request(
+      `${origin}${path}`,
+      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let out = '';
+        res.on('data', (c: Buffer) => (out += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 500, body: out }));
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });

@@ -48,7 +48,8 @@ export function encodeFeatures(features: Float32Array): string {
 
 export function decodeFeatures(text: string): Float32Array {
   const bytes = Buffer.from(text, 'base64');
-  if (bytes.byteLength % 4 !== 0) throw new Error(`observation block: features are ${bytes.byteLength} bytes, not whole float32 values`);
+  if (bytes.byteLength % 4 !== 0)
+    throw new Error(`observation block: features are ${bytes.byteLength} bytes, not whole float32 values`);
   const out = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;
@@ -87,6 +88,7 @@ export function parseObservationBlock(text: string): ObservationBlock | null {
     throw new Error(`observation block: ${issue?.path.join('.') || '(block)'} ${issue?.message ?? 'is invalid'}`);
   }
   const sum = parsed.data.nvec.reduce((a, b) => a + b, 0);
-  if (parsed.data.mask.length !== sum) throw new Error(`observation block: mask has ${parsed.data.mask.length} entries, nvec sums to ${sum}`);
+  if (parsed.data.mask.length !== sum)
+    throw new Error(`observation block: mask has ${parsed.data.mask.length} entries, nvec sums to ${sum}`);
   return parsed.data;
 }

@@ -21,7 +21,9 @@ export function extractJson(text: string): Extracted {
     const value = tryParse(object);
     if (value !== undefined) return { value };
   }
-  return { error: `no JSON object in the completion: ${JSON.stringify(trimmed.length > 80 ? `${trimmed.slice(0, 77)}...` : trimmed)}` };
+  return {
+    error: `no JSON object in the completion: ${JSON.stringify(trimmed.length > 80 ? `${trimmed.slice(0, 77)}...` : trimmed)}`,
+  };
 }
 
 function tryParse(text: string): unknown {

@@ -29,7 +29,11 @@ import { GREEDY_TEMPERATURE, ppoServedPolicy, ruleServedPolicy } from './served-
 import type { ServedPolicy } from './served-policies.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TRACE: AdapterTrace = { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: 3 };
+const TRACE: AdapterTrace = {
+  lastActionType: ACTION_TYPES.indexOf('advance_time'),
+  nonAdvanceStreak: 0,
+  maxNonAdvanceStreak: 3,
+};
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -47,10 +51,17 @@ function govPrompt(days = 0): { env: GovWorkflowEnv; messages: ChatCompletionMes
   return { env, messages: prompt.messages, block };
 }
 
-async function serve(policy: ServedPolicy, modelName: string, extra: Partial<PolicyServerOptions> = {}): Promise<{ server: PolicyServer; client: OpenAI }> {
+async function serve(
+  policy: ServedPolicy,
+  modelName: string,
+  extra: Partial<PolicyServerOptions> = {},
+): Promise<{ server: PolicyServer; client: OpenAI }> {
   const server = await startPolicyServer({ policy, modelName, ...extra });
   cleanups.push(() => server.close());
-  return { server, client: new OpenAI({ baseURL: server.url, apiKey: extra.apiKey ?? 'test', maxRetries: 0, timeout: 5000 }) };
+  return {
+    server,
+    client: new OpenAI({ baseURL: server.url, apiKey: extra.apiKey ?? 'test', maxRetries: 0, timeout: 5000 }),
+  };
 }
 
 function helixMessages(): ChatCompletionMessageParam[] {
@@ -69,7 +80,10 @@ async function apiError(p: Promise<unknown>): Promise<APIError> {
 }
 
 /** The actor's logits for a block, computed directly with the checkpoint's network. */
-function logitsOf(dir: string, block: ObservationBlock): { logits: Float32Array; mask: Uint8Array; policy: ActorCriticPolicy } {
+function logitsOf(
+  dir: string,
+  block: ObservationBlock,
+): { logits: Float32Array; mask: Uint8Array; policy: ActorCriticPolicy } {
   const ckpt = loadCheckpoint(dir);
   const policy = new ActorCriticPolicy(policySpecOf(ckpt.state), ckpt.parameters);
   if (policy.normalizer && ckpt.state.obsNormalizer) policy.normalizer.load(ckpt.state.obsNormalizer);
@@ -109,14 +123,25 @@ beforeAll(async () => {
     update_threads: 1,
     backend: 'cpu',
   });
-  const result = await trainPpo({ config, resultsDir: join(dir, 'results'), checkpointDir: join(dir, 'ckpt'), log: () => undefined });
+  const result = await trainPpo({
+    config,
+    resultsDir: join(dir, 'results'),
+    checkpointDir: join(dir, 'ckpt'),
+    log: () => undefined,
+  });
   ckptA = result.finalCheckpoint;
   // B: A with the head's bias of one allowed action (not A's favourite) raised, so every answer changes.
   const { block } = govPrompt(1);
   const { logits, mask } = logitsOf(ckptA, block);
   const allowed = [...mask.keys()].filter((i) => mask[i] === 1);
-  const argmax = allowed.reduce((b, i) => ((logits[i] as number) > (logits[b] as number) ? i : b), allowed[0] as number);
-  biasedIndex = allowed.find((i) => i !== argmax && JSON.stringify(block.actions?.[String(i)]) !== JSON.stringify(block.actions?.[String(argmax)])) as number;
+  const argmax = allowed.reduce(
+    (b, i) => ((logits[i] as number) > (logits[b] as number) ? i : b),
+    allowed[0] as number,
+  );
+  biasedIndex = allowed.find(
+    (i) =>
+      i !== argmax && JSON.stringify(block.actions?.[String(i)]) !== JSON.stringify(block.actions?.[String(argmax)]),
+  ) as number;
   const contents = loadCheckpoint(ckptA);
   const layout = new ParameterLayout(policySpecOf(contents.state).shape, contents.state.policy.netArch);
   const bias = layout.view(contents.parameters, 'action/bias');
@@ -153,13 +178,24 @@ describe('policy server: rule agents', () => {
       expect(c.logprobs).toBeNull();
     }
     expect(res.usage?.prompt_tokens).toBe(Math.ceil(messages.map((m) => m.content as string).join('').length / 4));
-    expect(res.usage?.total_tokens).toBe((res.usage?.prompt_tokens ?? 0) + 2 * Math.ceil(JSON.stringify(expected).length / 4));
+    expect(res.usage?.total_tokens).toBe(
+      (res.usage?.prompt_tokens ?? 0) + 2 * Math.ceil(JSON.stringify(expected).length / 4),
+    );
     // A retry of the same step gives the same answer; the next step continues the agent's state.
-    expect((await client.chat.completions.create({ model: 'heuristic', messages })).choices[0]?.message.content).toBe(JSON.stringify(expected));
+    expect((await client.chat.completions.create({ model: 'heuristic', messages })).choices[0]?.message.content).toBe(
+      JSON.stringify(expected),
+    );
     env.step(expected);
     const next = compact(reference.act(env.observation(), env));
-    const trace: AdapterTrace = { lastActionType: ACTION_TYPES.indexOf(expected.action_type), nonAdvanceStreak: 1, maxNonAdvanceStreak: 3 };
-    const res2 = await client.chat.completions.create({ model: 'heuristic', messages: buildGovPrompt(env, trace, 1, 3).messages });
+    const trace: AdapterTrace = {
+      lastActionType: ACTION_TYPES.indexOf(expected.action_type),
+      nonAdvanceStreak: 1,
+      maxNonAdvanceStreak: 3,
+    };
+    const res2 = await client.chat.completions.create({
+      model: 'heuristic',
+      messages: buildGovPrompt(env, trace, 1, 3).messages,
+    });
     expect(JSON.parse(res2.choices[0]?.message.content ?? '')).toEqual(next);
     expect(next).not.toEqual(compact(createGovAgent('heuristic').act(env.observation(), env))); // a fresh agent would differ
   });
@@ -170,7 +206,11 @@ describe('policy server: rule agents', () => {
     for (const seed of [1, 2, 3]) {
       const { observation } = env.reset({ seed });
       const expected = helixAnswer(new HelixRuleAgent().act(observation, env), env.config.env.n_employees);
-      const res = await client.chat.completions.create({ model: 'rule', messages: buildHelixPrompt(env, 'medium', 0, seed).messages, logprobs: true });
+      const res = await client.chat.completions.create({
+        model: 'rule',
+        messages: buildHelixPrompt(env, 'medium', 0, seed).messages,
+        logprobs: true,
+      });
       expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(expected);
       expect(res.choices[0]?.logprobs?.content?.[0]?.logprob).toBe(0); // deterministic: probability 1
     }
@@ -180,7 +220,8 @@ describe('policy server: rule agents', () => {
     const { client } = await serve(ruleServedPolicy('random', 'gov-workflow'), 'random');
     const { messages, block } = govPrompt(1);
     const k = Object.keys(block.actions ?? {}).length;
-    const ask = (seed: number): Promise<OpenAI.ChatCompletion> => client.chat.completions.create({ model: 'random', messages, n: 32, seed, logprobs: true });
+    const ask = (seed: number): Promise<OpenAI.ChatCompletion> =>
+      client.chat.completions.create({ model: 'random', messages, n: 32, seed, logprobs: true });
     const a = await ask(5);
     expect(a.choices.map((c) => c.message.content)).toEqual((await ask(5)).choices.map((c) => c.message.content));
     expect(a.choices.map((c) => c.message.content)).not.toEqual((await ask(6)).choices.map((c) => c.message.content));
@@ -197,7 +238,10 @@ describe('policy server: PPO checkpoints', () => {
     const { messages, block } = govPrompt(1);
     const { logits, mask, policy } = logitsOf(ckptA, block);
     const allowed = [...mask.keys()].filter((i) => mask[i] === 1);
-    const best = allowed.reduce((b, i) => ((logits[i] as number) > (logits[b] as number) ? i : b), allowed[0] as number);
+    const best = allowed.reduce(
+      (b, i) => ((logits[i] as number) > (logits[b] as number) ? i : b),
+      allowed[0] as number,
+    );
     const res = await client.chat.completions.create({ model: 'ppo', messages, temperature: 0, logprobs: true });
     expect(res.choices[0]?.message.content).toBe(JSON.stringify(compact(block.actions?.[String(best)] as never)));
     const lp = new Float64Array(1);
@@ -209,11 +253,14 @@ describe('policy server: PPO checkpoints', () => {
     const { client } = await serve(ppoServedPolicy(ckptA), 'ppo');
     const { messages, block } = govPrompt(1);
     const { logits, mask, policy } = logitsOf(ckptA, block);
-    const ask = (seed: number, logprobs: boolean): Promise<OpenAI.ChatCompletion> => client.chat.completions.create({ model: 'ppo', messages, n: 64, temperature: 1, seed, logprobs });
+    const ask = (seed: number, logprobs: boolean): Promise<OpenAI.ChatCompletion> =>
+      client.chat.completions.create({ model: 'ppo', messages, n: 64, temperature: 1, seed, logprobs });
     const a = await ask(11, true);
     expect(a.choices).toHaveLength(64);
     const contents = a.choices.map((c) => c.message.content ?? '');
-    expect((await ask(11, true)).choices.map((c) => [c.message.content, c.logprobs?.content?.[0]?.logprob])).toEqual(a.choices.map((c) => [c.message.content, c.logprobs?.content?.[0]?.logprob]));
+    expect((await ask(11, true)).choices.map((c) => [c.message.content, c.logprobs?.content?.[0]?.logprob])).toEqual(
+      a.choices.map((c) => [c.message.content, c.logprobs?.content?.[0]?.logprob]),
+    );
     expect((await ask(12, true)).choices.map((c) => c.message.content)).not.toEqual(contents);
     expect(new Set(contents).size).toBeGreaterThan(1);
     const lp = new Float64Array(1);
@@ -231,7 +278,10 @@ describe('policy server: PPO checkpoints', () => {
     // Concurrent requests get what sequential ones get.
     const parallel = await Promise.all([11, 12, 13, 14, 15, 16, 17, 18].map((seed) => ask(seed, true)));
     expect(parallel[0]?.choices.map((c) => c.message.content)).toEqual(contents);
-    for (const [k, r] of parallel.entries()) expect(r.choices.map((c) => c.message.content)).toEqual((await ask(11 + k, true)).choices.map((c) => c.message.content));
+    for (const [k, r] of parallel.entries())
+      expect(r.choices.map((c) => c.message.content)).toEqual(
+        (await ask(11 + k, true)).choices.map((c) => c.message.content),
+      );
     const plain = await ask(11, false);
     expect(plain.choices.map((c) => c.message.content)).toEqual(contents);
     for (const c of plain.choices) expect(c.logprobs).toBeNull();
@@ -240,7 +290,10 @@ describe('policy server: PPO checkpoints', () => {
   it('swaps weights with setPolicy and /v1/load_weights (version in system_fingerprint)', async () => {
     const a = ppoServedPolicy(ckptA);
     const b = ppoServedPolicy(ckptB);
-    cleanups.push(() => a.close(), () => b.close());
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
     const { client, server } = await serve(a, 'ppo', { loadWeights: { root: ckptRoot } });
     const { messages, block } = govPrompt(1);
     const ask = async (): Promise<[string, string]> => {
@@ -255,7 +308,12 @@ describe('policy server: PPO checkpoints', () => {
     expect(await ask()).toEqual(['queue-rl-policy-v2', biased]);
     expect(server.setPolicy(a)).toBe(3);
     expect(await ask()).toEqual(['queue-rl-policy-v3', answerA]);
-    const post = (body: unknown): Promise<Response> => fetch(`${server.url}/load_weights`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown): Promise<Response> =>
+      fetch(`${server.url}/load_weights`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const loaded = await post({ checkpoint: ckptB });
     expect(loaded.status).toBe(200);
     expect(((await loaded.json()) as { version: number }).version).toBe(4);
@@ -267,8 +325,13 @@ describe('policy server: PPO checkpoints', () => {
     expect((await post({})).status).toBe(400);
     expect(server.version).toBe(4);
     // Not from a checkpoint: no load_weights.
-    const rule = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', { loadWeights: { root: ckptRoot } });
-    const refused = await fetch(`${rule.server.url}/load_weights`, { method: 'POST', body: JSON.stringify({ checkpoint: ckptB }) });
+    const rule = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', {
+      loadWeights: { root: ckptRoot },
+    });
+    const refused = await fetch(`${rule.server.url}/load_weights`, {
+      method: 'POST',
+      body: JSON.stringify({ checkpoint: ckptB }),
+    });
     expect(refused.status).toBe(400);
     expect(rule.server.version).toBe(1);
   });
@@ -279,15 +342,27 @@ describe('policy server: errors', () => {
     const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
     const { messages } = govPrompt();
     const wrongModel = await apiError(client.chat.completions.create({ model: 'gpt-4o', messages }));
-    expect([wrongModel.status, wrongModel.code, wrongModel.param, wrongModel.type]).toEqual([404, 'model_not_found', 'model', 'invalid_request_error']);
+    expect([wrongModel.status, wrongModel.code, wrongModel.param, wrongModel.type]).toEqual([
+      404,
+      'model_not_found',
+      'model',
+      'invalid_request_error',
+    ]);
     const nZero = await apiError(client.chat.completions.create({ model: 'heuristic', messages, n: 0 }));
     expect([nZero.status, nZero.param]).toEqual([400, 'n']);
     const hot = await apiError(client.chat.completions.create({ model: 'heuristic', messages, temperature: 2.5 }));
     expect([hot.status, hot.param]).toEqual([400, 'temperature']);
-    const noBlock = await apiError(client.chat.completions.create({ model: 'heuristic', messages: [{ role: 'user', content: 'advance time please' }] }));
+    const noBlock = await apiError(
+      client.chat.completions.create({
+        model: 'heuristic',
+        messages: [{ role: 'user', content: 'advance time please' }],
+      }),
+    );
     expect(noBlock.status).toBe(400);
     expect(noBlock.message).toContain('<queue-rl-observation>');
-    const helixBlock = await apiError(client.chat.completions.create({ model: 'heuristic', messages: helixMessages() }));
+    const helixBlock = await apiError(
+      client.chat.completions.create({ model: 'heuristic', messages: helixMessages() }),
+    );
     expect(helixBlock.status).toBe(400);
     expect(helixBlock.message).toContain('helixdesk');
     const stream = await apiError(client.chat.completions.create({ model: 'heuristic', messages, stream: true }));
@@ -304,16 +379,22 @@ describe('policy server: errors', () => {
   });
 
   it('refuses a body over the limit with 413', async () => {
-    const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', { maxBodyBytes: 2_000 });
+    const { client, server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', {
+      maxBodyBytes: 2_000,
+    });
     const { messages } = govPrompt();
     expect((await apiError(client.chat.completions.create({ model: 'heuristic', messages }))).status).toBe(413);
     // Without a content-length (chunked): counted while reading.
     const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${server.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        `${server.url}/chat/completions`,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       const text = JSON.stringify({ model: 'heuristic', messages });
       for (let i = 0; i < text.length; i += 500) req.write(text.slice(i, i + 500));
@@ -327,7 +408,10 @@ describe('policy server: errors', () => {
 });
 
 /** Sends raw bytes and returns everything the server answers until it closes; `writeError` is a failed write (EPIPE). */
-function rawExchange(port: number, chunks: readonly (string | Buffer)[]): Promise<{ text: string; status: number; body: string; writeError: string | null }> {
+function rawExchange(
+  port: number,
+  chunks: readonly (string | Buffer)[],
+): Promise<{ text: string; status: number; body: string; writeError: string | null }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let text = '';
@@ -347,8 +431,16 @@ function rawExchange(port: number, chunks: readonly (string | Buffer)[]): Promis
   });
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
@@ -363,7 +455,10 @@ describe('policy server: security', () => {
 
   it('an API key closes every route (Bearer, compared in constant time), and is never echoed', async () => {
     const key = 'sk-queue-rl-test-9f8e7d';
-    const { server, client } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', { apiKey: key, loadWeights: { root: ckptRoot } });
+    const { server, client } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic', {
+      apiKey: key,
+      loadWeights: { root: ckptRoot },
+    });
     const { messages } = govPrompt();
     expect((await client.chat.completions.create({ model: 'heuristic', messages })).choices).toHaveLength(1);
     expect((await client.models.list()).data[0]?.id).toBe('heuristic');
@@ -372,7 +467,10 @@ describe('policy server: security', () => {
       [`${server.url}/models/heuristic`, { headers: { authorization: 'Bearer wrong' } }],
       [`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'heuristic', messages }) }],
       [`${server.url}/chat/completions`, { method: 'POST', headers: { authorization: `Basic ${key}` }, body: '{}' }],
-      [`${server.url}/load_weights`, { method: 'POST', headers: { authorization: `Bearer ${key}x` }, body: JSON.stringify({ checkpoint: ckptB }) }],
+      [
+        `${server.url}/load_weights`,
+        { method: 'POST', headers: { authorization: `Bearer ${key}x` }, body: JSON.stringify({ checkpoint: ckptB }) },
+      ],
       [`${server.url}/no-such-route`, {}],
     ];
     for (const [url, init] of attempts) {
@@ -388,11 +486,19 @@ describe('policy server: security', () => {
   });
 
   it('refuses a non-loopback address without a key unless told to', async () => {
-    expect(['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'].every(isLoopbackHost)).toBe(true);
+    expect(['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'].every(isLoopbackHost)).toBe(
+      true,
+    );
     expect(['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '128.0.0.1'].some(isLoopbackHost)).toBe(false);
-    await expect(startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', host: '0.0.0.0' })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an API key/);
-    await expect(startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', maxBodyBytes: 0 })).rejects.toThrow(/maxBodyBytes must be an integer in 1…67108864/);
-    await expect(startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', apiKey: '' })).rejects.toThrow(/apiKey must not be empty/);
+    await expect(
+      startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', host: '0.0.0.0' }),
+    ).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without an API key/);
+    await expect(
+      startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', maxBodyBytes: 0 }),
+    ).rejects.toThrow(/maxBodyBytes must be an integer in 1…67108864/);
+    await expect(
+      startPolicyServer({ policy: ruleServedPolicy('heuristic', 'gov-workflow'), modelName: 'h', apiKey: '' }),
+    ).rejects.toThrow(/apiKey must not be empty/);
   });
 
   it('load_weights stays under its root, validates the weights, and never echoes file contents', async () => {
@@ -436,7 +542,8 @@ describe('policy server: security', () => {
 
     const { server, client } = await serve(ppoServedPolicy(ckptA), 'ppo', { loadWeights: { root } });
     const { messages } = govPrompt(1);
-    const before = (await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 })).choices[0]?.message.content;
+    const before = (await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 })).choices[0]
+      ?.message.content;
     const cases: [string, RegExp][] = [
       ['/etc', /is outside the directory checkpoints may be loaded from/],
       ['../outside/ckpt', /is outside the directory/],
@@ -463,7 +570,9 @@ describe('policy server: security', () => {
       if (!checkpoint.includes('outside')) expect(r.text, checkpoint).not.toContain(outside); // only the client's own input is echoed
     }
     expect(server.version).toBe(1);
-    expect((await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 })).choices[0]?.message.content).toBe(before);
+    expect(
+      (await client.chat.completions.create({ model: 'ppo', messages, temperature: 0 })).choices[0]?.message.content,
+    ).toBe(before);
     // Inside the root, relative or absolute: accepted.
     const ok = await postJson(`${server.url}/load_weights`, { checkpoint: 'good' });
     expect([ok.status, JSON.parse(ok.text)]).toEqual([200, { version: 2, checkpoint: 'good' }]);
@@ -493,13 +602,20 @@ describe('policy server: security', () => {
     const zz = await fetch(`${server.url}/models/%ZZ`);
     expect(zz.status).toBe(400);
     expect(((await zz.json()) as { error: { param: string } }).error.param).toBe('model');
-    for (const line of ['BREW /v1/models HTTP/1.1\r\nhost: x\r\n\r\n', 'HELLO THERE\r\n\r\n', 'GET /v1/models HTTP/1.1\r\nbad header line\r\n\r\n']) {
+    for (const line of [
+      'BREW /v1/models HTTP/1.1\r\nhost: x\r\n\r\n',
+      'HELLO THERE\r\n\r\n',
+      'GET /v1/models HTTP/1.1\r\nbad header line\r\n\r\n',
+    ]) {
       const r = await rawExchange(server.port, [line]);
       expect(r.status, line).toBe(400);
       expect(JSON.parse(r.body), line).toMatchObject({ error: { type: 'invalid_request_error', code: 'bad_request' } });
     }
     const body = Buffer.alloc(20_000_000, 0x61);
-    const big = await rawExchange(server.port, [`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`, body]);
+    const big = await rawExchange(server.port, [
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+      body,
+    ]);
     expect(big.writeError).toBeNull(); // no EPIPE: the server read the body to its end before answering
     expect(big.status).toBe(413);
     expect(JSON.parse(big.body)).toMatchObject({ error: { code: 'request_too_large' } });
@@ -508,7 +624,22 @@ describe('policy server: security', () => {
 
 describe('serve-policy command', () => {
   it('serves an agent, answers a request, and exits 0 on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/cli.ts',
+        'serve-policy',
+        '--agent',
+        'heuristic',
+        '--env',
+        'gov-workflow',
+        '--port',
+        '0',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -525,7 +656,9 @@ describe('serve-policy command', () => {
     const client = new OpenAI({ baseURL: url, apiKey: 'test', maxRetries: 0, timeout: 5000 });
     const { env, messages } = govPrompt();
     const res = await client.chat.completions.create({ model: 'heuristic', messages });
-    expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(compact(createGovAgent('heuristic').act(env.observation(), env)));
+    expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(
+      compact(createGovAgent('heuristic').act(env.observation(), env)),
+    );
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(stderr).toContain('closing the policy server');

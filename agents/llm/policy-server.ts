@@ -116,7 +116,15 @@ const MessageSchema = z.object({
 const ResponseFormatSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
   z.object({ type: z.literal('json_object') }),
-  z.object({ type: z.literal('json_schema'), json_schema: z.object({ name: z.string(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish(), description: z.string().optional() }) }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+      description: z.string().optional(),
+    }),
+  }),
 ]);
 
 export const ChatCompletionRequestSchema = z.object({
@@ -155,7 +163,12 @@ class HttpError extends Error {
 function invalidField(error: z.ZodError): HttpError {
   const issue = error.issues[0];
   const param = issue && issue.path.length > 0 ? issue.path.join('.') : null;
-  return new HttpError(400, `Invalid ${param ? `'${param}'` : 'request body'}: ${issue?.message ?? 'is invalid'}`, param, param ? 'invalid_value' : 'invalid_request');
+  return new HttpError(
+    400,
+    `Invalid ${param ? `'${param}'` : 'request body'}: ${issue?.message ?? 'is invalid'}`,
+    param,
+    param ? 'invalid_value' : 'invalid_request',
+  );
 }
 
 const OBSERVATION_HELP =
@@ -167,12 +180,21 @@ const OBSERVATION_HELP =
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 
 function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param, code: err.code } }, err.headers);
+  sendJson(
+    res,
+    err.status,
+    { error: { message: err.message, type: err.type, param: err.param, code: err.code } },
+    err.headers,
+  );
 }
 
 /**
@@ -182,7 +204,15 @@ function sendError(res: ServerResponse, err: HttpError): void {
  */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const tooLarge = (): HttpError => new HttpError(413, `request body is larger than ${limit} bytes`, null, 'request_too_large', 'invalid_request_error', { connection: 'close' });
+    const tooLarge = (): HttpError =>
+      new HttpError(
+        413,
+        `request body is larger than ${limit} bytes`,
+        null,
+        'request_too_large',
+        'invalid_request_error',
+        { connection: 'close' },
+      );
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit + DRAIN_BYTES) {
       reject(tooLarge()); // too much to drain: answer at once (the connection closes)
@@ -213,7 +243,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.on('end', () => settle(() => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks)))));
     req.on('error', (err) => settle(() => reject(err)));
-    req.on('close', () => settle(() => reject(new Error('the client closed the connection before sending the whole body'))));
+    req.on('close', () =>
+      settle(() => reject(new Error('the client closed the connection before sending the whole body'))),
+    );
   });
 }
 
@@ -247,7 +279,14 @@ function bearerToken(req: IncomingMessage): string | null {
 function clientErrorResponse(err: NodeJS.ErrnoException): string {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
-  const body = JSON.stringify({ error: { message: `the request could not be parsed as HTTP/1.1 (${err.code ?? 'parse error'})`, type: 'invalid_request_error', param: null, code: 'bad_request' } });
+  const body = JSON.stringify({
+    error: {
+      message: `the request could not be parsed as HTTP/1.1 (${err.code ?? 'parse error'})`,
+      type: 'invalid_request_error',
+      param: null,
+      code: 'bad_request',
+    },
+  });
   return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
@@ -282,8 +321,13 @@ function relativeToRoot(root: string, path: string): string {
 /** Why `next` cannot replace `current` (another env, action sizes or input size), or null. */
 function policyMismatch(current: ServedPolicy, next: ServedPolicy, env: string): string | null {
   if (next.env !== env) return `it is a ${next.env} policy, this server serves ${env}`;
-  if (current.nvec && next.nvec && next.nvec.join(',') !== current.nvec.join(',')) return `its action sizes [${next.nvec.join(', ')}] differ from the served policy's [${current.nvec.join(', ')}]`;
-  if (current.observationSize !== undefined && next.observationSize !== undefined && current.observationSize !== next.observationSize) {
+  if (current.nvec && next.nvec && next.nvec.join(',') !== current.nvec.join(','))
+    return `its action sizes [${next.nvec.join(', ')}] differ from the served policy's [${current.nvec.join(', ')}]`;
+  if (
+    current.observationSize !== undefined &&
+    next.observationSize !== undefined &&
+    current.observationSize !== next.observationSize
+  ) {
     return `it reads ${next.observationSize} features, the served policy ${current.observationSize}`;
   }
   return null;
@@ -292,11 +336,22 @@ function policyMismatch(current: ServedPolicy, next: ServedPolicy, env: string):
 // ---- the server ------------------------------------------------------------------------------
 
 export async function startPolicyServer(options: PolicyServerOptions): Promise<PolicyServer> {
-  const { modelName, host = '127.0.0.1', port: wantedPort = 0, maxBodyBytes = 1_000_000, apiKey = null, loadWeights: loadWeightsOption = null } = options;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES) throw new RangeError(`maxBodyBytes must be an integer in 1…${MAX_BODY_BYTES} (got ${maxBodyBytes})`);
-  if (apiKey !== null && apiKey.length === 0) throw new RangeError('apiKey must not be empty (leave it out to serve without a key)');
+  const {
+    modelName,
+    host = '127.0.0.1',
+    port: wantedPort = 0,
+    maxBodyBytes = 1_000_000,
+    apiKey = null,
+    loadWeights: loadWeightsOption = null,
+  } = options;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES)
+    throw new RangeError(`maxBodyBytes must be an integer in 1…${MAX_BODY_BYTES} (got ${maxBodyBytes})`);
+  if (apiKey !== null && apiKey.length === 0)
+    throw new RangeError('apiKey must not be empty (leave it out to serve without a key)');
   if (!isLoopbackHost(host) && apiKey === null && options.allowUnauthenticatedRemote !== true) {
-    throw new Error(`refusing to listen on ${host} without an API key: anyone who reaches it could use the policy; set an API key, or allow unauthenticated remote access explicitly`);
+    throw new Error(
+      `refusing to listen on ${host} without an API key: anyone who reaches it could use the policy; set an API key, or allow unauthenticated remote access explicitly`,
+    );
   }
   const weightsRoot = loadWeightsOption ? resolveCheckpointRoot(loadWeightsOption.root) : null;
   let policy = options.policy;
@@ -310,7 +365,8 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
   const modelObject = { id: modelName, object: 'model', created, owned_by: 'queue-rl' };
 
   const swap = (next: ServedPolicy): number => {
-    if (next.env !== env) throw new Error(`setPolicy: this server serves ${env}; the new policy '${next.name}' is for ${next.env}`);
+    if (next.env !== env)
+      throw new Error(`setPolicy: this server serves ${env}; the new policy '${next.name}' is for ${next.env}`);
     const previous = policy;
     policy = next;
     version += 1;
@@ -322,8 +378,20 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     const parsed = ChatCompletionRequestSchema.safeParse(raw);
     if (!parsed.success) throw invalidField(parsed.error);
     const body = parsed.data;
-    if (body.stream === true) throw new HttpError(400, 'streaming is not supported: send stream: false (or leave it out)', 'stream', 'unsupported_value');
-    if (body.model !== modelName) throw new HttpError(404, `The model '${body.model}' does not exist; this server serves '${modelName}'`, 'model', 'model_not_found');
+    if (body.stream === true)
+      throw new HttpError(
+        400,
+        'streaming is not supported: send stream: false (or leave it out)',
+        'stream',
+        'unsupported_value',
+      );
+    if (body.model !== modelName)
+      throw new HttpError(
+        404,
+        `The model '${body.model}' does not exist; this server serves '${modelName}'`,
+        'model',
+        'model_not_found',
+      );
     if (body.top_logprobs !== null && body.top_logprobs !== undefined && body.logprobs !== true) {
       throw new HttpError(400, "Invalid 'top_logprobs': needs logprobs: true", 'top_logprobs', 'invalid_value');
     }
@@ -331,7 +399,8 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     body.messages.forEach((m, i) => {
       if (m.role === 'user') lastUser = i;
     });
-    if (lastUser < 0) throw new HttpError(400, `no user message: ${OBSERVATION_HELP}`, 'messages', 'missing_observation');
+    if (lastUser < 0)
+      throw new HttpError(400, `no user message: ${OBSERVATION_HELP}`, 'messages', 'missing_observation');
     let block;
     try {
       block = parseObservationBlock(messageText(body.messages[lastUser]?.content));
@@ -347,7 +416,8 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
     try {
       answers = answering.choose(block, { n, temperature, seed: body.seed ?? null });
     } catch (err) {
-      if (err instanceof PolicyInputError) throw new HttpError(400, err.message, `messages.${lastUser}.content`, 'invalid_observation');
+      if (err instanceof PolicyInputError)
+        throw new HttpError(400, err.message, `messages.${lastUser}.content`, 'invalid_observation');
       throw err;
     }
     const promptTokens = estimateTokens(body.messages.map((m) => messageText(m.content)).join(''));
@@ -358,7 +428,10 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
       return {
         index,
         message: { role: 'assistant', content, refusal: null },
-        logprobs: body.logprobs === true ? { content: [{ token: content, logprob: a.logprob ?? 0, bytes: null, top_logprobs: [] }], refusal: null } : null,
+        logprobs:
+          body.logprobs === true
+            ? { content: [{ token: content, logprob: a.logprob ?? 0, bytes: null, top_logprobs: [] }], refusal: null }
+            : null,
         finish_reason: 'stop',
       };
     });
@@ -369,13 +442,30 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
       model: modelName,
       system_fingerprint: `queue-rl-policy-v${answeringVersion}`,
       choices,
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     };
   };
 
   const loadWeights = (raw: unknown): unknown => {
-    if (weightsRoot === null) throw new HttpError(403, 'POST /v1/load_weights is disabled on this server; start serve-policy with --allow-load-weights <dir> to allow swaps to checkpoints under that directory', null, 'load_weights_disabled', 'permission_error');
-    if (!fromCheckpoint) throw new HttpError(400, `this server serves '${options.policy.name}', not a PPO checkpoint: /v1/load_weights needs a server started from a checkpoint`, null, 'unsupported');
+    if (weightsRoot === null)
+      throw new HttpError(
+        403,
+        'POST /v1/load_weights is disabled on this server; start serve-policy with --allow-load-weights <dir> to allow swaps to checkpoints under that directory',
+        null,
+        'load_weights_disabled',
+        'permission_error',
+      );
+    if (!fromCheckpoint)
+      throw new HttpError(
+        400,
+        `this server serves '${options.policy.name}', not a PPO checkpoint: /v1/load_weights needs a server started from a checkpoint`,
+        null,
+        'unsupported',
+      );
     const parsed = LoadWeightsSchema.safeParse(raw);
     if (!parsed.success) throw invalidField(parsed.error);
     const given = parsed.data.checkpoint;
@@ -384,13 +474,23 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
       next = ppoServedPolicy(given, undefined, { confineTo: weightsRoot });
     } catch (err) {
       // Only our own descriptions go back: never file contents, never paths outside the root.
-      const why = err instanceof CheckpointError ? `${relativeToRoot(weightsRoot, err.file)}: ${err.problem}` : err instanceof PolicyInputError ? err.message : 'not a loadable queue-rl policy checkpoint';
+      const why =
+        err instanceof CheckpointError
+          ? `${relativeToRoot(weightsRoot, err.file)}: ${err.problem}`
+          : err instanceof PolicyInputError
+            ? err.message
+            : 'not a loadable queue-rl policy checkpoint';
       throw new HttpError(400, `cannot load checkpoint '${given}': ${why}`, 'checkpoint', 'invalid_checkpoint');
     }
     const mismatch = policyMismatch(policy, next, env);
     if (mismatch) {
       next.close?.();
-      throw new HttpError(400, `checkpoint '${given}' cannot replace the served policy: ${mismatch}`, 'checkpoint', 'invalid_checkpoint');
+      throw new HttpError(
+        400,
+        `checkpoint '${given}' cannot replace the served policy: ${mismatch}`,
+        'checkpoint',
+        'invalid_checkpoint',
+      );
     }
     owned.add(next);
     return { version: swap(next), checkpoint: next.checkpoint ? relativeToRoot(weightsRoot, next.checkpoint) : null };
@@ -412,28 +512,62 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
         const token = bearerToken(req);
         if (token === null || !keyMatches(token, apiKey)) {
           req.resume(); // drop any body: the answer does not depend on it
-          throw new HttpError(401, token === null ? 'missing API key: send Authorization: Bearer <key>' : 'incorrect API key provided', null, 'invalid_api_key', 'invalid_request_error', { 'www-authenticate': 'Bearer' });
+          throw new HttpError(
+            401,
+            token === null ? 'missing API key: send Authorization: Bearer <key>' : 'incorrect API key provided',
+            null,
+            'invalid_api_key',
+            'invalid_request_error',
+            { 'www-authenticate': 'Bearer' },
+          );
         }
       }
       const modelMatch = /^\/v1\/models\/(.+)$/.exec(path);
       if (modelMatch) {
-        if (method !== 'GET') throw new HttpError(405, `${method} is not allowed on ${path} (use GET)`, null, 'method_not_allowed', 'invalid_request_error', { allow: 'GET' });
+        if (method !== 'GET')
+          throw new HttpError(
+            405,
+            `${method} is not allowed on ${path} (use GET)`,
+            null,
+            'method_not_allowed',
+            'invalid_request_error',
+            { allow: 'GET' },
+          );
         let id: string;
         try {
           id = decodeURIComponent(modelMatch[1] as string);
         } catch {
           throw new HttpError(400, 'the model id in the URL is not valid percent-encoding', 'model', 'invalid_value');
         }
-        if (id !== modelName) throw new HttpError(404, `The model '${id}' does not exist; this server serves '${modelName}'`, 'model', 'model_not_found');
+        if (id !== modelName)
+          throw new HttpError(
+            404,
+            `The model '${id}' does not exist; this server serves '${modelName}'`,
+            'model',
+            'model_not_found',
+          );
         sendJson(res, 200, modelObject);
         return;
       }
       const route = routes.get(path);
-      if (!route) throw new HttpError(404, `Invalid URL (${method} ${path}): this server has GET /v1/models, POST /v1/chat/completions, POST /v1/load_weights`, null, 'not_found');
+      if (!route)
+        throw new HttpError(
+          404,
+          `Invalid URL (${method} ${path}): this server has GET /v1/models, POST /v1/chat/completions, POST /v1/load_weights`,
+          null,
+          'not_found',
+        );
       const handler = route[method];
       if (!handler) {
         const allow = Object.keys(route).join(', ');
-        throw new HttpError(405, `${method} is not allowed on ${path} (use ${allow})`, null, 'method_not_allowed', 'invalid_request_error', { allow });
+        throw new HttpError(
+          405,
+          `${method} is not allowed on ${path} (use ${allow})`,
+          null,
+          'method_not_allowed',
+          'invalid_request_error',
+          { allow },
+        );
       }
       sendJson(res, 200, await handler(req));
     } catch (err) {
@@ -441,7 +575,12 @@ export async function startPolicyServer(options: PolicyServerOptions): Promise<P
         res.destroy();
         return;
       }
-      sendError(res, err instanceof HttpError ? err : new HttpError(500, `the policy server failed: ${(err as Error).message}`, null, null, 'server_error'));
+      sendError(
+        res,
+        err instanceof HttpError
+          ? err
+          : new HttpError(500, `the policy server failed: ${(err as Error).message}`, null, null, 'server_error'),
+      );
     }
   };
 

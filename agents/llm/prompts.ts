@@ -49,7 +49,12 @@ Answer with one JSON object and nothing else: an action of the form
 Prefer one of the allowed actions listed in the message; any other action counts as invalid and is penalised.`;
 
 /** A Gov Workflow prompt for the env's current state. `trace` is the RL adapter's (streak rule for the allowed actions). */
-export function buildGovPrompt(env: GovWorkflowEnv, trace: AdapterTrace, step: number, seed: number): Prompt<GovAction> & { allowed: Map<number, GovAction>; features: Float32Array; mask: Uint8Array } {
+export function buildGovPrompt(
+  env: GovWorkflowEnv,
+  trace: AdapterTrace,
+  step: number,
+  seed: number,
+): Prompt<GovAction> & { allowed: Map<number, GovAction>; features: Float32Array; mask: Uint8Array } {
   const mask = computeActionMask(env, trace.nonAdvanceStreak, trace.maxNonAdvanceStreak, new Uint8Array(N_ACTIONS));
   const allowed = new Map<number, GovAction>();
   for (let i = 0; i < N_ACTIONS; i++) if (mask[i] === 1) allowed.set(i, compact(decodeAction(i, env)));
@@ -58,12 +63,20 @@ export function buildGovPrompt(env: GovWorkflowEnv, trace: AdapterTrace, step: n
   const lines: string[] = [
     `Task ${obs.task_id}, day ${obs.day} of ${obs.max_days}, step ${step}.`,
     `Backlog ${obs.total_backlog}, completed ${obs.total_completed}, SLA breaches ${obs.total_sla_breaches}, escalation budget left ${obs.escalation_budget_remaining}.`,
-    `Officers: ${pool.total_officers} in total, ${pool.available_officers} unassigned; allocated ${Object.entries(pool.allocated)
+    `Officers: ${pool.total_officers} in total, ${pool.available_officers} unassigned; allocated ${Object.entries(
+      pool.allocated,
+    )
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}.`,
     `Active events: ${obs.active_events.length > 0 ? obs.active_events.join(', ') : 'none'}. Last action: ${obs.last_action_valid ? 'valid' : 'INVALID'} — ${obs.last_action_message}.`,
     'Queues (pending / urgent / SLA-breached / missing documents / oldest case age in days):',
-    ...Object.values(obs.queue_snapshots).map((q) => q && `  ${q.service_type}: ${q.total_pending} / ${q.urgent_pending} / ${q.total_sla_breached} / ${q.blocked_missing_docs} / ${q.oldest_case_age_days}`).filter((l): l is string => Boolean(l)),
+    ...Object.values(obs.queue_snapshots)
+      .map(
+        (q) =>
+          q &&
+          `  ${q.service_type}: ${q.total_pending} / ${q.urgent_pending} / ${q.total_sla_breached} / ${q.blocked_missing_docs} / ${q.oldest_case_age_days}`,
+      )
+      .filter((l): l is string => Boolean(l)),
     'Allowed actions now:',
     ...[...allowed.values()].map((a) => `  ${JSON.stringify(a)}`),
   ];
@@ -82,7 +95,10 @@ export function buildGovPrompt(env: GovWorkflowEnv, trace: AdapterTrace, step: n
   return {
     messages: [
       { role: 'system', content: GOV_SYSTEM_PROMPT },
-      { role: 'user', content: `${lines.join('\n')}\n\nObservation (machine-readable):\n${block}\n\nYour action (one JSON object):` },
+      {
+        role: 'user',
+        content: `${lines.join('\n')}\n\nObservation (machine-readable):\n${block}\n\nYour action (one JSON object):`,
+      },
     ],
     jsonSchema: GOV_ACTION_JSON_SCHEMA,
     schemaName: 'gov_workflow_action',
@@ -93,7 +109,9 @@ export function buildGovPrompt(env: GovWorkflowEnv, trace: AdapterTrace, step: n
       const parsed = GovActionSchema.safeParse(answer);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        return { invalid: `not a Gov Workflow action: ${issue?.path.join('.') || '(action)'} ${issue?.message ?? ''}`.trim() };
+        return {
+          invalid: `not a Gov Workflow action: ${issue?.path.join('.') || '(action)'} ${issue?.message ?? ''}`.trim(),
+        };
       }
       return { action: compact(parsed.data) };
     },
@@ -105,7 +123,10 @@ export function compact(action: GovAction): GovAction {
   return Object.fromEntries(Object.entries(action).filter(([, v]) => v !== null && v !== undefined)) as GovAction;
 }
 
-const GOV_ACTION_JSON_SCHEMA: Record<string, unknown> = z.toJSONSchema(GovActionSchema.omit({ notes: true }), { target: 'draft-07', unrepresentable: 'any' }) as Record<string, unknown>;
+const GOV_ACTION_JSON_SCHEMA: Record<string, unknown> = z.toJSONSchema(GovActionSchema.omit({ notes: true }), {
+  target: 'draft-07',
+  unrepresentable: 'any',
+}) as Record<string, unknown>;
 
 // ---- HelixDesk -------------------------------------------------------------------------------
 
@@ -144,11 +165,22 @@ export function buildHelixPrompt(env: HelixDeskEnv, task: string, step: number, 
     `Category: ${email.categoryName}; keyword flag: ${email.keywordFlag ? 'YES' : 'no'}; sentiment intensity ${email.sentiment.toFixed(2)} (0 calm … 1 furious).`,
     `Team loads (open tickets per employee, at most ${capacity}): ${[...loads].map((l, i) => `${i}: ${l}`).join(', ')}.`,
   ];
-  const block = formatObservationBlock({ env: 'helixdesk', task, step, seed, features: encodeFeatures(features), mask: encodeMask(mask), nvec });
+  const block = formatObservationBlock({
+    env: 'helixdesk',
+    task,
+    step,
+    seed,
+    features: encodeFeatures(features),
+    mask: encodeMask(mask),
+    nvec,
+  });
   return {
     messages: [
       { role: 'system', content: helixSystemPrompt(n) },
-      { role: 'user', content: `${lines.join('\n')}\n\nObservation (machine-readable):\n${block}\n\nYour decision (one JSON object):` },
+      {
+        role: 'user',
+        content: `${lines.join('\n')}\n\nObservation (machine-readable):\n${block}\n\nYour decision (one JSON object):`,
+      },
     ],
     jsonSchema: z.toJSONSchema(HelixAnswerSchema, { target: 'draft-07' }) as Record<string, unknown>,
     schemaName: 'helixdesk_action',
@@ -156,12 +188,21 @@ export function buildHelixPrompt(env: HelixDeskEnv, task: string, step: number, 
       const parsed = HelixAnswerSchema.safeParse(answer);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        return { invalid: `not a HelixDesk action: ${issue?.path.join('.') || '(action)'} ${issue?.message ?? ''}`.trim() };
+        return {
+          invalid: `not a HelixDesk action: ${issue?.path.join('.') || '(action)'} ${issue?.message ?? ''}`.trim(),
+        };
       }
       const a = parsed.data;
       const assign = a.assign === 'none' ? n : a.assign;
       if (assign > n) return { invalid: `assign: employee ${a.assign} does not exist (0–${n - 1} or "none")` };
-      return { action: Int32Array.of(CLASSIFICATIONS.indexOf(a.classify), PRIORITIES.indexOf(a.priority), assign, SECONDARY_ACTIONS.indexOf(a.secondary)) };
+      return {
+        action: Int32Array.of(
+          CLASSIFICATIONS.indexOf(a.classify),
+          PRIORITIES.indexOf(a.priority),
+          assign,
+          SECONDARY_ACTIONS.indexOf(a.secondary),
+        ),
+      };
     },
   };
 }

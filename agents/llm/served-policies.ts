@@ -94,18 +94,26 @@ export class PolicyInputError extends Error {
 }
 
 function requireEnv(policy: { name: string; env: ServedEnv }, block: ObservationBlock): void {
-  if (block.env !== policy.env) throw new PolicyInputError(`the observation block is for ${block.env}, but '${policy.name}' is a ${policy.env} policy`);
+  if (block.env !== policy.env)
+    throw new PolicyInputError(
+      `the observation block is for ${block.env}, but '${policy.name}' is a ${policy.env} policy`,
+    );
 }
 
 /** The sampling stream of one call (see the file comment). */
 function streamFor(seed: number | null, unseededCalls: number): RandomStream {
-  return seed === null ? createStream(0, 'policy-server', 'unseeded', unseededCalls) : createStream(seed, 'policy-server', 'seeded');
+  return seed === null
+    ? createStream(0, 'policy-server', 'unseeded', unseededCalls)
+    : createStream(seed, 'policy-server', 'seeded');
 }
 
 /** Gov: the JSON action the block lists for an index. */
 function govActionAt(block: ObservationBlock, index: number): Record<string, unknown> {
   const action = block.actions?.[String(index)];
-  if (!action) throw new PolicyInputError(`the observation block lists no action for index ${index} (its 'actions' must hold every allowed index)`);
+  if (!action)
+    throw new PolicyInputError(
+      `the observation block lists no action for index ${index} (its 'actions' must hold every allowed index)`,
+    );
   return compact(action as GovAction) as Record<string, unknown>;
 }
 
@@ -129,10 +137,17 @@ export interface PpoServedPolicy extends ServedPolicy {
  * A PPO checkpoint as a served policy (a checkpoint directory, or a directory with a `latest`
  * pointer). The tfjs backend must be initialised first (initBackend): the engine adapts to it.
  */
-export function ppoServedPolicy(checkpointDir: string, name?: string, read: CheckpointReadOptions = {}): PpoServedPolicy {
+export function ppoServedPolicy(
+  checkpointDir: string,
+  name?: string,
+  read: CheckpointReadOptions = {},
+): PpoServedPolicy {
   const ckpt = loadPolicyCheckpoint(checkpointDir, read);
   const family = ckpt.envId.split('/')[0] ?? '';
-  if (!(SERVED_ENVS as readonly string[]).includes(family)) throw new PolicyInputError(`the checkpoint was trained on '${ckpt.envId}'; the policy server serves ${SERVED_ENVS.join(' and ')} policies`);
+  if (!(SERVED_ENVS as readonly string[]).includes(family))
+    throw new PolicyInputError(
+      `the checkpoint was trained on '${ckpt.envId}'; the policy server serves ${SERVED_ENVS.join(' and ')} policies`,
+    );
   const env = family as ServedEnv;
   const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
   if (policy.normalizer) {
@@ -166,17 +181,23 @@ export function ppoServedPolicy(checkpointDir: string, name?: string, read: Chec
       if (closed) throw new Error(`policy '${label}' is closed`);
       requireEnv({ name: label, env }, block);
       if (block.nvec.length !== dims || block.nvec.some((n, d) => n !== nvec[d])) {
-        throw new PolicyInputError(`the observation block's action sizes are [${block.nvec.join(', ')}], the checkpoint's policy has [${nvec.join(', ')}]`);
+        throw new PolicyInputError(
+          `the observation block's action sizes are [${block.nvec.join(', ')}], the checkpoint's policy has [${nvec.join(', ')}]`,
+        );
       }
       const features = decodeFeatures(block.features);
-      if (features.length !== observationSize) throw new PolicyInputError(`the observation block has ${features.length} features, the checkpoint's policy reads ${observationSize}`);
+      if (features.length !== observationSize)
+        throw new PolicyInputError(
+          `the observation block has ${features.length} features, the checkpoint's policy reads ${observationSize}`,
+        );
       const mask = decodeMask(block.mask);
       policy.engine.forward(policy.prepare(features, 1), 1, logits, values);
       const out: ServedAnswer[] = [];
       if (opts.temperature < GREEDY_TEMPERATURE) {
         policy.distribution.act(logits, mask, 1, true, null, action, logp);
         const answer = answerFor(block, action);
-        for (let i = 0; i < opts.n; i++) out.push({ answer: i === 0 ? answer : structuredClone(answer), logprob: logp[0] as number });
+        for (let i = 0; i < opts.n; i++)
+          out.push({ answer: i === 0 ? answer : structuredClone(answer), logprob: logp[0] as number });
         return out;
       }
       for (let k = 0; k < actionSize; k++) scaled[k] = (logits[k] as number) / opts.temperature;
@@ -200,7 +221,9 @@ export function ppoServedPolicy(checkpointDir: string, name?: string, read: Chec
 /** An env the served Gov rule agents must not touch (they act on the JSON observation only). */
 const NO_GOV_ENV = new Proxy({} as GovWorkflowEnv, {
   get(_target, prop) {
-    throw new Error(`a served Gov rule agent read env.${String(prop)}; served agents only get the block's JSON observation`);
+    throw new Error(
+      `a served Gov rule agent read env.${String(prop)}; served agents only get the block's JSON observation`,
+    );
   },
 });
 
@@ -218,7 +241,8 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
   const stream = (seed: number | null): RandomStream => streamFor(seed, seed === null ? unseededCalls++ : 0);
 
   if (env === 'gov-workflow') {
-    if (!GOV_AGENT_NAMES.includes(agentName)) throw new UnknownIdError('gov-workflow agent', agentName, GOV_AGENT_NAMES);
+    if (!GOV_AGENT_NAMES.includes(agentName))
+      throw new UnknownIdError('gov-workflow agent', agentName, GOV_AGENT_NAMES);
     if (agentName === 'random') {
       return {
         name: agentName,
@@ -228,10 +252,14 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
           const indices = Object.keys(block.actions ?? {})
             .map(Number)
             .sort((a, b) => a - b);
-          if (indices.length === 0) throw new PolicyInputError("the Gov Workflow observation block lists no allowed 'actions'");
+          if (indices.length === 0)
+            throw new PolicyInputError("the Gov Workflow observation block lists no allowed 'actions'");
           const rng = stream(opts.seed);
           const logprob = -Math.log(indices.length);
-          return Array.from({ length: opts.n }, () => ({ answer: govActionAt(block, indices[rng.int(indices.length)] as number), logprob }));
+          return Array.from({ length: opts.n }, () => ({
+            answer: govActionAt(block, indices[rng.int(indices.length)] as number),
+            logprob,
+          }));
         },
       };
     }
@@ -242,11 +270,16 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
       env,
       choose(block, opts) {
         requireEnv({ name: agentName, env }, block);
-        if (!block.state) throw new PolicyInputError("the Gov Workflow observation block has no 'state' (the JSON observation the rule agents read)");
+        if (!block.state)
+          throw new PolicyInputError(
+            "the Gov Workflow observation block has no 'state' (the JSON observation the rule agents read)",
+          );
         const parsed = GovObservationSchema.safeParse(block.state);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          throw new PolicyInputError(`the observation block's state is not a Gov Workflow observation: ${issue?.path.join('.') || '(state)'} ${issue?.message ?? ''}`.trim());
+          throw new PolicyInputError(
+            `the observation block's state is not a Gov Workflow observation: ${issue?.path.join('.') || '(state)'} ${issue?.message ?? ''}`.trim(),
+          );
         }
         const key = `${block.task}\u0000${block.seed}`;
         const known = episodes.get(key);
@@ -262,7 +295,10 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
         episodes.delete(key); // re-insert: the map's order is least recently used first
         episodes.set(key, { step: block.step, before, after: agent });
         if (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
-        return Array.from({ length: opts.n }, (_, i) => ({ answer: i === 0 ? answer : structuredClone(answer), logprob: null }));
+        return Array.from({ length: opts.n }, (_, i) => ({
+          answer: i === 0 ? answer : structuredClone(answer),
+          logprob: null,
+        }));
       },
     };
   }
@@ -270,7 +306,10 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
   if (!HELIX_AGENT_NAMES.includes(agentName)) throw new UnknownIdError('helixdesk agent', agentName, HELIX_AGENT_NAMES);
   const helixShape = (block: ObservationBlock): number => {
     requireEnv({ name: agentName, env }, block);
-    if (block.nvec.length !== 4) throw new PolicyInputError(`HelixDesk actions have 4 dimensions; the observation block's nvec is [${block.nvec.join(', ')}]`);
+    if (block.nvec.length !== 4)
+      throw new PolicyInputError(
+        `HelixDesk actions have 4 dimensions; the observation block's nvec is [${block.nvec.join(', ')}]`,
+      );
     return (block.nvec[2] as number) - 1;
   };
   if (agentName === 'random') {
@@ -286,13 +325,20 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
         for (const n of block.nvec) {
           const entries: number[] = [];
           for (let k = 0; k < n; k++) if (mask[offset + k] === 1) entries.push(k);
-          if (entries.length === 0) throw new PolicyInputError('the observation block allows no entry in an action dimension');
+          if (entries.length === 0)
+            throw new PolicyInputError('the observation block allows no entry in an action dimension');
           allowed.push(entries);
           offset += n;
         }
         const logprob = allowed.reduce((s, e) => s - Math.log(e.length), 0);
         const rng = stream(opts.seed);
-        return Array.from({ length: opts.n }, () => ({ answer: helixAnswer(allowed.map((e) => e[rng.int(e.length)] as number), nEmployees) as Record<string, unknown>, logprob }));
+        return Array.from({ length: opts.n }, () => ({
+          answer: helixAnswer(
+            allowed.map((e) => e[rng.int(e.length)] as number),
+            nEmployees,
+          ) as Record<string, unknown>,
+          logprob,
+        }));
       },
     };
   }
@@ -304,11 +350,17 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
       const nEmployees = helixShape(block);
       const features = decodeFeatures(block.features);
       const needed = 15 + 2 * nEmployees;
-      if (features.length < needed) throw new PolicyInputError(`the observation block has ${features.length} features; the HelixDesk rule agent reads ${needed} for ${nEmployees} employees`);
+      if (features.length < needed)
+        throw new PolicyInputError(
+          `the observation block has ${features.length} features; the HelixDesk rule agent reads ${needed} for ${nEmployees} employees`,
+        );
       // The rule agent reads only env.config.env.n_employees.
       const shim = { config: { env: { n_employees: nEmployees } } } as unknown as HelixDeskEnv;
       const answer = helixAnswer(agent.act(features, shim), nEmployees) as Record<string, unknown>;
-      return Array.from({ length: opts.n }, (_, i) => ({ answer: i === 0 ? answer : structuredClone(answer), logprob: null }));
+      return Array.from({ length: opts.n }, (_, i) => ({
+        answer: i === 0 ? answer : structuredClone(answer),
+        logprob: null,
+      }));
     },
   };
 }

@@ -49,7 +49,10 @@ function isMaskable(env: object): env is MaskableLike {
   return typeof (env as Partial<MaskableLike>).actionMasks === 'function';
 }
 function isSnapshotable(env: object): env is SnapshotLike {
-  return typeof (env as Partial<SnapshotLike>).snapshot === 'function' && typeof (env as Partial<SnapshotLike>).restore === 'function';
+  return (
+    typeof (env as Partial<SnapshotLike>).snapshot === 'function' &&
+    typeof (env as Partial<SnapshotLike>).restore === 'function'
+  );
 }
 
 /** Structural equality that understands typed arrays (NaN equals NaN, as for np.array_equal on obs). */
@@ -83,9 +86,11 @@ function checkSpace(name: string, space: Space<unknown> | undefined, failures: s
   }
   const json = space.toJSON();
   if (space instanceof Box) {
-    if (json.type !== 'Box' || json.low.length !== space.size || json.high.length !== space.size) failures.push(`${name}: Box low/high do not match its shape`);
+    if (json.type !== 'Box' || json.low.length !== space.size || json.high.length !== space.size)
+      failures.push(`${name}: Box low/high do not match its shape`);
     if (space.low.some((v, i) => v === space.high[i])) warnings.push(`${name}: Box has dimensions with low == high`);
-    if (space.low.some((v) => !Number.isFinite(v)) || space.high.some((v) => !Number.isFinite(v))) warnings.push(`${name}: Box has infinite bounds`);
+    if (space.low.some((v) => !Number.isFinite(v)) || space.high.some((v) => !Number.isFinite(v)))
+      warnings.push(`${name}: Box has infinite bounds`);
   } else if (space instanceof Discrete) {
     if (!(space.n > 0)) failures.push(`${name}: Discrete n must be > 0`);
   } else if (space instanceof MultiDiscrete) {
@@ -126,7 +131,10 @@ interface Transition {
 }
 
 /** Runs the checks on fresh envs from `makeEnv` (each check gets its own instance). */
-export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, options: CheckEnvOptions<Act> = {}): CheckEnvReport {
+export function checkEnv<Obs, Act>(
+  makeEnv: () => CheckableEnv<Obs, Act>,
+  options: CheckEnvOptions<Act> = {},
+): CheckEnvReport {
   const failures: string[] = [];
   const warnings: string[] = [];
   const steps = options.steps ?? 50;
@@ -147,8 +155,11 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
   const checkObservation = (where: string, obs: unknown): void => {
     const value: unknown = obs;
     if (!obsSpace.contains(obs)) {
-      const detail = obsSpace instanceof Box && value instanceof Float32Array ? obsSpace.firstViolation(value) : undefined;
-      fail(`${where}: observation is not in ${String(obsSpace)}${detail ? ` (index ${detail.index} = ${detail.value})` : ''}`);
+      const detail =
+        obsSpace instanceof Box && value instanceof Float32Array ? obsSpace.firstViolation(value) : undefined;
+      fail(
+        `${where}: observation is not in ${String(obsSpace)}${detail ? ` (index ${detail.index} = ${detail.value})` : ''}`,
+      );
     }
   };
 
@@ -175,7 +186,12 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
 
   // 7. Step outputs on one rollout.
   const sample = sampler(env as unknown as CheckableEnv<unknown, Act>, options);
-  const rollout = (e: CheckableEnv<Obs, Act>, resetSeed: number | undefined, actions: Act[] | undefined, n: number): { obs0: unknown; transitions: Transition[]; actions: Act[] } => {
+  const rollout = (
+    e: CheckableEnv<Obs, Act>,
+    resetSeed: number | undefined,
+    actions: Act[] | undefined,
+    n: number,
+  ): { obs0: unknown; transitions: Transition[]; actions: Act[] } => {
     const obs0 = e.reset(resetSeed === undefined ? {} : { seed: resetSeed }).observation;
     const rng = createStream(seed, 'check-env', 'actions');
     const taken: Act[] = [];
@@ -186,9 +202,12 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
       if (isMaskable(e)) {
         const mask = e.actionMasks();
         const space = e.actionSpace as unknown as Space<unknown>;
-        if (space instanceof Discrete && mask.length !== space.n) fail(`actionMasks(): length ${mask.length}, expected ${space.n}`);
-        if (space instanceof MultiDiscrete && mask.length !== space.maskLength) fail(`actionMasks(): length ${mask.length}, expected ${space.maskLength}`);
-        if (space instanceof Discrete && mask.every((m) => m === 0)) fail(`actionMasks(): no action allowed at step ${t}`);
+        if (space instanceof Discrete && mask.length !== space.n)
+          fail(`actionMasks(): length ${mask.length}, expected ${space.n}`);
+        if (space instanceof MultiDiscrete && mask.length !== space.maskLength)
+          fail(`actionMasks(): length ${mask.length}, expected ${space.maskLength}`);
+        if (space instanceof Discrete && mask.every((m) => m === 0))
+          fail(`actionMasks(): no action allowed at step ${t}`);
       }
       taken.push(action);
       const r = e.step(action) as unknown;
@@ -198,8 +217,10 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
         break;
       }
       const tr = r as unknown as Transition;
-      if (typeof tr.terminated !== 'boolean' || typeof tr.truncated !== 'boolean') fail(`step ${t}: terminated and truncated must be booleans`);
-      if (typeof tr.reward !== 'number' || !Number.isFinite(tr.reward)) fail(`step ${t}: reward must be a finite number (got ${String(tr.reward)})`);
+      if (typeof tr.terminated !== 'boolean' || typeof tr.truncated !== 'boolean')
+        fail(`step ${t}: terminated and truncated must be booleans`);
+      if (typeof tr.reward !== 'number' || !Number.isFinite(tr.reward))
+        fail(`step ${t}: reward must be a finite number (got ${String(tr.reward)})`);
       if (!isPlainObject(tr.info)) fail(`step ${t}: info must be a plain object`);
       checkObservation(`step ${t}`, tr.observation);
       transitions.push(tr);
@@ -209,7 +230,8 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
   };
 
   const a = rollout(env, 123, undefined, steps);
-  if (a.transitions.length > 0 && (a.transitions[0] as Transition).truncated) warnings.push('truncated is true after the first step');
+  if (a.transitions.length > 0 && (a.transitions[0] as Transition).truncated)
+    warnings.push('truncated is true after the first step');
 
   // 5. Seeded determinism of reset, and of reset() after a seeded reset.
   const envB = makeEnv();
@@ -219,11 +241,13 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
   const env2 = makeEnv();
   env1.reset({ seed: 123 });
   env2.reset({ seed: 123 });
-  if (!deepEqual(env1.reset().observation, env2.reset().observation)) fail('reset({seed: 123}) then reset() is not reproducible');
+  if (!deepEqual(env1.reset().observation, env2.reset().observation))
+    fail('reset({seed: 123}) then reset() is not reproducible');
 
   // 8. Step determinism: same seed, same actions → same transitions.
   const b = rollout(envB, 123, a.actions, a.actions.length);
-  if (b.transitions.length !== a.transitions.length) fail('the same seed and actions gave episodes of different lengths');
+  if (b.transitions.length !== a.transitions.length)
+    fail('the same seed and actions gave episodes of different lengths');
   for (let t = 0; t < Math.min(a.transitions.length, b.transitions.length); t++) {
     if (!deepEqual(a.transitions[t], b.transitions[t])) {
       fail(`step ${t}: the same seed and actions gave a different transition`);
@@ -233,7 +257,10 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
 
   // A different seed should change the episode somewhere (a warning, as in Gymnasium).
   const c = rollout(makeEnv(), 456, a.actions, a.actions.length);
-  if (c.transitions.length === a.transitions.length && c.transitions.every((tr, t) => deepEqual(tr, a.transitions[t]))) {
+  if (
+    c.transitions.length === a.transitions.length &&
+    c.transitions.every((tr, t) => deepEqual(tr, a.transitions[t]))
+  ) {
     warnings.push('seeds 123 and 456 gave identical rollouts: is the seed used?');
   }
 
@@ -273,7 +300,10 @@ export function checkEnv<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, option
   return { envId: id, ok: failures.length === 0, failures, warnings, stepsTaken };
 }
 
-export function assertEnvChecks<Obs, Act>(makeEnv: () => CheckableEnv<Obs, Act>, options: CheckEnvOptions<Act> = {}): CheckEnvReport {
+export function assertEnvChecks<Obs, Act>(
+  makeEnv: () => CheckableEnv<Obs, Act>,
+  options: CheckEnvOptions<Act> = {},
+): CheckEnvReport {
   const report = checkEnv(makeEnv, options);
   if (!report.ok) throw new Error(`checkEnv(${report.envId}) failed:\n- ${report.failures.join('\n- ')}`);
   return report;

@@ -35,7 +35,13 @@ export interface GradeResult {
   metrics: Record<string, number>;
 }
 
-export interface Env<Obs, Act, Info = Record<string, unknown>, ResetInfo = Record<string, unknown>, Opts = Record<string, unknown>> {
+export interface Env<
+  Obs,
+  Act,
+  Info = Record<string, unknown>,
+  ResetInfo = Record<string, unknown>,
+  Opts = Record<string, unknown>,
+> {
   /** Registry-style id, e.g. `gov-workflow/mixed_urgency_medium`. */
   readonly id: string;
   readonly observationSpace: Space<Obs>;

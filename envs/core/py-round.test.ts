@@ -89,7 +89,10 @@ function fromPythonHex(text: string): number {
 }
 
 describe('pyFixed is Python format(x, ".nf")', () => {
-  const golden = JSON.parse(readFileSync(new URL('./py-fixed.golden.json', import.meta.url), 'utf8')) as { python: string; rows: [string, number, string][] };
+  const golden = JSON.parse(readFileSync(new URL('./py-fixed.golden.json', import.meta.url), 'utf8')) as {
+    python: string;
+    rows: [string, number, string][];
+  };
 
   it(`matches CPython ${golden.python} on ${golden.rows.length} values (negatives, ±0, exact ties, subnormals, 1e308, NaN, ±inf)`, () => {
     const wrong: string[] = [];

@@ -20,7 +20,13 @@ describe('spaces', () => {
 
   it('Discrete: membership, JSON, masked sampling', () => {
     const d = new Discrete(5);
-    expect([d.contains(0), d.contains(4), d.contains(5), d.contains(1.5), d.contains('1')]).toEqual([true, true, false, false, false]);
+    expect([d.contains(0), d.contains(4), d.contains(5), d.contains(1.5), d.contains('1')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
     expect(d.toJSON()).toEqual({ type: 'Discrete', n: 5, start: 0 });
     const rng = createStream(3, 'spaces');
     const mask = Uint8Array.of(0, 1, 0, 1, 0);

@@ -66,7 +66,13 @@ export class Box implements Space<Float32Array> {
   }
 
   toJSON(): SpaceJson {
-    return { type: 'Box', low: Array.from(this.low), high: Array.from(this.high), shape: [...this.shape], dtype: 'float32' };
+    return {
+      type: 'Box',
+      low: Array.from(this.low),
+      high: Array.from(this.high),
+      shape: [...this.shape],
+      dtype: 'float32',
+    };
   }
 
   toString(): string {

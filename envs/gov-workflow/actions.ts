@@ -66,7 +66,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 /** Validates an action; throws InvalidActionError naming the first bad field and what it allows. */
 export function parseGovAction(input: unknown): GovAction {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidActionError('(action)', `a JSON object with action_type (${ACTION_TYPES.join(' | ')})`, describe(input));
+    throw new InvalidActionError(
+      '(action)',
+      `a JSON object with action_type (${ACTION_TYPES.join(' | ')})`,
+      describe(input),
+    );
   }
   const parsed = GovActionSchema.safeParse(input);
   if (parsed.success) return parsed.data;
@@ -75,7 +79,8 @@ export function parseGovAction(input: unknown): GovAction {
   const top = path[0] ?? '(action)';
   const field = path.join('.') || '(action)';
   let allowed = ALLOWED_BY_FIELD[top] ?? 'see the action schema';
-  if (path.length > 1 && (top === 'reallocation_delta' || top === 'capacity_assignment')) allowed = 'an integer number of officers';
+  if (path.length > 1 && (top === 'reallocation_delta' || top === 'capacity_assignment'))
+    allowed = 'an integer number of officers';
   throw new InvalidActionError(field, allowed, describe(valueAt(input, issue.path)));
 }
 
@@ -130,7 +135,8 @@ export function setPriorityMode(target: ActionTarget, action: GovAction): string
 
 export function assignCapacity(target: ActionTarget, action: GovAction): string {
   const cap = action.capacity_assignment;
-  if (!cap || Object.keys(cap).length === 0) throw new InvalidStepError('capacity_assignment dict required for assign_capacity');
+  if (!cap || Object.keys(cap).length === 0)
+    throw new InvalidStepError('capacity_assignment dict required for assign_capacity');
   let message = '';
   // Applied entry by entry, as the reference does.
   for (const [key, delta] of Object.entries(cap)) {
@@ -151,7 +157,14 @@ export function requestMissingDocuments(target: ActionTarget, action: GovAction)
   const { table } = target;
   // Candidates sorted by (−sla_risk, arrival_day), stable; up to 3 get a request, in that order.
   const picked = target.task.enabledServices.includes(svc)
-    ? target.selector.select(table, table.activeRows[s] as Int32Array, table.activeCount[s] as number, 'most_at_risk', 3, 'blocked')
+    ? target.selector.select(
+        table,
+        table.activeRows[s] as Int32Array,
+        table.activeCount[s] as number,
+        'most_at_risk',
+        3,
+        'blocked',
+      )
     : 0;
   if (picked === 0) throw new InvalidStepError(`No BLOCKED_MISSING_DOCS cases for ${svc}`);
   const rows = target.selector.selected();
@@ -181,7 +194,17 @@ export function escalateService(target: ActionTarget, action: GovAction): string
   const key = new Float64Array(3);
   for (const s of target.serviceIndices) {
     if (svc !== null && SERVICES[s] !== svc) continue;
-    if (selector.select(table, table.activeRows[s] as Int32Array, table.activeCount[s] as number, 'most_at_risk', 1, 'not_urgent') === 0) continue;
+    if (
+      selector.select(
+        table,
+        table.activeRows[s] as Int32Array,
+        table.activeCount[s] as number,
+        'most_at_risk',
+        1,
+        'not_urgent',
+      ) === 0
+    )
+      continue;
     const row = selector.selected()[0] as number;
     selector.selectedKey(0, key);
     if (best < 0 || keyBefore(key, bestKey) || (!keyBefore(bestKey, key) && row < best)) {
@@ -209,7 +232,8 @@ export function reallocateOfficers(target: ActionTarget, action: GovAction): str
   for (const [key, change] of entries) {
     const pos = enabledPosition(target, key, (s) => `${s} not in enabled services`);
     const current = target.allocated[pos] as number;
-    if (current + change < 0) throw new InvalidStepError(`Cannot reduce ${key} below 0 (current=${current}, change=${change})`);
+    if (current + change < 0)
+      throw new InvalidStepError(`Cannot reduce ${key} below 0 (current=${current}, change=${change})`);
     positions.push(pos);
   }
   entries.forEach(([, change], i) => {

@@ -18,7 +18,13 @@ import type { TaskConfig } from './tasks.js';
 import { SERVICES } from './types.js';
 
 /** Creates the day's cases in `table`; returns how many arrived. */
-export function spawnArrivals(day: number, task: TaskConfig, params: DayEventParams, rng: PyRandom, table: CaseTable): number {
+export function spawnArrivals(
+  day: number,
+  task: TaskConfig,
+  params: DayEventParams,
+  rng: PyRandom,
+  table: CaseTable,
+): number {
   let arrived = 0;
   for (const service of task.enabledServices) {
     const rate = (task.arrivalRatePerDay[service] ?? 0.0) * params.arrivalMultiplier;
@@ -29,7 +35,8 @@ export function spawnArrivals(day: number, task: TaskConfig, params: DayEventPar
     const serviceIndex = SERVICES.indexOf(service);
     const slaDays = Math.trunc(profile.slaDays * params.slaWindowMultiplier);
     const baseMissing = task.missingDocsProbabilityOverride[service] ?? profile.missingDocsProbability;
-    const baseFieldVerification = task.fieldVerificationProbabilityOverride[service] ?? profile.fieldVerificationProbability;
+    const baseFieldVerification =
+      task.fieldVerificationProbabilityOverride[service] ?? profile.fieldVerificationProbability;
     const urgentProbability = URGENT_PROBABILITY[profile.urgencyProfile];
 
     for (let i = 0; i < count; i++) {

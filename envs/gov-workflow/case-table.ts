@@ -35,7 +35,13 @@ export const N_SUBSTATES = 10;
 const N_STAGES = STAGES.length;
 
 /** Public stages, indices into STAGES. */
-export const StageIndex = { Submission: 0, DocumentVerification: 1, FieldVerification: 2, Approval: 3, Issuance: 4 } as const;
+export const StageIndex = {
+  Submission: 0,
+  DocumentVerification: 1,
+  FieldVerification: 2,
+  Approval: 3,
+  Issuance: 4,
+} as const;
 
 /** Reference `INTERNAL_TO_PUBLIC_STAGE`, indexed by Substate. */
 export const PUBLIC_STAGE_OF: readonly number[] = [
@@ -74,8 +80,22 @@ export interface CaseTableData {
   readonly activeRows: readonly Int32Array[];
 }
 
-const INT_COLUMNS = ['arrivalDay', 'deadlineDay', 'docRequestSentDay', 'docResolutionDay', 'fieldVerificationCompletionDay'] as const;
-const BYTE_COLUMNS = ['service', 'substate', 'publicStage', 'urgent', 'digital', 'missingDocs', 'fieldVerificationRequired'] as const;
+const INT_COLUMNS = [
+  'arrivalDay',
+  'deadlineDay',
+  'docRequestSentDay',
+  'docResolutionDay',
+  'fieldVerificationCompletionDay',
+] as const;
+const BYTE_COLUMNS = [
+  'service',
+  'substate',
+  'publicStage',
+  'urgent',
+  'digital',
+  'missingDocs',
+  'fieldVerificationRequired',
+] as const;
 type ColumnName = (typeof INT_COLUMNS)[number] | (typeof BYTE_COLUMNS)[number];
 
 export class CaseTable {
@@ -330,8 +350,13 @@ export class CaseTable {
         bump(this.substateCount, s * N_SUBSTATES + (this.substate[row] as number), 1);
         bump(this.stageCount, s * N_STAGES + (this.publicStage[row] as number), 1);
         bump(this.urgentCount, s, this.urgent[row] as number);
-        if (this.substate[row] === Substate.FieldVerificationPending && this.fieldVerificationCompletionDay[row] !== NO_DAY) this.fieldVerificationWatch.push(row);
-        if (this.substate[row] === Substate.BlockedMissingDocs && this.docResolutionDay[row] !== NO_DAY) this.documentWatch.push(row);
+        if (
+          this.substate[row] === Substate.FieldVerificationPending &&
+          this.fieldVerificationCompletionDay[row] !== NO_DAY
+        )
+          this.fieldVerificationWatch.push(row);
+        if (this.substate[row] === Substate.BlockedMissingDocs && this.docResolutionDay[row] !== NO_DAY)
+          this.documentWatch.push(row);
       }
     }
   }

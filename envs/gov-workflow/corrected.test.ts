@@ -14,13 +14,18 @@ import type { Variant } from './types.js';
  * request re-sent before the documents arrive moves their arrival day back, so daily requests to
  * the same top cases would never let them arrive.)
  */
-function runDocRequestingEpisode(taskId: string, variant: Variant, seed: number): { env: GovWorkflowEnv; consistent: boolean } {
+function runDocRequestingEpisode(
+  taskId: string,
+  variant: Variant,
+  seed: number,
+): { env: GovWorkflowEnv; consistent: boolean } {
   const env = new GovWorkflowEnv({ taskId, variant });
   let obs = env.reset({ seed }).observation;
   let consistent = true;
   for (;;) {
     for (const [service, snap] of Object.entries(obs.queue_snapshots)) {
-      if (obs.day % 3 === 0 && snap.blocked_missing_docs > 0) obs = env.step({ action_type: 'request_missing_documents', service_target: service }).observation;
+      if (obs.day % 3 === 0 && snap.blocked_missing_docs > 0)
+        obs = env.step({ action_type: 'request_missing_documents', service_target: service }).observation;
     }
     const r = env.step({ action_type: 'advance_time' });
     obs = r.observation;
@@ -47,28 +52,40 @@ function completedKinds(env: GovWorkflowEnv): { withDocs: number; withVerificati
 }
 
 describe('corrected variant', () => {
-  it.each(TASK_IDS)('%s: cases with missing documents and with field verification complete; totals add up', (taskId) => {
-    const corrected = runDocRequestingEpisode(taskId, 'corrected', 17);
-    expect(corrected.consistent).toBe(true);
-    const c = completedKinds(corrected.env);
-    expect(c.completed).toBe(corrected.env.state().total_completed);
-    expect(c.withDocs).toBeGreaterThan(0);
-    expect(c.withVerification).toBeGreaterThan(0);
+  it.each(TASK_IDS)(
+    '%s: cases with missing documents and with field verification complete; totals add up',
+    (taskId) => {
+      const corrected = runDocRequestingEpisode(taskId, 'corrected', 17);
+      expect(corrected.consistent).toBe(true);
+      const c = completedKinds(corrected.env);
+      expect(c.completed).toBe(corrected.env.state().total_completed);
+      expect(c.withDocs).toBeGreaterThan(0);
+      expect(c.withVerification).toBeGreaterThan(0);
 
-    // The same play in the reference variant completes neither kind (its two dead ends).
-    const reference = runDocRequestingEpisode(taskId, 'reference', 17);
-    expect(reference.consistent).toBe(true);
-    const r = completedKinds(reference.env);
-    expect(r.withDocs).toBe(0);
-    expect(r.withVerification).toBe(0);
-    expect(c.completed).toBeGreaterThan(r.completed);
-  });
+      // The same play in the reference variant completes neither kind (its two dead ends).
+      const reference = runDocRequestingEpisode(taskId, 'reference', 17);
+      expect(reference.consistent).toBe(true);
+      const r = completedKinds(reference.env);
+      expect(r.withDocs).toBe(0);
+      expect(r.withVerification).toBe(0);
+      expect(c.completed).toBeGreaterThan(r.completed);
+    },
+  );
 });
 
 describe('case flow by variant', () => {
   function tableWith(missingDocs: boolean, fieldVerification: boolean): CaseTable {
     const t = new CaseTable(16);
-    t.add({ service: 4, arrivalDay: 1, deadlineDay: 22, digital: true, missingDocs, fieldVerificationRequired: fieldVerification, fieldVerificationCompletionDay: fieldVerification ? 4 : NO_DAY, urgent: false });
+    t.add({
+      service: 4,
+      arrivalDay: 1,
+      deadlineDay: 22,
+      digital: true,
+      missingDocs,
+      fieldVerificationRequired: fieldVerification,
+      fieldVerificationCompletionDay: fieldVerification ? 4 : NO_DAY,
+      urgent: false,
+    });
     return t;
   }
 
@@ -81,11 +98,19 @@ describe('case flow by variant', () => {
       expect(resolveDocuments(t, 0, 2, variant)).toBe(false); // not due yet
       expect(resolveDocuments(t, 0, 3, variant)).toBe(true);
       if (variant === 'corrected') {
-        expect([t.substate[0], t.missingDocs[0], t.publicStage[0]]).toEqual([Substate.DocValidation, 0, StageIndex.DocumentVerification]);
+        expect([t.substate[0], t.missingDocs[0], t.publicStage[0]]).toEqual([
+          Substate.DocValidation,
+          0,
+          StageIndex.DocumentVerification,
+        ]);
         advanceCase(t, 0);
         expect(t.substate[0]).toBe(Substate.DecisionPending);
       } else {
-        expect([t.substate[0], t.missingDocs[0], t.publicStage[0]]).toEqual([Substate.PreScrutiny, 1, StageIndex.Submission]);
+        expect([t.substate[0], t.missingDocs[0], t.publicStage[0]]).toEqual([
+          Substate.PreScrutiny,
+          1,
+          StageIndex.Submission,
+        ]);
         advanceCase(t, 0);
         expect(t.substate[0]).toBe(Substate.BlockedMissingDocs); // dead end 1
       }

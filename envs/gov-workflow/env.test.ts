@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { assertEnvChecks, deepEqual } from '../core/check-env.js';
-import { EpisodeEndedError, InvalidActionError, InvalidConfigError, NotResetError, UnknownIdError } from '../core/errors.js';
+import {
+  EpisodeEndedError,
+  InvalidActionError,
+  InvalidConfigError,
+  NotResetError,
+  UnknownIdError,
+} from '../core/errors.js';
 import type { RandomStream } from '../core/random/streams.js';
 import type { GovAction } from './actions.js';
 import { GovWorkflowEnv } from './env.js';
@@ -16,7 +22,8 @@ export function sampleGovAction(env: GovWorkflowEnv, rng: RandomStream): GovActi
   const u = rng.next();
   if (u < 0.5) return { action_type: 'advance_time' };
   if (u < 0.6) return { action_type: 'set_priority_mode', priority_mode: pick(PRIORITY_MODES) };
-  if (u < 0.75) return { action_type: 'request_missing_documents', service_target: pick(rng.next() < 0.9 ? enabled : SERVICES) };
+  if (u < 0.75)
+    return { action_type: 'request_missing_documents', service_target: pick(rng.next() < 0.9 ? enabled : SERVICES) };
   if (u < 0.85) return { action_type: 'escalate_service', escalation_target: pick(enabled) };
   if (u < 0.95 && enabled.length >= 2) {
     const from = pick(enabled);
@@ -51,11 +58,36 @@ describe('bad input gets a clear error and changes nothing', () => {
   const cases: [string, unknown, string, RegExp][] = [
     ['unknown action_type', { action_type: 'fly' }, 'action_type', /set_priority_mode \| assign_capacity/],
     ['missing action_type', { priority_mode: 'balanced' }, 'action_type', /advance_time/],
-    ['bad priority mode', { action_type: 'set_priority_mode', priority_mode: 'fastest' }, 'priority_mode', /urgent_first \| oldest_first \| balanced \| backlog_clearance/],
-    ['bad service', { action_type: 'request_missing_documents', service_target: 'pizza' }, 'service_target', /passport \| driving_license/],
-    ['non-integer delta', { action_type: 'reallocate_officers', reallocation_delta: { passport: 1.5, income_certificate: -1.5 } }, 'reallocation_delta.passport', /integer/],
-    ['string delta', { action_type: 'reallocate_officers', reallocation_delta: { passport: 'x', income_certificate: -1 } }, 'reallocation_delta.passport', /integer/],
-    ['wrong JSON type for a dict', { action_type: 'assign_capacity', capacity_assignment: [1] }, 'capacity_assignment', /object/],
+    [
+      'bad priority mode',
+      { action_type: 'set_priority_mode', priority_mode: 'fastest' },
+      'priority_mode',
+      /urgent_first \| oldest_first \| balanced \| backlog_clearance/,
+    ],
+    [
+      'bad service',
+      { action_type: 'request_missing_documents', service_target: 'pizza' },
+      'service_target',
+      /passport \| driving_license/,
+    ],
+    [
+      'non-integer delta',
+      { action_type: 'reallocate_officers', reallocation_delta: { passport: 1.5, income_certificate: -1.5 } },
+      'reallocation_delta.passport',
+      /integer/,
+    ],
+    [
+      'string delta',
+      { action_type: 'reallocate_officers', reallocation_delta: { passport: 'x', income_certificate: -1 } },
+      'reallocation_delta.passport',
+      /integer/,
+    ],
+    [
+      'wrong JSON type for a dict',
+      { action_type: 'assign_capacity', capacity_assignment: [1] },
+      'capacity_assignment',
+      /object/,
+    ],
     ['wrong JSON type for notes', { action_type: 'advance_time', notes: 5 }, 'notes', /string/],
     ['not an object', 'advance_time', '(action)', /JSON object/],
   ];
@@ -81,7 +113,11 @@ describe('bad input gets a clear error and changes nothing', () => {
 
   it('accepts -1.0 as -1 and ignores unknown top-level keys (as the reference does)', () => {
     const env = fresh();
-    const r = env.step({ action_type: 'reallocate_officers', reallocation_delta: { income_certificate: -1.0, passport: 1 }, service: 'x' });
+    const r = env.step({
+      action_type: 'reallocate_officers',
+      reallocation_delta: { income_certificate: -1.0, passport: 1 },
+      service: 'x',
+    });
     expect(r.info.invalid_action).toBe(false);
     expect(r.observation.officer_pool.allocated).toMatchObject({ income_certificate: 3, passport: 3 });
   });
@@ -113,14 +149,18 @@ describe('bad input gets a clear error and changes nothing', () => {
 
   it('unknown task id lists the task ids', () => {
     expect(() => new GovWorkflowEnv({ taskId: 'nope' })).toThrow(UnknownIdError);
-    expect(() => new GovWorkflowEnv({ taskId: 'nope' })).toThrow(/district_backlog_easy, mixed_urgency_medium, cross_department_hard, district_backlog_easy_extreme/);
+    expect(() => new GovWorkflowEnv({ taskId: 'nope' })).toThrow(
+      /district_backlog_easy, mixed_urgency_medium, cross_department_hard, district_backlog_easy_extreme/,
+    );
     const env = new GovWorkflowEnv();
     expect(() => env.reset({ options: { task_id: 'nope' } })).toThrow(/known tasks: district_backlog_easy/);
   });
 
   it('bad reset options name the option and what it accepts', () => {
     const env = new GovWorkflowEnv();
-    expect(() => env.reset({ options: { max_steps_per_episode: -3 } })).toThrow(/field 'options.max_steps_per_episode' got -3; allowed: a positive integer/);
+    expect(() => env.reset({ options: { max_steps_per_episode: -3 } })).toThrow(
+      /field 'options.max_steps_per_episode' got -3; allowed: a positive integer/,
+    );
     env.reset({ seed: 1, options: { max_steps_per_episode: 2 } });
     env.step({ action_type: 'set_priority_mode', priority_mode: 'balanced' });
     expect(env.step({ action_type: 'set_priority_mode', priority_mode: 'balanced' }).truncated).toBe(true);
@@ -189,7 +229,11 @@ describe('seeding, snapshots and state', () => {
         // Rebuild every count and list from the case columns alone, then tally from that copy.
         const table = new CaseTable(16);
         table.load(ep.table.save());
-        expect([...table.substateCount, ...table.stageCount, ...table.urgentCount]).toEqual([...ep.table.substateCount, ...ep.table.stageCount, ...ep.table.urgentCount]);
+        expect([...table.substateCount, ...table.stageCount, ...table.urgentCount]).toEqual([
+          ...ep.table.substateCount,
+          ...ep.table.stageCount,
+          ...ep.table.urgentCount,
+        ]);
         expect(table.documentWatch.length).toBe(ep.table.documentWatch.length);
         const fresh = new QueueStats();
         fresh.tally(table, ep.serviceIndices, ep.counters.day, false);

@@ -106,7 +106,14 @@ export interface GovState {
   total_wasted_escalations: number;
   total_invalid_actions: number;
   avg_waiting_days: number;
-  action_history?: { step: number; day: number; action: GovAction; invalid: boolean; message: string; reward: number }[];
+  action_history?: {
+    step: number;
+    day: number;
+    action: GovAction;
+    invalid: boolean;
+    message: string;
+    reward: number;
+  }[];
 }
 
 export interface GovEnvSnapshot {
@@ -119,7 +126,10 @@ const ACTION_SPACE = new JsonSpace(GovActionSchema, 'GovWorkflowAction');
 const OBSERVATION_SPACE = new JsonSpace(GovObservationSchema, 'GovWorkflowObservation');
 
 export class GovWorkflowEnv
-  implements Env<GovObservation, GovAction, GovStepInfo, GovResetInfo, GovResetOptions>, Snapshotable<GovEnvSnapshot>, Gradable
+  implements
+    Env<GovObservation, GovAction, GovStepInfo, GovResetInfo, GovResetOptions>,
+    Snapshotable<GovEnvSnapshot>,
+    Gradable
 {
   readonly observationSpace = OBSERVATION_SPACE;
   readonly actionSpace = ACTION_SPACE;
@@ -133,7 +143,12 @@ export class GovWorkflowEnv
     const parsed = GovEnvConfigSchema.safeParse(config);
     if (!parsed.success) {
       const field = parsed.error.issues[0]?.path.join('.') || 'config';
-      const allowed = field === 'variant' ? VARIANTS.join(' | ') : field === 'taskId' ? TASK_IDS.join(' | ') : '{ taskId?, variant? }';
+      const allowed =
+        field === 'variant'
+          ? VARIANTS.join(' | ')
+          : field === 'taskId'
+            ? TASK_IDS.join(' | ')
+            : '{ taskId?, variant? }';
       throw new InvalidConfigError(field, allowed, `got ${JSON.stringify((config as Record<string, unknown>)[field])}`);
     }
     this.task = getTask(config.taskId ?? 'district_backlog_easy');
@@ -162,8 +177,17 @@ export class GovWorkflowEnv
     const parsedOptions = GovResetOptionsSchema.safeParse(args.options ?? {});
     if (!parsedOptions.success) {
       const field = parsedOptions.error.issues[0]?.path.join('.') ?? '';
-      const allowed = field === 'task_id' ? TASK_IDS.join(' | ') : field === 'max_steps_per_episode' ? 'a positive integer' : '{ task_id?, max_steps_per_episode? }';
-      throw new InvalidConfigError(`options.${field}`, allowed, `got ${JSON.stringify((args.options as Record<string, unknown> | undefined)?.[field])}`);
+      const allowed =
+        field === 'task_id'
+          ? TASK_IDS.join(' | ')
+          : field === 'max_steps_per_episode'
+            ? 'a positive integer'
+            : '{ task_id?, max_steps_per_episode? }';
+      throw new InvalidConfigError(
+        `options.${field}`,
+        allowed,
+        `got ${JSON.stringify((args.options as Record<string, unknown> | undefined)?.[field])}`,
+      );
     }
     const options = parsedOptions.data;
     if (options.task_id !== undefined) this.task = getTask(options.task_id);
@@ -225,8 +249,17 @@ export class GovWorkflowEnv
   stepInvalid(reason: string): StepResult<GovObservation, GovStepInfo> {
     const ep = this.requireEpisode();
     if (ep.counters.terminated || ep.counters.truncated) throw new EpisodeEndedError(this.id);
-    const outcome = ep.step({ action_type: 'set_priority_mode', notes: `no usable action: ${reason}` }, `no usable action: ${reason}`);
-    return { observation: this.observation(), reward: outcome.reward.total_reward, terminated: outcome.terminated, truncated: outcome.truncated, info: this.stepInfo(outcome) };
+    const outcome = ep.step(
+      { action_type: 'set_priority_mode', notes: `no usable action: ${reason}` },
+      `no usable action: ${reason}`,
+    );
+    return {
+      observation: this.observation(),
+      reward: outcome.reward.total_reward,
+      terminated: outcome.terminated,
+      truncated: outcome.truncated,
+      info: this.stepInfo(outcome),
+    };
   }
 
   stepInfo(outcome: StepOutcome): GovStepInfo {
@@ -334,10 +367,16 @@ export class GovWorkflowEnv
   }
 
   restore(snap: GovEnvSnapshot): void {
-    if (snap.variant !== this.variant) throw new Error(`restore: snapshot is of the '${snap.variant}' variant, this env is '${this.variant}'`);
+    if (snap.variant !== this.variant)
+      throw new Error(`restore: snapshot is of the '${snap.variant}' variant, this env is '${this.variant}'`);
     const task = getTask(snap.episode.taskId);
     const ep = this.episode;
-    if (!ep || ep.task !== task || ep.seed !== snap.episode.seed || ep.maxStepsPerEpisode !== snap.episode.maxStepsPerEpisode) {
+    if (
+      !ep ||
+      ep.task !== task ||
+      ep.seed !== snap.episode.seed ||
+      ep.maxStepsPerEpisode !== snap.episode.maxStepsPerEpisode
+    ) {
       this.task = task;
       this.episode = new GovEpisode(task, this.variant, snap.episode.seed, snap.episode.maxStepsPerEpisode);
     }

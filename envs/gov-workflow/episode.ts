@@ -221,8 +221,16 @@ export class GovEpisode implements ActionTarget {
     // through the case table or the allocation: a priority change or a rejected action leaves them
     // (assign_capacity applies entry by entry, so even a rejected one may have moved an officer).
     if (action.action_type === 'advance_time') this.statsFresh = true;
-    else if (action.action_type !== 'set_priority_mode' && (!invalidAction || action.action_type === 'assign_capacity')) this.statsFresh = false;
-    this.actionHistory.push({ step: c.totalSteps, day: c.day, action, invalid: invalidAction, message: c.lastActionMessage, reward: reward.total_reward });
+    else if (action.action_type !== 'set_priority_mode' && (!invalidAction || action.action_type === 'assign_capacity'))
+      this.statsFresh = false;
+    this.actionHistory.push({
+      step: c.totalSteps,
+      day: c.day,
+      action,
+      invalid: invalidAction,
+      message: c.lastActionMessage,
+      reward: reward.total_reward,
+    });
     return { reward, terminated: c.terminated, truncated: c.truncated, invalidAction, day };
   }
 
@@ -247,7 +255,16 @@ export class GovEpisode implements ActionTarget {
     const c = this.counters;
     c.day += 1;
     const result = simulateDay(
-      { task: this.task, variant: this.variant, seed: this.seed, rng: this.rng, table: this.table, selector: this.selector, stats: this.stats, serviceIndices: this.serviceIndices },
+      {
+        task: this.task,
+        variant: this.variant,
+        seed: this.seed,
+        rng: this.rng,
+        table: this.table,
+        selector: this.selector,
+        stats: this.stats,
+        serviceIndices: this.serviceIndices,
+      },
       c.day,
       c.priorityMode,
       this.allocated,

@@ -52,7 +52,12 @@ export const NO_EVENTS: DayEventParams = {
 const DRAWS = new Float64Array(EVENT_TYPES.length);
 
 /** The events of one day and their combined parameters. */
-export function eventsForDay(seed: number, day: number, allowed: readonly EventType[], scenario: ScenarioMode): DayEventParams {
+export function eventsForDay(
+  seed: number,
+  day: number,
+  allowed: readonly EventType[],
+  scenario: ScenarioMode,
+): DayEventParams {
   const real = allowed.filter((e): e is RealEvent => e !== 'no_event');
   if (real.length === 0) return NO_EVENTS; // the reference seeds a day RNG but never draws from it
   // Random(seed + 31337·day), one random() per allowed event, in order.
@@ -90,5 +95,12 @@ export function eventsForDay(seed: number, day: number, allowed: readonly EventT
         break;
     }
   }
-  return { activeEvents: fired, arrivalMultiplier, officerReduction, docDefectRateBoost, systemDependencyBoost, slaWindowMultiplier };
+  return {
+    activeEvents: fired,
+    arrivalMultiplier,
+    officerReduction,
+    docDefectRateBoost,
+    systemDependencyBoost,
+    slaWindowMultiplier,
+  };
 }

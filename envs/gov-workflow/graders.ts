@@ -78,7 +78,9 @@ function rawMetrics(s: GraderInputs): RawMetrics {
     docRework: clamp01(safeRatio(s.total_docs_cleared, s.total_docs_requested, 1.0)),
     urgentServed: clamp01(safeRatio(s.total_urgent_completed, s.total_urgent_arrived, 1.0)),
     fairness: clamp01(1.0 - s.fairness_gap),
-    escalationDiscipline: clamp01(1.0 - safeRatio(s.total_wasted_escalations, Math.max(1.0, s.total_escalations_used), 0.0)),
+    escalationDiscipline: clamp01(
+      1.0 - safeRatio(s.total_wasted_escalations, Math.max(1.0, s.total_escalations_used), 0.0),
+    ),
     idleEfficiency: clamp01(1.0 - safeRatio(s.total_idle_officer_days, Math.max(1.0, s.total_capacity_days), 0.0)),
   };
 }
@@ -90,7 +92,9 @@ function weightedScore(grader: GraderName, m: RawMetrics): number {
     case 'medium':
       return 0.35 * m.completion + 0.3 * m.sla + 0.2 * m.docRework + 0.15 * m.urgentServed;
     case 'hard':
-      return 0.28 * m.completion + 0.24 * m.sla + 0.16 * m.docRework + 0.16 * m.fairness + 0.16 * m.escalationDiscipline;
+      return (
+        0.28 * m.completion + 0.24 * m.sla + 0.16 * m.docRework + 0.16 * m.fairness + 0.16 * m.escalationDiscipline
+      );
   }
 }
 

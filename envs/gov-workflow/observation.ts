@@ -15,7 +15,9 @@ const unit = z.number().min(0).max(1);
 
 export const QueueSnapshotSchema = z.object({
   service_type: z.enum(SERVICES),
-  public_stage_counts: z.object(Object.fromEntries(STAGES.map((s) => [s, count])) as Record<(typeof STAGES)[number], typeof count>),
+  public_stage_counts: z.object(
+    Object.fromEntries(STAGES.map((s) => [s, count])) as Record<(typeof STAGES)[number], typeof count>,
+  ),
   total_pending: count,
   /** Cumulative completions of the service (the reference's name notwithstanding). */
   total_completed_today: count,
@@ -160,7 +162,9 @@ export class QueueStats {
       this.slaBreached[s] = breached;
       this.urgent[s] = table.urgentCount[s] as number;
       this.blockedMissingDocs[s] = table.substateCount[s * N_SUBSTATES + Substate.BlockedMissingDocs] as number;
-      this.fieldVerificationPending[s] = table.substateCount[s * N_SUBSTATES + Substate.FieldVerificationPending] as number;
+      this.fieldVerificationPending[s] = table.substateCount[
+        s * N_SUBSTATES + Substate.FieldVerificationPending
+      ] as number;
       if (n > 0) {
         // waiting_days = day − arrival + 1 for every active case; the oldest is the first in the list.
         this.oldestCaseAgeDays[s] = day - (arrivalDay[rows[0] as number] as number) + 1;
@@ -182,7 +186,12 @@ export class QueueStats {
    * Reference `SignalComputer.compute` (capacity = max(1, available officers)), from the tallied
    * queues, the cumulative completions and the current allocation.
    */
-  computeSignals(serviceIndices: readonly number[], completedByService: Int32Array, allocated: Int32Array, availableOfficers: number): void {
+  computeSignals(
+    serviceIndices: readonly number[],
+    completedByService: Int32Array,
+    allocated: Int32Array,
+    availableOfficers: number,
+  ): void {
     for (const s of serviceIndices) this.completed[s] = completedByService[s] as number;
     const total = this.totalPending;
     const capacity = Math.max(1.0, availableOfficers);
@@ -223,7 +232,8 @@ export class QueueStats {
     let allocatedSum = 0;
     for (const n of allocated) allocatedSum += n;
     this.resourceUtilization = Math.min(1.0, allocatedSum / Math.max(1, availableOfficers));
-    this.digitalIntakeRatio = this.todaysArrivals > 0 ? Math.min(1.0, this.todaysDigitalArrivals / this.todaysArrivals) : 0.5;
+    this.digitalIntakeRatio =
+      this.todaysArrivals > 0 ? Math.min(1.0, this.todaysDigitalArrivals / this.todaysArrivals) : 0.5;
     this.blockedCasesMissingDocs = blocked;
     this.fieldVerificationLoad = inField / denom;
   }

@@ -10,7 +10,9 @@ import { firstDifference, loadTrace, replayTrace } from './trace.js';
 import type { GovTrace } from './trace.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/gov-workflow');
-const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('golden traces (reference variant)', () => {
   it('ships the 24 traces of 4 tasks × 2 seeds × 3 scripts', () => {
@@ -55,7 +57,10 @@ describe('the replay comparison itself', () => {
     const t2 = trace();
     (t2.final_state as { total_docs_cleared: number }).total_docs_cleared += 1;
     const r2 = replayTrace(t2, 'reference');
-    expect(r2.ok ? undefined : r2.mismatch).toMatchObject({ step: 'final_state', path: 'final_state.total_docs_cleared' });
+    expect(r2.ok ? undefined : r2.mismatch).toMatchObject({
+      step: 'final_state',
+      path: 'final_state.total_docs_cleared',
+    });
   });
 
   it('the corrected variant does not reproduce the reference traces', () => {

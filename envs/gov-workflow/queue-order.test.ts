@@ -10,13 +10,25 @@ import type { Eligibility, SortKey } from './queue-order.js';
 
 const MODES: SortKey[] = ['urgent_first', 'oldest_first', 'backlog_clearance', 'balanced', 'most_at_risk'];
 const RULES: Eligibility[] = ['processing', 'blocked', 'not_urgent'];
-const SUBSTATES = [Substate.PreScrutiny, Substate.DocValidation, Substate.FieldVerificationPending, Substate.DecisionPending, Substate.IssuanceReady, Substate.BlockedMissingDocs];
+const SUBSTATES = [
+  Substate.PreScrutiny,
+  Substate.DocValidation,
+  Substate.FieldVerificationPending,
+  Substate.DecisionPending,
+  Substate.IssuanceReady,
+  Substate.BlockedMissingDocs,
+];
 
 function eligible(t: CaseTable, row: number, rule: Eligibility): boolean {
   const s = t.substate[row];
   if (rule === 'blocked') return s === Substate.BlockedMissingDocs;
   if (rule === 'not_urgent') return t.urgent[row] === 0;
-  return s !== Substate.BlockedMissingDocs && s !== Substate.FieldVerificationPending && s !== Substate.Completed && s !== Substate.Rejected;
+  return (
+    s !== Substate.BlockedMissingDocs &&
+    s !== Substate.FieldVerificationPending &&
+    s !== Substate.Completed &&
+    s !== Substate.Rejected
+  );
 }
 
 describe('TopKSelector', () => {
@@ -31,7 +43,16 @@ describe('TopKSelector', () => {
       for (let i = 0; i < n; i++) {
         day += rng.int(2); // arrival days never decrease with the row, as in an episode
         const window = 2 + rng.int(5); // small windows: many equal risks, so ties are exercised
-        const row = t.add({ service: 0, arrivalDay: day, deadlineDay: day + window, digital: false, missingDocs: false, fieldVerificationRequired: false, fieldVerificationCompletionDay: NO_DAY, urgent: rng.next() < 0.3 });
+        const row = t.add({
+          service: 0,
+          arrivalDay: day,
+          deadlineDay: day + window,
+          digital: false,
+          missingDocs: false,
+          fieldVerificationRequired: false,
+          fieldVerificationCompletionDay: NO_DAY,
+          urgent: rng.next() < 0.3,
+        });
         t.setSubstate(row, SUBSTATES[rng.int(SUBSTATES.length)] as number);
         t.slaRiskCache[row] = Math.min(1, rng.int(window + 2) / window);
       }
@@ -45,7 +66,12 @@ describe('TopKSelector', () => {
               priorityKey(t, row, mode, key);
               return { row, k: [key[0], key[1], key[2]] as number[] };
             })
-            .sort((a, b) => (a.k[0] as number) - (b.k[0] as number) || (a.k[1] as number) - (b.k[1] as number) || (a.k[2] as number) - (b.k[2] as number))
+            .sort(
+              (a, b) =>
+                (a.k[0] as number) - (b.k[0] as number) ||
+                (a.k[1] as number) - (b.k[1] as number) ||
+                (a.k[2] as number) - (b.k[2] as number),
+            )
             .slice(0, limit)
             .map((x) => x.row);
           const got = selector.select(t, rows, n, mode, limit, rule);

@@ -176,7 +176,13 @@ export type Eligibility = 'processing' | 'blocked' | 'not_urgent';
  * field-verification cases, which it walks past without using an officer.
  */
 function eligible(rule: number, substate: number, urgent: number): boolean {
-  if (rule === 0) return substate !== Substate.BlockedMissingDocs && substate !== Substate.FieldVerificationPending && substate !== Substate.Completed && substate !== Substate.Rejected;
+  if (rule === 0)
+    return (
+      substate !== Substate.BlockedMissingDocs &&
+      substate !== Substate.FieldVerificationPending &&
+      substate !== Substate.Completed &&
+      substate !== Substate.Rejected
+    );
   if (rule === 1) return substate === Substate.BlockedMissingDocs;
   return urgent === 0;
 }

@@ -98,7 +98,8 @@ export function computeReward(inputs: RewardInputs): RewardBreakdown {
   const progress = c.progress * inputs.stageAdvances;
   const completion = c.completion * inputs.completions;
   const recovery = c.recovery * (inputs.newlyUnblockedDocs ?? 0);
-  const stability = inputs.stabilityEligible && inputs.newSlaBreaches === 0 && !inputs.invalidAction ? c.stability : 0.0;
+  const stability =
+    inputs.stabilityEligible && inputs.newSlaBreaches === 0 && !inputs.invalidAction ? c.stability : 0.0;
   const waiting = c.waiting * inputs.activeBacklog;
   const sla = c.sla * inputs.newSlaBreaches;
   const fairness = c.fairness * Math.max(0.0, inputs.fairnessGap - inputs.fairnessTolerance);

@@ -35,7 +35,13 @@ export interface TaskConfig {
   readonly grader: GraderName;
 }
 
-const FIVE_SERVICES: readonly Service[] = ['income_certificate', 'land_registration', 'passport', 'driving_license', 'aadhaar_card'];
+const FIVE_SERVICES: readonly Service[] = [
+  'income_certificate',
+  'land_registration',
+  'passport',
+  'driving_license',
+  'aadhaar_card',
+];
 
 const DISTRICT_BACKLOG_EASY: TaskConfig = {
   taskId: 'district_backlog_easy',
@@ -67,7 +73,13 @@ const MIXED_URGENCY_MEDIUM: TaskConfig = {
   seed: 123,
   maxDays: 45,
   enabledServices: FIVE_SERVICES,
-  arrivalRatePerDay: { income_certificate: 8.0, land_registration: 4.0, passport: 4.0, driving_license: 5.0, aadhaar_card: 6.0 },
+  arrivalRatePerDay: {
+    income_certificate: 8.0,
+    land_registration: 4.0,
+    passport: 4.0,
+    driving_license: 5.0,
+    aadhaar_card: 6.0,
+  },
   digitalIntakeRatio: 0.72,
   totalOfficers: 14,
   availableOfficers: 14,
@@ -89,7 +101,13 @@ const CROSS_DEPARTMENT_HARD: TaskConfig = {
   seed: 999,
   maxDays: 60,
   enabledServices: FIVE_SERVICES,
-  arrivalRatePerDay: { income_certificate: 11.0, land_registration: 6.0, passport: 6.0, driving_license: 7.0, aadhaar_card: 8.0 },
+  arrivalRatePerDay: {
+    income_certificate: 11.0,
+    land_registration: 6.0,
+    passport: 6.0,
+    driving_license: 7.0,
+    aadhaar_card: 8.0,
+  },
   digitalIntakeRatio: 0.8,
   totalOfficers: 18,
   availableOfficers: 18,
@@ -99,7 +117,13 @@ const CROSS_DEPARTMENT_HARD: TaskConfig = {
   escalationBudget: 10,
   fairnessThreshold: 0.7,
   eventProbability: 0.3,
-  allowedEvents: ['surge_applications', 'officer_unavailable', 'document_rejection_spike', 'revenue_db_delay', 'sla_escalation_order'],
+  allowedEvents: [
+    'surge_applications',
+    'officer_unavailable',
+    'document_rejection_spike',
+    'revenue_db_delay',
+    'sla_escalation_order',
+  ],
   grader: 'hard',
 };
 
@@ -116,13 +140,19 @@ function extremeVariant(base: TaskConfig): TaskConfig {
 }
 
 export const TASKS: ReadonlyMap<string, TaskConfig> = new Map(
-  [DISTRICT_BACKLOG_EASY, MIXED_URGENCY_MEDIUM, CROSS_DEPARTMENT_HARD, extremeVariant(DISTRICT_BACKLOG_EASY)].map((t) => [t.taskId, t]),
+  [DISTRICT_BACKLOG_EASY, MIXED_URGENCY_MEDIUM, CROSS_DEPARTMENT_HARD, extremeVariant(DISTRICT_BACKLOG_EASY)].map(
+    (t) => [t.taskId, t],
+  ),
 );
 
 export const TASK_IDS: readonly string[] = [...TASKS.keys()];
 
 /** The reference's benchmark list (easy, medium, hard). */
-export const BENCHMARK_TASK_IDS: readonly string[] = ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'];
+export const BENCHMARK_TASK_IDS: readonly string[] = [
+  'district_backlog_easy',
+  'mixed_urgency_medium',
+  'cross_department_hard',
+];
 
 export function getTask(taskId: string): TaskConfig {
   const task = TASKS.get(taskId);

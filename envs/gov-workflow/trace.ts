@@ -56,17 +56,32 @@ export type ReplayResult = { ok: true; steps: number } | { ok: false; steps: num
 export const FLOAT_TOLERANCE = 1e-9;
 
 /** Paths (relative to a step record, or absolute) whose recorded objects are subsets of ours. */
-const SUBSET_PATHS: ReadonlySet<string> = new Set(['', 'obs', 'info', 'reset.obs', 'reset.info', 'final_state', 'grader']);
+const SUBSET_PATHS: ReadonlySet<string> = new Set([
+  '',
+  'obs',
+  'info',
+  'reset.obs',
+  'reset.info',
+  'final_state',
+  'grader',
+]);
 
 /**
  * First difference between a recorded value and ours, or undefined. Objects at SUBSET_PATHS are
  * compared on the recorded keys only; every other object must have the same keys in the same order.
  */
-export function firstDifference(expected: unknown, got: unknown, path: string): { path: string; expected: unknown; got: unknown } | undefined {
+export function firstDifference(
+  expected: unknown,
+  got: unknown,
+  path: string,
+): { path: string; expected: unknown; got: unknown } | undefined {
   const subset = SUBSET_PATHS.has(path);
   if (typeof expected === 'number') {
     if (typeof got !== 'number') return { path, expected, got };
-    const equal = Number.isInteger(expected) && Number.isInteger(got) ? expected === got : Math.abs(expected - got) <= FLOAT_TOLERANCE;
+    const equal =
+      Number.isInteger(expected) && Number.isInteger(got)
+        ? expected === got
+        : Math.abs(expected - got) <= FLOAT_TOLERANCE;
     return equal ? undefined : { path, expected, got };
   }
   if (expected === null || typeof expected !== 'object') {
@@ -96,7 +111,14 @@ export function firstDifference(expected: unknown, got: unknown, path: string): 
   return undefined;
 }
 
-function stepRecord(total_steps: number, reward: number, terminated: boolean, truncated: boolean, info: GovStepInfo, obs: unknown): Record<string, unknown> {
+function stepRecord(
+  total_steps: number,
+  reward: number,
+  terminated: boolean,
+  truncated: boolean,
+  info: GovStepInfo,
+  obs: unknown,
+): Record<string, unknown> {
   return {
     t: total_steps,
     reward,
@@ -121,8 +143,11 @@ export function replayTrace(trace: GovTrace, variant: Variant = 'reference'): Re
 
   const reset = env.reset({ seed: trace.seed, options: { task_id: trace.task_id } });
   const cap = env.current.maxStepsPerEpisode;
-  if (cap !== trace.max_steps_per_episode) return fail(0, { step: 'header', path: 'max_steps_per_episode', expected: trace.max_steps_per_episode, got: cap });
-  let d = firstDifference(trace.reset.info, reset.info, 'reset.info') ?? firstDifference(trace.reset.obs, reset.observation, 'reset.obs');
+  if (cap !== trace.max_steps_per_episode)
+    return fail(0, { step: 'header', path: 'max_steps_per_episode', expected: trace.max_steps_per_episode, got: cap });
+  let d =
+    firstDifference(trace.reset.info, reset.info, 'reset.info') ??
+    firstDifference(trace.reset.obs, reset.observation, 'reset.obs');
   if (d) return fail(0, { step: 0, ...d });
 
   if (trace.steps.length !== trace.actions.length) {
@@ -135,7 +160,14 @@ export function replayTrace(trace: GovTrace, variant: Variant = 'reference'): Re
     } catch (err) {
       return fail(i, { step: i + 1, path: 'action', expected: 'a step', got: `error: ${(err as Error).message}` });
     }
-    const got = stepRecord(env.current.counters.totalSteps, result.reward, result.terminated, result.truncated, result.info, result.observation);
+    const got = stepRecord(
+      env.current.counters.totalSteps,
+      result.reward,
+      result.terminated,
+      result.truncated,
+      result.info,
+      result.observation,
+    );
     d = firstDifference(trace.steps[i], got, '');
     if (d) return fail(i + 1, { step: i + 1, ...d });
   }
@@ -158,7 +190,9 @@ export function loadTrace(file: string): GovTrace {
   const parsed = GovTraceSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${file}: not a gov-workflow-trace/1 file: field '${issue?.path.join('.') || '(root)'}' ${issue?.message}`);
+    throw new Error(
+      `${file}: not a gov-workflow-trace/1 file: field '${issue?.path.join('.') || '(root)'}' ${issue?.message}`,
+    );
   }
   return parsed.data;
 }

@@ -102,10 +102,18 @@ export const HelixConfigSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     if (cfg.env.n_categories !== undefined && cfg.env.n_categories !== cfg.email_gen.categories.length) {
-      ctx.addIssue({ code: 'custom', path: ['env', 'n_categories'], message: `must equal the number of email_gen.categories (${cfg.email_gen.categories.length})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['env', 'n_categories'],
+        message: `must equal the number of email_gen.categories (${cfg.email_gen.categories.length})`,
+      });
     }
     if (cfg.email_gen.enterprise_rate + cfg.email_gen.standard_rate > 1 + 1e-9) {
-      ctx.addIssue({ code: 'custom', path: ['email_gen', 'standard_rate'], message: 'enterprise_rate + standard_rate must not exceed 1' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['email_gen', 'standard_rate'],
+        message: 'enterprise_rate + standard_rate must not exceed 1',
+      });
     }
   });
 
@@ -123,10 +131,17 @@ export function parseHelixConfig(input: unknown): HelixConfig {
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.map(String).join('.');
     const key = where ? `${where}.${issue.keys[0]}` : String(issue.keys[0]);
-    throw new InvalidConfigError(key, `the keys of the reference config.yaml${where ? ` under '${where}'` : ' (env, sla, rewards, email_gen, employee_sim, monitor)'}`, 'is not a known key');
+    throw new InvalidConfigError(
+      key,
+      `the keys of the reference config.yaml${where ? ` under '${where}'` : ' (env, sla, rewards, email_gen, employee_sim, monitor)'}`,
+      'is not a known key',
+    );
   }
   const key = issue.path.map(String).join('.') || '(root)';
-  const value = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+  const value = issue.path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    input,
+  );
   throw new InvalidConfigError(key, describeAllowed(issue), `got ${JSON.stringify(value)}`);
 }
 
@@ -135,7 +150,9 @@ function describeAllowed(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`;
     case 'too_small':
-      return issue.origin === 'array' ? `at least ${String(issue.minimum)} item(s)` : `a number ${issue.inclusive ? '≥' : '>'} ${String(issue.minimum)}`;
+      return issue.origin === 'array'
+        ? `at least ${String(issue.minimum)} item(s)`
+        : `a number ${issue.inclusive ? '≥' : '>'} ${String(issue.minimum)}`;
     case 'too_big':
       return `a number ${issue.inclusive ? '≤' : '<'} ${String(issue.maximum)}`;
     default:
@@ -165,7 +182,14 @@ export function observationSize(cfg: HelixConfig): number {
 }
 
 /** Where each observation block starts for a config (the seed README's layout, generalised). */
-export function observationLayout(cfg: HelixConfig): { team: number; sla: number; trend: number; time: number; progress: number; size: number } {
+export function observationLayout(cfg: HelixConfig): {
+  team: number;
+  sla: number;
+  trend: number;
+  time: number;
+  progress: number;
+  size: number;
+} {
   const team = 15;
   const sla = team + 2 * cfg.env.n_employees;
   const trend = sla + 4;

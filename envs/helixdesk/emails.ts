@@ -16,7 +16,17 @@
 import { beta, integers } from '../core/random/distributions.js';
 import type { RandomStream } from '../core/random/streams.js';
 import type { HelixConfig } from './config.js';
-import { DATE_PHRASES, FIRST_NAMES, GENERIC_TEMPLATES, INTRO_TEMPLATE, KEYWORD_SENTENCES, LAST_NAMES, PRODUCTS, SENDER_DOMAINS, TEMPLATES } from './templates.js';
+import {
+  DATE_PHRASES,
+  FIRST_NAMES,
+  GENERIC_TEMPLATES,
+  INTRO_TEMPLATE,
+  KEYWORD_SENTENCES,
+  LAST_NAMES,
+  PRODUCTS,
+  SENDER_DOMAINS,
+  TEMPLATES,
+} from './templates.js';
 import type { CategoryTemplates } from './templates.js';
 
 export const TIERS = ['enterprise', 'standard', 'free'] as const;
@@ -89,7 +99,12 @@ export class Email implements EmailData {
   /** 32 hex digits, as the reference's email_id. */
   get id(): string {
     let hex = '';
-    for (const w of this.idWords) hex += (HEX_BYTE[w >>> 24] as string) + (HEX_BYTE[(w >>> 16) & 0xff] as string) + (HEX_BYTE[(w >>> 8) & 0xff] as string) + (HEX_BYTE[w & 0xff] as string);
+    for (const w of this.idWords)
+      hex +=
+        (HEX_BYTE[w >>> 24] as string) +
+        (HEX_BYTE[(w >>> 16) & 0xff] as string) +
+        (HEX_BYTE[(w >>> 8) & 0xff] as string) +
+        (HEX_BYTE[w & 0xff] as string);
     return hex;
   }
 
@@ -112,7 +127,9 @@ export class Email implements EmailData {
       .replace('{product}', PRODUCTS[this.product] as string)
       .replace('{date}', DATE_PHRASES[this.datePhrase] as string);
     const text = this.fill((this.type === 'query' ? t.query : t.complaint)[this.bodyIndex] as string);
-    return this.keywordSentence >= 0 ? `${intro} ${text} ${KEYWORD_SENTENCES[this.keywordSentence]}` : `${intro} ${text}`;
+    return this.keywordSentence >= 0
+      ? `${intro} ${text} ${KEYWORD_SENTENCES[this.keywordSentence]}`
+      : `${intro} ${text}`;
   }
 
   get sender(): string {
@@ -133,7 +150,12 @@ export class EmailGenerator {
     const isQuery = rng.next() < g.query_ratio;
     const category = rng.int(g.categories.length);
     const tierRoll = rng.next();
-    const tier: Tier = tierRoll < g.enterprise_rate ? 'enterprise' : tierRoll < g.enterprise_rate + g.standard_rate ? 'standard' : 'free';
+    const tier: Tier =
+      tierRoll < g.enterprise_rate
+        ? 'enterprise'
+        : tierRoll < g.enterprise_rate + g.standard_rate
+          ? 'standard'
+          : 'free';
     const keywordFlag = !isQuery && rng.next() < g.keyword_flag_rate;
     const bodyIndex = rng.int(5);
     const lastName = rng.int(LAST_NAMES.length);
@@ -145,10 +167,21 @@ export class EmailGenerator {
     let sentiment = isQuery ? beta(rng, 2.0, 5.0) : beta(rng, 4.0, 2.0);
     if (keywordFlag) sentiment = Math.max(sentiment, 0.85);
     sentiment = Math.min(1, Math.max(0, sentiment));
-    const truePriority: Priority = keywordFlag ? 'critical' : tier === 'enterprise' || sentiment > 0.85 ? 'high' : isQuery ? 'normal' : 'medium';
+    const truePriority: Priority = keywordFlag
+      ? 'critical'
+      : tier === 'enterprise' || sentiment > 0.85
+        ? 'high'
+        : isQuery
+          ? 'normal'
+          : 'medium';
     const senderDomain = rng.int(SENDER_DOMAINS.length);
     const senderNumber = integers(rng, 10, 999);
-    const idWords: [number, number, number, number] = [rng.int32() >>> 0, rng.int32() >>> 0, rng.int32() >>> 0, rng.int32() >>> 0];
+    const idWords: [number, number, number, number] = [
+      rng.int32() >>> 0,
+      rng.int32() >>> 0,
+      rng.int32() >>> 0,
+      rng.int32() >>> 0,
+    ];
     const subjectIndex = rng.int(5);
     return new Email(
       {

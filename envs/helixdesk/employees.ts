@@ -79,7 +79,10 @@ export class EmployeeSimulator {
     const e = this.cfg.employee_sim;
     for (let i = 0; i < this.assigned.length; i++) {
       const list = this.assigned[i] as Ticket[];
-      const rate = list.length > e.overload_threshold ? Math.max(0, e.base_resolve_rate - e.overload_penalty) : e.base_resolve_rate;
+      const rate =
+        list.length > e.overload_threshold
+          ? Math.max(0, e.base_resolve_rate - e.overload_penalty)
+          : e.base_resolve_rate;
       let keep = 0;
       for (const ticket of list) {
         if (rng.next() < e.ignore_probability) {

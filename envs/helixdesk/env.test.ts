@@ -6,11 +6,21 @@ import { HelixRandomAgent } from '../../agents/helixdesk-random.js';
 import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
 import { assertEnvChecks, deepEqual } from '../core/check-env.js';
 import { EpisodeEndedError, InvalidActionError, InvalidConfigError } from '../core/errors.js';
-import { DEFAULT_HELIX_CONFIG, loadHelixConfig, observationLayout, observationSize, parseHelixConfig } from './config.js';
+import {
+  DEFAULT_HELIX_CONFIG,
+  loadHelixConfig,
+  observationLayout,
+  observationSize,
+  parseHelixConfig,
+} from './config.js';
 import { HelixDeskEnv } from './env.js';
 import { KEYWORD_SENTENCES, TEMPLATES } from './templates.js';
 
-function rollout(env: HelixDeskEnv, seed: number, steps = Number.POSITIVE_INFINITY): { rewards: number[]; ids: string[]; bodies: string[]; obs: Float32Array[] } {
+function rollout(
+  env: HelixDeskEnv,
+  seed: number,
+  steps = Number.POSITIVE_INFINITY,
+): { rewards: number[]; ids: string[]; bodies: string[]; obs: Float32Array[] } {
   const agent = new HelixRuleAgent();
   let { observation } = env.reset({ seed });
   const out = { rewards: [] as number[], ids: [] as string[], bodies: [] as string[], obs: [observation] };
@@ -31,7 +41,10 @@ describe('env checks', () => {
     ['defaults', {}],
     ['agentic terms on', { rewards: { agentic: { enabled: true } } }],
     ['six employees', { env: { n_employees: 6 } }],
-    ['a ninth category', { email_gen: { categories: [...DEFAULT_HELIX_CONFIG.email_gen.categories, 'warranty_claim'] } }],
+    [
+      'a ninth category',
+      { email_gen: { categories: [...DEFAULT_HELIX_CONFIG.email_gen.categories, 'warranty_claim'] } },
+    ],
   ])('%s', (_name, config) => {
     const report = assertEnvChecks(() => new HelixDeskEnv(config), { steps: 120 });
     expect(report.warnings).toEqual([]);
@@ -115,7 +128,9 @@ describe('observation layout (seed README table)', () => {
     const e = env.currentEmail();
     expect(obs[0]).toBeCloseTo(e.sentiment, 6);
     expect(obs[1]).toBe(e.keywordFlag ? 1 : 0);
-    expect([...obs.subarray(2, 5)]).toEqual(e.tier === 'enterprise' ? [1, 0, 0] : e.tier === 'standard' ? [0, 1, 0] : [0, 0, 1]);
+    expect([...obs.subarray(2, 5)]).toEqual(
+      e.tier === 'enterprise' ? [1, 0, 0] : e.tier === 'standard' ? [0, 1, 0] : [0, 0, 1],
+    );
     expect(obs[37]).toBeCloseTo(9 / 24, 6); // 09:00
     expect(obs[38]).toBe(0); // Monday
     expect(obs[39]).toBe(1); // all 100 emails to go
@@ -123,7 +138,7 @@ describe('observation layout (seed README table)', () => {
     // A complaint to employee 3: load 1 / 10 unless resolved in the same step.
     const r = env.step([1, 2, 3, 2]);
     obs = r.observation;
-    expect(obs[15 + 2 * 3]).toBeCloseTo(env.employeeLoads()[3] as number / 10, 6);
+    expect(obs[15 + 2 * 3]).toBeCloseTo((env.employeeLoads()[3] as number) / 10, 6);
     expect(obs[39]).toBeCloseTo(0.99, 6);
     expect(obs.every((v) => v >= -1 && v <= 1)).toBe(true);
   });
@@ -178,7 +193,11 @@ describe('config propagates (seed README promises)', () => {
   });
 
   it('reward weights, SLA hours and episode length come from config', () => {
-    const env = new HelixDeskEnv({ rewards: { kb_updated: 0.25, correct_priority: 0.1 }, sla: { critical_hours: 1 }, env: { episode_emails: 7 } });
+    const env = new HelixDeskEnv({
+      rewards: { kb_updated: 0.25, correct_priority: 0.1 },
+      sla: { critical_hours: 1 },
+      env: { episode_emails: 7 },
+    });
     let { observation } = env.reset({ seed: 9 });
     const values = new Map<string, number>();
     let steps = 0;
@@ -195,7 +214,10 @@ describe('config propagates (seed README promises)', () => {
     expect(values.get('correct_classification')).toBe(0.1);
     expect(observation[39]).toBe(0);
     // A critical complaint's deadline is now + 1 h: it becomes overdue after 60 minutes unresolved.
-    const slow = new HelixDeskEnv({ sla: { critical_hours: 1 }, employee_sim: { base_resolve_rate: 0, ignore_probability: 1 } });
+    const slow = new HelixDeskEnv({
+      sla: { critical_hours: 1 },
+      employee_sim: { base_resolve_rate: 0, ignore_probability: 1 },
+    });
     slow.reset({ seed: 1 });
     slow.step([1, 0, 0, 2]);
     let overdue = 0;
@@ -211,9 +233,13 @@ describe('config propagates (seed README promises)', () => {
     expect(loadHelixConfig(join(dir, 'c.yaml')).env.n_employees).toBe(6);
     expect(loadHelixConfig(join(dir, 'c.yaml')).rewards.agentic.enabled).toBe(true);
     expect(loadHelixConfig(join(dir, 'c.json')).sla.high_hours).toBe(6);
-    expect(() => loadHelixConfig(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml: invalid config: field 'sla\.high_hours' got -2; allowed: a number > 0/);
+    expect(() => loadHelixConfig(join(dir, 'bad.yaml'))).toThrow(
+      /bad\.yaml: invalid config: field 'sla\.high_hours' got -2; allowed: a number > 0/,
+    );
     expect(() => new HelixDeskEnv({ env: { n_employes: 3 } } as never)).toThrow(InvalidConfigError);
-    expect(() => new HelixDeskEnv({ env: { n_employes: 3 } } as never)).toThrow(/field 'env\.n_employes' is not a known key/);
+    expect(() => new HelixDeskEnv({ env: { n_employes: 3 } } as never)).toThrow(
+      /field 'env\.n_employes' is not a known key/,
+    );
   });
 });
 

@@ -91,7 +91,9 @@ export interface HelixSnapshot {
   readonly trends: number[][];
 }
 
-export class HelixDeskEnv implements Env<Float32Array, Int32Array, HelixStepInfo, HelixResetInfo>, Snapshotable<HelixSnapshot> {
+export class HelixDeskEnv
+  implements Env<Float32Array, Int32Array, HelixStepInfo, HelixResetInfo>, Snapshotable<HelixSnapshot>
+{
   readonly id = 'helixdesk';
   readonly config: HelixConfig;
   readonly observationSpace: Box;
@@ -129,7 +131,11 @@ export class HelixDeskEnv implements Env<Float32Array, Int32Array, HelixStepInfo
   }
 
   private streamsFor(seed: number): [RandomStream, RandomStream, RandomStream] {
-    return [createStream(seed, 'helixdesk', 'clock'), createStream(seed, 'helixdesk', 'emails'), createStream(seed, 'helixdesk', 'employees')];
+    return [
+      createStream(seed, 'helixdesk', 'clock'),
+      createStream(seed, 'helixdesk', 'emails'),
+      createStream(seed, 'helixdesk', 'employees'),
+    ];
   }
 
   reset(args: ResetOptions = {}): ResetResult<Float32Array, HelixResetInfo> {
@@ -155,18 +161,30 @@ export class HelixDeskEnv implements Env<Float32Array, Int32Array, HelixStepInfo
   parseAction(action: unknown): Int32Array {
     const nvec = this.actionSpace.nvec;
     if (!(action instanceof Int32Array) && !Array.isArray(action) && !ArrayBuffer.isView(action)) {
-      throw new InvalidActionError('action', `an array of ${nvec.length} integers [${ACTION_DIMENSIONS.join(', ')}]`, `got ${JSON.stringify(action)}`);
+      throw new InvalidActionError(
+        'action',
+        `an array of ${nvec.length} integers [${ACTION_DIMENSIONS.join(', ')}]`,
+        `got ${JSON.stringify(action)}`,
+      );
     }
     const values = action as ArrayLike<unknown>;
     if (values.length !== nvec.length) {
-      throw new InvalidActionError('action', `exactly ${nvec.length} integers [${ACTION_DIMENSIONS.join(', ')}]`, `has ${values.length} value(s)`);
+      throw new InvalidActionError(
+        'action',
+        `exactly ${nvec.length} integers [${ACTION_DIMENSIONS.join(', ')}]`,
+        `has ${values.length} value(s)`,
+      );
     }
     const out = new Int32Array(nvec.length);
     for (let d = 0; d < nvec.length; d++) {
       const v = values[d];
       const n = nvec[d] as number;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= n) {
-        throw new InvalidActionError(`action[${d}] (${ACTION_DIMENSIONS[d]})`, `an integer in [0, ${n - 1}]`, `got ${JSON.stringify(v)}`);
+        throw new InvalidActionError(
+          `action[${d}] (${ACTION_DIMENSIONS[d]})`,
+          `an integer in [0, ${n - 1}]`,
+          `got ${JSON.stringify(v)}`,
+        );
       }
       out[d] = v;
     }
@@ -207,7 +225,14 @@ export class HelixDeskEnv implements Env<Float32Array, Int32Array, HelixStepInfo
     } else if (classify === 1) {
       const deadline = now + slaHours(cfg, priorityLabel) * 60;
       const wantsEmployee = assign < n;
-      const ticket = this.queue.add('complaint', priorityLabel, 'unassigned', now, deadline, wantsEmployee ? assign : null);
+      const ticket = this.queue.add(
+        'complaint',
+        priorityLabel,
+        'unassigned',
+        now,
+        deadline,
+        wantsEmployee ? assign : null,
+      );
       if (wantsEmployee && this.employees.assign(assign, ticket)) ticket.status = 'assigned';
       this.trends.record(email.category, now);
     } else {

@@ -22,7 +22,9 @@ describe('HelixDesk graders', () => {
   it('easy: the rule agent handles every flagged email; the score is correct / flagged', () => {
     for (let seed = 0; seed < 40; seed++) expect(gradeHelixTask('easy', new HelixRuleAgent(), seed).score).toBe(1);
     // A seed with flagged emails in the first 20, for the random agent: score = correct / flagged.
-    const graded = Array.from({ length: 40 }, (_, s) => gradeHelixTask('easy', new HelixRandomAgent(), s)).filter((g) => (g.parts.flagged ?? 0) > 0);
+    const graded = Array.from({ length: 40 }, (_, s) => gradeHelixTask('easy', new HelixRandomAgent(), s)).filter(
+      (g) => (g.parts.flagged ?? 0) > 0,
+    );
     expect(graded.length).toBeGreaterThan(5);
     for (const g of graded) expect(g.score).toBeCloseTo((g.parts.correct as number) / (g.parts.flagged as number), 12);
     expect(gradeHelixTask('easy', new HelixRuleAgent(), 1).steps).toBe(20);
@@ -31,12 +33,21 @@ describe('HelixDesk graders', () => {
   it('the parts combine as documented', () => {
     const hard = gradeHelixTask('hard', new HelixRandomAgent(), 5);
     const p = hard.parts as Record<string, number>;
-    expect(hard.score).toBeCloseTo(Math.min(1, ((p.trend as number) + (p.csat as number) + (p.overdue as number)) / 3), 12);
+    expect(hard.score).toBeCloseTo(
+      Math.min(1, ((p.trend as number) + (p.csat as number) + (p.overdue as number)) / 3),
+      12,
+    );
     const expert = gradeHelixTask('expert', new HelixRuleAgent(), 5);
     const q = expert.parts as Record<string, number>;
-    expect(expert.score).toBeCloseTo(Math.sqrt((q.keyword as number) * (q.classify as number) * (q.review as number)), 12);
+    expect(expert.score).toBeCloseTo(
+      Math.sqrt((q.keyword as number) * (q.classify as number) * (q.review as number)),
+      12,
+    );
     const medium = gradeHelixTask('medium', new HelixRuleAgent(), 5);
-    expect(medium.score).toBeCloseTo((medium.parts.resolving_steps as number) / (medium.parts.assigning_steps as number), 12);
+    expect(medium.score).toBeCloseTo(
+      (medium.parts.resolving_steps as number) / (medium.parts.assigning_steps as number),
+      12,
+    );
   });
 
   it('separate the rule agent from the random one on average', () => {
@@ -49,6 +60,8 @@ describe('HelixDesk graders', () => {
 
   it('an unknown task lists the tasks', () => {
     expect(() => gradeHelixTask('legendary', new HelixRuleAgent(), 0)).toThrow(UnknownIdError);
-    expect(() => gradeHelixTask('legendary', new HelixRuleAgent(), 0)).toThrow(/known tasks: easy, medium, hard, expert/);
+    expect(() => gradeHelixTask('legendary', new HelixRuleAgent(), 0)).toThrow(
+      /known tasks: easy, medium, hard, expert/,
+    );
   });
 });

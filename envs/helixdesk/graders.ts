@@ -31,11 +31,25 @@ import type { HelixStepInfo } from './env.js';
 export const HELIX_TASK_IDS = ['easy', 'medium', 'hard', 'expert'] as const;
 export type HelixTaskId = (typeof HELIX_TASK_IDS)[number];
 
-export const HELIX_TASKS: Readonly<Record<HelixTaskId, { difficulty: string; description: string; steps: number | 'episode' }>> = {
-  easy: { difficulty: 'easy', description: 'keyword-flagged emails classified complaint + critical (20 emails)', steps: 20 },
-  medium: { difficulty: 'medium', description: 'assigned complaints resolved within SLA (one episode)', steps: 'episode' },
+export const HELIX_TASKS: Readonly<
+  Record<HelixTaskId, { difficulty: string; description: string; steps: number | 'episode' }>
+> = {
+  easy: {
+    difficulty: 'easy',
+    description: 'keyword-flagged emails classified complaint + critical (20 emails)',
+    steps: 20,
+  },
+  medium: {
+    difficulty: 'medium',
+    description: 'assigned complaints resolved within SLA (one episode)',
+    steps: 'episode',
+  },
   hard: { difficulty: 'hard', description: 'trend alerts, CSAT and overdue control (one episode)', steps: 'episode' },
-  expert: { difficulty: 'expert', description: 'keyword handling × classification accuracy × review restraint (one episode)', steps: 'episode' },
+  expert: {
+    difficulty: 'expert',
+    description: 'keyword handling × classification accuracy × review restraint (one episode)',
+    steps: 'episode',
+  },
 };
 
 export interface HelixGradeResult {
@@ -170,7 +184,8 @@ export class HelixTaskScorer {
   load(state: HelixScorerState): void {
     for (const name of SCORER_FIELDS) {
       const v = (state as unknown as Record<string, unknown> | null)?.[name];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`HelixTaskScorer.load: '${name}' must be a finite number (got ${JSON.stringify(v)})`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new TypeError(`HelixTaskScorer.load: '${name}' must be a finite number (got ${JSON.stringify(v)})`);
     }
     this.steps = state.steps;
     this.flagged = state.flagged;
@@ -223,11 +238,18 @@ export class HelixTaskScorer {
   result(): { score: number; parts: Record<string, number> } {
     switch (this.task) {
       case 'easy':
-        return { score: this.flagged === 0 ? 1.0 : this.flaggedCorrect / this.flagged, parts: { flagged: this.flagged, correct: this.flaggedCorrect } };
+        return {
+          score: this.flagged === 0 ? 1.0 : this.flaggedCorrect / this.flagged,
+          parts: { flagged: this.flagged, correct: this.flaggedCorrect },
+        };
       case 'medium':
         return {
           score: clamp01(this.resolvingSteps / Math.max(this.assigning, 1)),
-          parts: { resolving_steps: this.resolvingSteps, assigning_steps: this.assigning, resolve_on_time_events: this.resolveEvents },
+          parts: {
+            resolving_steps: this.resolvingSteps,
+            assigning_steps: this.assigning,
+            resolve_on_time_events: this.resolveEvents,
+          },
         };
       case 'hard': {
         const trend = this.surgeSteps === 0 ? 1.0 : this.alertedSurge / this.surgeSteps;
@@ -235,7 +257,14 @@ export class HelixTaskScorer {
         const overdue = Math.max(0, 1 - this.overdueSum / Math.max(0.1 * this.steps, 1));
         return {
           score: clamp01((trend + csat + overdue) / 3),
-          parts: { trend, csat, overdue, surge_steps: this.surgeSteps, alerted_surge_steps: this.alertedSurge, overdue_sum: this.overdueSum },
+          parts: {
+            trend,
+            csat,
+            overdue,
+            surge_steps: this.surgeSteps,
+            alerted_surge_steps: this.alertedSurge,
+            overdue_sum: this.overdueSum,
+          },
         };
       }
       case 'expert': {
@@ -244,14 +273,26 @@ export class HelixTaskScorer {
         const review = Math.max(0, 1 - this.reviews / Math.max(0.05 * this.steps, 1));
         return {
           score: clamp01(Math.sqrt(keyword * classify * review)),
-          parts: { keyword, classify, review, flagged_emails: this.flaggedEmails, keyword_missed: this.keywordMissed, review_flags: this.reviews },
+          parts: {
+            keyword,
+            classify,
+            review,
+            flagged_emails: this.flaggedEmails,
+            keyword_missed: this.keywordMissed,
+            review_flags: this.reviews,
+          },
         };
       }
     }
   }
 }
 
-export function gradeHelixTask(task: string, agent: HelixAgent, seed: number, config: HelixConfigInput | HelixConfig = {}): HelixGradeResult {
+export function gradeHelixTask(
+  task: string,
+  agent: HelixAgent,
+  seed: number,
+  config: HelixConfigInput | HelixConfig = {},
+): HelixGradeResult {
   if (!isHelixTask(task)) throw new UnknownIdError('task', task, HELIX_TASK_IDS);
   const env = new HelixDeskEnv(config);
   const scorer = new HelixTaskScorer(task, env.config.env.n_employees);

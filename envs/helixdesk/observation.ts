@@ -39,7 +39,8 @@ const PRIORITY_INDEX: Readonly<Record<string, number>> = { critical: 0, high: 1,
 
 export function buildObservation(cfg: HelixConfig, x: ObservationInputs, out: Float32Array): Float32Array {
   const layout = observationLayout(cfg);
-  if (out.length !== layout.size) throw new RangeError(`observation buffer has ${out.length} values, the config needs ${layout.size}`);
+  if (out.length !== layout.size)
+    throw new RangeError(`observation buffer has ${out.length} values, the config needs ${layout.size}`);
   out.fill(0);
   const maxLoad = Math.max(cfg.sla.max_employee_load, 1);
   const slaMinutes: Readonly<Record<string, number>> = {

@@ -40,7 +40,14 @@ export class TicketQueue {
     this.nextId = 0;
   }
 
-  add(kind: TicketKind, priority: Priority, status: TicketStatus, createdAt: number, deadline: number, assignedTo: number | null): Ticket {
+  add(
+    kind: TicketKind,
+    priority: Priority,
+    status: TicketStatus,
+    createdAt: number,
+    deadline: number,
+    assignedTo: number | null,
+  ): Ticket {
     const ticket: Ticket = { id: this.nextId++, kind, priority, status, createdAt, deadline, assignedTo, done: false };
     this.tickets.push(ticket);
     return ticket;

@@ -117,7 +117,8 @@ export function computeHelixReward(cfg: HelixConfig['rewards'], x: HelixRewardIn
 
   if (x.kbUpdated) add('kb_updated', cfg.kb_updated);
 
-  if (classify === 2 && email.sentiment < 0.5 && !email.keywordFlag) add('unnecessary_escalation', cfg.unnecessary_escalation);
+  if (classify === 2 && email.sentiment < 0.5 && !email.keywordFlag)
+    add('unnecessary_escalation', cfg.unnecessary_escalation);
 
   if (cfg.agentic.enabled) {
     const ambiguous = (email.sentiment > 0.6 && !email.keywordFlag) || (email.keywordFlag && email.sentiment > 0.8);

@@ -50,7 +50,10 @@ describe('HelixDesk templates', () => {
   });
 
   it('keeps keyword-risk words out of query and complaint bodies', () => {
-    const all: CategoryTemplates[] = [...DEFAULT_CATEGORIES.map((c) => TEMPLATES[c] as CategoryTemplates), GENERIC_TEMPLATES];
+    const all: CategoryTemplates[] = [
+      ...DEFAULT_CATEGORIES.map((c) => TEMPLATES[c] as CategoryTemplates),
+      GENERIC_TEMPLATES,
+    ];
     for (const t of all) {
       for (const text of [...t.query, ...t.complaint]) {
         expect(riskWordsIn(text), text).toEqual([]);

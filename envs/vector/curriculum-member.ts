@@ -38,7 +38,8 @@ export function curriculumMetricNames(): readonly string[] {
 /** The tasks a curriculum uses, in first-seen order (task_index refers to this list). */
 export function curriculumTasks(spec: CurriculumSpec): string[] {
   const tasks: string[] = [];
-  for (const s of spec.stages) for (const [t, w] of Object.entries(s.weights)) if (w !== undefined && w > 0 && !tasks.includes(t)) tasks.push(t);
+  for (const s of spec.stages)
+    for (const [t, w] of Object.entries(s.weights)) if (w !== undefined && w > 0 && !tasks.includes(t)) tasks.push(t);
   return tasks;
 }
 
@@ -133,10 +134,15 @@ export class GovCurriculumMember implements VecEnvMember {
 
   restore(state: unknown): void {
     if (!isRecord(state) || typeof state.steps !== 'number' || !('task' in state) || !('env' in state)) {
-      throw new TypeError('GovCurriculumMember.restore: expected { task, steps, lastSeed, rng, env } from GovCurriculumMember.snapshot()');
+      throw new TypeError(
+        'GovCurriculumMember.restore: expected { task, steps, lastSeed, rng, env } from GovCurriculumMember.snapshot()',
+      );
     }
     const s = state as unknown as CurriculumMemberState;
-    if (s.task !== null && !this.tasks.includes(s.task)) throw new TypeError(`GovCurriculumMember.restore: task '${s.task}' is not in this curriculum (${this.tasks.join(', ')})`);
+    if (s.task !== null && !this.tasks.includes(s.task))
+      throw new TypeError(
+        `GovCurriculumMember.restore: task '${s.task}' is not in this curriculum (${this.tasks.join(', ')})`,
+      );
     this.task = s.task;
     this.steps = s.steps;
     this.lastSeed = s.lastSeed;

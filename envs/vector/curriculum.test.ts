@@ -43,7 +43,11 @@ describe('Gov Workflow curriculum', () => {
     expect(Object.keys(mid).sort()).toEqual([EASY, MEDIUM]);
     expect(Math.abs((mid[EASY] as number) / 4000 - 0.5)).toBeLessThan(4 * Math.sqrt(0.25 / 4000));
     const late = count(0.9, 5000);
-    for (const [task, p] of [[EASY, 0.2], [MEDIUM, 0.4], [HARD, 0.4]] as const) {
+    for (const [task, p] of [
+      [EASY, 0.2],
+      [MEDIUM, 0.4],
+      [HARD, 0.4],
+    ] as const) {
       expect(Math.abs((late[task] as number) / 5000 - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / 5000));
     }
     expect(drawCurriculumTask(spec, 1.5, rng)).not.toBe(undefined); // past the end: the last stage
@@ -101,7 +105,13 @@ describe('Gov Workflow curriculum', () => {
   it('is only reachable as gov-workflow/curriculum with options.curriculum, with errors naming the field', () => {
     expect(() => resolveEnv('gov-workflow/curriculum')).toThrow(InvalidConfigError);
     expect(() => resolveEnv('gov-workflow/curriculum')).toThrow(/options\.curriculum.*is missing/);
-    expect(() => resolveEnv(`gov-workflow/${EASY}`, { curriculum: phase2(10, 1) } as EnvOptions)).toThrow(/needs the id gov-workflow\/curriculum/);
-    expect(() => resolveEnv('gov-workflow/curriculum', { curriculum: { stages: [{ until: 1, weights: { nope: 1 } }], totalTimesteps: 1, numEnvs: 1 } } as unknown as EnvOptions)).toThrow(/curriculum/);
+    expect(() => resolveEnv(`gov-workflow/${EASY}`, { curriculum: phase2(10, 1) } as EnvOptions)).toThrow(
+      /needs the id gov-workflow\/curriculum/,
+    );
+    expect(() =>
+      resolveEnv('gov-workflow/curriculum', {
+        curriculum: { stages: [{ until: 1, weights: { nope: 1 } }], totalTimesteps: 1, numEnvs: 1 },
+      } as unknown as EnvOptions),
+    ).toThrow(/curriculum/);
   });
 });

@@ -78,7 +78,8 @@ if (!envFamilies().includes('faulty')) {
         maskLength: 2,
         graded: false,
         metricNames: [],
-        makeMember: (index: number) => new FaultyMember(task as (typeof TASKS)[number], index === (cfg.member ?? 0), cfg.step ?? 3),
+        makeMember: (index: number) =>
+          new FaultyMember(task as (typeof TASKS)[number], index === (cfg.member ?? 0), cfg.step ?? 3),
       };
     },
   });

@@ -33,7 +33,12 @@ export const GOV_MEMBER_METRICS = [
 export function summarizeGov(env: GovWorkflowRlEnv, metrics: Float64Array): number {
   const grade = env.grade();
   const state = env.inner.state();
-  const values: Record<string, number> = { ...grade.metrics, total_invalid_actions: state.total_invalid_actions, total_backlog: state.total_backlog, days: state.day };
+  const values: Record<string, number> = {
+    ...grade.metrics,
+    total_invalid_actions: state.total_invalid_actions,
+    total_backlog: state.total_backlog,
+    days: state.day,
+  };
   GOV_MEMBER_METRICS.forEach((name, k) => {
     metrics[k] = values[name] ?? Number.NaN;
   });
@@ -165,7 +170,9 @@ export class HelixMember implements VecEnvMember {
       typeof state.steps !== 'number' ||
       !Number.isInteger(state.steps)
     ) {
-      throw new TypeError(`HelixMember.restore: expected { env, scorer, events: Float64Array(${this.events.length}), steps } from HelixMember.snapshot()`);
+      throw new TypeError(
+        `HelixMember.restore: expected { env, scorer, events: Float64Array(${this.events.length}), steps } from HelixMember.snapshot()`,
+      );
     }
     // The scorer first: it checks its counters, and the env's restore is the last thing that can fail.
     this.scorer.load(state.scorer as unknown as HelixScorerState);

@@ -12,7 +12,13 @@ export function actionSizes(spec: EnvSpec): readonly number[] {
 }
 
 /** Writes numEnvs × actionDims actions into `out`. */
-export function sampleMaskedActions(spec: EnvSpec, numEnvs: number, masks: Uint8Array, rng: RandomStream, out: Int32Array): Int32Array {
+export function sampleMaskedActions(
+  spec: EnvSpec,
+  numEnvs: number,
+  masks: Uint8Array,
+  rng: RandomStream,
+  out: Int32Array,
+): Int32Array {
   const sizes = actionSizes(spec);
   const dims = spec.actionDims;
   const maskLength = spec.maskLength;

@@ -2,7 +2,11 @@
 import type { VecBuffers } from './buffers.js';
 import type { CompletedEpisode, VecStepResult } from './vector-env.js';
 
-export function completedEpisodes(buf: VecBuffers, metricNames: readonly string[], graded: boolean): CompletedEpisode[] {
+export function completedEpisodes(
+  buf: VecBuffers,
+  metricNames: readonly string[],
+  graded: boolean,
+): CompletedEpisode[] {
   const out: CompletedEpisode[] = [];
   const stride = buf.episodeStride;
   for (let i = 0; i < buf.shape.numEnvs; i++) {
@@ -40,7 +44,9 @@ export function stepResult(buf: VecBuffers, metricNames: readonly string[], grad
 export function loadActions(target: Int32Array, actions: ArrayLike<number> | undefined, actionDims: number): void {
   if (actions === undefined) return;
   if (actions.length !== target.length) {
-    throw new RangeError(`step: expected ${target.length} action integers (${target.length / actionDims} envs × ${actionDims}), got ${actions.length}`);
+    throw new RangeError(
+      `step: expected ${target.length} action integers (${target.length / actionDims} envs × ${actionDims}), got ${actions.length}`,
+    );
   }
   for (let k = 0; k < target.length; k++) target[k] = actions[k] as number;
 }

@@ -24,7 +24,12 @@ const bytes = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byt
  * Steps `vec` from the batch `start` for `steps` steps and hashes everything it returns. Actions are
  * replayed from `replay` when given, else drawn with sampleMaskedActions from `rng`.
  */
-async function record(vec: VectorEnv, start: VecResetResult, steps: number, source: { rng: ReturnType<typeof createStream> } | { replay: Int32Array[] }): Promise<Recording> {
+async function record(
+  vec: VectorEnv,
+  start: VecResetResult,
+  steps: number,
+  source: { rng: ReturnType<typeof createStream> } | { replay: Int32Array[] },
+): Promise<Recording> {
   const h = createHash('sha256');
   h.update(bytes(start.observations));
   h.update(bytes(start.masks));
@@ -41,7 +46,17 @@ async function record(vec: VectorEnv, start: VecResetResult, steps: number, sour
     for (const e of s.episodes) {
       h.update(bytes(s.finalObservations.subarray(e.envIndex * o, (e.envIndex + 1) * o)));
       // Every number of the summary, bit for bit (NaN included).
-      h.update(bytes(Float64Array.from([e.envIndex, e.return, e.length, e.score ?? Number.NaN, ...vec.spec.metricNames.map((n) => e.metrics[n] ?? Number.NaN)])));
+      h.update(
+        bytes(
+          Float64Array.from([
+            e.envIndex,
+            e.return,
+            e.length,
+            e.score ?? Number.NaN,
+            ...vec.spec.metricNames.map((n) => e.metrics[n] ?? Number.NaN),
+          ]),
+        ),
+      );
       episodes.push({ ...e, at: t });
     }
     masks = s.masks;
@@ -50,7 +65,12 @@ async function record(vec: VectorEnv, start: VecResetResult, steps: number, sour
 }
 
 /** Reset, step `k` steps with seeded random masked actions, snapshot; then continue `m` steps recording. */
-async function snapshotMidRollout(vec: VectorEnv, seed: number, k: number, m: number): Promise<{ snap: VectorEnvSnapshot; continuation: Recording; atSnapshot: VecResetResult }> {
+async function snapshotMidRollout(
+  vec: VectorEnv,
+  seed: number,
+  k: number,
+  m: number,
+): Promise<{ snap: VectorEnvSnapshot; continuation: Recording; atSnapshot: VecResetResult }> {
   const rng = createStream(seed, 'snapshot-test', 'actions');
   let r: VecResetResult = await vec.reset(seed);
   for (let t = 0; t < k; t++) {
@@ -64,7 +84,12 @@ async function snapshotMidRollout(vec: VectorEnv, seed: number, k: number, m: nu
 }
 
 /** Restores `snap` into `vec`, checks the batch it hands back, replays the recorded actions and compares. */
-async function replayInto(vec: VectorEnv, snap: VectorEnvSnapshot, expected: Recording, atSnapshot: VecResetResult): Promise<void> {
+async function replayInto(
+  vec: VectorEnv,
+  snap: VectorEnvSnapshot,
+  expected: Recording,
+  atSnapshot: VecResetResult,
+): Promise<void> {
   const r = await vec.restore(snap);
   expect(bytes(r.observations)).toEqual(bytes(atSnapshot.observations));
   expect(bytes(r.masks)).toEqual(bytes(atSnapshot.masks));
@@ -100,34 +125,44 @@ describe('vector-env snapshots restore bit for bit, across worker counts and thr
     await replayInto(sync, snap, continuation, atSnapshot);
   });
 
-  it.each(CASES)('$id: Worker(2) → Sync, Worker(3) (bytes); same snapshot as a SyncVectorEnv takes', async ({ id, n, k, m }) => {
-    const source = await WorkerVectorEnv.create(id, n, { workers: 2 });
-    let taken: Awaited<ReturnType<typeof snapshotMidRollout>>;
-    try {
-      taken = await snapshotMidRollout(source, 7, k, m);
-    } finally {
-      await source.close();
-    }
-    const { snap, continuation, atSnapshot } = taken;
-    // Independent of the worker count: what a SyncVectorEnv gives at the same point, env by env to
-    // the byte (the whole differs only in which constants the envs of one thread share).
-    const fromSync = await snapshotMidRollout(new SyncVectorEnv(id, n), 7, k, m);
-    expect(snap).toEqual(fromSync.snap);
-    snap.members.forEach((member, i) => expect(serialize(member).equals(serialize(fromSync.snap.members[i])), `env ${i}`).toBe(true));
-    expect(bytes(snap.observations)).toEqual(bytes(fromSync.snap.observations));
-    expect(continuation.hash).toBe(fromSync.continuation.hash);
+  it.each(CASES)(
+    '$id: Worker(2) → Sync, Worker(3) (bytes); same snapshot as a SyncVectorEnv takes',
+    async ({ id, n, k, m }) => {
+      const source = await WorkerVectorEnv.create(id, n, { workers: 2 });
+      let taken: Awaited<ReturnType<typeof snapshotMidRollout>>;
+      try {
+        taken = await snapshotMidRollout(source, 7, k, m);
+      } finally {
+        await source.close();
+      }
+      const { snap, continuation, atSnapshot } = taken;
+      // Independent of the worker count: what a SyncVectorEnv gives at the same point, env by env to
+      // the byte (the whole differs only in which constants the envs of one thread share).
+      const fromSync = await snapshotMidRollout(new SyncVectorEnv(id, n), 7, k, m);
+      expect(snap).toEqual(fromSync.snap);
+      snap.members.forEach((member, i) =>
+        expect(serialize(member).equals(serialize(fromSync.snap.members[i])), `env ${i}`).toBe(true),
+      );
+      expect(bytes(snap.observations)).toEqual(bytes(fromSync.snap.observations));
+      expect(continuation.hash).toBe(fromSync.continuation.hash);
 
-    await replayInto(new SyncVectorEnv(id, n), snap, continuation, atSnapshot);
-    const three = await WorkerVectorEnv.create(id, n, { workers: 3 });
-    try {
-      await replayInto(three, deserializeVectorEnvSnapshot(serializeVectorEnvSnapshot(snap)), continuation, atSnapshot);
-      // A worker env can be snapshotted again right after a restore, and gives the same snapshot.
-      await three.restore(snap);
-      expect(await three.snapshot()).toEqual(snap);
-    } finally {
-      await three.close();
-    }
-  });
+      await replayInto(new SyncVectorEnv(id, n), snap, continuation, atSnapshot);
+      const three = await WorkerVectorEnv.create(id, n, { workers: 3 });
+      try {
+        await replayInto(
+          three,
+          deserializeVectorEnvSnapshot(serializeVectorEnvSnapshot(snap)),
+          continuation,
+          atSnapshot,
+        );
+        // A worker env can be snapshotted again right after a restore, and gives the same snapshot.
+        await three.restore(snap);
+        expect(await three.snapshot()).toEqual(snap);
+      } finally {
+        await three.close();
+      }
+    },
+  );
 });
 
 describe('snapshots that do not fit are refused, naming the field', () => {
@@ -151,7 +186,9 @@ describe('snapshots that do not fit are refused, naming the field', () => {
     expect(id.message).toBe("restore: snapshot.envId is 'helixdesk/easy' but this vector env is 'helixdesk/medium'");
     const options = await refused(new SyncVectorEnv('helixdesk/easy', 3, { config: { env: { seed: 5 } } }), snap);
     expect(options.field).toBe('options');
-    expect(options.message).toMatch(/snapshot\.options \{\} differ from this vector env's options \{"config":\{"env":\{"seed":5\}\}\}/);
+    expect(options.message).toMatch(
+      /snapshot\.options \{\} differ from this vector env's options \{"config":\{"env":\{"seed":5\}\}\}/,
+    );
     expect((await refused(vec, { ...snap, members: snap.members.slice(1) })).field).toBe('members');
     expect((await refused(vec, { ...snap, observations: Array.from(snap.observations) })).field).toBe('observations');
     expect((await refused(vec, { ...snap, format: 'something-else' })).field).toBe('format');
@@ -168,7 +205,9 @@ describe('snapshots that do not fit are refused, naming the field', () => {
     }
 
     expect(() => deserializeVectorEnvSnapshot(Buffer.from('not a snapshot'))).toThrow(VectorEnvSnapshotError);
-    expect(() => deserializeVectorEnvSnapshot(serialize({ ...snap, numEnvs: 0 }))).toThrow(/snapshot\.numEnvs must be a positive integer/);
+    expect(() => deserializeVectorEnvSnapshot(serialize({ ...snap, numEnvs: 0 }))).toThrow(
+      /snapshot\.numEnvs must be a positive integer/,
+    );
     // The rejected restores left `vec` as it was.
     await vec.step(new Int32Array(12));
   });
@@ -179,11 +218,16 @@ describe('snapshots that do not fit are refused, naming the field', () => {
       await vec.reset(3);
       return vec.snapshot();
     })();
-    const broken: VectorEnvSnapshot = { ...snap, members: [snap.members[0] as never, { ...snap.members[1], state: { env: 'nope' } } as never] };
+    const broken: VectorEnvSnapshot = {
+      ...snap,
+      members: [snap.members[0] as never, { ...snap.members[1], state: { env: 'nope' } } as never],
+    };
     const workers = await WorkerVectorEnv.create('gov-workflow/mixed_urgency_medium', 2, { workers: 2 });
     try {
       await workers.reset(0);
-      await expect(workers.restore(broken)).rejects.toThrow(/^env 1 \(gov-workflow\/mixed_urgency_medium\) failed: GovMember\.restore: expected/);
+      await expect(workers.restore(broken)).rejects.toThrow(
+        /^env 1 \(gov-workflow\/mixed_urgency_medium\) failed: GovMember\.restore: expected/,
+      );
       await expect(workers.step()).rejects.toThrow(/failed earlier and cannot be used/);
     } finally {
       await workers.close();

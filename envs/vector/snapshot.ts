@@ -32,7 +32,13 @@ export function isTypedArray(x: unknown, name: TypedArrayName): boolean {
 /** JSON with object keys sorted, to compare options whatever their key order. */
 function canonicalJson(x: unknown): string {
   return JSON.stringify(x, (_key, value: unknown) =>
-    isRecord(value) ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value,
+    isRecord(value)
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, value[k]]),
+        )
+      : value,
   );
 }
 
@@ -42,21 +48,43 @@ function fail(field: string, message: string): never {
 
 /** Checks that `s` has the shape of a VectorEnvSnapshot (not which env it fits). */
 export function checkSnapshotShape(s: unknown, where: string): VectorEnvSnapshot {
-  if (!isRecord(s)) fail('snapshot', `${where}: a vector-env snapshot must be an object (got ${s === null ? 'null' : typeof s})`);
-  if (s.format !== VECTOR_ENV_SNAPSHOT_FORMAT) fail('format', `${where}: snapshot.format must be '${VECTOR_ENV_SNAPSHOT_FORMAT}' (got ${JSON.stringify(s.format)})`);
-  if (s.version !== VECTOR_ENV_SNAPSHOT_VERSION) fail('version', `${where}: snapshot.version ${JSON.stringify(s.version)} is not supported (expected ${VECTOR_ENV_SNAPSHOT_VERSION})`);
+  if (!isRecord(s))
+    fail('snapshot', `${where}: a vector-env snapshot must be an object (got ${s === null ? 'null' : typeof s})`);
+  if (s.format !== VECTOR_ENV_SNAPSHOT_FORMAT)
+    fail(
+      'format',
+      `${where}: snapshot.format must be '${VECTOR_ENV_SNAPSHOT_FORMAT}' (got ${JSON.stringify(s.format)})`,
+    );
+  if (s.version !== VECTOR_ENV_SNAPSHOT_VERSION)
+    fail(
+      'version',
+      `${where}: snapshot.version ${JSON.stringify(s.version)} is not supported (expected ${VECTOR_ENV_SNAPSHOT_VERSION})`,
+    );
   if (typeof s.envId !== 'string') fail('envId', `${where}: snapshot.envId must be a string`);
   if (!isRecord(s.options)) fail('options', `${where}: snapshot.options must be an object`);
   const n = s.numEnvs;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) fail('numEnvs', `${where}: snapshot.numEnvs must be a positive integer (got ${JSON.stringify(n)})`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    fail('numEnvs', `${where}: snapshot.numEnvs must be a positive integer (got ${JSON.stringify(n)})`);
   if (!Array.isArray(s.members) || s.members.length !== n) {
-    fail('members', `${where}: snapshot.members must be an array of one entry per env (numEnvs ${n}, got ${Array.isArray(s.members) ? s.members.length : typeof s.members})`);
+    fail(
+      'members',
+      `${where}: snapshot.members must be an array of one entry per env (numEnvs ${n}, got ${Array.isArray(s.members) ? s.members.length : typeof s.members})`,
+    );
   }
   (s.members as unknown[]).forEach((m, i) => {
-    if (!isRecord(m) || !('state' in m)) fail(`members[${i}]`, `${where}: snapshot.members[${i}] must be an object with state, episodeReturn and episodeLength`);
-    if (typeof m.episodeReturn !== 'number') fail(`members[${i}].episodeReturn`, `${where}: snapshot.members[${i}].episodeReturn must be a number`);
+    if (!isRecord(m) || !('state' in m))
+      fail(
+        `members[${i}]`,
+        `${where}: snapshot.members[${i}] must be an object with state, episodeReturn and episodeLength`,
+      );
+    if (typeof m.episodeReturn !== 'number')
+      fail(`members[${i}].episodeReturn`, `${where}: snapshot.members[${i}].episodeReturn must be a number`);
     const len = m.episodeLength;
-    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0) fail(`members[${i}].episodeLength`, `${where}: snapshot.members[${i}].episodeLength must be a non-negative integer`);
+    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0)
+      fail(
+        `members[${i}].episodeLength`,
+        `${where}: snapshot.members[${i}].episodeLength must be a non-negative integer`,
+      );
   });
   if (!isTypedArray(s.observations, 'Float32Array') || (s.observations as Float32Array).length % n !== 0) {
     fail('observations', `${where}: snapshot.observations must be a Float32Array of numEnvs × observationSize values`);
@@ -70,15 +98,22 @@ export function checkSnapshotShape(s: unknown, where: string): VectorEnvSnapshot
 /** Checks that `s` is a snapshot of a vector env of this spec (id, options) and size. */
 export function checkSnapshotFits(s: unknown, spec: EnvSpec, numEnvs: number): VectorEnvSnapshot {
   const snap = checkSnapshotShape(s, 'restore');
-  if (snap.envId !== spec.id) fail('envId', `restore: snapshot.envId is '${snap.envId}' but this vector env is '${spec.id}'`);
+  if (snap.envId !== spec.id)
+    fail('envId', `restore: snapshot.envId is '${snap.envId}' but this vector env is '${spec.id}'`);
   const mine = canonicalJson(spec.options);
   const theirs = canonicalJson(snap.options);
-  if (mine !== theirs) fail('options', `restore: snapshot.options ${theirs} differ from this vector env's options ${mine}`);
-  if (snap.numEnvs !== numEnvs) fail('numEnvs', `restore: snapshot.numEnvs is ${snap.numEnvs} but this vector env has ${numEnvs} envs`);
+  if (mine !== theirs)
+    fail('options', `restore: snapshot.options ${theirs} differ from this vector env's options ${mine}`);
+  if (snap.numEnvs !== numEnvs)
+    fail('numEnvs', `restore: snapshot.numEnvs is ${snap.numEnvs} but this vector env has ${numEnvs} envs`);
   if (snap.observations.length !== numEnvs * spec.observationSize) {
-    fail('observations', `restore: snapshot.observations has ${snap.observations.length} values, expected ${numEnvs} × ${spec.observationSize}`);
+    fail(
+      'observations',
+      `restore: snapshot.observations has ${snap.observations.length} values, expected ${numEnvs} × ${spec.observationSize}`,
+    );
   }
-  if (snap.masks.length !== numEnvs * spec.maskLength) fail('masks', `restore: snapshot.masks has ${snap.masks.length} values, expected ${numEnvs} × ${spec.maskLength}`);
+  if (snap.masks.length !== numEnvs * spec.maskLength)
+    fail('masks', `restore: snapshot.masks has ${snap.masks.length} values, expected ${numEnvs} × ${spec.maskLength}`);
   return snap;
 }
 
@@ -92,7 +127,8 @@ export function joinSnapshot(spec: EnvSpec, numEnvs: number, parts: readonly Vec
     masks.set(part.masks, members.length * spec.maskLength);
     members.push(...part.members);
   }
-  if (members.length !== numEnvs) throw new Error(`${spec.id}: snapshot parts cover ${members.length} envs, expected ${numEnvs}`);
+  if (members.length !== numEnvs)
+    throw new Error(`${spec.id}: snapshot parts cover ${members.length} envs, expected ${numEnvs}`);
   return {
     format: VECTOR_ENV_SNAPSHOT_FORMAT,
     version: VECTOR_ENV_SNAPSHOT_VERSION,
@@ -127,7 +163,10 @@ export function deserializeVectorEnvSnapshot(bytes: Uint8Array): VectorEnvSnapsh
   try {
     value = deserialize(bytes);
   } catch (err) {
-    fail('bytes', `deserializeVectorEnvSnapshot: not a serialised snapshot (${err instanceof Error ? err.message : String(err)})`);
+    fail(
+      'bytes',
+      `deserializeVectorEnvSnapshot: not a serialised snapshot (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   return checkSnapshotShape(value, 'deserializeVectorEnvSnapshot');
 }

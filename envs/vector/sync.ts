@@ -24,7 +24,13 @@ export class SyncVectorEnv implements VectorEnv {
     checkVectorSize(numEnvs);
     this.spec = resolveEnv(envId, options);
     this.buf = VecBuffers.allocate(
-      { numEnvs, observationSize: this.spec.observationSize, maskLength: this.spec.maskLength, actionDims: this.spec.actionDims, metricCount: this.spec.metricNames.length },
+      {
+        numEnvs,
+        observationSize: this.spec.observationSize,
+        maskLength: this.spec.maskLength,
+        actionDims: this.spec.actionDims,
+        metricCount: this.spec.metricNames.length,
+      },
       false,
     );
     this.slice = new VecSlice(
@@ -88,6 +94,7 @@ export class SyncVectorEnv implements VectorEnv {
   private check(): void {
     if (this.closed) throw new Error(`${this.spec.id}: the vector env is closed`);
     // An env failed mid-step: the batch is inconsistent, as with a failed worker.
-    if (this.failure) throw new Error(`${this.spec.id}: the vector env failed earlier and cannot be used: ${this.failure.message}`);
+    if (this.failure)
+      throw new Error(`${this.spec.id}: the vector env failed earlier and cannot be used: ${this.failure.message}`);
   }
 }

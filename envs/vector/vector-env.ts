@@ -16,8 +16,10 @@ export const MAX_WORKERS = 64;
 
 /** Checks a vector env's size (and worker count) before anything is allocated. */
 export function checkVectorSize(numEnvs: number, workers?: number): void {
-  if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > MAX_NUM_ENVS) throw new RangeError(`numEnvs must be an integer in 1…${MAX_NUM_ENVS} (got ${numEnvs})`);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)) throw new RangeError(`workers must be an integer in 1…${MAX_WORKERS} (got ${workers})`);
+  if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > MAX_NUM_ENVS)
+    throw new RangeError(`numEnvs must be an integer in 1…${MAX_NUM_ENVS} (got ${numEnvs})`);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS))
+    throw new RangeError(`workers must be an integer in 1…${MAX_WORKERS} (got ${workers})`);
 }
 
 export interface CompletedEpisode {

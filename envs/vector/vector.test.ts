@@ -16,7 +16,11 @@ import { WorkerVectorEnv } from './workers.js';
 const FIXTURE = new URL('./faulty-env.fixture.ts', import.meta.url).href;
 
 /** The rollout fingerprint, reduced to what must agree across implementations. */
-async function hashRollout(vec: VectorEnv, seed: number, steps: number): Promise<{ hash: string; episodes: number; scores: (number | null)[] }> {
+async function hashRollout(
+  vec: VectorEnv,
+  seed: number,
+  steps: number,
+): Promise<{ hash: string; episodes: number; scores: (number | null)[] }> {
   const f = await fingerprintRollout(vec, seed, steps);
   return { hash: f.hash, episodes: f.episodes.length, scores: f.episodes.map((e) => e.score) };
 }
@@ -50,7 +54,8 @@ describe('same-step autoreset', () => {
     let obs = single.reset({ seed: memberSeed(11, 1) }).observation;
     let total = 0;
     for (let t = 1; t <= 20; t++) {
-      for (let i = 0; i < 3; i++) vec.actionBuffer.set(agent.act(r.observations.subarray(i * 42, (i + 1) * 42), single), i * 4);
+      for (let i = 0; i < 3; i++)
+        vec.actionBuffer.set(agent.act(r.observations.subarray(i * 42, (i + 1) * 42), single), i * 4);
       const action = agent.act(obs, single);
       expect([...vec.actionBuffer.subarray(4, 8)]).toEqual([...action]);
       const s = await vec.step();
@@ -96,7 +101,11 @@ describe('same-step autoreset', () => {
 
 describe('failures never hang', () => {
   it('an exception in an env inside a worker names the env index, env id, message and stack', async () => {
-    const vec = await WorkerVectorEnv.create('faulty/throw', 6, { workers: 3, envOptions: { config: { member: 4, step: 3 } }, setupModules: [FIXTURE] });
+    const vec = await WorkerVectorEnv.create('faulty/throw', 6, {
+      workers: 3,
+      envOptions: { config: { member: 4, step: 3 } },
+      setupModules: [FIXTURE],
+    });
     try {
       await vec.reset(0);
       await vec.step(new Int32Array(6));
@@ -115,26 +124,41 @@ describe('failures never hang', () => {
   it('the same failure in SyncVectorEnv', async () => {
     const vec = new SyncVectorEnv('faulty/throw', 3, { config: { member: 2, step: 1 } });
     await vec.reset(0);
-    await expect(vec.step(new Int32Array(3))).rejects.toThrow(/env 2 \(faulty\/throw\) failed: injected failure at step 1/);
+    await expect(vec.step(new Int32Array(3))).rejects.toThrow(
+      /env 2 \(faulty\/throw\) failed: injected failure at step 1/,
+    );
     await expect(vec.step(new Int32Array(3))).rejects.toThrow(/failed earlier and cannot be used/);
   });
 
   it('a worker that dies is detected', async () => {
-    const vec = await WorkerVectorEnv.create('faulty/exit', 4, { workers: 2, envOptions: { config: { member: 3, step: 2 } }, setupModules: [FIXTURE] });
+    const vec = await WorkerVectorEnv.create('faulty/exit', 4, {
+      workers: 2,
+      envOptions: { config: { member: 3, step: 2 } },
+      setupModules: [FIXTURE],
+    });
     try {
       await vec.reset(0);
       await vec.step(new Int32Array(4));
-      await expect(vec.step(new Int32Array(4))).rejects.toThrow(/faulty\/exit: worker 1 \(envs 2–3\) exited unexpectedly \(exit code 7\)/);
+      await expect(vec.step(new Int32Array(4))).rejects.toThrow(
+        /faulty\/exit: worker 1 \(envs 2–3\) exited unexpectedly \(exit code 7\)/,
+      );
     } finally {
       await vec.close();
     }
   });
 
   it('a worker that stops answering fails the call after the timeout, with a clear message', async () => {
-    const vec = await WorkerVectorEnv.create('faulty/hang', 2, { workers: 2, timeoutMs: 300, envOptions: { config: { member: 0, step: 1 } }, setupModules: [FIXTURE] });
+    const vec = await WorkerVectorEnv.create('faulty/hang', 2, {
+      workers: 2,
+      timeoutMs: 300,
+      envOptions: { config: { member: 0, step: 1 } },
+      setupModules: [FIXTURE],
+    });
     await vec.reset(0);
     const t0 = performance.now();
-    await expect(vec.step(new Int32Array(2))).rejects.toThrow(/faulty\/hang: worker 0 \(env 0\) did not finish 'step' within 300 ms/);
+    await expect(vec.step(new Int32Array(2))).rejects.toThrow(
+      /faulty\/hang: worker 0 \(env 0\) did not finish 'step' within 300 ms/,
+    );
     expect(performance.now() - t0).toBeLessThan(5000);
     await vec.close(); // terminates the spinning worker
     expect(vec.threads.every((t) => t.threadId === -1)).toBe(true);
@@ -155,7 +179,9 @@ describe('bad input', () => {
   it('unknown ids list the ids; misplaced options name the option', () => {
     expect(() => resolveEnv('gov-workflow/nope')).toThrow(UnknownIdError);
     expect(() => resolveEnv('gov-workflow/nope')).toThrow(/gov-workflow\/district_backlog_easy, .*helixdesk\/expert/);
-    expect(() => resolveEnv('helixdesk/easy', { variant: 'reference' })).toThrow(/'options.variant'.*gov-workflow option/);
+    expect(() => resolveEnv('helixdesk/easy', { variant: 'reference' })).toThrow(
+      /'options.variant'.*gov-workflow option/,
+    );
     expect(() => resolveEnv('gov-workflow/mixed_urgency_medium', { config: {} })).toThrow(/'options.config'/);
     expect(() => resolveEnv('helixdesk/easy', { colour: 'red' } as never)).toThrow(/'options.colour'/);
     expect(envIds()).toContain('helixdesk/medium');
@@ -166,6 +192,8 @@ describe('bad input', () => {
     await expect(vec.step()).rejects.toThrow(/call reset\(seed\) before step\(\)/);
     await vec.reset(0);
     await expect(vec.step([1, 2, 3])).rejects.toThrow(/expected 8 action integers \(2 envs × 4\), got 3/);
-    await expect(vec.step([1, 2, 3, 1, 9, 0, 0, 0])).rejects.toThrow(/env 1 \(helixdesk\/medium\) failed: .*'action\[0\] \(classify\)' got 9/);
+    await expect(vec.step([1, 2, 3, 1, 9, 0, 0, 0])).rejects.toThrow(
+      /env 1 \(helixdesk\/medium\) failed: .*'action\[0\] \(classify\)' got 9/,
+    );
   });
 });

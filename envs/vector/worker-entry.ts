@@ -109,5 +109,9 @@ function takeRestoreMail(id: number): RestoreMail['part'] {
 }
 
 main().catch((err: unknown) => {
-  post({ type: 'failed', message: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? (err.stack ?? '') : '' });
+  post({
+    type: 'failed',
+    message: err instanceof Error ? err.message : String(err),
+    stack: err instanceof Error ? (err.stack ?? '') : '',
+  });
 });

@@ -70,9 +70,16 @@ interface WorkerHandle {
 const IS_TS = import.meta.url.endsWith('.ts');
 
 /** Atomics.waitAsync (in Node 20; typed only from the ES2024 lib, which Node 20 does not fully have). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      array: Int32Array,
+      index: number,
+      value: number,
+      timeout: number,
+    ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+  }
+).waitAsync;
 
 export class WorkerVectorEnv implements VectorEnv {
   readonly spec: EnvSpec;
@@ -104,7 +111,13 @@ export class WorkerVectorEnv implements VectorEnv {
     this.spec = resolveEnv(envId, opts.envOptions ?? {});
     this.numWorkers = Math.min(workers, numEnvs);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
-    const shape = { numEnvs, observationSize: this.spec.observationSize, maskLength: this.spec.maskLength, actionDims: this.spec.actionDims, metricCount: this.spec.metricNames.length };
+    const shape = {
+      numEnvs,
+      observationSize: this.spec.observationSize,
+      maskLength: this.spec.maskLength,
+      actionDims: this.spec.actionDims,
+      metricCount: this.spec.metricNames.length,
+    };
     this.buf = VecBuffers.allocate(shape, true);
     const control = new SharedArrayBuffer(4 * controlLength(this.numWorkers));
     const args = new SharedArrayBuffer(8 * this.numWorkers);
@@ -215,7 +228,10 @@ export class WorkerVectorEnv implements VectorEnv {
     await this.command(CMD_RESTORE, mail, 'restore', () => {
       for (const h of this.handles) {
         const message: RestoreMail = { mail, part: sliceOfSnapshot(snap, h.offset, h.count, this.spec) };
-        h.port.postMessage(message, [message.part.observations.buffer as ArrayBuffer, message.part.masks.buffer as ArrayBuffer]);
+        h.port.postMessage(message, [
+          message.part.observations.buffer as ArrayBuffer,
+          message.part.masks.buffer as ArrayBuffer,
+        ]);
       }
     });
     this.wasReset = true;
@@ -226,7 +242,8 @@ export class WorkerVectorEnv implements VectorEnv {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       const seq = ++this.seq;
-      for (let w = 0; w < this.handles.length; w++) if (!(this.handles[w] as WorkerHandle).exited) this.issue(w, seq, CMD_CLOSE, 0);
+      for (let w = 0; w < this.handles.length; w++)
+        if (!(this.handles[w] as WorkerHandle).exited) this.issue(w, seq, CMD_CLOSE, 0);
       await Promise.all(
         this.handles.map(async (h) => {
           if (h.exited) return;
@@ -265,10 +282,18 @@ export class WorkerVectorEnv implements VectorEnv {
    * before anything is issued (if it throws, nothing is); `after` runs once every worker succeeded,
    * still inside the call.
    */
-  private async command(cmd: number, arg: number, what: string, before?: () => void, after?: (seq: number) => void): Promise<void> {
+  private async command(
+    cmd: number,
+    arg: number,
+    what: string,
+    before?: () => void,
+    after?: (seq: number) => void,
+  ): Promise<void> {
     if (this.closing) throw new Error(`${this.spec.id}: the vector env is closed`);
-    if (this.failure) throw new Error(`${this.spec.id}: the vector env failed earlier and cannot be used: ${this.failure.message}`);
-    if (this.busy) throw new Error(`${this.spec.id}: ${what}() called while another call is in progress (await each call)`);
+    if (this.failure)
+      throw new Error(`${this.spec.id}: the vector env failed earlier and cannot be used: ${this.failure.message}`);
+    if (this.busy)
+      throw new Error(`${this.spec.id}: ${what}() called while another call is in progress (await each call)`);
     this.busy = true;
     try {
       if (before) before();
@@ -278,7 +303,9 @@ export class WorkerVectorEnv implements VectorEnv {
       for (let w = 0; w < this.handles.length; w++) {
         if (Atomics.load(this.control, w * CTRL_STRIDE + STATUS) !== STATUS_ERROR) continue;
         const bytes = Atomics.load(this.control, w * CTRL_STRIDE + ERROR_BYTES);
-        const report = JSON.parse(new TextDecoder().decode(this.errors.slice(w * ERROR_CAPACITY, w * ERROR_CAPACITY + bytes))) as WorkerErrorReport;
+        const report = JSON.parse(
+          new TextDecoder().decode(this.errors.slice(w * ERROR_CAPACITY, w * ERROR_CAPACITY + bytes)),
+        ) as WorkerErrorReport;
         const err = new VectorEnvError(report.envIndex, this.spec.id, report.message, report.stack);
         this.failure = err;
         throw err;
@@ -294,7 +321,10 @@ export class WorkerVectorEnv implements VectorEnv {
     const port = (this.handles[w] as WorkerHandle).port;
     for (;;) {
       const received = receiveMessageOnPort(port);
-      if (received === undefined) throw new Error(`${this.spec.id}: worker ${w} (${this.describe(w)}) finished 'snapshot' without posting its state`);
+      if (received === undefined)
+        throw new Error(
+          `${this.spec.id}: worker ${w} (${this.describe(w)}) finished 'snapshot' without posting its state`,
+        );
       const mail = received.message as SnapshotMail;
       if (mail.seq === seq) return mail.part;
     }
@@ -311,7 +341,9 @@ export class WorkerVectorEnv implements VectorEnv {
       if (this.failure) throw this.failure;
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
-        const late = this.handles.map((_, w) => w).filter((w) => Atomics.load(this.control, w * CTRL_STRIDE + DONE) !== seq);
+        const late = this.handles
+          .map((_, w) => w)
+          .filter((w) => Atomics.load(this.control, w * CTRL_STRIDE + DONE) !== seq);
         const who = late.map((w) => `worker ${w} (${this.describe(w)})`).join(', ');
         const err = new Error(`${this.spec.id}: ${who} did not finish '${what}' within ${this.timeoutMs} ms`);
         this.failure = err;

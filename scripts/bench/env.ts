@@ -24,7 +24,10 @@ import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
 import { HelixDeskEnv } from '../../envs/helixdesk/env.js';
 
-const REFERENCE_STEPS_PER_SEC: Readonly<Record<string, number>> = { mixed_urgency_medium: 474, cross_department_hard: 225 };
+const REFERENCE_STEPS_PER_SEC: Readonly<Record<string, number>> = {
+  mixed_urgency_medium: 474,
+  cross_department_hard: 225,
+};
 const HELIX_REFERENCE_STEPS_PER_SEC = 7400;
 const TASKS = ['mixed_urgency_medium', 'cross_department_hard'];
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -88,7 +91,10 @@ function runHelixEpisodes(agentic: boolean, firstSeed: number): number {
   return steps;
 }
 
-function measureRate(run: (firstSeed: number) => number, episodesPerRun: number): { median: number; min: number; max: number } {
+function measureRate(
+  run: (firstSeed: number) => number,
+  episodesPerRun: number,
+): { median: number; min: number; max: number } {
   run(10_000); // warm-up (JIT)
   const rates: number[] = [];
   for (let r = 0; r < RUNS; r++) {
@@ -119,7 +125,9 @@ function measure(task: string, variant: Variant, mode: Mode): Row {
 
 function main(): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`bench:env — Node ${process.version}, ${cpus().length} × ${cpu}; ${RUNS} runs × ${EPISODES} whole episodes each, median steps/s\n`);
+  console.log(
+    `bench:env — Node ${process.version}, ${cpus().length} × ${cpu}; ${RUNS} runs × ${EPISODES} whole episodes each, median steps/s\n`,
+  );
   const rows: Row[] = [];
   const modes: Mode[] = ['advance/json', 'advance/rl', 'random/rl', 'random/json'];
   for (const task of TASKS) {
@@ -153,7 +161,9 @@ function main(): void {
   console.log('goal: helixdesk rule agent + step ≥ 30× the reference');
   for (const h of helix) {
     const ratio = h.median / HELIX_REFERENCE_STEPS_PER_SEC;
-    console.log(`  ${h.agentic ? 'agentic terms on' : 'default config'}: ${ratio.toFixed(0)}× — ${ratio >= 30 ? 'met' : 'NOT met'}`);
+    console.log(
+      `  ${h.agentic ? 'agentic terms on' : 'default config'}: ${ratio.toFixed(0)}× — ${ratio >= 30 ? 'met' : 'NOT met'}`,
+    );
   }
 }
 

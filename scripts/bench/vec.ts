@@ -29,11 +29,13 @@ async function throughput(vec: VectorEnv, envSteps: number): Promise<number> {
   const steps = Math.max(50, Math.round(envSteps / vec.numEnvs));
   const rng = createStream(1, 'bench-vec');
   let r = await vec.reset(1);
-  for (let t = 0; t < steps; t++) r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer)); // warm-up
+  for (let t = 0; t < steps; t++)
+    r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer)); // warm-up
   const rates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const t0 = performance.now();
-    for (let t = 0; t < steps; t++) r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer));
+    for (let t = 0; t < steps; t++)
+      r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer));
     rates.push((steps * vec.numEnvs) / ((performance.now() - t0) / 1000));
   }
   rates.sort((a, b) => a - b);
@@ -52,18 +54,30 @@ async function child(id: string, n: number): Promise<void> {
 
 function spawnChild(id: string, n: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', id, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', id, String(n)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`bench child exited with ${code}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(Number(out.trim())) : reject(new Error(`bench child exited with ${code}`)),
+    );
   });
 }
 
 async function main(): Promise<void> {
   const cores = availableParallelism();
   const workerCounts = [1, 2, ...(cores >= 4 ? [4] : [])];
-  console.log(`bench:vec — Node ${process.version}, ${cores} × ${cpus()[0]?.model ?? 'CPU'}; after a warm-up, ${RUNS} runs × ~${ENV_STEPS} env-steps, median env-steps/s\n`);
-  const header = ['env', 'envs', 'sync', ...workerCounts.map((w) => `${w} worker${w > 1 ? 's' : ''}`), ...workerCounts.map((w) => `×${w}w`)];
+  console.log(
+    `bench:vec — Node ${process.version}, ${cores} × ${cpus()[0]?.model ?? 'CPU'}; after a warm-up, ${RUNS} runs × ~${ENV_STEPS} env-steps, median env-steps/s\n`,
+  );
+  const header = [
+    'env',
+    'envs',
+    'sync',
+    ...workerCounts.map((w) => `${w} worker${w > 1 ? 's' : ''}`),
+    ...workerCounts.map((w) => `×${w}w`),
+  ];
   console.log(header.join('\t'));
   for (const id of ['gov-workflow/mixed_urgency_medium', 'helixdesk/medium']) {
     for (const n of ENVS) {
@@ -77,7 +91,11 @@ async function main(): Promise<void> {
         }
       }
       const sync = rates[0] as number;
-      console.log([id, n, ...rates.map((x) => Math.round(x)), ...rates.slice(1).map((x) => `${(x / sync).toFixed(2)}×`)].join('\t'));
+      console.log(
+        [id, n, ...rates.map((x) => Math.round(x)), ...rates.slice(1).map((x) => `${(x / sync).toFixed(2)}×`)].join(
+          '\t',
+        ),
+      );
     }
   }
 
@@ -101,7 +119,9 @@ async function main(): Promise<void> {
     const one = await spawnChild(id, 64);
     const two = await Promise.all([spawnChild(id, 32), spawnChild(id, 32)]);
     const total = two[0] + two[1];
-    console.log(`  ${id}: one process ${Math.round(one)}, two processes ${Math.round(total)} (${(total / one).toFixed(2)}×)`);
+    console.log(
+      `  ${id}: one process ${Math.round(one)}, two processes ${Math.round(total)} (${(total / one).toFixed(2)}×)`,
+    );
   }
 }
 

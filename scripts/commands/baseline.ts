@@ -12,20 +12,42 @@ import type { Variant } from '../../envs/gov-workflow/types.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import type { HelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
-import { formatCsv, formatEpisodesCsv, formatMarkdown, formatText, GOV_QUANTITIES, HELIX_QUANTITIES, summarise } from '../../training/baseline-table.js';
+import {
+  formatCsv,
+  formatEpisodesCsv,
+  formatMarkdown,
+  formatText,
+  GOV_QUANTITIES,
+  HELIX_QUANTITIES,
+  summarise,
+} from '../../training/baseline-table.js';
 import { orderRecords, runBaselines, runLlmBaselines } from '../../training/baselines.js';
 import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 import type { LlmSettings } from '../llm-options.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
-import { MAX_EPISODE_STEPS, parseChoice, parseList, parseOptions, parsePositiveInt, parseSeeds, UsageError } from '../args.js';
+import {
+  MAX_EPISODE_STEPS,
+  parseChoice,
+  parseList,
+  parseOptions,
+  parsePositiveInt,
+  parseSeeds,
+  UsageError,
+} from '../args.js';
 import { Progress } from '../progress.js';
 
 export const BASELINE_ENVS = ['gov-workflow', 'helixdesk'] as const;
 type BaselineEnv = (typeof BASELINE_ENVS)[number];
 
 /** Default task lists come from the env registry. */
-const TASKS: Readonly<Record<BaselineEnv, readonly string[]>> = { 'gov-workflow': familyTasks('gov-workflow'), helixdesk: familyTasks('helixdesk') };
-const AGENTS: Readonly<Record<BaselineEnv, readonly string[]>> = { 'gov-workflow': GOV_AGENT_NAMES, helixdesk: HELIX_AGENT_NAMES };
+const TASKS: Readonly<Record<BaselineEnv, readonly string[]>> = {
+  'gov-workflow': familyTasks('gov-workflow'),
+  helixdesk: familyTasks('helixdesk'),
+};
+const AGENTS: Readonly<Record<BaselineEnv, readonly string[]>> = {
+  'gov-workflow': GOV_AGENT_NAMES,
+  helixdesk: HELIX_AGENT_NAMES,
+};
 
 export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
 
@@ -59,7 +81,13 @@ export interface BaselineConfig {
   configFile: string | null;
 }
 
-export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; json: boolean; out: string; help: boolean; llmValues: Record<string, string | undefined> } {
+export function parseBaselineArgs(argv: string[]): {
+  config: BaselineConfig;
+  json: boolean;
+  out: string;
+  help: boolean;
+  llmValues: Record<string, string | undefined>;
+} {
   const { values } = parseOptions(argv, {
     env: 'string',
     task: 'string',
@@ -74,32 +102,52 @@ export function parseBaselineArgs(argv: string[]): { config: BaselineConfig; jso
     ...LLM_OPTION_SPEC,
   });
   const env = parseChoice(values.env ?? 'gov-workflow', BASELINE_ENVS, '--env');
-  if (env === 'helixdesk' && values.variant !== undefined) throw new UsageError('--variant applies to gov-workflow only');
-  if (env === 'helixdesk' && values['max-steps'] !== undefined) throw new UsageError('--max-steps applies to gov-workflow only (helixdesk tasks fix their own length)');
+  if (env === 'helixdesk' && values.variant !== undefined)
+    throw new UsageError('--variant applies to gov-workflow only');
+  if (env === 'helixdesk' && values['max-steps'] !== undefined)
+    throw new UsageError('--max-steps applies to gov-workflow only (helixdesk tasks fix their own length)');
   if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
   const config: BaselineConfig = {
     env,
     tasks: parseList(values.task ?? 'all', TASKS[env], '--task'),
-    agents: (values.agent ?? 'all').trim() === 'all' ? [...AGENTS[env]] : parseList(values.agent ?? 'all', [...AGENTS[env], 'llm'], '--agent'),
+    agents:
+      (values.agent ?? 'all').trim() === 'all'
+        ? [...AGENTS[env]]
+        : parseList(values.agent ?? 'all', [...AGENTS[env], 'llm'], '--agent'),
     seeds: parseSeeds(values.seeds ?? '0-9'),
     variant: parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant'),
-    maxSteps: values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS),
+    maxSteps:
+      values['max-steps'] === undefined
+        ? undefined
+        : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS),
     configFile: values.config ?? null,
   };
   const llmValues = llmOptionValues(values);
-  if (!config.agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined)) throw new UsageError('the LLM options need --agent llm (or a list with llm)');
+  if (!config.agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined))
+    throw new UsageError('the LLM options need --agent llm (or a list with llm)');
   return { config, json: values.json === true, out: values.out ?? 'results', help: values.help === true, llmValues };
 }
 
-export async function runBaseline(config: BaselineConfig, progress?: Progress, llm?: LlmSettings): Promise<EpisodeRecord[]> {
-  const helixConfig: HelixConfig | undefined = config.env === 'helixdesk' && config.configFile !== null ? loadHelixConfig(config.configFile) : undefined;
+export async function runBaseline(
+  config: BaselineConfig,
+  progress?: Progress,
+  llm?: LlmSettings,
+): Promise<EpisodeRecord[]> {
+  const helixConfig: HelixConfig | undefined =
+    config.env === 'helixdesk' && config.configFile !== null ? loadHelixConfig(config.configFile) : undefined;
   const options = {
     variant: config.variant,
     ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
     ...(helixConfig ? { helixConfig } : {}),
     onEpisode: () => progress?.tick(),
   };
-  const records = runBaselines(config.env, config.tasks, config.agents.filter((a) => a !== 'llm'), config.seeds, options);
+  const records = runBaselines(
+    config.env,
+    config.tasks,
+    config.agents.filter((a) => a !== 'llm'),
+    config.seeds,
+    options,
+  );
   if (config.agents.includes('llm')) {
     if (!llm) throw new Error('runBaseline: --agent llm needs LLM settings');
     records.push(...(await runLlmBaselines(config.env, config.tasks, config.seeds, llm.policy, options)));
@@ -123,8 +171,21 @@ export async function baselineCommand(argv: string[]): Promise<number> {
   const runKind = config.env === 'gov-workflow' ? `baseline-${config.env}-${config.variant}` : `baseline-${config.env}`;
   const dir = join(out, runId(runKind));
   const saved = {
-    ...(config.env === 'gov-workflow' ? { ...config, configFile: undefined } : { ...config, variant: undefined, maxSteps: undefined }),
-    ...(llm ? { llm: { model: llm.model, baseURL: llm.baseURL, keyFrom: llm.keySource, temperature: llm.policy.temperature, fallback: llm.policy.fallback, usage: llm.client.usage } } : {}),
+    ...(config.env === 'gov-workflow'
+      ? { ...config, configFile: undefined }
+      : { ...config, variant: undefined, maxSteps: undefined }),
+    ...(llm
+      ? {
+          llm: {
+            model: llm.model,
+            baseURL: llm.baseURL,
+            keyFrom: llm.keySource,
+            temperature: llm.policy.temperature,
+            fallback: llm.policy.fallback,
+            usage: llm.client.usage,
+          },
+        }
+      : {}),
   };
   writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(saved, null, 2)}\n`);
   writeFileAtomic(join(dir, 'episodes.csv'), formatEpisodesCsv(records));
@@ -134,7 +195,8 @@ export async function baselineCommand(argv: string[]): Promise<number> {
   if (json) {
     process.stdout.write(`${JSON.stringify(records)}\n`);
   } else {
-    const what = config.env === 'gov-workflow' ? `variant ${config.variant}` : `config ${config.configFile ?? 'defaults'}`;
+    const what =
+      config.env === 'gov-workflow' ? `variant ${config.variant}` : `config ${config.configFile ?? 'defaults'}`;
     console.log(`${config.env} baseline — ${what}, seeds ${describeSeeds(config.seeds)}\n`);
     console.log(formatText(rows, quantities));
     console.log(`\nwrote ${join(dir, 'baseline.csv')}, ${join(dir, 'baseline.md')} and ${join(dir, 'episodes.csv')}`);

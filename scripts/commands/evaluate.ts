@@ -56,7 +56,9 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   if (!spec) throw new UsageError('--checkpoint is required');
   const checkpoints = spec.split(',').map((part, i) => {
     const eq = part.indexOf('=');
-    return eq > 0 ? { label: part.slice(0, eq), dir: part.slice(eq + 1) } : { label: i === 0 ? 'ppo' : `ppo-${i + 1}`, dir: part };
+    return eq > 0
+      ? { label: part.slice(0, eq), dir: part.slice(eq + 1) }
+      : { label: i === 0 ? 'ppo' : `ppo-${i + 1}`, dir: part };
   });
   const first = loadPolicyCheckpoint((checkpoints[0] as { dir: string }).dir);
   const envArg = flags.env ?? first.envId.split('/')[0] ?? 'gov-workflow';
@@ -65,21 +67,40 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const tasks = taskInId ? [taskInId] : parseList(flags.task ?? 'all', familyTasks(family), '--task');
   const seeds = parseSeeds(flags.seeds ?? '100-119');
   const saved = first.envOptions;
-  const envOptions: EnvOptions = family === 'gov-workflow'
-    ? { variant: parseChoice(flags.variant ?? saved.variant ?? 'corrected', VARIANTS, '--variant') }
-    : { ...(saved.config ? { config: saved.config } : {}) };
+  const envOptions: EnvOptions =
+    family === 'gov-workflow'
+      ? { variant: parseChoice(flags.variant ?? saved.variant ?? 'corrected', VARIANTS, '--variant') }
+      : { ...(saved.config ? { config: saved.config } : {}) };
   const backend = parseChoice(flags.backend ?? 'auto', BACKEND_PREFERENCES, '--backend');
   const agentText = flags.agent ?? 'all';
-  const agents = agentText === 'all' ? [...baselineAgentNames(family)] : agentText === 'none' ? [] : parseList(agentText, [...baselineAgentNames(family), 'llm'], '--agent');
+  const agents =
+    agentText === 'all'
+      ? [...baselineAgentNames(family)]
+      : agentText === 'none'
+        ? []
+        : parseList(agentText, [...baselineAgentNames(family), 'llm'], '--agent');
   const llmValues = llmOptionValues(flags);
-  if (!agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined)) throw new UsageError('the LLM options need --agent llm (or a list with llm)');
+  if (!agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined))
+    throw new UsageError('the LLM options need --agent llm (or a list with llm)');
   const llm = agents.includes('llm') ? llmSettings(llmValues) : undefined;
-  const result = await evaluateCheckpoints({ checkpoints, family, tasks, seeds, envOptions, backend, deterministic: flags.sample !== true, agents: agents.filter((a) => a !== 'llm'), ...(llm ? { llm: llm.policy } : {}) });
+  const result = await evaluateCheckpoints({
+    checkpoints,
+    family,
+    tasks,
+    seeds,
+    envOptions,
+    backend,
+    deterministic: flags.sample !== true,
+    agents: agents.filter((a) => a !== 'llm'),
+    ...(llm ? { llm: llm.policy } : {}),
+  });
   const dir = join(flags.out ?? 'results', runId(`evaluate-${family}`));
   writeFileAtomic(join(dir, 'evaluation.csv'), result.csv);
   writeFileAtomic(join(dir, 'evaluation.md'), `${result.markdown}\n`);
   writeFileAtomic(join(dir, 'episodes.csv'), formatEpisodesCsv(result.records));
-  console.log(`${family}: ${checkpoints.map((c) => `${c.label} = ${c.dir}`).join(', ')} vs baselines, seeds ${describeSeeds(seeds)}\n`);
+  console.log(
+    `${family}: ${checkpoints.map((c) => `${c.label} = ${c.dir}`).join(', ')} vs baselines, seeds ${describeSeeds(seeds)}\n`,
+  );
   console.log(result.text);
   console.log(`\nwrote ${join(dir, 'evaluation.csv')}, ${join(dir, 'evaluation.md')} and ${join(dir, 'episodes.csv')}`);
   return 0;

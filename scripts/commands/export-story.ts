@@ -2,7 +2,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
-import { checkRowWidths, metricsKind, parseCsv, readStoryCsv, storyRowsFromGrpoMetrics, storyRowsFromPpoMetrics, writeStory } from '../../training/story.js';
+import {
+  checkRowWidths,
+  metricsKind,
+  parseCsv,
+  readStoryCsv,
+  storyRowsFromGrpoMetrics,
+  storyRowsFromPpoMetrics,
+  writeStory,
+} from '../../training/story.js';
 import type { StoryOptions, StoryRow } from '../../training/story.js';
 import { parseIntInRange, parseOptions, UsageError } from '../args.js';
 
@@ -52,7 +60,9 @@ function readMetricsDir(dir: string, lenient: boolean): Source {
   const records = parsed.records.map(({ cells }) => Object.fromEntries(parsed.header.map((h, k) => [h, cells[k]])));
   const kind = metricsKind(parsed.header);
   if (kind === null) {
-    throw new Error(`${file}: neither a PPO metrics.csv (needs rollout/ep_rew_mean) nor a GRPO metrics.csv (needs reward, rewards/fn1_valid, …); columns: ${parsed.header.join(', ')}`);
+    throw new Error(
+      `${file}: neither a PPO metrics.csv (needs rollout/ep_rew_mean) nor a GRPO metrics.csv (needs reward, rewards/fn1_valid, …); columns: ${parsed.header.join(', ')}`,
+    );
   }
   if (kind === 'grpo') {
     const rows = storyRowsFromGrpoMetrics(records);
@@ -77,7 +87,9 @@ function readMetricsDir(dir: string, lenient: boolean): Source {
 /** The phase directory: `dir` itself when it holds metrics.csv, else its last sub-directory that does. */
 function resolveRunDir(dir: string, log: (line: string) => void): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new UsageError(`--run: '${dir}' is not a directory; give results/<run-id>/<phase> (holding metrics.csv) or results/<run-id>`);
+    throw new UsageError(
+      `--run: '${dir}' is not a directory; give results/<run-id>/<phase> (holding metrics.csv) or results/<run-id>`,
+    );
   }
   if (existsSync(join(dir, 'metrics.csv'))) return dir;
   const phases = readdirSync(dir, { withFileTypes: true })
@@ -86,10 +98,14 @@ function resolveRunDir(dir: string, log: (line: string) => void): string {
     .sort(natural);
   const last = phases[phases.length - 1];
   if (last === undefined) {
-    throw new UsageError(`--run: '${dir}' has no metrics.csv and no phase directory with one; give results/<run-id>/<phase> (holding metrics.csv) or results/<run-id>`);
+    throw new UsageError(
+      `--run: '${dir}' has no metrics.csv and no phase directory with one; give results/<run-id>/<phase> (holding metrics.csv) or results/<run-id>`,
+    );
   }
   const chosen = join(dir, last);
-  log(`export-story: ${dir} is a run directory; using its last phase with a metrics.csv: ${chosen}${phases.length > 1 ? ` (phases: ${phases.join(', ')})` : ''}`);
+  log(
+    `export-story: ${dir} is a run directory; using its last phase with a metrics.csv: ${chosen}${phases.length > 1 ? ` (phases: ${phases.join(', ')})` : ''}`,
+  );
   return chosen;
 }
 
@@ -120,10 +136,14 @@ export function exportStoryCommand(argv: string[]): number {
     throw new UsageError(`--task: required; the story's task id, e.g. one of ${TASK_IDS.join(', ')}`);
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(task)) {
-    throw new UsageError(`--task: '${task}' is not allowed; allowed: a task id of letters, digits, '.', '_' and '-', e.g. one of ${TASK_IDS.join(', ')}`);
+    throw new UsageError(
+      `--task: '${task}' is not allowed; allowed: a task id of letters, digits, '.', '_' and '-', e.g. one of ${TASK_IDS.join(', ')}`,
+    );
   }
   if (!task.includes('_') && values['adapter-path'] === undefined) {
-    throw new UsageError(`--task: '${task}' has no '_', so the reference's adapter_path (artifacts/llm/<second '_' part>/) is undefined; give --adapter-path or a task id such as ${TASK_IDS.join(', ')}`);
+    throw new UsageError(
+      `--task: '${task}' has no '_', so the reference's adapter_path (artifacts/llm/<second '_' part>/) is undefined; give --adapter-path or a task id such as ${TASK_IDS.join(', ')}`,
+    );
   }
 
   const log = (line: string): void => console.log(line);
@@ -131,8 +151,14 @@ export function exportStoryCommand(argv: string[]): number {
   let outDir: string;
   let defaults: StoryOptions = {};
   if (values.csv !== undefined) {
-    if (values.out === undefined) throw new UsageError('--out: required with --csv (the directory for <task_id>_training_log.json and <task_id>_story.csv)');
-    if (!existsSync(values.csv) || !statSync(values.csv).isFile()) throw new UsageError(`--csv: '${values.csv}' is not a file; give a story CSV (step,reward,fn1_valid,fn2_no_halluc,fn3_env_score)`);
+    if (values.out === undefined)
+      throw new UsageError(
+        '--out: required with --csv (the directory for <task_id>_training_log.json and <task_id>_story.csv)',
+      );
+    if (!existsSync(values.csv) || !statSync(values.csv).isFile())
+      throw new UsageError(
+        `--csv: '${values.csv}' is not a file; give a story CSV (step,reward,fn1_valid,fn2_no_halluc,fn3_env_score)`,
+      );
     const rows = readStoryCsv(readFileSync(values.csv, 'utf8'), { lenient: values.lenient === true });
     source = { kind: 'csv', rows, description: `story CSV ${values.csv} (${rows.length} rows)` };
     outDir = values.out;

@@ -31,14 +31,27 @@ The endpoint key comes from API_KEY, HF_TOKEN or OPENAI_API_KEY (never printed).
 export async function grpoCommand(argv: string[]): Promise<number> {
   const { values: flags, overrides } = parseOptions(
     argv,
-    { config: 'string', phases: 'boolean', 'init-from': 'string', resume: 'string', 'run-id': 'string', out: 'string', checkpoints: 'string', help: 'boolean' },
-    { acceptsOverride: (name) => isConfigFlag(name, GRPO_CONFIG_FIELDS), overrideHint: 'a GRPO config field such as --group-size 4' },
+    {
+      config: 'string',
+      phases: 'boolean',
+      'init-from': 'string',
+      resume: 'string',
+      'run-id': 'string',
+      out: 'string',
+      checkpoints: 'string',
+      help: 'boolean',
+    },
+    {
+      acceptsOverride: (name) => isConfigFlag(name, GRPO_CONFIG_FIELDS),
+      overrideHint: 'a GRPO config field such as --group-size 4',
+    },
   );
   if (flags.help) {
     console.log(GRPO_HELP);
     return 0;
   }
-  if (flags.phases && (flags.config !== undefined || flags.resume !== undefined)) throw new UsageError('--phases runs grpo-phase1 then grpo-phase2: drop --config/--resume');
+  if (flags.phases && (flags.config !== undefined || flags.resume !== undefined))
+    throw new UsageError('--phases runs grpo-phase1 then grpo-phase2: drop --config/--resume');
   const initFrom = flags['init-from'];
   const over = [...overrides, ...(initFrom !== undefined ? [['--init-from', initFrom] as [string, string]] : [])];
   const runId = flags['run-id'] ?? makeRunId('grpo');
@@ -47,14 +60,23 @@ export async function grpoCommand(argv: string[]): Promise<number> {
   const sigint = installSigint();
   try {
     const run = async (config: GrpoConfig, resume: string | null) => {
-      const result = await trainGrpo({ config, resultsDir: join(out, runId, config.phase), checkpointDir: join(ckpts, runId, config.phase), resume, signal: sigint.signal });
-      console.log(`${config.phase}: ${result.iterations} iterations${result.interrupted ? ' (interrupted)' : ''}; results ${join(out, runId, config.phase)}; checkpoint ${result.finalCheckpoint}${result.policyDir ? `; trained policy ${result.policyDir}` : ''}`);
+      const result = await trainGrpo({
+        config,
+        resultsDir: join(out, runId, config.phase),
+        checkpointDir: join(ckpts, runId, config.phase),
+        resume,
+        signal: sigint.signal,
+      });
+      console.log(
+        `${config.phase}: ${result.iterations} iterations${result.interrupted ? ' (interrupted)' : ''}; results ${join(out, runId, config.phase)}; checkpoint ${result.finalCheckpoint}${result.policyDir ? `; trained policy ${result.policyDir}` : ''}`,
+      );
       return result;
     };
     if (flags.phases) {
       const p1 = await run(loadGrpoConfig('grpo-phase1', over), null);
       if (p1.interrupted) return 130;
-      if (!p1.policyDir) throw new UsageError('--phases needs the tfjs learner (Phase 2 starts from Phase 1’s trained policy)');
+      if (!p1.policyDir)
+        throw new UsageError('--phases needs the tfjs learner (Phase 2 starts from Phase 1’s trained policy)');
       const p2 = await run(loadGrpoConfig('grpo-phase2', [...overrides, ['--init-from', p1.policyDir]]), null);
       return p2.interrupted ? 130 : 0;
     }

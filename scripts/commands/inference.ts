@@ -21,11 +21,23 @@ import { getTask } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
-import { MAX_EPISODE_STEPS, parseChoice, parseIntInRange, parseList, parseNumberInRange, parseOptions, parsePositiveInt, UsageError } from '../args.js';
+import {
+  MAX_EPISODE_STEPS,
+  parseChoice,
+  parseIntInRange,
+  parseList,
+  parseNumberInRange,
+  parseOptions,
+  parsePositiveInt,
+  UsageError,
+} from '../args.js';
 import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 
 export const INFERENCE_ENVS = ['gov-workflow', 'helixdesk'] as const;
-const BENCHMARK_NAMES: Record<(typeof INFERENCE_ENVS)[number], string> = { 'gov-workflow': 'gov-workflow-openenv', helixdesk: 'helixdesk-openenv' };
+const BENCHMARK_NAMES: Record<(typeof INFERENCE_ENVS)[number], string> = {
+  'gov-workflow': 'gov-workflow-openenv',
+  helixdesk: 'helixdesk-openenv',
+};
 
 export const INFERENCE_HELP = `usage: npm run cli -- inference --env gov-workflow|helixdesk [options]
 
@@ -87,11 +99,31 @@ export async function inferenceCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const env = parseChoice(values.env ?? 'gov-workflow', INFERENCE_ENVS, '--env');
-  const tasks = parseList(values.task ?? 'all', env === 'gov-workflow' ? ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard', ...familyTasks(env).filter((t) => !['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'].includes(t))] : familyTasks(env), '--task');
-  if (env === 'helixdesk' && values.variant !== undefined) throw new UsageError('--variant applies to gov-workflow only');
+  const tasks = parseList(
+    values.task ?? 'all',
+    env === 'gov-workflow'
+      ? [
+          'district_backlog_easy',
+          'mixed_urgency_medium',
+          'cross_department_hard',
+          ...familyTasks(env).filter(
+            (t) => !['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'].includes(t),
+          ),
+        ]
+      : familyTasks(env),
+    '--task',
+  );
+  if (env === 'helixdesk' && values.variant !== undefined)
+    throw new UsageError('--variant applies to gov-workflow only');
   if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
-  const seedArg = values.seed === undefined ? undefined : parseIntInRange(values.seed, '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const maxSteps = values['max-steps'] === undefined ? undefined : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS);
+  const seedArg =
+    values.seed === undefined
+      ? undefined
+      : parseIntInRange(values.seed, '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const maxSteps =
+    values['max-steps'] === undefined
+      ? undefined
+      : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS);
   const threshold = parseNumberInRange(values['success-threshold'] ?? '0.5', '--success-threshold', 0, 1);
   const variant = parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant');
   const helixConfig = values.config ? loadHelixConfig(values.config) : undefined;
@@ -108,14 +140,30 @@ export async function inferenceCommand(argv: string[]): Promise<number> {
       const steps: LlmStepLog[] = [];
       const onStep = (s: LlmStepLog): void => {
         steps.push(s);
-        printer.line(k, `[STEP] step=${s.step} action=${s.action} reward=${pyFixed(s.reward, 2)} done=${s.done} error=${s.error ?? 'null'}`);
+        printer.line(
+          k,
+          `[STEP] step=${s.step} action=${s.action} reward=${pyFixed(s.reward, 2)} done=${s.done} error=${s.error ?? 'null'}`,
+        );
       };
       let result: LlmEpisodeResult | null = null;
       try {
         result =
           env === 'gov-workflow'
-            ? await runGovLlmEpisode(llm.policy, { taskId: task, seed, variant, ...(maxSteps !== undefined ? { maxSteps } : {}) }, onStep)
-            : await runHelixLlmEpisode(llm.policy, { task, seed, ...(helixConfig ? { config: helixConfig } : {}), ...(maxSteps !== undefined ? { maxSteps } : {}) }, onStep);
+            ? await runGovLlmEpisode(
+                llm.policy,
+                { taskId: task, seed, variant, ...(maxSteps !== undefined ? { maxSteps } : {}) },
+                onStep,
+              )
+            : await runHelixLlmEpisode(
+                llm.policy,
+                {
+                  task,
+                  seed,
+                  ...(helixConfig ? { config: helixConfig } : {}),
+                  ...(maxSteps !== undefined ? { maxSteps } : {}),
+                },
+                onStep,
+              );
       } catch (err) {
         failures++;
         process.stderr.write(`[inference] ${task}: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -124,14 +172,21 @@ export async function inferenceCommand(argv: string[]): Promise<number> {
         const score = Math.min(Math.max(raw, 0.01), 0.99);
         if (result) {
           const m = result.record.metrics;
-          process.stderr.write(`[inference] ${task}: grader score ${raw.toFixed(4)}, reward ${result.record.reward.toFixed(2)}, ${m.invalid_outputs ?? 0} invalid answers, ${m.fallbacks ?? 0} fallbacks, ${m.prompt_tokens ?? 0}+${m.completion_tokens ?? 0} tokens\n`);
+          process.stderr.write(
+            `[inference] ${task}: grader score ${raw.toFixed(4)}, reward ${result.record.reward.toFixed(2)}, ${m.invalid_outputs ?? 0} invalid answers, ${m.fallbacks ?? 0} fallbacks, ${m.prompt_tokens ?? 0}+${m.completion_tokens ?? 0} tokens\n`,
+          );
         }
-        printer.line(k, `[END] success=${result !== null && score >= threshold} steps=${steps.length} score=${pyFixed(score, 3)} rewards=${steps.map((s) => pyFixed(s.reward, 2)).join(',')}`);
+        printer.line(
+          k,
+          `[END] success=${result !== null && score >= threshold} steps=${steps.length} score=${pyFixed(score, 3)} rewards=${steps.map((s) => pyFixed(s.reward, 2)).join(',')}`,
+        );
         printer.finish(k);
       }
     }),
   );
   const u = llm.client.usage;
-  process.stderr.write(`[inference] ${u.requests} requests (${u.retries} retries, ${u.failures} failed), ${u.promptTokens} prompt + ${u.completionTokens} completion tokens\n`);
+  process.stderr.write(
+    `[inference] ${u.requests} requests (${u.retries} retries, ${u.failures} failed), ${u.promptTokens} prompt + ${u.completionTokens} completion tokens\n`,
+  );
   return failures > 0 ? 1 : 0;
 }

@@ -27,7 +27,17 @@ checkpoints/<run-id>/phase1|phase2/.`;
 export async function pipelineCommand(argv: string[]): Promise<number> {
   const { values: flags, overrides } = parseOptions(
     argv,
-    { phase1: 'string', phase2: 'string', full: 'boolean', seeds: 'string', task: 'string', 'run-id': 'string', out: 'string', checkpoints: 'string', help: 'boolean' },
+    {
+      phase1: 'string',
+      phase2: 'string',
+      full: 'boolean',
+      seeds: 'string',
+      task: 'string',
+      'run-id': 'string',
+      out: 'string',
+      checkpoints: 'string',
+      help: 'boolean',
+    },
     PPO_OVERRIDES,
   );
   if (flags.help) {
@@ -35,10 +45,15 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const full = flags.full === true;
-  if (full && (flags.phase1 !== undefined || flags.phase2 !== undefined)) throw new UsageError('--full picks the configs; drop --phase1/--phase2');
+  if (full && (flags.phase1 !== undefined || flags.phase2 !== undefined))
+    throw new UsageError('--full picks the configs; drop --phase1/--phase2');
   const phase1 = loadPpoConfig(flags.phase1 ?? (full ? 'gov-phase1' : 'gov-smoke-phase1'), overrides);
   const phase2 = loadPpoConfig(flags.phase2 ?? (full ? 'gov-phase2' : 'gov-smoke-phase2'), overrides);
-  const evalTasks = parseList(flags.task ?? 'district_backlog_easy,mixed_urgency_medium,cross_department_hard', familyTasks('gov-workflow'), '--task');
+  const evalTasks = parseList(
+    flags.task ?? 'district_backlog_easy,mixed_urgency_medium,cross_department_hard',
+    familyTasks('gov-workflow'),
+    '--task',
+  );
   const runId = flags['run-id'] ?? makeRunId('pipeline-gov-workflow');
   const sigint = installSigint();
   try {
@@ -53,7 +68,9 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
       signal: sigint.signal,
     });
     if (result.interrupted) {
-      console.log(`interrupted; checkpoints are under ${flags.checkpoints ?? 'checkpoints'}/${runId}/ (resume a phase with npm run train -- --resume <dir>)`);
+      console.log(
+        `interrupted; checkpoints are under ${flags.checkpoints ?? 'checkpoints'}/${runId}/ (resume a phase with npm run train -- --resume <dir>)`,
+      );
       return 130;
     }
     if (result.evaluation) console.log(result.evaluation.text);

@@ -29,22 +29,36 @@ Prints sha256=<hex> over all observations, masks, rewards, flags and final obser
 export const MAX_ROLLOUT_STEPS = 1_000_000;
 
 export async function rolloutCommand(argv: string[]): Promise<number> {
-  const { values } = parseOptions(argv, { env: 'string', 'num-envs': 'string', workers: 'string', steps: 'string', seed: 'string', variant: 'string', config: 'string', help: 'boolean' });
+  const { values } = parseOptions(argv, {
+    env: 'string',
+    'num-envs': 'string',
+    workers: 'string',
+    steps: 'string',
+    seed: 'string',
+    variant: 'string',
+    config: 'string',
+    help: 'boolean',
+  });
   if (values.help) {
     console.log(ROLLOUT_HELP);
     return 0;
   }
   if (values.env === undefined) throw new UsageError('--env is required');
-  if (!envIds().includes(values.env)) throw new UsageError(`--env: unknown id '${values.env}'; allowed: ${envIds().join(', ')}`);
+  if (!envIds().includes(values.env))
+    throw new UsageError(`--env: unknown id '${values.env}'; allowed: ${envIds().join(', ')}`);
   const numEnvs = parsePositiveInt(values['num-envs'] ?? '8', '--num-envs', MAX_NUM_ENVS);
   const steps = parsePositiveInt(values.steps ?? '200', '--steps', MAX_ROLLOUT_STEPS);
   const workers = parseIntInRange(values.workers ?? '0', '--workers', 0, MAX_WORKERS);
   const seed = parseIntInRange(values.seed ?? '0', '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const options: EnvOptions = {};
   if (values.variant !== undefined) options.variant = parseChoice(values.variant, VARIANTS, '--variant');
-  if (values.config !== undefined) options.config = loadHelixConfig(values.config) as unknown as Record<string, unknown>;
+  if (values.config !== undefined)
+    options.config = loadHelixConfig(values.config) as unknown as Record<string, unknown>;
 
-  const vec: VectorEnv = workers === 0 ? new SyncVectorEnv(values.env, numEnvs, options) : await WorkerVectorEnv.create(values.env, numEnvs, { workers, envOptions: options });
+  const vec: VectorEnv =
+    workers === 0
+      ? new SyncVectorEnv(values.env, numEnvs, options)
+      : await WorkerVectorEnv.create(values.env, numEnvs, { workers, envOptions: options });
   try {
     const f = await fingerprintRollout(vec, seed, steps);
     console.log(`sha256=${f.hash}`);

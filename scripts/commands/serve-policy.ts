@@ -69,7 +69,6 @@ export function checkpointModelName(dir: string): string {
   return GENERIC_CHECKPOINT_NAMES.test(name) && parent && parent !== '.' && parent !== '/' ? `${parent}-${name}` : name;
 }
 
-
 export async function servePolicyCommand(argv: string[]): Promise<number> {
   const { values: flags } = parseOptions(argv, OPTIONS);
   if (flags.help) {
@@ -78,20 +77,27 @@ export async function servePolicyCommand(argv: string[]): Promise<number> {
   }
   const checkpoint = flags.checkpoint;
   const agent = flags.agent;
-  if (checkpoint !== undefined && agent !== undefined) throw new UsageError('--checkpoint and --agent: give one of them, not both');
-  if (checkpoint === undefined && agent === undefined) throw new UsageError('give --checkpoint <dir> or --agent <name> --env <env>');
+  if (checkpoint !== undefined && agent !== undefined)
+    throw new UsageError('--checkpoint and --agent: give one of them, not both');
+  if (checkpoint === undefined && agent === undefined)
+    throw new UsageError('give --checkpoint <dir> or --agent <name> --env <env>');
   const env = flags.env === undefined ? undefined : parseChoice(flags.env, SERVED_ENVS, '--env');
   const host = flags.host ?? '127.0.0.1';
   const port = parseIntInRange(flags.port ?? '8000', '--port', 0, 65535);
   const maxBodyBytes = parsePositiveInt(flags['max-body'] ?? '1000000', '--max-body', MAX_BODY_BYTES);
   const backend = parseChoice(flags.backend ?? 'auto', BACKEND_PREFERENCES, '--backend');
   const apiKey = flags['api-key'] ?? process.env.QUEUE_RL_API_KEY ?? null;
-  if (apiKey !== null && apiKey.trim() === '') throw new UsageError('--api-key / QUEUE_RL_API_KEY: empty; give a key, or leave both unset to serve without one');
+  if (apiKey !== null && apiKey.trim() === '')
+    throw new UsageError('--api-key / QUEUE_RL_API_KEY: empty; give a key, or leave both unset to serve without one');
   const loadRoot = flags['allow-load-weights'];
-  if (loadRoot !== undefined && agent !== undefined) throw new UsageError('--allow-load-weights needs a server started from --checkpoint (a rule agent has no weights)');
-  if (loadRoot !== undefined && (!existsSync(loadRoot) || !statSync(loadRoot).isDirectory())) throw new UsageError(`--allow-load-weights: '${loadRoot}' is not a directory`);
+  if (loadRoot !== undefined && agent !== undefined)
+    throw new UsageError('--allow-load-weights needs a server started from --checkpoint (a rule agent has no weights)');
+  if (loadRoot !== undefined && (!existsSync(loadRoot) || !statSync(loadRoot).isDirectory()))
+    throw new UsageError(`--allow-load-weights: '${loadRoot}' is not a directory`);
   if (!isLoopbackHost(host) && apiKey === null && flags['allow-unauthenticated'] !== true) {
-    throw new UsageError(`--host ${host}: not a loopback address, and no API key is set; set QUEUE_RL_API_KEY (or --api-key), or pass --allow-unauthenticated to let anyone who reaches the port use the policy`);
+    throw new UsageError(
+      `--host ${host}: not a loopback address, and no API key is set; set QUEUE_RL_API_KEY (or --api-key), or pass --allow-unauthenticated to let anyone who reaches the port use the policy`,
+    );
   }
 
   let policy: ServedPolicy;
@@ -134,7 +140,10 @@ export async function servePolicyCommand(argv: string[]): Promise<number> {
     policy.close?.();
     throw err;
   });
-  const guard = [apiKey !== null ? 'API key required' : 'no API key', loadRoot !== undefined ? `load_weights under ${loadRoot}` : 'load_weights off'].join(', ');
+  const guard = [
+    apiKey !== null ? 'API key required' : 'no API key',
+    loadRoot !== undefined ? `load_weights under ${loadRoot}` : 'load_weights off',
+  ].join(', ');
   console.log(`serving ${modelName} (${what}) at ${server.url}`);
   process.stderr.write(`[serve-policy] ${guard}\n`);
   await new Promise<void>((resolve) => {

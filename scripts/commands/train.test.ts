@@ -33,7 +33,8 @@ const TINY: [string, string][] = [
   ['--backend', 'cpu'],
 ];
 const flat = (pairs: readonly (readonly [string, string])[]): string[] => pairs.flatMap(([k, v]) => [k, v]);
-const withFlag = (pairs: readonly [string, string][], flag: string, value: string): [string, string][] => pairs.map(([k, v]) => [k, k === flag ? value : v]);
+const withFlag = (pairs: readonly [string, string][], flag: string, value: string): [string, string][] =>
+  pairs.map(([k, v]) => [k, k === flag ? value : v]);
 
 /** Runs the CLI in this process, capturing what it prints (console and the trainer's stderr lines). */
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -56,9 +57,13 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-const readJson = (path: string): Record<string, unknown> => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+const readJson = (path: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 const csvLines = (path: string): string[] => readFileSync(path, 'utf8').trim().split('\n');
-const isPng = (path: string): boolean => readFileSync(path).subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+const isPng = (path: string): boolean =>
+  readFileSync(path)
+    .subarray(0, 8)
+    .equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 
 /** Set by the first test: the finished run's final checkpoint (evaluated below). */
 let finalCheckpoint: string | null = null;
@@ -67,21 +72,56 @@ describe('train', () => {
   it('runs a config with overrides: results, curves, checkpoints and an echoed config', async () => {
     const out = join(TMP, 'results');
     const ckpts = join(TMP, 'checkpoints');
-    const r = await run(['train', '--config', 'gov-phase1', '--run-id', 'tiny', '--out', out, '--checkpoints', ckpts, ...flat(TINY)]);
+    const r = await run([
+      'train',
+      '--config',
+      'gov-phase1',
+      '--run-id',
+      'tiny',
+      '--out',
+      out,
+      '--checkpoints',
+      ckpts,
+      ...flat(TINY),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const phase = join(ckpts, 'tiny', 'phase1');
     if (existsSync(join(phase, 'final', 'state.json'))) finalCheckpoint = join(phase, 'final');
     expect(r.stdout).toMatch(/^trained 256 steps \(4 iterations\)$/m);
 
     const results = join(out, 'tiny', 'phase1');
-    for (const f of ['config.json', 'metrics.csv', 'eval.csv', 'reward.png', 'reward.svg', 'score.png', 'score.svg', 'baselines.csv']) expect(existsSync(join(results, f)), f).toBe(true);
+    for (const f of [
+      'config.json',
+      'metrics.csv',
+      'eval.csv',
+      'reward.png',
+      'reward.svg',
+      'score.png',
+      'score.svg',
+      'baselines.csv',
+    ])
+      expect(existsSync(join(results, f)), f).toBe(true);
     expect(isPng(join(results, 'reward.png'))).toBe(true);
     expect(isPng(join(results, 'score.png'))).toBe(true);
     expect(readFileSync(join(results, 'score.svg'), 'utf8')).toMatch(/<svg[\s>]/);
 
     const metrics = csvLines(join(results, 'metrics.csv'));
     const header = (metrics[0] as string).split(',');
-    for (const name of ['time/iterations', 'time/total_timesteps', 'time/fps', 'rollout/ep_rew_mean', 'rollout/ep_len_mean', 'train/approx_kl', 'train/clip_fraction', 'train/entropy_loss', 'train/explained_variance', 'train/policy_gradient_loss', 'train/value_loss', 'train/learning_rate', 'train/n_updates']) {
+    for (const name of [
+      'time/iterations',
+      'time/total_timesteps',
+      'time/fps',
+      'rollout/ep_rew_mean',
+      'rollout/ep_len_mean',
+      'train/approx_kl',
+      'train/clip_fraction',
+      'train/entropy_loss',
+      'train/explained_variance',
+      'train/policy_gradient_loss',
+      'train/value_loss',
+      'train/learning_rate',
+      'train/n_updates',
+    ]) {
       expect(header).toContain(name);
     }
     expect(metrics).toHaveLength(1 + 4); // 256 steps / (32 steps × 2 envs)
@@ -97,7 +137,8 @@ describe('train', () => {
     const expected = loadPpoConfig('gov-phase1', TINY) as unknown as Record<string, unknown>;
     for (const key of Object.keys(PpoConfigSchema.shape)) {
       expect(config, key).toHaveProperty(key);
-      if (key === 'backend') expect((config.backend as { backend: string }).backend).toBe('cpu'); // replaced by the resolved backend
+      if (key === 'backend')
+        expect((config.backend as { backend: string }).backend).toBe('cpu'); // replaced by the resolved backend
       else expect(config[key], key).toEqual(expected[key]);
     }
     expect(config).toMatchObject({
@@ -115,21 +156,47 @@ describe('train', () => {
     expect(readFileSync(join(phase, 'latest'), 'utf8').trim()).toBe('final');
     const state = readJson(join(phase, 'final', 'state.json'));
     expect(state).toMatchObject({ kind: 'final', numTimesteps: 256, phase: 'phase1' });
-    for (const f of ['model.json', 'weights.bin', 'optimizer.bin', 'env-state.bin']) expect(existsSync(join(phase, 'final', f)), f).toBe(true);
+    for (const f of ['model.json', 'weights.bin', 'optimizer.bin', 'env-state.bin'])
+      expect(existsSync(join(phase, 'final', f)), f).toBe(true);
     expect(readJson(join(phase, 'best', 'state.json')).kind).toBe('best');
   });
 
   it.each([
-    [['--n-stepz', '3'], [/unknown option --n-stepz/, /config field: .*--n-steps, .*--batch-size, .*--net-arch/]],
-    [['--eval.frq', '3'], [/eval\.frq/, /freq, seeds, tasks, deterministic/]],
-    [['--activation-fn', 'gelu'], [/activation_fn/, /allowed: tanh, relu/]],
-    [['--batch-size', '1000'], [/batch_size/, /n_steps × n_envs = 64/]],
-    [['--config', 'no-such'], [/'no-such' was not found/, new RegExp(`built-in config: ${builtinConfigNames().join(', ')}`)]],
+    [
+      ['--n-stepz', '3'],
+      [/unknown option --n-stepz/, /config field: .*--n-steps, .*--batch-size, .*--net-arch/],
+    ],
+    [
+      ['--eval.frq', '3'],
+      [/eval\.frq/, /freq, seeds, tasks, deterministic/],
+    ],
+    [
+      ['--activation-fn', 'gelu'],
+      [/activation_fn/, /allowed: tanh, relu/],
+    ],
+    [
+      ['--batch-size', '1000'],
+      [/batch_size/, /n_steps × n_envs = 64/],
+    ],
+    [
+      ['--config', 'no-such'],
+      [/'no-such' was not found/, new RegExp(`built-in config: ${builtinConfigNames().join(', ')}`)],
+    ],
     [['--n-steps'], [/--n-steps needs a value/]],
     [['stray'], [/unexpected argument 'stray'/]],
   ])('rejects %j with a message naming the field and what is allowed', async (args, messages) => {
     const out = join(TMP, 'bad');
-    const r = await run(['train', '--run-id', 'bad', '--out', out, '--checkpoints', out, ...flat(TINY.filter(([k]) => !args.includes(k))), ...args]);
+    const r = await run([
+      'train',
+      '--run-id',
+      'bad',
+      '--out',
+      out,
+      '--checkpoints',
+      out,
+      ...flat(TINY.filter(([k]) => !args.includes(k))),
+      ...args,
+    ]);
     expect([1, 2]).toContain(r.code);
     for (const m of messages) expect(r.stderr).toMatch(m);
     expect(existsSync(out)).toBe(false); // nothing trained, nothing written
@@ -138,17 +205,38 @@ describe('train', () => {
   it('SIGINT finishes the iteration, saves an interrupted checkpoint and exits 130; --resume continues the run', async () => {
     const out = join(TMP, 'sig-results');
     const ckpts = join(TMP, 'sig-checkpoints');
-    const args = ['--import', 'tsx', 'scripts/cli.ts', 'train', '--run-id', 'sig', '--out', out, '--checkpoints', ckpts, ...flat(withFlag(withFlag(withFlag(TINY, '--total-timesteps', '200000'), '--eval.freq', '0'), '--checkpoint.freq', '0'))];
+    const args = [
+      '--import',
+      'tsx',
+      'scripts/cli.ts',
+      'train',
+      '--run-id',
+      'sig',
+      '--out',
+      out,
+      '--checkpoints',
+      ckpts,
+      ...flat(
+        withFlag(withFlag(withFlag(TINY, '--total-timesteps', '200000'), '--eval.freq', '0'), '--checkpoint.freq', '0'),
+      ),
+    ];
     // One node process with tsx's loader: the signal goes straight to the CLI. (The tsx binary is a
     // wrapper that relays SIGINT to its node child and SIGKILLs it unless the child acknowledges
     // within ~60 ms, which makes a loaded machine, not the CLI, decide the outcome.) Own process
     // group, so a failing test can kill whatever it started.
-    const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('exit', (code, signal) => done({ code, signal })),
+    );
     const waitFor = async (what: () => boolean, ms: number): Promise<boolean> => {
       for (const end = Date.now() + ms; Date.now() < end; ) {
         if (what()) return true;
@@ -158,13 +246,17 @@ describe('train', () => {
       return what();
     };
     try {
-      expect(await waitFor(() => /^\[ppo\] it \d+ /m.test(stderr), 30_000), `no training iteration logged:\n${stderr}`).toBe(true);
+      expect(
+        await waitFor(() => /^\[ppo\] it \d+ /m.test(stderr), 30_000),
+        `no training iteration logged:\n${stderr}`,
+      ).toBe(true);
       child.kill('SIGINT');
       const exit = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
       expect(exit, `still running 10 s after SIGINT:\n${stderr.slice(-600)}`).not.toBeNull();
       expect(exit).toEqual({ code: 130, signal: null });
     } finally {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+        process.kill(-child.pid, 'SIGKILL');
     }
     expect(stderr).toMatch(/SIGINT: finishing this iteration, then saving a checkpoint/);
     const phase = join(ckpts, 'sig', 'phase1');
@@ -184,7 +276,17 @@ describe('train', () => {
     expect(before).toHaveLength(1 + at / 64);
 
     // Resume in-process, one more iteration; the run id comes from the checkpoint's path.
-    const r = await run(['train', '--resume', stopped, '--total-timesteps', String(at + 64), '--out', out, '--checkpoints', ckpts]);
+    const r = await run([
+      'train',
+      '--resume',
+      stopped,
+      '--total-timesteps',
+      String(at + 64),
+      '--out',
+      out,
+      '--checkpoints',
+      ckpts,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`resumed from ${stopped} at ${at} steps`);
     expect(readFileSync(join(phase, 'latest'), 'utf8').trim()).toBe('final');
@@ -200,12 +302,36 @@ describe('train', () => {
   it('--resume refuses --config and changed training fields', async () => {
     expect(finalCheckpoint, 'the first test must run first').not.toBeNull();
     const out = join(TMP, 'resume-bad');
-    const withConfig = await run(['train', '--resume', finalCheckpoint as string, '--config', 'gov-phase1', '--out', out, '--checkpoints', out]);
+    const withConfig = await run([
+      'train',
+      '--resume',
+      finalCheckpoint as string,
+      '--config',
+      'gov-phase1',
+      '--out',
+      out,
+      '--checkpoints',
+      out,
+    ]);
     expect(withConfig.code).toBe(2);
     expect(withConfig.stderr).toMatch(/--resume takes the config from the checkpoint; drop --config/);
-    const changed = await run(['train', '--resume', finalCheckpoint as string, '--learning-rate', '1e-4', '--total-timesteps', '320', '--out', out, '--checkpoints', out]);
+    const changed = await run([
+      'train',
+      '--resume',
+      finalCheckpoint as string,
+      '--learning-rate',
+      '1e-4',
+      '--total-timesteps',
+      '320',
+      '--out',
+      out,
+      '--checkpoints',
+      out,
+    ]);
     expect(changed.code).toBe(1);
-    expect(changed.stderr).toMatch(/trained with learning_rate = 0\.0003, this run asks for 0\.0001; only total_timesteps, eval, checkpoint, .*may change on resume/);
+    expect(changed.stderr).toMatch(
+      /trained with learning_rate = 0\.0003, this run asks for 0\.0001; only total_timesteps, eval, checkpoint, .*may change on resume/,
+    );
   });
 });
 
@@ -213,7 +339,21 @@ describe('evaluate', () => {
   it('a checkpoint next to every baseline agent, written as CSV and Markdown', async () => {
     expect(finalCheckpoint, 'the first test must run first').not.toBeNull();
     const out = join(TMP, 'evaluate');
-    const r = await run(['evaluate', '--checkpoint', finalCheckpoint as string, '--env', 'gov-workflow', '--task', 'district_backlog_easy', '--seeds', '100-101', '--backend', 'cpu', '--out', out]);
+    const r = await run([
+      'evaluate',
+      '--checkpoint',
+      finalCheckpoint as string,
+      '--env',
+      'gov-workflow',
+      '--task',
+      'district_backlog_easy',
+      '--seeds',
+      '100-101',
+      '--backend',
+      'cpu',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const [runDir, ...others] = readdirSync(out);
     expect(others).toEqual([]);
@@ -227,11 +367,16 @@ describe('evaluate', () => {
     expect(header.slice(0, 3)).toEqual(['task', 'agent', 'episodes']);
     expect(header).toContain('score_mean');
     expect(header).toContain('invalid_action_rate_mean');
-    expect(csv.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(agents.map((a) => `district_backlog_easy,${a},2`));
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(
+      agents.map((a) => `district_backlog_easy,${a},2`),
+    );
 
     const md = readFileSync(join(dir, 'evaluation.md'), 'utf8');
     expect(md).toMatch(/^\| task \| agent \| episodes \| score \|.*\| invalid actions \|/m);
-    for (const a of agents) expect(md).toMatch(new RegExp(`^\\| district_backlog_easy \\| ${a} \\| 2 \\| \\d\\.\\d{4} ± \\d\\.\\d{4} \\|`, 'm'));
+    for (const a of agents)
+      expect(md).toMatch(
+        new RegExp(`^\\| district_backlog_easy \\| ${a} \\| 2 \\| \\d\\.\\d{4} ± \\d\\.\\d{4} \\|`, 'm'),
+      );
     expect(csvLines(join(dir, 'episodes.csv'))).toHaveLength(1 + agents.length * 2);
     expect(r.stdout).toMatch(/district_backlog_easy\s+ppo\s+2\s/);
   });
@@ -250,26 +395,72 @@ describe('pipeline', () => {
   it('Phase 1 → Phase 2 → evaluation → summary.md with the verdict table and the curves', async () => {
     const out = join(TMP, 'pipeline');
     const ckpts = join(TMP, 'pipeline-checkpoints');
-    const tiny = ['--total-timesteps', '256', '--net-arch', '8,8', '--n-steps', '32', '--n-envs', '2', '--batch-size', '32', '--n-epochs', '1', '--eval.freq', '128', '--eval.seeds', '1', '--backend', 'cpu'];
-    const r = await run(['pipeline', '--run-id', 'pipe', '--out', out, '--checkpoints', ckpts, '--seeds', '100', ...tiny]);
+    const tiny = [
+      '--total-timesteps',
+      '256',
+      '--net-arch',
+      '8,8',
+      '--n-steps',
+      '32',
+      '--n-envs',
+      '2',
+      '--batch-size',
+      '32',
+      '--n-epochs',
+      '1',
+      '--eval.freq',
+      '128',
+      '--eval.seeds',
+      '1',
+      '--backend',
+      'cpu',
+    ];
+    const r = await run([
+      'pipeline',
+      '--run-id',
+      'pipe',
+      '--out',
+      out,
+      '--checkpoints',
+      ckpts,
+      '--seeds',
+      '100',
+      ...tiny,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const runDir = join(out, 'pipe');
     expect(r.stdout).toContain(`summary: ${join(runDir, 'summary.md')}`);
     const summary = readFileSync(join(runDir, 'summary.md'), 'utf8');
-    expect(summary).toContain('| task | PPO phase 2 final | PPO phase 2 best | best rule baseline | random | beats the best rule baseline (final / best) |');
+    expect(summary).toContain(
+      '| task | PPO phase 2 final | PPO phase 2 best | best rule baseline | random | beats the best rule baseline (final / best) |',
+    );
     for (const task of ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard']) {
-      expect(summary).toMatch(new RegExp(`^\\| ${task} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (urgent_first|oldest_first|backlog_clearance|heuristic) \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (yes|no) / (yes|no) \\|$`, 'm'));
+      expect(summary).toMatch(
+        new RegExp(
+          `^\\| ${task} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (urgent_first|oldest_first|backlog_clearance|heuristic) \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (yes|no) / (yes|no) \\|$`,
+          'm',
+        ),
+      );
     }
-    expect(summary).toMatch(/256 steps on gov-workflow\/district_backlog_easy\) then Phase 2 \(`gov-smoke-phase2`, 256 steps/);
+    expect(summary).toMatch(
+      /256 steps on gov-workflow\/district_backlog_easy\) then Phase 2 \(`gov-smoke-phase2`, 256 steps/,
+    );
     // Image links resolve relative to summary.md.
     const images = [...summary.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1] as string);
-    expect(images).toEqual(expect.arrayContaining(['phase1/reward.png', 'phase1/score.png', 'phase2/reward.png', 'phase2/score.png']));
+    expect(images).toEqual(
+      expect.arrayContaining(['phase1/reward.png', 'phase1/score.png', 'phase2/reward.png', 'phase2/score.png']),
+    );
     for (const img of images) expect(isPng(join(dirname(join(runDir, 'summary.md')), img)), img).toBe(true);
     expect(summary).toContain('`evaluation.md`');
     const md = readFileSync(join(runDir, 'evaluation.md'), 'utf8');
-    for (const agent of ['ppo-phase2-final', 'ppo-phase1-final', 'heuristic', 'random']) expect(md).toContain(`| cross_department_hard | ${agent} | 1 |`);
+    for (const agent of ['ppo-phase2-final', 'ppo-phase1-final', 'heuristic', 'random'])
+      expect(md).toContain(`| cross_department_hard | ${agent} | 1 |`);
     expect(summary).toContain(md.trim()); // the full table is in the summary too
-    expect(readJson(join(ckpts, 'pipe', 'phase2', 'final', 'state.json'))).toMatchObject({ kind: 'final', phase: 'phase2', numTimesteps: 256 });
+    expect(readJson(join(ckpts, 'pipe', 'phase2', 'final', 'state.json'))).toMatchObject({
+      kind: 'final',
+      phase: 'phase2',
+      numTimesteps: 256,
+    });
     expect(readJson(join(runDir, 'phase2', 'config.json')).init_from).toBe(join(ckpts, 'pipe', 'phase1', 'final'));
   });
 });
@@ -282,14 +473,46 @@ describe('bad input and damaged checkpoints', () => {
     cpSync(finalCheckpoint as string, dir, { recursive: true });
     return dir;
   };
-  const evaluateArgs = (dir: string): string[] => ['evaluate', '--checkpoint', dir, '--task', 'district_backlog_easy', '--seeds', '100', '--agent', 'none', '--backend', 'cpu', '--out', join(TMP, 'damaged-out')];
+  const evaluateArgs = (dir: string): string[] => [
+    'evaluate',
+    '--checkpoint',
+    dir,
+    '--task',
+    'district_backlog_easy',
+    '--seeds',
+    '100',
+    '--agent',
+    'none',
+    '--backend',
+    'cpu',
+    '--out',
+    join(TMP, 'damaged-out'),
+  ];
 
   it('evaluate reads GRPO policy checkpoints, and PPO checkpoints without optimizer.bin', async () => {
-    const learner = new TfjsGrpoLearner({ config: parseGrpoConfig({ init_from: finalCheckpoint, backend: 'cpu' }), checkpointDir: join(TMP, 'grpo'), serverUrl: null });
+    const learner = new TfjsGrpoLearner({
+      config: parseGrpoConfig({ init_from: finalCheckpoint, backend: 'cpu' }),
+      checkpointDir: join(TMP, 'grpo'),
+      serverUrl: null,
+    });
     const grpoPolicy = join(TMP, 'grpo', 'iter-000002', 'policy');
     learner.writePolicy(grpoPolicy, 2);
     await learner.close();
-    const grpo = await run(['evaluate', '--checkpoint', `grpo=${grpoPolicy}`, '--task', 'district_backlog_easy', '--seeds', '100-101', '--agent', 'heuristic', '--backend', 'cpu', '--out', join(TMP, 'eval-grpo')]);
+    const grpo = await run([
+      'evaluate',
+      '--checkpoint',
+      `grpo=${grpoPolicy}`,
+      '--task',
+      'district_backlog_easy',
+      '--seeds',
+      '100-101',
+      '--agent',
+      'heuristic',
+      '--backend',
+      'cpu',
+      '--out',
+      join(TMP, 'eval-grpo'),
+    ]);
     expect(grpo.code, grpo.stderr).toBe(0);
     expect(grpo.stdout).toMatch(/district_backlog_easy\s+grpo\s+2\s/);
     const noOptimizer = copyFinal('no-optimizer');
@@ -322,11 +545,36 @@ describe('bad input and damaged checkpoints', () => {
       expect(r.stderr).not.toContain('root:x');
     }
     const truncatedEnv = copyFinal('truncated-env');
-    writeFileSync(join(truncatedEnv, 'env-state.bin'), readFileSync(join(truncatedEnv, 'env-state.bin')).subarray(0, 40));
-    const resumeEnv = await run(['train', '--resume', truncatedEnv, '--total-timesteps', '320', '--out', join(TMP, 'damaged-out'), '--checkpoints', join(TMP, 'damaged-ckpt')]);
+    writeFileSync(
+      join(truncatedEnv, 'env-state.bin'),
+      readFileSync(join(truncatedEnv, 'env-state.bin')).subarray(0, 40),
+    );
+    const resumeEnv = await run([
+      'train',
+      '--resume',
+      truncatedEnv,
+      '--total-timesteps',
+      '320',
+      '--out',
+      join(TMP, 'damaged-out'),
+      '--checkpoints',
+      join(TMP, 'damaged-ckpt'),
+    ]);
     expect(resumeEnv.code).toBe(1);
-    expect(resumeEnv.stderr).toMatch(/truncated-env\/env-state\.bin: is not a vector-env snapshot \(truncated or corrupt\)/);
-    const resumeShape = await run(['train', '--resume', wrongShape, '--total-timesteps', '320', '--out', join(TMP, 'damaged-out'), '--checkpoints', join(TMP, 'damaged-ckpt')]);
+    expect(resumeEnv.stderr).toMatch(
+      /truncated-env\/env-state\.bin: is not a vector-env snapshot \(truncated or corrupt\)/,
+    );
+    const resumeShape = await run([
+      'train',
+      '--resume',
+      wrongShape,
+      '--total-timesteps',
+      '320',
+      '--out',
+      join(TMP, 'damaged-out'),
+      '--checkpoints',
+      join(TMP, 'damaged-ckpt'),
+    ]);
     expect(resumeShape.code).toBe(1);
     expect(resumeShape.stderr).toMatch(/wrong-shape\/weights\.bin: holds/);
   });
@@ -336,16 +584,34 @@ describe('bad input and damaged checkpoints', () => {
     [['train', '--total-timesteps', '0'], /total_timesteps.*allowed: a value > 0/],
     [['train', '--n-envs', '5000'], /n_envs.*allowed: a value <= 4096/],
     [['train', '--workers', '-3'], /workers.*allowed: a value >= 0/],
-    [['train', '--n-steps', '1048576', '--n-envs', '4'], /n_steps × n_envs = 4194304 samples per rollout is more than the 1048576 allowed/],
+    [
+      ['train', '--n-steps', '1048576', '--n-envs', '4'],
+      /n_steps × n_envs = 4194304 samples per rollout is more than the 1048576 allowed/,
+    ],
     [['pipeline', '--frobnicate'], /unknown option --frobnicate; options: --phase1/],
     [['pipeline', '--seeds', '-1', '--frobnicate', '2'], /unknown option --frobnicate/],
     [['inference', '--temperature', '-1'], /--temperature: '-1' is not allowed; allowed: a number in \[0, 2\]/],
-    [['rollout', '--env', 'gov-workflow/district_backlog_easy', '--num-envs', '2000000'], /--num-envs: 2000000 is out of range; allowed: an integer in 1…4096/],
+    [
+      ['rollout', '--env', 'gov-workflow/district_backlog_easy', '--num-envs', '2000000'],
+      /--num-envs: 2000000 is out of range; allowed: an integer in 1…4096/,
+    ],
     [['rollout', '--env', 'gov-workflow/district_backlog_easy', '--num-envs', '-3'], /--num-envs: -3 is out of range/],
-    [['rollout', '--env', 'gov-workflow/district_backlog_easy', '--workers', '65'], /--workers: 65 is out of range; allowed: an integer in 0…64/],
-    [['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--max-body', '100000000'], /--max-body: 100000000 is out of range; allowed: an integer in 1…67,108,864/],
-    [['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--host', '0.0.0.0'], /--host 0\.0\.0\.0: not a loopback address, and no API key is set/],
-    [['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--allow-load-weights', '.'], /--allow-load-weights needs a server started from --checkpoint/],
+    [
+      ['rollout', '--env', 'gov-workflow/district_backlog_easy', '--workers', '65'],
+      /--workers: 65 is out of range; allowed: an integer in 0…64/,
+    ],
+    [
+      ['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--max-body', '100000000'],
+      /--max-body: 100000000 is out of range; allowed: an integer in 1…67,108,864/,
+    ],
+    [
+      ['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--host', '0.0.0.0'],
+      /--host 0\.0\.0\.0: not a loopback address, and no API key is set/,
+    ],
+    [
+      ['serve-policy', '--agent', 'heuristic', '--env', 'gov-workflow', '--allow-load-weights', '.'],
+      /--allow-load-weights needs a server started from --checkpoint/,
+    ],
   ])('%j: a usage error naming the option and its range (exit 2)', async (args, message) => {
     const out = join(TMP, 'limits');
     const r = await run([...args, ...(args[0] === 'train' ? ['--out', out, '--checkpoints', out] : [])]);
@@ -368,10 +634,27 @@ describe('bad input and damaged checkpoints', () => {
       mkdirSync(join(phase, `.step-000000128.tmp-${process.pid}-1000`)); // this process, long ago: stale
       mkdirSync(join(out, 'stale', 'phase1'), { recursive: true });
       writeFileSync(join(out, 'stale', 'phase1', `.${dead}.1000.abc.tmp`), 'half a CSV');
-      const r = await run(['train', '--run-id', 'stale', '--out', out, '--checkpoints', ckpts, ...flat(withFlag(TINY, '--total-timesteps', '64')), '--eval.freq', '0', '--checkpoint.freq', '0']);
+      const r = await run([
+        'train',
+        '--run-id',
+        'stale',
+        '--out',
+        out,
+        '--checkpoints',
+        ckpts,
+        ...flat(withFlag(TINY, '--total-timesteps', '64')),
+        '--eval.freq',
+        '0',
+        '--checkpoint.freq',
+        '0',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/\[run\] restored .*phase1\/best: a killed run had moved it aside/);
-      expect(readdirSync(phase).filter((n) => n.startsWith('.')).sort()).toEqual([`.final.tmp-${sleeper.pid}-1000`]);
+      expect(
+        readdirSync(phase)
+          .filter((n) => n.startsWith('.'))
+          .sort(),
+      ).toEqual([`.final.tmp-${sleeper.pid}-1000`]);
       expect(readdirSync(join(out, 'stale', 'phase1')).filter((n) => n.startsWith('.'))).toEqual([]);
     } finally {
       sleeper.kill('SIGKILL');

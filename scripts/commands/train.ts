@@ -3,7 +3,14 @@
  * overridden by a flag, resumable with --resume. SIGINT finishes the current iteration, saves a
  * checkpoint and exits (code 130); a second SIGINT exits at once.
  */
-import { applyOverrides, builtinConfigNames, isConfigFlag, loadPpoConfig, parsePpoConfig, PPO_CONFIG_FIELDS } from '../../training/ppo/config.js';
+import {
+  applyOverrides,
+  builtinConfigNames,
+  isConfigFlag,
+  loadPpoConfig,
+  parsePpoConfig,
+  PPO_CONFIG_FIELDS,
+} from '../../training/ppo/config.js';
 import { runTraining } from '../../training/pipeline.js';
 import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
 import { runId as makeRunId } from '../../training/results-io.js';
@@ -28,7 +35,15 @@ export const TRAIN_HELP = `usage: npm run train -- --config <name|file> [options
 Writes results/<run-id>/<phase>/{config.json, metrics.csv, eval.csv, reward.svg|png,
 score.svg|png, baselines.csv} and checkpoints/<run-id>/<phase>/{step-…, best, final, latest}.`;
 
-const OPTIONS = { config: 'string', resume: 'string', 'init-from': 'string', 'run-id': 'string', out: 'string', checkpoints: 'string', help: 'boolean' } as const;
+const OPTIONS = {
+  config: 'string',
+  resume: 'string',
+  'init-from': 'string',
+  'run-id': 'string',
+  out: 'string',
+  checkpoints: 'string',
+  help: 'boolean',
+} as const;
 
 /** parseOptions settings for commands whose other flags are PPO config fields. */
 export const PPO_OVERRIDES = {
@@ -46,7 +61,9 @@ export function installSigint(): { signal: AbortSignal; dispose: () => void } {
       process.stderr.write('\nsecond SIGINT: exiting without a checkpoint\n');
       process.exit(130);
     }
-    process.stderr.write('\nSIGINT: finishing this iteration, then saving a checkpoint (Ctrl-C again to quit at once)\n');
+    process.stderr.write(
+      '\nSIGINT: finishing this iteration, then saving a checkpoint (Ctrl-C again to quit at once)\n',
+    );
     first = Date.now();
     controller.abort();
   };
@@ -61,14 +78,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const resume = flags.resume ?? null;
-  if (resume && flags.config !== undefined) throw new UsageError('--resume takes the config from the checkpoint; drop --config (override fields with flags)');
+  if (resume && flags.config !== undefined)
+    throw new UsageError('--resume takes the config from the checkpoint; drop --config (override fields with flags)');
   const initFrom = flags['init-from'];
   const all: [string, string][] = [...overrides, ...(initFrom ? [['--init-from', initFrom] as [string, string]] : [])];
   let config;
   let runId: string;
   if (resume) {
     const ckpt = loadCheckpoint(resume);
-    config = parsePpoConfig(applyOverrides(ckpt.state.config as unknown as Record<string, unknown>, all), `${ckpt.dir}/state.json config`);
+    config = parsePpoConfig(
+      applyOverrides(ckpt.state.config as unknown as Record<string, unknown>, all),
+      `${ckpt.dir}/state.json config`,
+    );
     // results/<run-id>/<phase> and checkpoints/<run-id>/<phase>: continue in the same run.
     runId = flags['run-id'] ?? ckpt.dir.split('/').slice(-3, -2)[0] ?? makeRunId(`train-${config.name}`);
   } else {
@@ -85,9 +106,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       resume,
       signal: sigint.signal,
     });
-    console.log(`${result.interrupted ? 'stopped' : 'trained'} ${result.numTimesteps} steps (${result.iterations} iterations)`);
+    console.log(
+      `${result.interrupted ? 'stopped' : 'trained'} ${result.numTimesteps} steps (${result.iterations} iterations)`,
+    );
     console.log(`results:     ${result.resultsDir}`);
-    console.log(`checkpoints: ${result.checkpointDir} (final/last: ${result.finalCheckpoint}${result.bestCheckpoint ? `, best: ${result.bestCheckpoint}` : ''})`);
+    console.log(
+      `checkpoints: ${result.checkpointDir} (final/last: ${result.finalCheckpoint}${result.bestCheckpoint ? `, best: ${result.bestCheckpoint}` : ''})`,
+    );
     console.log(`plots:       ${result.plots.join(', ')}`);
     const dirs = `${flags.out !== undefined ? ` --out ${flags.out}` : ''}${flags.checkpoints !== undefined ? ` --checkpoints ${flags.checkpoints}` : ''}`;
     if (result.interrupted) console.log(`resume with: npm run train -- --resume ${result.finalCheckpoint}${dirs}`);

@@ -21,7 +21,9 @@ export const GrpoConfigSchema = z
     env: z.literal('gov-workflow').default('gov-workflow'),
     variant: z.enum(VARIANTS).default('corrected'),
     /** Tasks the prompt states come from, with weights (a walker draws its task at each reset). */
-    task_mix: z.partialRecord(z.enum(TASK_IDS as [string, ...string[]]), z.number().nonnegative()).default({ district_backlog_easy: 1 }),
+    task_mix: z
+      .partialRecord(z.enum(TASK_IDS as [string, ...string[]]), z.number().nonnegative())
+      .default({ district_backlog_easy: 1 }),
     seed: z.number().int().nonnegative().default(0),
     iterations: z.number().int().positive().max(1_000_000).default(30),
     /** Prompt states per iteration: one walker per state, each a running episode of the current policy. */
@@ -36,7 +38,11 @@ export const GrpoConfigSchema = z
     continuation_horizon: z.number().int().nonnegative().max(10_000).default(3),
     continuation_policy: z.enum(['advance', 'heuristic']).default('advance'),
     reward_weights: z
-      .object({ fn1_valid: z.number().default(1), fn2_no_halluc: z.number().default(1), fn3_env_score: z.number().default(1) })
+      .object({
+        fn1_valid: z.number().default(1),
+        fn2_no_halluc: z.number().default(1),
+        fn3_env_score: z.number().default(1),
+      })
       .strict()
       .default({ fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 1 }),
     /** 'group': (r − mean)/(std + eps) per group (GRPO); 'none': r − mean (Dr. GRPO). */
@@ -53,12 +59,25 @@ export const GrpoConfigSchema = z
     /** Passes over each iteration's samples (TRL num_iterations μ). */
     epochs: z.number().int().positive().max(1000).default(1),
     max_grad_norm: z.number().positive().default(0.5),
-    adam: z.object({ beta1: fraction.default(0.9), beta2: fraction.default(0.999), eps: z.number().positive().default(1e-5) }).strict().default({ beta1: 0.9, beta2: 0.999, eps: 1e-5 }),
+    adam: z
+      .object({
+        beta1: fraction.default(0.9),
+        beta2: fraction.default(0.999),
+        eps: z.number().positive().default(1e-5),
+      })
+      .strict()
+      .default({ beta1: 0.9, beta2: 0.999, eps: 1e-5 }),
     /** The policy the run starts from and trains (a PPO or GRPO checkpoint); required by the tfjs learner and the built-in server. */
     init_from: z.string().nullable().default(null),
     /** Where completions come from: null = a policy server started in-process on 127.0.0.1 from init_from (what the tfjs learner updates). */
     endpoint: z
-      .object({ base_url: z.string().url().nullable().default(null), model: z.string().nullable().default(null), concurrency: z.number().int().positive().max(1024).default(16), timeout_ms: z.number().int().positive().max(3_600_000).default(60_000), retries: z.number().int().nonnegative().max(20).default(4) })
+      .object({
+        base_url: z.string().url().nullable().default(null),
+        model: z.string().nullable().default(null),
+        concurrency: z.number().int().positive().max(1024).default(16),
+        timeout_ms: z.number().int().positive().max(3_600_000).default(60_000),
+        retries: z.number().int().nonnegative().max(20).default(4),
+      })
       .strict()
       .default({ base_url: null, model: null, concurrency: 16, timeout_ms: 60_000, retries: 4 }),
     learner: z
@@ -79,10 +98,22 @@ export const GrpoConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (Object.values(c.task_mix).every((w) => !w)) ctx.addIssue({ code: 'custom', path: ['task_mix'], message: 'needs a task with a positive weight' });
-    if (c.learner.type === 'http' && !c.learner.trainer_url) ctx.addIssue({ code: 'custom', path: ['learner', 'trainer_url'], message: 'is required by the http learner' });
-    if (c.endpoint.base_url === null && !c.init_from) ctx.addIssue({ code: 'custom', path: ['init_from'], message: 'is required when the run serves its own policy (endpoint.base_url null)' });
-    if (c.learner.type === 'tfjs' && !c.init_from) ctx.addIssue({ code: 'custom', path: ['init_from'], message: 'is required by the tfjs learner (the policy it trains)' });
+    if (Object.values(c.task_mix).every((w) => !w))
+      ctx.addIssue({ code: 'custom', path: ['task_mix'], message: 'needs a task with a positive weight' });
+    if (c.learner.type === 'http' && !c.learner.trainer_url)
+      ctx.addIssue({ code: 'custom', path: ['learner', 'trainer_url'], message: 'is required by the http learner' });
+    if (c.endpoint.base_url === null && !c.init_from)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['init_from'],
+        message: 'is required when the run serves its own policy (endpoint.base_url null)',
+      });
+    if (c.learner.type === 'tfjs' && !c.init_from)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['init_from'],
+        message: 'is required by the tfjs learner (the policy it trains)',
+      });
   });
 
 export type GrpoConfig = z.infer<typeof GrpoConfigSchema>;
@@ -95,10 +126,18 @@ export function parseGrpoConfig(input: unknown, source = 'config'): GrpoConfig {
 /** A built-in GRPO config (training/configs/) or a file, with `--field value` overrides. */
 export const GRPO_CONFIG_FIELDS: readonly string[] = configFieldNames(GrpoConfigSchema);
 
-export function loadGrpoConfig(nameOrPath: string, overrides: ReadonlyArray<readonly [string, string]> = []): GrpoConfig {
+export function loadGrpoConfig(
+  nameOrPath: string,
+  overrides: ReadonlyArray<readonly [string, string]> = [],
+): GrpoConfig {
   const raw = readConfigObject(nameOrPath);
   for (const [flag] of overrides) {
-    if (!isConfigFlag(flag.replace(/^--/, ''), GRPO_CONFIG_FIELDS)) throw new InvalidConfigError(flag, GRPO_CONFIG_FIELDS.map((k) => `--${k.replace(/_/g, '-')}`).join(', '), 'is not a GRPO config field');
+    if (!isConfigFlag(flag.replace(/^--/, ''), GRPO_CONFIG_FIELDS))
+      throw new InvalidConfigError(
+        flag,
+        GRPO_CONFIG_FIELDS.map((k) => `--${k.replace(/_/g, '-')}`).join(', '),
+        'is not a GRPO config field',
+      );
   }
   return parseGrpoConfig(applyOverrides(raw, overrides, GRPO_CONFIG_FIELDS), nameOrPath);
 }

@@ -51,7 +51,19 @@ beforeAll(async () => {
   const d = tempDir();
   // An untrained policy (orthogonal init, 8 env steps of PPO) for GRPO to start from.
   const ppo = await trainPpo({
-    config: parsePpoConfig({ env: { id: 'gov-workflow/district_backlog_easy', options: {} }, seed: 3, net_arch: { pi: [32], vf: [32] }, n_steps: 8, n_envs: 1, batch_size: 8, n_epochs: 1, total_timesteps: 8, eval: { freq: 0, seeds: [1] }, update_threads: 1, backend: 'cpu' }),
+    config: parsePpoConfig({
+      env: { id: 'gov-workflow/district_backlog_easy', options: {} },
+      seed: 3,
+      net_arch: { pi: [32], vf: [32] },
+      n_steps: 8,
+      n_envs: 1,
+      batch_size: 8,
+      n_epochs: 1,
+      total_timesteps: 8,
+      eval: { freq: 0, seeds: [1] },
+      update_threads: 1,
+      backend: 'cpu',
+    }),
     resultsDir: join(d, 'r'),
     checkpointDir: join(d, 'c'),
     log: quiet,
@@ -60,7 +72,16 @@ beforeAll(async () => {
 });
 
 function grpoConfig(over: GrpoConfigInput = {}): ReturnType<typeof parseGrpoConfig> {
-  return parseGrpoConfig({ init_from: initPolicy, iterations: 4, states_per_iteration: 4, group_size: 6, continuation_horizon: 2, checkpoint_every: 2, backend: 'cpu', ...over });
+  return parseGrpoConfig({
+    init_from: initPolicy,
+    iterations: 4,
+    states_per_iteration: 4,
+    group_size: 6,
+    continuation_horizon: 2,
+    checkpoint_every: 2,
+    backend: 'cpu',
+    ...over,
+  });
 }
 
 /** Fixed evaluation states: seeded resets of a task, advanced 1–6 days. */
@@ -97,7 +118,13 @@ function expectedReward(policyDir: string, task = 'district_backlog_easy'): numb
     for (const [index, action] of prompt.allowed) {
       const p = Math.exp((logits[index] as number) - max);
       z += p;
-      e += p * scoreCompletion(JSON.stringify(action), scratch, snap, 2, 'advance', { fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 1 }).reward;
+      e +=
+        p *
+        scoreCompletion(JSON.stringify(action), scratch, snap, 2, 'advance', {
+          fn1_valid: 1,
+          fn2_no_halluc: 1,
+          fn3_env_score: 1,
+        }).reward;
     }
     total += e / z;
   }
@@ -112,7 +139,8 @@ describe('reward functions and advantages', () => {
   const snap = env.snapshot();
   const scratch = new GovWorkflowEnv({});
   const w = { fn1_valid: 1, fn2_no_halluc: 1, fn3_env_score: 1 };
-  const score = (text: string): ReturnType<typeof scoreCompletion> => scoreCompletion(text, scratch, snap, 0, 'advance', w);
+  const score = (text: string): ReturnType<typeof scoreCompletion> =>
+    scoreCompletion(text, scratch, snap, 0, 'advance', w);
 
   it('fn1 and fn2 grade every kind of bad completion', () => {
     const cases: [string, number, number][] = [
@@ -142,7 +170,10 @@ describe('reward functions and advantages', () => {
     direct.step({ action_type: 'advance_time' });
     const a = direct.step({ action_type: 'advance_time' }).reward;
     const b = direct.step({ action_type: 'advance_time' }).reward;
-    expect(scoreCompletion('{"action_type":"advance_time"}', scratch, snap, 1, 'advance', w).fn3_env_score).toBeCloseTo(a + b, 9);
+    expect(scoreCompletion('{"action_type":"advance_time"}', scratch, snap, 1, 'advance', w).fn3_env_score).toBeCloseTo(
+      a + b,
+      9,
+    );
     const invalid = score('garbage');
     const probe = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
     probe.restore(snap);
@@ -164,7 +195,18 @@ describe('GRPO with the tfjs learner against the policy server', () => {
   it('Phase 1 then Phase 2 each raise the expected group reward within a fixed budget, pushing each update to the server', async () => {
     const d = tempDir();
     const before = expectedReward(initPolicy);
-    const result = await trainGrpo({ config: grpoConfig({ iterations: 12, states_per_iteration: 8, group_size: 8, learning_rate: 1e-2, checkpoint_every: 4 }), resultsDir: join(d, 'r'), checkpointDir: join(d, 'c'), log: quiet });
+    const result = await trainGrpo({
+      config: grpoConfig({
+        iterations: 12,
+        states_per_iteration: 8,
+        group_size: 8,
+        learning_rate: 1e-2,
+        checkpoint_every: 4,
+      }),
+      resultsDir: join(d, 'r'),
+      checkpointDir: join(d, 'c'),
+      log: quiet,
+    });
     expect(result.iterations).toBe(12);
     const last = result.metrics[result.metrics.length - 1] as GrpoMetricRow;
     expect(last.policy_version).toBe(13); // one new version per update, served over HTTP
@@ -174,7 +216,18 @@ describe('GRPO with the tfjs learner against the policy server', () => {
     // Phase 2 continues from Phase 1's trained policy on its own task mix (medium), with a KL leash
     const medBefore = expectedReward(result.policyDir as string, 'mixed_urgency_medium');
     const p2 = await trainGrpo({
-      config: grpoConfig({ phase: 'grpo-phase2', init_from: result.policyDir, task_mix: { mixed_urgency_medium: 1 }, iterations: 12, states_per_iteration: 8, group_size: 8, learning_rate: 1e-2, beta: 0.04, checkpoint_every: 4, seed: 2 }),
+      config: grpoConfig({
+        phase: 'grpo-phase2',
+        init_from: result.policyDir,
+        task_mix: { mixed_urgency_medium: 1 },
+        iterations: 12,
+        states_per_iteration: 8,
+        group_size: 8,
+        learning_rate: 1e-2,
+        beta: 0.04,
+        checkpoint_every: 4,
+        seed: 2,
+      }),
       resultsDir: join(d, 'r2'),
       checkpointDir: join(d, 'c2'),
       log: quiet,
@@ -184,41 +237,110 @@ describe('GRPO with the tfjs learner against the policy server', () => {
     expect(p2.metrics.some((r) => typeof r.kl === 'number' && r.kl > 0)).toBe(true);
     // every row has the documented columns
     const header = readFileSync(join(d, 'r', 'metrics.csv'), 'utf8').split('\n')[0] as string;
-    for (const col of ['step', 'reward', 'reward_std', 'rewards/fn1_valid', 'rewards/fn2_no_halluc', 'rewards/fn3_env_score', 'frac_reward_zero_std', 'kl', 'clip_ratio', 'invalid_action_rate', 'tokens', 'policy_version']) expect(header.split(',')).toContain(col);
+    for (const col of [
+      'step',
+      'reward',
+      'reward_std',
+      'rewards/fn1_valid',
+      'rewards/fn2_no_halluc',
+      'rewards/fn3_env_score',
+      'frac_reward_zero_std',
+      'kl',
+      'clip_ratio',
+      'invalid_action_rate',
+      'tokens',
+      'policy_version',
+    ])
+      expect(header.split(',')).toContain(col);
     expect(existsSync(join(d, 'r', 'reward.png'))).toBe(true);
     expect(existsSync(join(d, 'r', 'reward-functions.svg'))).toBe(true);
     // the training-story export of this run validates against the documented shape
     const out = join(d, 'story');
-    const exported = await main(['export-story', '--run', join(d, 'r'), '--task', 'district_backlog_easy', '--out', out]);
+    const exported = await main([
+      'export-story',
+      '--run',
+      join(d, 'r'),
+      '--task',
+      'district_backlog_easy',
+      '--out',
+      out,
+    ]);
     expect(exported).toBe(0);
-    const story = StoryJsonSchema.parse(JSON.parse(readFileSync(join(out, 'district_backlog_easy_training_log.json'), 'utf8')));
+    const story = StoryJsonSchema.parse(
+      JSON.parse(readFileSync(join(out, 'district_backlog_easy_training_log.json'), 'utf8')),
+    );
     expect(story.total_episodes).toBe(12);
-    expect(story.episodes.map((e) => e.total_reward)).toEqual(result.metrics.map((r) => pyRound(r.reward as number, 4)));
-    expect(readFileSync(join(out, 'district_backlog_easy_story.csv'), 'utf8').split('\n')[0]).toBe('step,reward,fn1_valid,fn2_no_halluc,fn3_env_score');
+    expect(story.episodes.map((e) => e.total_reward)).toEqual(
+      result.metrics.map((r) => pyRound(r.reward as number, 4)),
+    );
+    expect(readFileSync(join(out, 'district_backlog_easy_story.csv'), 'utf8').split('\n')[0]).toBe(
+      'step,reward,fn1_valid,fn2_no_halluc,fn3_env_score',
+    );
   });
 
   it('resumes exactly: 2 + 2 iterations equal 4', async () => {
     const a = tempDir();
-    const full = await trainGrpo({ config: grpoConfig(), resultsDir: join(a, 'r'), checkpointDir: join(a, 'c'), log: quiet });
+    const full = await trainGrpo({
+      config: grpoConfig(),
+      resultsDir: join(a, 'r'),
+      checkpointDir: join(a, 'c'),
+      log: quiet,
+    });
     const b = tempDir();
-    await trainGrpo({ config: grpoConfig({ iterations: 2 }), resultsDir: join(b, 'r'), checkpointDir: join(b, 'c'), log: quiet });
-    const resumed = await trainGrpo({ config: grpoConfig(), resultsDir: join(b, 'r'), checkpointDir: join(b, 'c'), log: quiet, resume: join(b, 'c') });
-    const strip = (rows: GrpoMetricRow[]): GrpoMetricRow[] => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/'))));
+    await trainGrpo({
+      config: grpoConfig({ iterations: 2 }),
+      resultsDir: join(b, 'r'),
+      checkpointDir: join(b, 'c'),
+      log: quiet,
+    });
+    const resumed = await trainGrpo({
+      config: grpoConfig(),
+      resultsDir: join(b, 'r'),
+      checkpointDir: join(b, 'c'),
+      log: quiet,
+      resume: join(b, 'c'),
+    });
+    const strip = (rows: GrpoMetricRow[]): GrpoMetricRow[] =>
+      rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/'))));
     expect(strip(resumed.metrics)).toEqual(strip(full.metrics));
-    expect(loadPolicyCheckpoint(resumed.policyDir as string).parameters).toEqual(loadPolicyCheckpoint(full.policyDir as string).parameters);
+    expect(loadPolicyCheckpoint(resumed.policyDir as string).parameters).toEqual(
+      loadPolicyCheckpoint(full.policyDir as string).parameters,
+    );
   });
 });
 
 describe('export and http learners', () => {
   it('export writes every completion as a JSONL line with the documented fields', async () => {
     const d = tempDir();
-    await trainGrpo({ config: grpoConfig({ learner: { type: 'export' }, iterations: 2, drop_zero_std_groups: false }), resultsDir: join(d, 'r'), checkpointDir: join(d, 'c'), log: quiet });
+    await trainGrpo({
+      config: grpoConfig({ learner: { type: 'export' }, iterations: 2, drop_zero_std_groups: false }),
+      resultsDir: join(d, 'r'),
+      checkpointDir: join(d, 'c'),
+      log: quiet,
+    });
     const files = readdirSync(join(d, 'r', 'groups')).sort();
     expect(files).toEqual(['iter-000001.jsonl', 'iter-000002.jsonl']);
-    const lines = readFileSync(join(d, 'r', 'groups', files[0] as string), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(join(d, 'r', 'groups', files[0] as string), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(4 * 6);
     for (const l of lines) {
-      expect(Object.keys(l).sort()).toEqual(['advantage', 'completion', 'group_id', 'iteration', 'messages', 'policy_version', 'rewards', 'sampler_logprob', 'seed', 'step', 'task'].sort());
+      expect(Object.keys(l).sort()).toEqual(
+        [
+          'advantage',
+          'completion',
+          'group_id',
+          'iteration',
+          'messages',
+          'policy_version',
+          'rewards',
+          'sampler_logprob',
+          'seed',
+          'step',
+          'task',
+        ].sort(),
+      );
       expect(typeof l.sampler_logprob).toBe('number');
       expect(Object.keys(l.rewards as object).sort()).toEqual(['fn1_valid', 'fn2_no_halluc', 'fn3_env_score', 'total']);
     }
@@ -243,19 +365,42 @@ describe('export and http learners', () => {
       const parsed = JSON.parse(body) as { model: string };
       modelsSeen.push(parsed.model);
       if (parsed.model !== 'base' && !loaded.some((l) => l.lora_name === parsed.model)) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'no such model', type: 'invalid_request_error', param: 'model', code: 'model_not_found' } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              error: {
+                message: 'no such model',
+                type: 'invalid_request_error',
+                param: 'model',
+                code: 'model_not_found',
+              },
+            }),
+          );
         return;
       }
-      void forward(policyServer.url.replace(/\/v1$/, ''), req.url ?? '', JSON.stringify({ ...parsed, model: 'base' })).then((f) => res.writeHead(f.status, { 'content-type': 'application/json' }).end(f.body));
+      void forward(
+        policyServer.url.replace(/\/v1$/, ''),
+        req.url ?? '',
+        JSON.stringify({ ...parsed, model: 'base' }),
+      ).then((f) => res.writeHead(f.status, { 'content-type': 'application/json' }).end(f.body));
     });
     const posts: { iteration: number; policy_version: number; groups: unknown[] }[] = [];
     const trainer = await httpServer((_req, res, body) => {
       const p = JSON.parse(body) as { iteration: number; policy_version: number; groups: unknown[] };
       posts.push(p);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version: p.policy_version + 1, adapter_path: `/adapters/v${p.policy_version + 1}` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ version: p.policy_version + 1, adapter_path: `/adapters/v${p.policy_version + 1}` }));
     });
     await trainGrpo({
-      config: grpoConfig({ iterations: 2, init_from: null, drop_zero_std_groups: false, endpoint: { base_url: `${vllm}/v1`, model: 'base' }, learner: { type: 'http', trainer_url: `${trainer}/train`, load_adapter_url: vllm, adapter_prefix: 'gov' } }),
+      config: grpoConfig({
+        iterations: 2,
+        init_from: null,
+        drop_zero_std_groups: false,
+        endpoint: { base_url: `${vllm}/v1`, model: 'base' },
+        learner: { type: 'http', trainer_url: `${trainer}/train`, load_adapter_url: vllm, adapter_prefix: 'gov' },
+      }),
       resultsDir: join(d, 'r'),
       checkpointDir: join(d, 'c'),
       log: quiet,
@@ -283,12 +428,27 @@ describe('export and http learners', () => {
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version: p.policy_version + 1 }));
     });
-    await expect(trainGrpo({ config: grpoConfig({ iterations: 4, checkpoint_every: 1, learner: { type: 'http', trainer_url: `${trainer}/t` } }), resultsDir: join(d, 'r'), checkpointDir: join(d, 'c'), log: quiet })).rejects.toThrow(/answered 500.*out of memory/);
+    await expect(
+      trainGrpo({
+        config: grpoConfig({
+          iterations: 4,
+          checkpoint_every: 1,
+          learner: { type: 'http', trainer_url: `${trainer}/t` },
+        }),
+        resultsDir: join(d, 'r'),
+        checkpointDir: join(d, 'c'),
+        log: quiet,
+      }),
+    ).rejects.toThrow(/answered 500.*out of memory/);
     expect(readFileSync(join(d, 'c', 'latest'), 'utf8').trim()).toBe('iter-000002');
     const state = JSON.parse(readFileSync(join(d, 'c', 'iter-000002', 'state.json'), 'utf8')) as { iteration: number };
     expect(state.iteration).toBe(2);
     expect(readdirSync(join(d, 'c')).filter((n) => n.startsWith('.'))).toEqual([]); // no half-written checkpoint
-    expect(readFileSync(join(d, 'r', 'metrics.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 2); // rows of the finished iterations only
+    expect(
+      readFileSync(join(d, 'r', 'metrics.csv'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1 + 2); // rows of the finished iterations only
   });
 
   it('endpoint failures: a group whose requests keep failing is skipped and counted, the run goes on', async () => {
@@ -302,12 +462,26 @@ describe('export and http learners', () => {
       n++;
       // requests 5–12 fail (iteration 2's groups, with their retry)
       if (n >= 5 && n <= 12) {
-        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":{"message":"overloaded"}}');
+        res
+          .writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' })
+          .end('{"error":{"message":"overloaded"}}');
         return;
       }
-      void forward(policyServer.url.replace(/\/v1$/, ''), req.url ?? '', body).then((f) => res.writeHead(f.status, { 'content-type': 'application/json' }).end(f.body));
+      void forward(policyServer.url.replace(/\/v1$/, ''), req.url ?? '', body).then((f) =>
+        res.writeHead(f.status, { 'content-type': 'application/json' }).end(f.body),
+      );
     });
-    const result = await trainGrpo({ config: grpoConfig({ iterations: 3, init_from: null, learner: { type: 'export' }, endpoint: { base_url: `${flaky}/v1`, model: 'base', retries: 1 } }), resultsDir: join(d, 'r'), checkpointDir: join(d, 'c'), log: quiet });
+    const result = await trainGrpo({
+      config: grpoConfig({
+        iterations: 3,
+        init_from: null,
+        learner: { type: 'export' },
+        endpoint: { base_url: `${flaky}/v1`, model: 'base', retries: 1 },
+      }),
+      resultsDir: join(d, 'r'),
+      checkpointDir: join(d, 'c'),
+      log: quiet,
+    });
     expect(result.metrics.map((r) => r.skipped_groups)).toEqual([0, 4, 0]);
     expect(result.metrics[1]?.reward).toBeNull();
   });

@@ -72,7 +72,13 @@ export interface TrainGrpoResult {
   policyDir: string | null;
   backend: BackendInfo;
   interrupted: boolean;
-  timing: { samplingSeconds: number; scoringSeconds: number; learningSeconds: number; wallSeconds: number; completions: number };
+  timing: {
+    samplingSeconds: number;
+    scoringSeconds: number;
+    learningSeconds: number;
+    wallSeconds: number;
+    completions: number;
+  };
 }
 
 interface Walker {
@@ -125,9 +131,14 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
   const wallStart = performance.now();
 
   // ---- setup -------------------------------------------------------------------------------
-  removeStaleTemporaries([opts.checkpointDir, join(opts.checkpointDir, 'policies'), opts.resultsDir, join(opts.resultsDir, 'groups')], { log });
+  removeStaleTemporaries(
+    [opts.checkpointDir, join(opts.checkpointDir, 'policies'), opts.resultsDir, join(opts.resultsDir, 'groups')],
+    { log },
+  );
   const resumeDir = opts.resume ? resolveGrpoCheckpoint(opts.resume) : null;
-  const resumed = resumeDir ? GrpoCheckpointSchema.parse(JSON.parse(readFileSync(join(resumeDir, 'state.json'), 'utf8'))) : null;
+  const resumed = resumeDir
+    ? GrpoCheckpointSchema.parse(JSON.parse(readFileSync(join(resumeDir, 'state.json'), 'utf8')))
+    : null;
   const backend = await initBackend(config.backend);
   log(`[grpo] ${config.name} (${config.phase}), ${config.learner.type} learner: ${describeBackend(backend)}`);
 
@@ -137,16 +148,31 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
     // The run's own policy server: loopback, a key of its own, weight swaps only from this run's checkpoints.
     const ownKey = randomBytes(24).toString('hex');
     if (config.endpoint.base_url === null) {
-      const servedFrom = resumed && config.learner.type === 'tfjs' ? join(resumeDir as string, 'policy') : (config.init_from as string);
+      const servedFrom =
+        resumed && config.learner.type === 'tfjs' ? join(resumeDir as string, 'policy') : (config.init_from as string);
       mkdirSync(opts.checkpointDir, { recursive: true });
-      server = await startPolicyServer({ policy: ppoServedPolicy(servedFrom, 'queue-rl-policy'), modelName: 'queue-rl-policy', apiKey: ownKey, loadWeights: { root: opts.checkpointDir } });
+      server = await startPolicyServer({
+        policy: ppoServedPolicy(servedFrom, 'queue-rl-policy'),
+        modelName: 'queue-rl-policy',
+        apiKey: ownKey,
+        loadWeights: { root: opts.checkpointDir },
+      });
       log(`[grpo] serving the policy at ${server.url}`);
     }
     const baseURL = server?.url ?? (config.endpoint.base_url as string);
     let model = resumed?.model ?? config.endpoint.model ?? 'queue-rl-policy';
     // One client per model id (the http learner may switch to a new adapter); the key as DECISIONS says.
     const apiKey = server ? ownKey : (endpointFromEnv().apiKey ?? 'EMPTY');
-    const withModel = (m: string): LlmClient => new LlmClient({ baseURL, apiKey, model: m, concurrency: config.endpoint.concurrency, timeoutMs: config.endpoint.timeout_ms, maxRetries: config.endpoint.retries, log });
+    const withModel = (m: string): LlmClient =>
+      new LlmClient({
+        baseURL,
+        apiKey,
+        model: m,
+        concurrency: config.endpoint.concurrency,
+        timeoutMs: config.endpoint.timeout_ms,
+        maxRetries: config.endpoint.retries,
+        log,
+      });
     let sampler = withModel(model);
 
     if (config.learner.type === 'tfjs') {
@@ -158,7 +184,13 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
             step: Number((resumed.learner as { adamStep?: number }).adamStep ?? 0),
           }
         : null;
-      learner = new TfjsGrpoLearner({ config, checkpointDir: opts.checkpointDir, serverUrl: config.endpoint.base_url ?? server?.url ?? null, serverKey: apiKey, resume });
+      learner = new TfjsGrpoLearner({
+        config,
+        checkpointDir: opts.checkpointDir,
+        serverUrl: config.endpoint.base_url ?? server?.url ?? null,
+        serverKey: apiKey,
+        resume,
+      });
     } else if (config.learner.type === 'export') {
       learner = exportLearner(join(opts.resultsDir, 'groups'));
     } else {
@@ -170,11 +202,27 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
       ? (deserialize(readFileSync(join(resumeDir as string, 'walkers.bin'))) as WalkerState[]).map((w) => {
           const env = new GovWorkflowEnv({ taskId: w.task, variant: config.variant });
           env.restore(w.snapshot);
-          return { env, trace: { ...w.trace }, task: w.task, seed: w.seed, step: w.step, episode: w.episode, rng: restoreStream(w.rng) };
+          return {
+            env,
+            trace: { ...w.trace },
+            task: w.task,
+            seed: w.seed,
+            step: w.step,
+            episode: w.episode,
+            rng: restoreStream(w.rng),
+          };
         })
       : Array.from({ length: config.states_per_iteration }, (_, i) => {
           const rng = createStream(config.seed, 'grpo', 'walker', i);
-          const w: Walker = { env: new GovWorkflowEnv({ taskId: 'district_backlog_easy', variant: config.variant }), trace: freshTrace(), task: '', seed: 0, step: 0, episode: -1, rng };
+          const w: Walker = {
+            env: new GovWorkflowEnv({ taskId: 'district_backlog_easy', variant: config.variant }),
+            trace: freshTrace(),
+            task: '',
+            seed: 0,
+            step: 0,
+            episode: -1,
+            rng,
+          };
           resetWalker(w, config, i);
           return w;
         });
@@ -185,7 +233,10 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
     const timing = { samplingSeconds: 0, scoringSeconds: 0, learningSeconds: 0, wallSeconds: 0, completions: 0 };
     let lastCheckpoint = resumeDir ?? '';
     let interrupted = false;
-    writeFileAtomic(join(opts.resultsDir, 'config.json'), `${JSON.stringify({ ...config, backend, packageVersion: packageVersion() }, null, 2)}\n`);
+    writeFileAtomic(
+      join(opts.resultsDir, 'config.json'),
+      `${JSON.stringify({ ...config, backend, packageVersion: packageVersion() }, null, 2)}\n`,
+    );
     if (resumeDir) log(`[grpo] resumed from ${resumeDir} at iteration ${iteration}`);
 
     const save = (): string => {
@@ -193,14 +244,36 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
       writeDirAtomic(dir, (tmp) => {
         const learnerState = (learner as GrpoLearner).save(tmp);
         if (learner instanceof TfjsGrpoLearner) learner.writePolicy(join(tmp, 'policy'), iteration);
-        const states: WalkerState[] = walkers.map((w) => ({ snapshot: w.env.snapshot(), trace: { ...w.trace }, task: w.task, seed: w.seed, step: w.step, episode: w.episode, rng: w.rng.state() }));
+        const states: WalkerState[] = walkers.map((w) => ({
+          snapshot: w.env.snapshot(),
+          trace: { ...w.trace },
+          task: w.task,
+          seed: w.seed,
+          step: w.step,
+          episode: w.episode,
+          rng: w.rng.state(),
+        }));
         writeFileSync(join(tmp, 'walkers.bin'), serialize(states));
-        const state = { format: 'queue-rl/grpo-checkpoint', version: 1, packageVersion: packageVersion(), config, iteration, policyVersion, model: sampler.model, history, learner: learnerState, backend: { ...backend } };
+        const state = {
+          format: 'queue-rl/grpo-checkpoint',
+          version: 1,
+          packageVersion: packageVersion(),
+          config,
+          iteration,
+          policyVersion,
+          model: sampler.model,
+          history,
+          learner: learnerState,
+          backend: { ...backend },
+        };
         writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(GrpoCheckpointSchema.parse(state), null, 1)}\n`);
       });
       writeFileAtomic(join(opts.checkpointDir, 'latest'), `${basename(dir)}\n`);
-      const old = readdirSync(opts.checkpointDir).filter((n) => /^iter-\d{6}$/.test(n)).sort();
-      for (const n of old.slice(0, Math.max(0, old.length - config.keep_last))) rmSync(join(opts.checkpointDir, n), { recursive: true, force: true });
+      const old = readdirSync(opts.checkpointDir)
+        .filter((n) => /^iter-\d{6}$/.test(n))
+        .sort();
+      for (const n of old.slice(0, Math.max(0, old.length - config.keep_last)))
+        rmSync(join(opts.checkpointDir, n), { recursive: true, force: true });
       return dir;
     };
 
@@ -214,7 +287,14 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
       const groups = await Promise.all(
         prompts.map(async (prompt, i) => {
           try {
-            return await sampleGroup(sampler, prompt.messages, prompt.schemaName, prompt.jsonSchema, config, requestSeed(config.seed, iteration, i));
+            return await sampleGroup(
+              sampler,
+              prompt.messages,
+              prompt.schemaName,
+              prompt.jsonSchema,
+              config,
+              requestSeed(config.seed, iteration, i),
+            );
           } catch (err) {
             if (err instanceof LlmRequestError) {
               log(`[grpo] iteration ${iteration}: walker ${i}'s group skipped: ${err.message}`);
@@ -247,7 +327,14 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
         const scores = group.texts.map((text) => {
           let s = cache.get(text);
           if (!s) {
-            s = scoreCompletion(text, env, snapshot, config.continuation_horizon, config.continuation_policy, config.reward_weights);
+            s = scoreCompletion(
+              text,
+              env,
+              snapshot,
+              config.continuation_horizon,
+              config.continuation_policy,
+              config.reward_weights,
+            );
             cache.set(text, s);
           }
           return s;
@@ -278,7 +365,12 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
             messages: prompt.messages,
             completion: group.texts[k] as string,
             samplerLogprob: group.logprobs[k] ?? null,
-            rewards: { fn1_valid: s.fn1_valid, fn2_no_halluc: s.fn2_no_halluc, fn3_env_score: s.fn3_env_score, total: s.reward },
+            rewards: {
+              fn1_valid: s.fn1_valid,
+              fn2_no_halluc: s.fn2_no_halluc,
+              fn3_env_score: s.fn3_env_score,
+              total: s.reward,
+            },
             advantage: adv.advantages[k] as number,
             features,
             mask,
@@ -291,7 +383,12 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
       const t2 = performance.now();
 
       // 3. Learn (a learner error stops the run; the last checkpoint is intact).
-      let stats = { kl: null as number | null, clip_ratio: null as number | null, loss: null as number | null, trained: 0 };
+      let stats = {
+        kl: null as number | null,
+        clip_ratio: null as number | null,
+        loss: null as number | null,
+        trained: 0,
+      };
       if (scoredGroups > 0) {
         const step = await (learner as GrpoLearner).update(iteration, policyVersion, samples);
         stats = step.stats;
@@ -340,7 +437,10 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
         'time/iteration_s': round((performance.now() - t0) / 1000),
       };
       history.push(row);
-      writeFileAtomic(join(opts.resultsDir, 'metrics.csv'), stringify(history, { header: true, columns: Object.keys(row) }));
+      writeFileAtomic(
+        join(opts.resultsDir, 'metrics.csv'),
+        stringify(history, { header: true, columns: Object.keys(row) }),
+      );
       timing.samplingSeconds += (t1 - t0) / 1000;
       timing.scoringSeconds += (t2 - t1) / 1000;
       timing.learningSeconds += (t3 - t2) / 1000;
@@ -377,7 +477,11 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
 }
 
 function freshTrace(): AdapterTrace {
-  return { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: DEFAULT_MAX_NON_ADVANCE_STREAK };
+  return {
+    lastActionType: ACTION_TYPES.indexOf('advance_time'),
+    nonAdvanceStreak: 0,
+    maxNonAdvanceStreak: DEFAULT_MAX_NON_ADVANCE_STREAK,
+  };
 }
 
 function resetWalker(w: Walker, config: GrpoConfig, index: number): void {
@@ -400,12 +504,24 @@ async function sampleGroup(
   seed: number,
 ): Promise<{ texts: string[]; logprobs: (number | null)[] }> {
   const G = config.group_size;
-  const base = { messages, temperature: config.temperature, maxTokens: config.max_tokens, logprobs: true, jsonSchema: { name: schemaName, schema } };
+  const base = {
+    messages,
+    temperature: config.temperature,
+    maxTokens: config.max_tokens,
+    logprobs: true,
+    jsonSchema: { name: schemaName, schema },
+  };
   if (config.sampling !== 'parallel') {
     const r = await client.complete({ ...base, n: G, seed });
-    if (r.choices.length >= G || config.sampling === 'n') return { texts: r.choices.slice(0, G).map((c) => c.content), logprobs: r.choices.slice(0, G).map((c) => c.logprob) };
+    if (r.choices.length >= G || config.sampling === 'n')
+      return {
+        texts: r.choices.slice(0, G).map((c) => c.content),
+        logprobs: r.choices.slice(0, G).map((c) => c.logprob),
+      };
     // The endpoint ignored n: fill the group with single requests.
-    const rest = await Promise.all(Array.from({ length: G - r.choices.length }, (_, k) => client.complete({ ...base, n: 1, seed: seed + 1 + k })));
+    const rest = await Promise.all(
+      Array.from({ length: G - r.choices.length }, (_, k) => client.complete({ ...base, n: 1, seed: seed + 1 + k })),
+    );
     const all = [...r.choices, ...rest.flatMap((x) => x.choices.slice(0, 1))];
     return { texts: all.map((c) => c.content), logprobs: all.map((c) => c.logprob) };
   }
@@ -445,9 +561,25 @@ function fmt(x: number | string | null | undefined): string {
 }
 
 /** reward.svg|png (mean group reward and its spread) and reward-functions.svg|png (fn1, fn2, fn3) against the iteration. */
-export async function drawGrpoCurves(config: GrpoConfig, history: readonly GrpoMetricRow[], resultsDir: string): Promise<string[]> {
-  const pts = (key: string): { x: number; y: number }[] => history.filter((r) => typeof r[key] === 'number').map((r) => ({ x: r.step as number, y: r[key] as number }));
-  const a = await writeLineChart({ title: `GRPO mean group reward — ${config.name}`, xLabel: 'iteration', yLabel: 'reward (fn1 + fn2 + fn3, weighted)', series: [{ name: 'mean reward', points: pts('reward') }, { name: 'mean within-group std', points: pts('reward_std') }] }, join(resultsDir, 'reward'));
+export async function drawGrpoCurves(
+  config: GrpoConfig,
+  history: readonly GrpoMetricRow[],
+  resultsDir: string,
+): Promise<string[]> {
+  const pts = (key: string): { x: number; y: number }[] =>
+    history.filter((r) => typeof r[key] === 'number').map((r) => ({ x: r.step as number, y: r[key] as number }));
+  const a = await writeLineChart(
+    {
+      title: `GRPO mean group reward — ${config.name}`,
+      xLabel: 'iteration',
+      yLabel: 'reward (fn1 + fn2 + fn3, weighted)',
+      series: [
+        { name: 'mean reward', points: pts('reward') },
+        { name: 'mean within-group std', points: pts('reward_std') },
+      ],
+    },
+    join(resultsDir, 'reward'),
+  );
   const b = await writeLineChart(
     {
       title: `GRPO reward functions — ${config.name}`,

@@ -100,14 +100,21 @@ export function exportLearner(outDir: string): GrpoLearner {
 
 // ---- http ------------------------------------------------------------------------------------
 
-const TrainerAnswerSchema = z.object({ version: z.number().int().nonnegative(), adapter_path: z.string().optional() }).passthrough();
+const TrainerAnswerSchema = z
+  .object({ version: z.number().int().nonnegative(), adapter_path: z.string().optional() })
+  .passthrough();
 
 export function httpLearner(config: GrpoConfig['learner'], timeoutMs: number): GrpoLearner {
   const trainer = config.trainer_url;
   if (!trainer) throw new Error('http learner: learner.trainer_url is required');
   /** POSTs JSON; returns the answer's text (vLLM's load_lora_adapter answers plain text). */
   const post = async (url: string, body: unknown): Promise<string> => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`${url} answered ${res.status}: ${text.slice(0, 300)}`);
     return text;
@@ -122,13 +129,26 @@ export function httpLearner(config: GrpoConfig['learner'], timeoutMs: number): G
   return {
     kind: 'http',
     async update(iteration, version, samples) {
-      const raw = json(trainer, await post(trainer, { iteration, policy_version: version, groups: samples.map((s) => exportLine(iteration, version, s)) }));
+      const raw = json(
+        trainer,
+        await post(trainer, {
+          iteration,
+          policy_version: version,
+          groups: samples.map((s) => exportLine(iteration, version, s)),
+        }),
+      );
       const answer = TrainerAnswerSchema.safeParse(raw);
-      if (!answer.success) throw new Error(`${trainer}: the answer must be {"version": <integer>, "adapter_path"?: <string>} (${answer.error.issues[0]?.message ?? ''})`);
+      if (!answer.success)
+        throw new Error(
+          `${trainer}: the answer must be {"version": <integer>, "adapter_path"?: <string>} (${answer.error.issues[0]?.message ?? ''})`,
+        );
       let model: string | null = null;
       if (config.load_adapter_url && answer.data.adapter_path) {
         model = `${config.adapter_prefix}-v${answer.data.version}`;
-        await post(`${config.load_adapter_url.replace(/\/$/, '')}/v1/load_lora_adapter`, { lora_name: model, lora_path: answer.data.adapter_path });
+        await post(`${config.load_adapter_url.replace(/\/$/, '')}/v1/load_lora_adapter`, {
+          lora_name: model,
+          lora_path: answer.data.adapter_path,
+        });
       }
       return { version: answer.data.version, model, stats: { kl: null, clip_ratio: null, loss: null, trained: 0 } };
     },
@@ -182,8 +202,15 @@ export class TfjsGrpoLearner implements GrpoLearner {
     // Save, then have the server load it: the next iteration samples from the new weights.
     const dir = join(this.opts.checkpointDir, 'policies', `iter-${String(iteration).padStart(6, '0')}`);
     this.writePolicy(dir, iteration);
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(this.opts.serverKey ? { authorization: `Bearer ${this.opts.serverKey}` } : {}) };
-    const res = await fetch(`${this.opts.serverUrl.replace(/\/$/, '')}/load_weights`, { method: 'POST', headers, body: JSON.stringify({ checkpoint: resolve(dir) }) });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(this.opts.serverKey ? { authorization: `Bearer ${this.opts.serverKey}` } : {}),
+    };
+    const res = await fetch(`${this.opts.serverUrl.replace(/\/$/, '')}/load_weights`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ checkpoint: resolve(dir) }),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`policy server refused the new weights (${res.status}): ${text.slice(0, 300)}`);
     const answer = z.object({ version: z.number().int() }).passthrough().parse(JSON.parse(text));
@@ -261,7 +288,11 @@ export class TfjsGrpoLearner implements GrpoLearner {
   writePolicy(dir: string, iteration: number): void {
     writeDirAtomic(dir, (tmp) => {
       const spec = this.base.spec;
-      writeLayersModel(tmp, spec, this.policy.parameters, { phase: this.opts.config.phase, iteration, trainedBy: 'grpo' });
+      writeLayersModel(tmp, spec, this.policy.parameters, {
+        phase: this.opts.config.phase,
+        iteration,
+        trainedBy: 'grpo',
+      });
       writeFileSync(
         join(tmp, 'state.json'),
         `${JSON.stringify(
@@ -270,8 +301,23 @@ export class TfjsGrpoLearner implements GrpoLearner {
             version: 1,
             iteration,
             phase: this.opts.config.phase,
-            env: { id: this.base.envId, options: { ...(this.base.envOptions.maxNonAdvanceStreak !== undefined ? { maxNonAdvanceStreak: this.base.envOptions.maxNonAdvanceStreak } : {}), variant: this.opts.config.variant } },
-            policy: { observationSize: spec.shape.observationSize, nvec: spec.shape.nvec, netArch: spec.arch, activation: spec.activation, parameterCount: this.policy.layout.size, normalizeObservations: spec.normalizeObservations },
+            env: {
+              id: this.base.envId,
+              options: {
+                ...(this.base.envOptions.maxNonAdvanceStreak !== undefined
+                  ? { maxNonAdvanceStreak: this.base.envOptions.maxNonAdvanceStreak }
+                  : {}),
+                variant: this.opts.config.variant,
+              },
+            },
+            policy: {
+              observationSize: spec.shape.observationSize,
+              nvec: spec.shape.nvec,
+              netArch: spec.arch,
+              activation: spec.activation,
+              parameterCount: this.policy.layout.size,
+              normalizeObservations: spec.normalizeObservations,
+            },
             obsNormalizer: this.base.obsNormalizer,
             initFrom: this.base.dir,
           },
@@ -285,8 +331,16 @@ export class TfjsGrpoLearner implements GrpoLearner {
   save(dir: string): Record<string, unknown> {
     writeFileSync(join(dir, 'learner-parameters.bin'), Buffer.from(this.policy.parameters.buffer.slice(0)));
     writeFileSync(join(dir, 'learner-reference.bin'), Buffer.from(this.reference.buffer.slice(0)));
-    writeFileSync(join(dir, 'learner-optimizer.bin'), Buffer.concat([Buffer.from(this.adam.m.buffer.slice(0)), Buffer.from(this.adam.v.buffer.slice(0))]));
-    return { adamStep: this.adam.step, parameterCount: this.policy.layout.size, initFrom: this.base.dir, envId: this.base.envId };
+    writeFileSync(
+      join(dir, 'learner-optimizer.bin'),
+      Buffer.concat([Buffer.from(this.adam.m.buffer.slice(0)), Buffer.from(this.adam.v.buffer.slice(0))]),
+    );
+    return {
+      adamStep: this.adam.step,
+      parameterCount: this.policy.layout.size,
+      initFrom: this.base.dir,
+      envId: this.base.envId,
+    };
   }
 
   async close(): Promise<void> {

@@ -27,12 +27,44 @@ import { ACTION_TYPES, SERVICES } from '../../envs/gov-workflow/types.js';
 
 /** Phrases that mark a completion as off-topic (assistant chatter, code, other domains). */
 export const BLOCKLIST: readonly string[] = [
-  'sorry', 'as an ai', 'as a language model', 'i cannot', "i can't", 'i am unable', 'python', '```', 'def ', 'import ', 'console.log', 'chess',
-  'openai', 'chatgpt', 'http://', 'https://', 'lorem ipsum', 'recipe', 'weather', 'bitcoin', 'movie', 'poem', '<think>', 'assistant:', 'user:', 'step 1:',
+  'sorry',
+  'as an ai',
+  'as a language model',
+  'i cannot',
+  "i can't",
+  'i am unable',
+  'python',
+  '```',
+  'def ',
+  'import ',
+  'console.log',
+  'chess',
+  'openai',
+  'chatgpt',
+  'http://',
+  'https://',
+  'lorem ipsum',
+  'recipe',
+  'weather',
+  'bitcoin',
+  'movie',
+  'poem',
+  '<think>',
+  'assistant:',
+  'user:',
+  'step 1:',
 ];
 
 const ADVANCE: GovAction = { action_type: 'advance_time' };
-const ACTION_FIELDS = new Set(['action_type', 'service_target', 'priority_mode', 'reallocation_delta', 'escalation_target', 'capacity_assignment', 'notes']);
+const ACTION_FIELDS = new Set([
+  'action_type',
+  'service_target',
+  'priority_mode',
+  'reallocation_delta',
+  'escalation_target',
+  'capacity_assignment',
+  'notes',
+]);
 
 export interface ParsedCompletion {
   /** The well-formed action, or null. */
@@ -57,16 +89,24 @@ export function parseCompletion(text: string): ParsedCompletion {
   const obj = value as Record<string, unknown>;
   const known = (ACTION_TYPES as readonly string[]).includes(String(obj.action_type));
   const inventedField = Object.keys(obj).find((k) => !ACTION_FIELDS.has(k));
-  const servicesNamed = [obj.service_target, obj.escalation_target, ...Object.keys(isRecord(obj.reallocation_delta) ? obj.reallocation_delta : {}), ...Object.keys(isRecord(obj.capacity_assignment) ? obj.capacity_assignment : {})].filter(
-    (x): x is string => typeof x === 'string',
-  );
+  const servicesNamed = [
+    obj.service_target,
+    obj.escalation_target,
+    ...Object.keys(isRecord(obj.reallocation_delta) ? obj.reallocation_delta : {}),
+    ...Object.keys(isRecord(obj.capacity_assignment) ? obj.capacity_assignment : {}),
+  ].filter((x): x is string => typeof x === 'string');
   const inventedService = servicesNamed.find((s) => !(SERVICES as readonly string[]).includes(s));
   const fn2 = blocked || inventedField || inventedService || !known ? -1 : 1;
   if (!known) return { action: null, form: 0, fn2, reason: `unknown action_type ${JSON.stringify(obj.action_type)}` };
   const parsed = GovActionSchema.safeParse(obj);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { action: null, form: 0.5, fn2, reason: `malformed action: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() };
+    return {
+      action: null,
+      form: 0.5,
+      fn2,
+      reason: `malformed action: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+    };
   }
   return { action: compact(parsed.data), form: 1, fn2, reason: null };
 }
@@ -96,7 +136,14 @@ export interface RewardWeights {
  * completion's action (or an invalid step), runs the continuation for `horizon` steps, and sums the
  * env's rewards. Leaves `env` in some later state: restore before reusing it.
  */
-export function scoreCompletion(text: string, env: GovWorkflowEnv, snapshot: GovEnvSnapshot, horizon: number, continuation: 'advance' | 'heuristic', weights: RewardWeights): CompletionScore {
+export function scoreCompletion(
+  text: string,
+  env: GovWorkflowEnv,
+  snapshot: GovEnvSnapshot,
+  horizon: number,
+  continuation: 'advance' | 'heuristic',
+  weights: RewardWeights,
+): CompletionScore {
   const parsed = parseCompletion(text);
   env.restore(snapshot);
   // stepParsed: the action is already validated, and nothing here reads the JSON observation.

@@ -32,7 +32,8 @@ export class Adam {
   ) {
     this.m = moments?.m ?? new Float32Array(size);
     this.v = moments?.v ?? new Float32Array(size);
-    if (this.m.length !== size || this.v.length !== size) throw new Error(`Adam: moments of ${this.m.length} values for ${size} parameters`);
+    if (this.m.length !== size || this.v.length !== size)
+      throw new Error(`Adam: moments of ${this.m.length} values for ${size} parameters`);
   }
 
   /** Starts an optimiser step (the bias corrections use the step count); then apply() each block. */
@@ -69,7 +70,8 @@ export class Adam {
   }
 
   load(state: AdamState): void {
-    if (state.m.length !== this.size || state.v.length !== this.size) throw new Error(`optimizer state has ${state.m.length} moments, the network has ${this.size} parameters`);
+    if (state.m.length !== this.size || state.v.length !== this.size)
+      throw new Error(`optimizer state has ${state.m.length} moments, the network has ${this.size} parameters`);
     this.step = state.step;
     this.m.set(state.m);
     this.v.set(state.v);

@@ -50,17 +50,36 @@ export const CheckpointStateSchema = z
       .object({
         observationSize: z.number().int().positive(),
         nvec: z.array(z.number().int().positive()).min(1),
-        netArch: z.object({ pi: z.array(z.number().int().positive()).min(1), vf: z.array(z.number().int().positive()).min(1) }),
+        netArch: z.object({
+          pi: z.array(z.number().int().positive()).min(1),
+          vf: z.array(z.number().int().positive()).min(1),
+        }),
         activation: z.enum(['tanh', 'relu']),
         parameterCount: z.number().int().positive(),
         normalizeObservations: z.object({ clip: z.number().positive() }).nullable(),
       })
       .strict(),
-    obsNormalizer: z.object({ mean: z.array(z.number()), var: z.array(z.number()), count: z.number() }).strict().nullable(),
-    rewardNormalizer: z.object({ returns: z.array(z.number()), mean: z.number(), var: z.number(), count: z.number() }).strict().nullable().default(null),
-    adam: z.object({ step: z.number().int().nonnegative(), beta1: z.number(), beta2: z.number(), eps: z.number() }).strict(),
+    obsNormalizer: z
+      .object({ mean: z.array(z.number()), var: z.array(z.number()), count: z.number() })
+      .strict()
+      .nullable(),
+    rewardNormalizer: z
+      .object({ returns: z.array(z.number()), mean: z.number(), var: z.number(), count: z.number() })
+      .strict()
+      .nullable()
+      .default(null),
+    adam: z
+      .object({ step: z.number().int().nonnegative(), beta1: z.number(), beta2: z.number(), eps: z.number() })
+      .strict(),
     rng: z.object({ actions: StreamStateSchema, minibatches: StreamStateSchema }).strict(),
-    env: z.object({ id: z.string(), options: z.record(z.string(), z.unknown()), numEnvs: z.number().int().positive(), seed: z.number().int() }).strict(),
+    env: z
+      .object({
+        id: z.string(),
+        options: z.record(z.string(), z.unknown()),
+        numEnvs: z.number().int().positive(),
+        seed: z.number().int(),
+      })
+      .strict(),
     /** Episode starts of the observations the vector env holds (SB3 _last_episode_starts). */
     lastEpisodeStarts: z.array(z.number().int().min(0).max(1)),
     /** The last stats_window_size completed episodes (for rollout/ep_* means). */
@@ -70,7 +89,9 @@ export const CheckpointStateSchema = z
     /** Env steps of the next evaluation and periodic checkpoint (null: none). */
     nextEvalAt: z.number().nullable(),
     nextCheckpointAt: z.number().nullable(),
-    backend: z.object({ backend: z.string(), nativePackage: z.string().nullable(), gpu: z.boolean(), tfjsVersion: z.string() }).passthrough(),
+    backend: z
+      .object({ backend: z.string(), nativePackage: z.string().nullable(), gpu: z.boolean(), tfjsVersion: z.string() })
+      .passthrough(),
   })
   .strict();
 
@@ -98,7 +119,11 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
   const { state, parameters, adam, envSnapshot } = contents;
   const parsed = CheckpointStateSchema.parse(state); // never write what we could not read back
   writeDirAtomic(dir, (tmp) => {
-    writeLayersModel(tmp, policySpecOf(parsed), parameters, { phase: parsed.phase, numTimesteps: parsed.numTimesteps, envId: parsed.env.id });
+    writeLayersModel(tmp, policySpecOf(parsed), parameters, {
+      phase: parsed.phase,
+      numTimesteps: parsed.numTimesteps,
+      envId: parsed.env.id,
+    });
     writeFileSync(join(tmp, 'optimizer.bin'), concatFloat32([adam.m, adam.v]));
     if (envSnapshot) writeFileSync(join(tmp, 'env-state.bin'), serializeVectorEnvSnapshot(envSnapshot));
     writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(parsed, null, 1)}\n`);
@@ -141,7 +166,8 @@ class CheckpointFiles {
   locate(path: string): string {
     if (this.root === null) return path;
     const abs = resolve(this.root, path);
-    if (!isInside(this.root, abs)) throw new CheckpointError(path, 'is outside the directory checkpoints may be loaded from');
+    if (!isInside(this.root, abs))
+      throw new CheckpointError(path, 'is outside the directory checkpoints may be loaded from');
     return abs;
   }
 
@@ -153,7 +179,8 @@ class CheckpointFiles {
     } catch {
       return null;
     }
-    if (this.root !== null && !isInside(this.root, real)) throw new CheckpointError(path, 'leads outside the directory checkpoints may be loaded from');
+    if (this.root !== null && !isInside(this.root, real))
+      throw new CheckpointError(path, 'leads outside the directory checkpoints may be loaded from');
     return real;
   }
 
@@ -188,12 +215,18 @@ class CheckpointFiles {
     if (!this.isDirectory(path)) throw new CheckpointError(path, 'does not exist or is not a directory');
     if (this.exists(join(path, 'state.json'))) return path;
     const latest = join(path, 'latest');
-    if (!this.exists(latest)) throw new CheckpointError(path, "is not a checkpoint: no state.json, and no 'latest' pointer to one");
+    if (!this.exists(latest))
+      throw new CheckpointError(path, "is not a checkpoint: no state.json, and no 'latest' pointer to one");
     const name = this.read(latest).toString('utf8').trim();
-    if (!CHECKPOINT_NAME.test(name) || name === '.' || name === '..') throw new CheckpointError(latest, 'does not hold a checkpoint name');
+    if (!CHECKPOINT_NAME.test(name) || name === '.' || name === '..')
+      throw new CheckpointError(latest, 'does not hold a checkpoint name');
     const dir = join(path, name);
     // The pointer's text is echoed only to a local user; a confined (remote) request learns nothing of it.
-    if (!this.exists(join(dir, 'state.json'))) throw new CheckpointError(latest, `points at ${this.confined ? 'a directory' : `'${name}'`}, which holds no state.json`);
+    if (!this.exists(join(dir, 'state.json')))
+      throw new CheckpointError(
+        latest,
+        `points at ${this.confined ? 'a directory' : `'${name}'`}, which holds no state.json`,
+      );
     return dir;
   }
 }
@@ -217,7 +250,10 @@ export function resolveCheckpointDir(path: string, options: CheckpointReadOption
 const PolicyPartSchema = z
   .object({
     env: z.object({ id: z.string(), options: z.record(z.string(), z.unknown()).optional() }).passthrough(),
-    config: z.object({ env: z.object({ options: z.record(z.string(), z.unknown()) }).passthrough() }).passthrough().optional(),
+    config: z
+      .object({ env: z.object({ options: z.record(z.string(), z.unknown()) }).passthrough() })
+      .passthrough()
+      .optional(),
     policy: CheckpointStateSchema.shape.policy,
     obsNormalizer: CheckpointStateSchema.shape.obsNormalizer,
   })
@@ -243,16 +279,37 @@ export function loadPolicyCheckpoint(path: string, options: CheckpointReadOption
   const dir = files.resolveDir(path);
   const state = readStateJson(files, dir, PolicyPartSchema, 'a queue-rl policy checkpoint');
   const p = state.policy;
-  const spec: PolicySpec = { shape: { observationSize: p.observationSize, nvec: p.nvec }, arch: p.netArch, activation: p.activation, normalizeObservations: p.normalizeObservations };
+  const spec: PolicySpec = {
+    shape: { observationSize: p.observationSize, nvec: p.nvec },
+    arch: p.netArch,
+    activation: p.activation,
+    normalizeObservations: p.normalizeObservations,
+  };
   const layout = new ParameterLayout(spec.shape, spec.arch);
   checkNormalizer(dir, state.obsNormalizer, p.observationSize);
   const envOptions = EnvOptionsSchema.safeParse(state.config?.env.options ?? state.env.options ?? {});
-  if (!envOptions.success) throw new CheckpointError(join(dir, 'state.json'), `env options: ${envOptions.error.issues[0]?.path.join('.') ?? ''} ${envOptions.error.issues[0]?.message ?? 'invalid'}`);
-  return { dir, envId: state.env.id, envOptions: envOptions.data, spec, parameters: readLayersWeights(files, dir, layout), obsNormalizer: state.obsNormalizer };
+  if (!envOptions.success)
+    throw new CheckpointError(
+      join(dir, 'state.json'),
+      `env options: ${envOptions.error.issues[0]?.path.join('.') ?? ''} ${envOptions.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  return {
+    dir,
+    envId: state.env.id,
+    envOptions: envOptions.data,
+    spec,
+    parameters: readLayersWeights(files, dir, layout),
+    obsNormalizer: state.obsNormalizer,
+  };
 }
 
 /** model.json + weights.bin of a policy in `dir` (which must exist): the tfjs-layers layout checkpoints use. */
-export function writeLayersModel(dir: string, spec: PolicySpec, parameters: Float32Array, metadata: Record<string, unknown>): void {
+export function writeLayersModel(
+  dir: string,
+  spec: PolicySpec,
+  parameters: Float32Array,
+  metadata: Record<string, unknown>,
+): void {
   const layout = new ParameterLayout(spec.shape, spec.arch);
   const { modelJson, weights } = layersModelArtifacts(spec, layout.towerLayers(parameters), metadata);
   writeFileSync(join(dir, 'model.json'), `${JSON.stringify(modelJson)}\n`);
@@ -265,7 +322,10 @@ function readStateJson<T extends z.ZodType>(files: CheckpointFiles, dir: string,
   const parsed = schema.safeParse(files.json(file));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CheckpointError(file, `${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not ${what}?)`);
+    throw new CheckpointError(
+      file,
+      `${issue?.path.join('.') || '(root)'} ${issue?.message ?? 'is invalid'} (not ${what}?)`,
+    );
   }
   return parsed.data;
 }
@@ -275,22 +335,35 @@ function checkNormalizer(dir: string, stats: CheckpointState['obsNormalizer'], o
   if (!stats) return;
   const file = join(dir, 'state.json');
   if (stats.mean.length !== observationSize || stats.var.length !== observationSize) {
-    throw new CheckpointError(file, `obsNormalizer has ${stats.mean.length} means and ${stats.var.length} variances; the policy reads ${observationSize} features`);
+    throw new CheckpointError(
+      file,
+      `obsNormalizer has ${stats.mean.length} means and ${stats.var.length} variances; the policy reads ${observationSize} features`,
+    );
   }
-  if (![...stats.mean, ...stats.var, stats.count].every(Number.isFinite) || stats.var.some((v) => v < 0)) throw new CheckpointError(file, 'obsNormalizer holds a non-finite mean or variance, or a negative variance');
+  if (![...stats.mean, ...stats.var, stats.count].every(Number.isFinite) || stats.var.some((v) => v < 0))
+    throw new CheckpointError(file, 'obsNormalizer holds a non-finite mean or variance, or a negative variance');
 }
 
 export function loadCheckpoint(path: string): CheckpointContents & { dir: string } {
   const files = new CheckpointFiles();
   const dir = files.resolveDir(path);
-  const state = readStateJson(files, dir, CheckpointStateSchema, `a queue-rl PPO checkpoint of version ${CHECKPOINT_VERSION}`);
+  const state = readStateJson(
+    files,
+    dir,
+    CheckpointStateSchema,
+    `a queue-rl PPO checkpoint of version ${CHECKPOINT_VERSION}`,
+  );
   const spec = policySpecOf(state);
   const layout = new ParameterLayout(spec.shape, spec.arch);
   checkNormalizer(dir, state.obsNormalizer, spec.shape.observationSize);
   const parameters = readLayersWeights(files, dir, layout);
   const optimizerFile = join(dir, 'optimizer.bin');
   const moments = float32Of(optimizerFile, files.read(optimizerFile));
-  if (moments.length !== 2 * layout.size) throw new CheckpointError(optimizerFile, `holds ${moments.length} values; this policy's Adam moments are ${2 * layout.size}`);
+  if (moments.length !== 2 * layout.size)
+    throw new CheckpointError(
+      optimizerFile,
+      `holds ${moments.length} values; this policy's Adam moments are ${2 * layout.size}`,
+    );
   requireFinite(optimizerFile, moments, 'Adam moments');
   const envFile = join(dir, 'env-state.bin');
   let envSnapshot: VectorEnvSnapshot | null = null;
@@ -298,7 +371,10 @@ export function loadCheckpoint(path: string): CheckpointContents & { dir: string
     try {
       envSnapshot = deserializeVectorEnvSnapshot(files.read(envFile));
     } catch (err) {
-      throw new CheckpointError(envFile, `is not a vector-env snapshot (truncated or corrupt): ${(err as Error).message.split('\n')[0]}`);
+      throw new CheckpointError(
+        envFile,
+        `is not a vector-env snapshot (truncated or corrupt): ${(err as Error).message.split('\n')[0]}`,
+      );
     }
   }
   return {
@@ -311,18 +387,28 @@ export function loadCheckpoint(path: string): CheckpointContents & { dir: string
 }
 
 /** The model topology (built once with tf.layers, then disposed) and the weights in manifest order. */
-function layersModelArtifacts(spec: PolicySpec, layers: TowerLayer[], metadata: Record<string, unknown>): { modelJson: Record<string, unknown>; weights: Buffer } {
+function layersModelArtifacts(
+  spec: PolicySpec,
+  layers: TowerLayer[],
+  metadata: Record<string, unknown>,
+): { modelJson: Record<string, unknown>; weights: Buffer } {
   const topology = ((): Record<string, unknown> => {
     const input = tf.input({ shape: [spec.shape.observationSize], name: 'observation' });
     const tower = (prefix: 'pi' | 'vf', sizes: readonly number[], head: string, units: number): tf.SymbolicTensor => {
       let h: tf.SymbolicTensor = input;
       sizes.forEach((n, k) => {
-        h = tf.layers.dense({ units: n, activation: spec.activation, name: `${prefix}_${k}` }).apply(h) as tf.SymbolicTensor;
+        h = tf.layers
+          .dense({ units: n, activation: spec.activation, name: `${prefix}_${k}` })
+          .apply(h) as tf.SymbolicTensor;
       });
       return tf.layers.dense({ units, name: head }).apply(h) as tf.SymbolicTensor;
     };
     const actionSize = spec.shape.nvec.reduce((a, b) => a + b, 0);
-    const model = tf.model({ inputs: input, outputs: [tower('pi', spec.arch.pi, 'action', actionSize), tower('vf', spec.arch.vf, 'value', 1)], name: 'queue_rl_actor_critic' });
+    const model = tf.model({
+      inputs: input,
+      outputs: [tower('pi', spec.arch.pi, 'action', actionSize), tower('vf', spec.arch.vf, 'value', 1)],
+      name: 'queue_rl_actor_critic',
+    });
     const json = model.toJSON(null, false) as unknown as Record<string, unknown>;
     model.dispose();
     return json;
@@ -338,7 +424,13 @@ function layersModelArtifacts(spec: PolicySpec, layers: TowerLayer[], metadata: 
       generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
       convertedBy: null,
       weightsManifest: [{ paths: ['weights.bin'], weights: manifest }],
-      userDefinedMetadata: { queueRl: { ...metadata, nvec: spec.shape.nvec, outputs: ['action logits (masked entries must be set to -1e8 before softmax)', 'value'] } },
+      userDefinedMetadata: {
+        queueRl: {
+          ...metadata,
+          nvec: spec.shape.nvec,
+          outputs: ['action logits (masked entries must be set to -1e8 before softmax)', 'value'],
+        },
+      },
     },
     weights: concatFloat32(layers.flatMap((l) => [l.kernel, l.bias])),
   };
@@ -350,7 +442,11 @@ const ManifestSchema = z.object({
       z
         .object({
           paths: z.array(z.string().regex(CHECKPOINT_NAME, 'must be a file name in the checkpoint directory')).min(1),
-          weights: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') }).passthrough()),
+          weights: z.array(
+            z
+              .object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') })
+              .passthrough(),
+          ),
         })
         .passthrough(),
     )
@@ -367,7 +463,10 @@ function readLayersWeights(files: CheckpointFiles, dir: string, layout: Paramete
   const manifest = ManifestSchema.safeParse(files.json(modelFile));
   if (!manifest.success) {
     const issue = manifest.error.issues[0];
-    throw new CheckpointError(modelFile, `weightsManifest: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (not a tfjs layers model of float32 weights?)`);
+    throw new CheckpointError(
+      modelFile,
+      `weightsManifest: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (not a tfjs layers model of float32 weights?)`,
+    );
   }
   const values = new Map<string, { values: Float32Array; shape: number[]; file: string }>();
   for (const group of manifest.data.weightsManifest) {
@@ -376,7 +475,8 @@ function readLayersWeights(files: CheckpointFiles, dir: string, layout: Paramete
     const all = data.length === 1 ? (data[0] as Float32Array) : concatToFloat32(data);
     const file = groupFiles.join(' + ');
     const needed = group.weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
-    if (all.length !== needed) throw new CheckpointError(file, `holds ${all.length} float32 values; model.json's manifest lists ${needed}`);
+    if (all.length !== needed)
+      throw new CheckpointError(file, `holds ${all.length} float32 values; model.json's manifest lists ${needed}`);
     let offset = 0;
     for (const w of group.weights) {
       const size = w.shape.reduce((a, b) => a * b, 1);
@@ -389,7 +489,11 @@ function readLayersWeights(files: CheckpointFiles, dir: string, layout: Paramete
       const name = `${l.name}/${part}`;
       const w = values.get(name);
       if (!w) throw new CheckpointError(modelFile, `has no weights for layer '${name}'`);
-      if (w.shape.join(',') !== shape.join(',')) throw new CheckpointError(modelFile, `gives '${name}' the shape [${w.shape.join(', ')}]; this policy needs [${shape.join(', ')}] (another net_arch or env?)`);
+      if (w.shape.join(',') !== shape.join(','))
+        throw new CheckpointError(
+          modelFile,
+          `gives '${name}' the shape [${w.shape.join(', ')}]; this policy needs [${shape.join(', ')}] (another net_arch or env?)`,
+        );
       requireFinite(w.file, w.values, `'${name}'`);
       return w.values;
     };
@@ -401,7 +505,11 @@ function readLayersWeights(files: CheckpointFiles, dir: string, layout: Paramete
 function requireFinite(file: string, values: Float32Array, what: string): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
-    if (!Number.isFinite(v)) throw new CheckpointError(file, `${what} holds ${v} at index ${i}: every weight must be finite (a corrupt file, or a diverged run)`);
+    if (!Number.isFinite(v))
+      throw new CheckpointError(
+        file,
+        `${what} holds ${v} at index ${i}: every weight must be finite (a corrupt file, or a diverged run)`,
+      );
   }
 }
 
@@ -411,7 +519,8 @@ function concatFloat32(parts: readonly Float32Array[]): Buffer {
 }
 
 function float32Of(path: string, bytes: Buffer): Float32Array {
-  if (bytes.byteLength % 4 !== 0) throw new CheckpointError(path, `holds ${bytes.byteLength} bytes, not a whole number of float32 values`);
+  if (bytes.byteLength % 4 !== 0)
+    throw new CheckpointError(path, `holds ${bytes.byteLength} bytes, not a whole number of float32 values`);
   const out = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;

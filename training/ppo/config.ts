@@ -96,13 +96,20 @@ export const PpoConfigSchema = z
     /** null: no early stop; else stop the epochs at the first minibatch with approx_kl > 1.5 × target_kl. */
     target_kl: z.number().positive().nullable().default(null),
     net_arch: z
-      .object({ pi: z.array(positiveInt.max(MAX_LAYER_UNITS)).min(1).max(MAX_LAYERS), vf: z.array(positiveInt.max(MAX_LAYER_UNITS)).min(1).max(MAX_LAYERS) })
+      .object({
+        pi: z.array(positiveInt.max(MAX_LAYER_UNITS)).min(1).max(MAX_LAYERS),
+        vf: z.array(positiveInt.max(MAX_LAYER_UNITS)).min(1).max(MAX_LAYERS),
+      })
       .strict()
       .default({ pi: [64, 64], vf: [64, 64] }),
     activation_fn: z.enum(['tanh', 'relu']).default('tanh'),
     ortho_init: z.boolean().default(true),
     adam: z
-      .object({ beta1: fraction.default(0.9), beta2: fraction.default(0.999), eps: z.number().positive().default(1e-5) })
+      .object({
+        beta1: fraction.default(0.9),
+        beta2: fraction.default(0.999),
+        eps: z.number().positive().default(1e-5),
+      })
       .strict()
       .default({ beta1: 0.9, beta2: 0.999, eps: 1e-5 }),
     /** Running mean/variance observation normalisation (SB3 VecNormalize's obs part); saved with checkpoints. */
@@ -122,7 +129,11 @@ export const PpoConfigSchema = z
         /** Evaluate every `freq` env steps (at the end of the iteration that crosses it); 0 = only at the end. */
         freq: z.number().int().nonnegative().default(20_480),
         /** Held-out episode seeds (training envs use derived 32-bit seeds; see envs/vector/slice.ts). */
-        seeds: z.array(z.number().int().nonnegative().max(0xffffffff)).min(1).max(MAX_EVAL_SEEDS).default([1000, 1001, 1002, 1003, 1004]),
+        seeds: z
+          .array(z.number().int().nonnegative().max(0xffffffff))
+          .min(1)
+          .max(MAX_EVAL_SEEDS)
+          .default([1000, 1001, 1002, 1003, 1004]),
         /** Tasks to evaluate (the env family's); empty = the env id's task, or the curriculum's tasks. */
         tasks: z.array(z.string()).default([]),
         /** Best checkpoint = highest mean grader score over tasks (falls back to mean reward when ungraded). */
@@ -146,16 +157,29 @@ export const PpoConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     const buffer = c.n_steps * c.n_envs;
-    if (buffer > MAX_ROLLOUT_SAMPLES) ctx.addIssue({ code: 'custom', path: ['n_steps'], message: `n_steps × n_envs = ${buffer} samples per rollout is more than the ${MAX_ROLLOUT_SAMPLES} allowed (docs/limits.md)` });
-    if (c.batch_size > buffer) ctx.addIssue({ code: 'custom', path: ['batch_size'], message: `must be at most n_steps × n_envs = ${buffer}` });
+    if (buffer > MAX_ROLLOUT_SAMPLES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['n_steps'],
+        message: `n_steps × n_envs = ${buffer} samples per rollout is more than the ${MAX_ROLLOUT_SAMPLES} allowed (docs/limits.md)`,
+      });
+    if (c.batch_size > buffer)
+      ctx.addIssue({ code: 'custom', path: ['batch_size'], message: `must be at most n_steps × n_envs = ${buffer}` });
     if (c.curriculum) {
       let last = 0;
       c.curriculum.forEach((stage, k) => {
-        if (stage.until <= last) ctx.addIssue({ code: 'custom', path: ['curriculum', k, 'until'], message: 'stages must have increasing `until`' });
+        if (stage.until <= last)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['curriculum', k, 'until'],
+            message: 'stages must have increasing `until`',
+          });
         last = stage.until;
-        if (Object.values(stage.weights).every((w) => w === 0)) ctx.addIssue({ code: 'custom', path: ['curriculum', k, 'weights'], message: 'needs a positive weight' });
+        if (Object.values(stage.weights).every((w) => w === 0))
+          ctx.addIssue({ code: 'custom', path: ['curriculum', k, 'weights'], message: 'needs a positive weight' });
       });
-      if (last !== 1) ctx.addIssue({ code: 'custom', path: ['curriculum'], message: 'the last stage must have until: 1' });
+      if (last !== 1)
+        ctx.addIssue({ code: 'custom', path: ['curriculum'], message: 'the last stage must have until: 1' });
     }
   });
 
@@ -171,14 +195,23 @@ export function parsePpoConfig(input: unknown, source = 'config'): PpoConfig {
  * Validates `input` with a config schema (PPO, GRPO); the first issue becomes an InvalidConfigError
  * naming the field and what it accepts (an unknown field lists the fields of its object).
  */
-export function parseConfigWith<T extends z.ZodType>(schema: T, input: unknown, source: string, what: string): z.infer<T> {
+export function parseConfigWith<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  source: string,
+  what: string,
+): z.infer<T> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (!issue) throw new InvalidConfigError(source, what, 'is invalid');
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
-    throw new InvalidConfigError(`${source}: ${where}${issue.keys.join(', ')}`, `the fields of ${describeFields(schema, issue.path)}`, 'is not a known field');
+    throw new InvalidConfigError(
+      `${source}: ${where}${issue.keys.join(', ')}`,
+      `the fields of ${describeFields(schema, issue.path)}`,
+      'is not a known field',
+    );
   }
   const field = issue.path.join('.') || '(root)';
   throw new InvalidConfigError(`${source}: ${field}`, allowedFor(issue), issue.message);
@@ -186,8 +219,10 @@ export function parseConfigWith<T extends z.ZodType>(schema: T, input: unknown, 
 
 function allowedFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value') return issue.values.map(String).join(', ');
-  if (issue.code === 'too_small') return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
-  if (issue.code === 'too_big') return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+  if (issue.code === 'too_small')
+    return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+  if (issue.code === 'too_big')
+    return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
   if (issue.code === 'invalid_type') return `a ${issue.expected}`;
   return 'see training/configs/README or the README';
 }
@@ -205,7 +240,8 @@ function describeFields(root: z.ZodType, path: readonly PropertyKey[]): string {
 function unwrap(t: z.ZodType): z.ZodType {
   let cur: z.ZodType = t;
   for (let i = 0; i < 8; i++) {
-    if (cur instanceof z.ZodDefault || cur instanceof z.ZodNullable || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodType;
+    if (cur instanceof z.ZodDefault || cur instanceof z.ZodNullable || cur instanceof z.ZodOptional)
+      cur = cur.unwrap() as z.ZodType;
     else if (cur instanceof z.ZodPipe) cur = cur.in as z.ZodType;
     else break;
   }
@@ -227,7 +263,18 @@ export const PPO_CONFIG_FIELDS: readonly string[] = configFieldNames(PpoConfigSc
 
 /** Names of the built-in configs (files in training/configs/). */
 export function builtinConfigNames(): string[] {
-  return ['gov-phase1', 'gov-phase2', 'gov-phase1-tuned', 'gov-phase2-tuned', 'gov-smoke-phase1', 'gov-smoke-phase2', 'helixdesk-sb3', 'helixdesk-tuned', 'grpo-phase1', 'grpo-phase2'];
+  return [
+    'gov-phase1',
+    'gov-phase2',
+    'gov-phase1-tuned',
+    'gov-phase2-tuned',
+    'gov-smoke-phase1',
+    'gov-smoke-phase2',
+    'helixdesk-sb3',
+    'helixdesk-tuned',
+    'grpo-phase1',
+    'grpo-phase2',
+  ];
 }
 
 /** Resolves `name` (a built-in config) or a path to a JSON/YAML file. */
@@ -237,13 +284,18 @@ export function configPath(nameOrPath: string, relativeTo = process.cwd()): stri
     const p = join(CONFIGS_DIR, `${nameOrPath}${ext}`);
     if (existsSync(p)) return p;
   }
-  throw new InvalidConfigError('--config', `a file path (.yaml, .yml, .json) or a built-in config: ${builtinConfigNames().join(', ')}`, `'${nameOrPath}' was not found`);
+  throw new InvalidConfigError(
+    '--config',
+    `a file path (.yaml, .yml, .json) or a built-in config: ${builtinConfigNames().join(', ')}`,
+    `'${nameOrPath}' was not found`,
+  );
 }
 
 /** Reads a config file (following `extends`), without validating: overrides come first. */
 export function readConfigObject(nameOrPath: string, seen: string[] = []): Record<string, unknown> {
   const path = configPath(nameOrPath, seen.length > 0 ? dirname(seen[seen.length - 1] as string) : process.cwd());
-  if (seen.includes(path)) throw new InvalidConfigError('extends', 'a config that does not extend itself', `cycle through ${path}`);
+  if (seen.includes(path))
+    throw new InvalidConfigError('extends', 'a config that does not extend itself', `cycle through ${path}`);
   const text = readFileSync(path, 'utf8');
   let raw: unknown;
   try {
@@ -251,10 +303,12 @@ export function readConfigObject(nameOrPath: string, seen: string[] = []): Recor
   } catch (err) {
     throw new InvalidConfigError(path, 'valid JSON or YAML', (err as Error).message);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidConfigError(path, 'a mapping of config fields', 'is not a mapping');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InvalidConfigError(path, 'a mapping of config fields', 'is not a mapping');
   const { extends: parent, ...own } = raw as Record<string, unknown>;
   if (parent === undefined) return own;
-  if (typeof parent !== 'string') throw new InvalidConfigError(`${path}: extends`, 'a config name or path', 'is not a string');
+  if (typeof parent !== 'string')
+    throw new InvalidConfigError(`${path}: extends`, 'a config name or path', 'is not a string');
   return mergeConfig(readConfigObject(parent, [...seen, path]), own);
 }
 
@@ -278,13 +332,25 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * look like it, as comma-separated number lists, as seed ranges for `eval.seeds`, else as strings.
  * `--net-arch a,b` sets both `pi` and `vf`. Unknown fields are rejected with the list of fields.
  */
-export function applyOverrides(raw: Record<string, unknown>, overrides: ReadonlyArray<readonly [string, string]>, knownFields?: readonly string[]): Record<string, unknown> {
+export function applyOverrides(
+  raw: Record<string, unknown>,
+  overrides: ReadonlyArray<readonly [string, string]>,
+  knownFields?: readonly string[],
+): Record<string, unknown> {
   let out = raw;
   for (const [flag, text] of overrides) {
-    const path = flag.replace(/^--/, '').split('.').map((p) => p.replace(/-/g, '_'));
+    const path = flag
+      .replace(/^--/, '')
+      .split('.')
+      .map((p) => p.replace(/-/g, '_'));
     const head = path[0] as string;
     const known = knownFields ?? PPO_CONFIG_FIELDS;
-    if (!known.includes(head)) throw new InvalidConfigError(`--${flag.replace(/^--/, '')}`, known.map((k) => `--${k.replace(/_/g, '-')}`).join(', '), 'is not a config field');
+    if (!known.includes(head))
+      throw new InvalidConfigError(
+        `--${flag.replace(/^--/, '')}`,
+        known.map((k) => `--${k.replace(/_/g, '-')}`).join(', '),
+        'is not a config field',
+      );
     let value: unknown = parseValue(text, path.join('.'));
     if (path.length === 1 && head === 'net_arch' && Array.isArray(value)) value = { pi: value, vf: value };
     const patch: Record<string, unknown> = {};

@@ -48,12 +48,24 @@ async function main(): Promise<void> {
       if (cmd === CMD.GRAD) {
         const batch = scalars[SCALAR.BATCH] as number;
         critic.forwardTrain(b.obs, b.obsT, batch, values);
-        scalars[SCALAR.VALUE_LOSS] = valueLossGrad(values, { batch, oldValues: b.oldValues, returns: b.returns }, init, dValues);
+        scalars[SCALAR.VALUE_LOSS] = valueLossGrad(
+          values,
+          { batch, oldValues: b.oldValues, returns: b.returns },
+          init,
+          dValues,
+        );
         critic.backward(dValues, b.grad);
         scalars[SCALAR.SUM_SQ] = sumOfSquares(b.grad, layout.actorSize, layout.size);
       } else if (cmd === CMD.APPLY) {
         adam.beginStep();
-        adam.apply(b.theta, b.grad, scalars[SCALAR.LR] as number, scalars[SCALAR.SCALE] as number, layout.actorSize, layout.size);
+        adam.apply(
+          b.theta,
+          b.grad,
+          scalars[SCALAR.LR] as number,
+          scalars[SCALAR.SCALE] as number,
+          layout.actorSize,
+          layout.size,
+        );
         critic.setParameters(b.theta);
       } else if (cmd === CMD.DISCARD) {
         critic.discardActivations();
@@ -63,7 +75,9 @@ async function main(): Promise<void> {
       }
       Atomics.store(ctrl, CTRL.STATUS, 0);
     } catch (err) {
-      const text = new TextEncoder().encode(err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err)).subarray(0, errors.length);
+      const text = new TextEncoder()
+        .encode(err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err))
+        .subarray(0, errors.length);
       errors.set(text);
       Atomics.store(ctrl, CTRL.ERROR_BYTES, text.length);
       Atomics.store(ctrl, CTRL.STATUS, 1);

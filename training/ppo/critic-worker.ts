@@ -50,7 +50,11 @@ export interface CriticThreadInit {
   entry?: string;
 }
 
-export function allocateSharedUpdateBuffers(parameterCount: number, maxBatch: number, observationSize: number): SharedUpdateBuffers {
+export function allocateSharedUpdateBuffers(
+  parameterCount: number,
+  maxBatch: number,
+  observationSize: number,
+): SharedUpdateBuffers {
   const f32 = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
   return {
     theta: f32(parameterCount),
@@ -84,7 +88,10 @@ export class CriticWorker {
     this.errors = new Uint8Array(init.errors);
   }
 
-  static async create(init: Omit<CriticThreadInit, 'control' | 'scalars' | 'errors' | 'entry'>, timeoutMs = 120_000): Promise<CriticWorker> {
+  static async create(
+    init: Omit<CriticThreadInit, 'control' | 'scalars' | 'errors' | 'entry'>,
+    timeoutMs = 120_000,
+  ): Promise<CriticWorker> {
     const entry = new URL(IS_TS ? './critic-thread.ts' : './critic-thread.js', import.meta.url);
     const bootstrap = new URL('../../envs/vector/ts-worker-bootstrap.mjs', import.meta.url);
     const full: CriticThreadInit = {
@@ -96,7 +103,9 @@ export class CriticWorker {
     };
     const thread = new Worker(IS_TS ? bootstrap : entry, { workerData: full });
     await new Promise<void>((resolve, reject) => {
-      thread.once('message', (m: { type: string; message?: string }) => (m.type === 'ready' ? resolve() : reject(new Error(`critic thread failed to start: ${m.message ?? ''}`))));
+      thread.once('message', (m: { type: string; message?: string }) =>
+        m.type === 'ready' ? resolve() : reject(new Error(`critic thread failed to start: ${m.message ?? ''}`)),
+      );
       thread.once('error', (err) => reject(new Error(`critic thread failed to start: ${err.message}`)));
     });
     return new CriticWorker(thread, full, timeoutMs);
@@ -141,7 +150,10 @@ export class CriticWorker {
       const n = Atomics.load(this.ctrl, CTRL.ERROR_BYTES);
       throw new Error(`critic worker failed: ${new TextDecoder().decode(this.errors.slice(0, n))}`);
     }
-    return { valueLoss: this.scalars[SCALAR.VALUE_LOSS] as number, sumOfSquares: this.scalars[SCALAR.SUM_SQ] as number };
+    return {
+      valueLoss: this.scalars[SCALAR.VALUE_LOSS] as number,
+      sumOfSquares: this.scalars[SCALAR.SUM_SQ] as number,
+    };
   }
 
   async close(): Promise<void> {

@@ -26,7 +26,7 @@ export class MaskedDistribution {
   constructor(readonly nvec: readonly number[]) {
     this.dims = nvec.length;
     this.offsets = new Int32Array(nvec.length + 1);
-    for (let d = 0; d < nvec.length; d++) (this.offsets[d + 1] = (this.offsets[d] as number) + (nvec[d] as number));
+    for (let d = 0; d < nvec.length; d++) this.offsets[d + 1] = (this.offsets[d] as number) + (nvec[d] as number);
     this.size = this.offsets[nvec.length] as number;
     this.probs = new Float64Array(this.size);
   }
@@ -35,7 +35,15 @@ export class MaskedDistribution {
    * Samples (or, deterministic, takes the most likely allowed) action of each of `batch` rows into
    * `actionsOut` (batch × dims) and writes the log-probabilities into `logProbOut`.
    */
-  act(logits: Float32Array, masks: Uint8Array, batch: number, deterministic: boolean, rng: RandomStream | null, actionsOut: Int32Array, logProbOut: Float64Array): void {
+  act(
+    logits: Float32Array,
+    masks: Uint8Array,
+    batch: number,
+    deterministic: boolean,
+    rng: RandomStream | null,
+    actionsOut: Int32Array,
+    logProbOut: Float64Array,
+  ): void {
     const A = this.size;
     for (let i = 0; i < batch; i++) {
       let logp = 0;
@@ -118,7 +126,15 @@ export class MaskedDistribution {
    * logits, added into dLogits (row i). log p(a) − per segment: δ_aj − p_j; H: −p_j (log p_j + H_seg).
    * Returns (logp, entropy) of the row.
    */
-  rowGradient(logits: Float32Array, masks: Uint8Array, actions: Int32Array, i: number, gLogp: number, gEnt: number, dLogits: Float32Array): { logp: number; entropy: number } {
+  rowGradient(
+    logits: Float32Array,
+    masks: Uint8Array,
+    actions: Int32Array,
+    i: number,
+    gLogp: number,
+    gEnt: number,
+    dLogits: Float32Array,
+  ): { logp: number; entropy: number } {
     const A = this.size;
     let logp = 0;
     let entropy = 0;
@@ -155,11 +171,22 @@ export class MaskedDistribution {
     return { logp, entropy };
   }
 
-  private segmentLogSumExp(logits: Float32Array, masks: Uint8Array, start: number, n: number, row: number, dim: number): number {
+  private segmentLogSumExp(
+    logits: Float32Array,
+    masks: Uint8Array,
+    start: number,
+    n: number,
+    row: number,
+    dim: number,
+  ): number {
     let max = -Infinity;
-    for (let k = 0; k < n; k++) if (masks[start + k] === 1 && (logits[start + k] as number) > max) max = logits[start + k] as number;
+    for (let k = 0; k < n; k++)
+      if (masks[start + k] === 1 && (logits[start + k] as number) > max) max = logits[start + k] as number;
     if (max === -Infinity) {
-      if (Number.isNaN(logits[start] as number)) throw new Error(`policy logits are NaN (row ${row}): a weight or an input feature is not finite (after an update: the run diverged; try a lower learning_rate or normalize_reward)`);
+      if (Number.isNaN(logits[start] as number))
+        throw new Error(
+          `policy logits are NaN (row ${row}): a weight or an input feature is not finite (after an update: the run diverged; try a lower learning_rate or normalize_reward)`,
+        );
       throw new Error(`action mask of row ${row}, dimension ${dim} allows no action: the env must allow at least one`);
     }
     let sum = 0;
@@ -241,7 +268,13 @@ export function ppoMinibatch(
 }
 
 /** The policy and entropy terms and their gradient with respect to the logits (see ppoMinibatch). */
-export function policyLossGrad(dist: MaskedDistribution, logits: Float32Array, mb: MinibatchData, s: PpoLossSettings, dLogits: Float32Array): PolicyLossStats {
+export function policyLossGrad(
+  dist: MaskedDistribution,
+  logits: Float32Array,
+  mb: MinibatchData,
+  s: PpoLossSettings,
+  dLogits: Float32Array,
+): PolicyLossStats {
   const B = mb.batch;
   let advMean = 0;
   let advStd = 1;
@@ -261,7 +294,8 @@ export function policyLossGrad(dist: MaskedDistribution, logits: Float32Array, m
   const lo = 1 - s.clipRange;
   const hi = 1 + s.clipRange;
   for (let i = 0; i < B; i++) {
-    const adv = s.normalizeAdvantage && B > 1 ? ((mb.advantages[i] as number) - advMean) / advStd : (mb.advantages[i] as number);
+    const adv =
+      s.normalizeAdvantage && B > 1 ? ((mb.advantages[i] as number) - advMean) / advStd : (mb.advantages[i] as number);
     // The row's log-prob first (to form the ratio); rowGradient recomputes it along with the gradient.
     const logp = dist.rowLogProb(logits, mb.masks, mb.actions, i);
     const logRatio = logp - (mb.oldLogProbs[i] as number);
@@ -290,7 +324,12 @@ export function policyLossGrad(dist: MaskedDistribution, logits: Float32Array, m
 }
 
 /** The value loss (SB3: mean squared error, optionally against clipped values) and vf_coef × its gradient with respect to the values. */
-export function valueLossGrad(values: Float32Array, mb: Pick<MinibatchData, 'batch' | 'oldValues' | 'returns'>, s: Pick<PpoLossSettings, 'clipRangeVf' | 'vfCoef'>, dValues: Float32Array): number {
+export function valueLossGrad(
+  values: Float32Array,
+  mb: Pick<MinibatchData, 'batch' | 'oldValues' | 'returns'>,
+  s: Pick<PpoLossSettings, 'clipRangeVf' | 'vfCoef'>,
+  dValues: Float32Array,
+): number {
   const B = mb.batch;
   let valueLoss = 0;
   for (let i = 0; i < B; i++) {

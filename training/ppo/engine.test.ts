@@ -20,11 +20,29 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'MultiDiscrete, tanh, towers of different depth, value clipping', obs: 7, nvec: [3, 4, 2], arch: { pi: [6, 5], vf: [4] }, activation: 'tanh', settings: { clipRange: 0.2, clipRangeVf: 0.3, entCoef: 0.05, vfCoef: 0.5, normalizeAdvantage: true } },
-  { name: 'Discrete, relu, no normalisation', obs: 5, nvec: [6], arch: { pi: [8, 8], vf: [8, 8] }, activation: 'relu', settings: { clipRange: 0.1, clipRangeVf: null, entCoef: 0.01, vfCoef: 0.7, normalizeAdvantage: false } },
+  {
+    name: 'MultiDiscrete, tanh, towers of different depth, value clipping',
+    obs: 7,
+    nvec: [3, 4, 2],
+    arch: { pi: [6, 5], vf: [4] },
+    activation: 'tanh',
+    settings: { clipRange: 0.2, clipRangeVf: 0.3, entCoef: 0.05, vfCoef: 0.5, normalizeAdvantage: true },
+  },
+  {
+    name: 'Discrete, relu, no normalisation',
+    obs: 5,
+    nvec: [6],
+    arch: { pi: [8, 8], vf: [8, 8] },
+    activation: 'relu',
+    settings: { clipRange: 0.1, clipRangeVf: null, entCoef: 0.01, vfCoef: 0.7, normalizeAdvantage: false },
+  },
 ];
 
-function randomMinibatch(c: Case, B: number, rng: RandomStream): { x: Float32Array; xT: Float32Array; mb: MinibatchData } {
+function randomMinibatch(
+  c: Case,
+  B: number,
+  rng: RandomStream,
+): { x: Float32Array; xT: Float32Array; mb: MinibatchData } {
   const A = c.nvec.reduce((a, b) => a + b, 0);
   const x = new Float32Array(B * c.obs).map(() => rng.next() * 2 - 1);
   const xT = new Float32Array(B * c.obs);
@@ -57,11 +75,22 @@ function randomMinibatch(c: Case, B: number, rng: RandomStream): { x: Float32Arr
 }
 
 /** The same loss written with tfjs ops, differentiated by tf.variableGrads: the reference for the hand-written backward pass. */
-function referenceGradients(c: Case, layout: ParameterLayout, theta: Float32Array, x: Float32Array, mb: MinibatchData): { loss: number; grad: Float32Array } {
+function referenceGradients(
+  c: Case,
+  layout: ParameterLayout,
+  theta: Float32Array,
+  x: Float32Array,
+  mb: MinibatchData,
+): { loss: number; grad: Float32Array } {
   const B = mb.batch;
   const A = layout.actionSize;
   const layers = layout.towerLayers(theta);
-  const vars = new Map(layers.map((l) => [l.name, { kernel: tf.variable(tf.tensor2d(l.kernel, [l.rows, l.cols])), bias: tf.variable(tf.tensor1d(l.bias)) }]));
+  const vars = new Map(
+    layers.map((l) => [
+      l.name,
+      { kernel: tf.variable(tf.tensor2d(l.kernel, [l.rows, l.cols])), bias: tf.variable(tf.tensor1d(l.bias)) },
+    ]),
+  );
   const act = (t: tf.Tensor): tf.Tensor => (c.activation === 'tanh' ? tf.tanh(t) : tf.relu(t));
   const tower = (prefix: string, depth: number, head: string, input: tf.Tensor): tf.Tensor => {
     let h = input;
@@ -87,7 +116,13 @@ function referenceGradients(c: Case, layout: ParameterLayout, theta: Float32Arra
         const seg = tf.slice(logits, [0, off], [B, n]);
         const segMask = tf.slice(tf.cast(mask, 'float32'), [0, off], [B, n]);
         const lsm = tf.logSoftmax(seg);
-        const oneHot = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => mb.actions[i * c.nvec.length + d] as number), 'int32'), n);
+        const oneHot = tf.oneHot(
+          tf.tensor1d(
+            Array.from({ length: B }, (_, i) => mb.actions[i * c.nvec.length + d] as number),
+            'int32',
+          ),
+          n,
+        );
         logp = tf.add(logp, tf.sum(tf.mul(oneHot, lsm), 1));
         entropy = tf.sub(entropy, tf.sum(tf.mul(tf.mul(tf.exp(lsm), lsm), segMask), 1));
         off += n;
@@ -102,18 +137,31 @@ function referenceGradients(c: Case, layout: ParameterLayout, theta: Float32Arra
       const s2 = tf.mul(adv, tf.clipByValue(ratio, 1 - c.settings.clipRange, 1 + c.settings.clipRange));
       const policyLoss = tf.neg(tf.mean(tf.minimum(s1, s2)));
       const oldV = tf.tensor1d(mb.oldValues);
-      const vPred = c.settings.clipRangeVf === null ? values : tf.add(oldV, tf.clipByValue(tf.sub(values, oldV), -c.settings.clipRangeVf, c.settings.clipRangeVf));
+      const vPred =
+        c.settings.clipRangeVf === null
+          ? values
+          : tf.add(oldV, tf.clipByValue(tf.sub(values, oldV), -c.settings.clipRangeVf, c.settings.clipRangeVf));
       const valueLoss = tf.mean(tf.square(tf.sub(tf.tensor1d(mb.returns), vPred)));
-      return tf.add(tf.add(policyLoss, tf.mul(c.settings.entCoef, tf.neg(tf.mean(entropy)))), tf.mul(c.settings.vfCoef, valueLoss)) as tf.Scalar;
+      return tf.add(
+        tf.add(policyLoss, tf.mul(c.settings.entCoef, tf.neg(tf.mean(entropy)))),
+        tf.mul(c.settings.vfCoef, valueLoss),
+      ) as tf.Scalar;
     });
     const gradLayers = layers.map((l) => {
       const v = vars.get(l.name);
       if (!v) throw new Error('missing');
       const kernelName = Object.keys(grads).find((k) => k === v.kernel.name) as string;
       const biasName = Object.keys(grads).find((k) => k === v.bias.name) as string;
-      return { name: l.name, kernel: (grads[kernelName] as tf.Tensor).dataSync() as Float32Array, bias: (grads[biasName] as tf.Tensor).dataSync() as Float32Array };
+      return {
+        name: l.name,
+        kernel: (grads[kernelName] as tf.Tensor).dataSync() as Float32Array,
+        bias: (grads[biasName] as tf.Tensor).dataSync() as Float32Array,
+      };
     });
-    return { loss: value.dataSync()[0] as number, grad: layout.fromTowerLayers(gradLayers, new Float32Array(layout.size)) };
+    return {
+      loss: value.dataSync()[0] as number,
+      grad: layout.fromTowerLayers(gradLayers, new Float32Array(layout.size)),
+    };
   });
   for (const v of vars.values()) tf.dispose([v.kernel, v.bias]);
   return result;
@@ -251,7 +299,7 @@ describe('MaskedDistribution', () => {
     const h = new Float64Array(1);
     dist.entropy(logits, masks, 1, h);
     expect(h[0]).toBeCloseTo(p0.h + p1.h, 12);
-    const q = [Math.exp(0.3), Math.exp(2.0)].map((e, _, arr) => e / (arr[0] as number + (arr[1] as number)));
+    const q = [Math.exp(0.3), Math.exp(2.0)].map((e, _, arr) => e / ((arr[0] as number) + (arr[1] as number)));
     expect(p0.h).toBeCloseTo(-q.reduce((a, p) => a + p * Math.log(p), 0), 6);
   });
 
@@ -278,17 +326,34 @@ describe('MaskedDistribution', () => {
   });
 
   it('rejects a mask that allows nothing, naming the row and dimension', () => {
-    expect(() => dist.act(new Float32Array(7), Uint8Array.of(1, 1, 1, 0, 0, 0, 0), 1, true, null, new Int32Array(2), new Float64Array(1))).toThrow(/row 0, dimension 1 allows no action/);
+    expect(() =>
+      dist.act(
+        new Float32Array(7),
+        Uint8Array.of(1, 1, 1, 0, 0, 0, 0),
+        1,
+        true,
+        null,
+        new Int32Array(2),
+        new Float64Array(1),
+      ),
+    ).toThrow(/row 0, dimension 1 allows no action/);
   });
 });
 
 describe('orthogonal init', () => {
   it('gives orthonormal columns (tall) or rows (wide), scaled by the gain, reproducibly from the seed', () => {
-    for (const [rows, cols] of [[7, 3], [3, 7], [5, 5]] as const) {
+    for (const [rows, cols] of [
+      [7, 3],
+      [3, 7],
+      [5, 5],
+    ] as const) {
       const gain = 1.7;
       const w = orthogonal(rows, cols, gain, createStream(9, 'ortho', rows, cols));
       const k = Math.min(rows, cols);
-      const vec = (i: number): number[] => (rows >= cols ? Array.from({ length: rows }, (_, r) => w[r * cols + i] as number) : Array.from({ length: cols }, (_, c) => w[i * cols + c] as number));
+      const vec = (i: number): number[] =>
+        rows >= cols
+          ? Array.from({ length: rows }, (_, r) => w[r * cols + i] as number)
+          : Array.from({ length: cols }, (_, c) => w[i * cols + c] as number);
       for (let a = 0; a < k; a++) {
         for (let b = 0; b < k; b++) {
           const dot = vec(a).reduce((acc, x, t) => acc + x * (vec(b)[t] as number), 0);

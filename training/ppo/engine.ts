@@ -73,7 +73,8 @@ export class TowerEngine {
 
   /** Uploads this tower's parameters from the whole parameter vector (after every optimiser step). */
   setParameters(theta: Float32Array): void {
-    if (theta.length !== this.layout.size) throw new Error(`setParameters: expected ${this.layout.size} values, got ${theta.length}`);
+    if (theta.length !== this.layout.size)
+      throw new Error(`setParameters: expected ${this.layout.size} values, got ${theta.length}`);
     this.disposeParameters();
     const own = (a: Float32Array): Float32Array => (this.traits.backendCopies ? a : a.slice());
     this.layers = this.names.map((name, k) => {
@@ -87,10 +88,15 @@ export class TowerEngine {
           t = new Float32Array(w.length);
           this.transposeScratch.set(name, t);
         }
-        for (let r = 0; r < e.rows; r++) for (let c = 0; c < e.cols; c++) t[c * e.rows + r] = w[r * e.cols + c] as number;
+        for (let r = 0; r < e.rows; r++)
+          for (let c = 0; c < e.cols; c++) t[c * e.rows + r] = w[r * e.cols + c] as number;
         kernelT = tf.tensor2d(t, [e.cols, e.rows]);
       }
-      return { kernel: tf.tensor2d(own(w), [e.rows, e.cols]), kernelT, bias: tf.tensor1d(own(this.layout.view(theta, `${name}/bias`))) };
+      return {
+        kernel: tf.tensor2d(own(w), [e.rows, e.cols]),
+        kernelT,
+        bias: tf.tensor1d(own(this.layout.view(theta, `${name}/bias`))),
+      };
     });
   }
 
@@ -106,7 +112,11 @@ export class TowerEngine {
   forwardTrain(observations: Float32Array, observationsT: Float32Array, batch: number, out: Float32Array): void {
     this.releaseSaved();
     const O = this.layout.shape.observationSize;
-    const kept: SavedActivations = { xT: tf.tensor2d(observationsT.subarray(0, batch * O), [O, batch]), hidden: [], batch };
+    const kept: SavedActivations = {
+      xT: tf.tensor2d(observationsT.subarray(0, batch * O), [O, batch]),
+      hidden: [],
+      batch,
+    };
     tf.tidy(() => {
       out.set(this.run(tf.tensor2d(observations.subarray(0, batch * O), [batch, O]), kept).dataSync());
       for (const t of kept.hidden) tf.keep(t);
@@ -220,7 +230,13 @@ export class PolicyEngine {
     this.critic.forward(observations, batch, valuesOut);
   }
 
-  forwardTrain(observations: Float32Array, observationsT: Float32Array, batch: number, logitsOut: Float32Array, valuesOut: Float32Array): void {
+  forwardTrain(
+    observations: Float32Array,
+    observationsT: Float32Array,
+    batch: number,
+    logitsOut: Float32Array,
+    valuesOut: Float32Array,
+  ): void {
     this.actor.forwardTrain(observations, observationsT, batch, logitsOut);
     this.critic.forwardTrain(observations, observationsT, batch, valuesOut);
   }

@@ -33,9 +33,14 @@ export class ObsNormalizer {
     const n = this.size;
     this.batchMean.fill(0);
     this.batchVar.fill(0);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) this.batchMean[j] = (this.batchMean[j] as number) + (observations[r * n + j] as number);
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < n; j++)
+        this.batchMean[j] = (this.batchMean[j] as number) + (observations[r * n + j] as number);
     for (let j = 0; j < n; j++) this.batchMean[j] = (this.batchMean[j] as number) / rows;
-    for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) this.batchVar[j] = (this.batchVar[j] as number) + ((observations[r * n + j] as number) - (this.batchMean[j] as number)) ** 2;
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < n; j++)
+        this.batchVar[j] =
+          (this.batchVar[j] as number) + ((observations[r * n + j] as number) - (this.batchMean[j] as number)) ** 2;
     const total = this.count + rows;
     for (let j = 0; j < n; j++) {
       const bVar = (this.batchVar[j] as number) / rows;
@@ -52,7 +57,8 @@ export class ObsNormalizer {
     const n = this.size;
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < n; j++) {
-        const z = ((observations[r * n + j] as number) - (this.mean[j] as number)) / Math.sqrt((this.var[j] as number) + 1e-8);
+        const z =
+          ((observations[r * n + j] as number) - (this.mean[j] as number)) / Math.sqrt((this.var[j] as number) + 1e-8);
         out[r * n + j] = Math.min(Math.max(z, -this.clip), this.clip);
       }
     }
@@ -64,7 +70,8 @@ export class ObsNormalizer {
   }
 
   load(s: ObsNormalizerState): void {
-    if (s.mean.length !== this.size || s.var.length !== this.size) throw new Error(`observation statistics have ${s.mean.length} features, the env has ${this.size}`);
+    if (s.mean.length !== this.size || s.var.length !== this.size)
+      throw new Error(`observation statistics have ${s.mean.length} features, the env has ${this.size}`);
     this.mean.set(s.mean);
     this.var.set(s.var);
     this.count = s.count;
@@ -135,7 +142,8 @@ export class RewardNormalizer {
   }
 
   load(s: RewardNormalizerState): void {
-    if (s.returns.length !== this.numEnvs) throw new Error(`reward statistics for ${s.returns.length} envs, this run has ${this.numEnvs}`);
+    if (s.returns.length !== this.numEnvs)
+      throw new Error(`reward statistics for ${s.returns.length} envs, this run has ${this.numEnvs}`);
     this.returns.set(s.returns);
     this.mean = s.mean;
     this.var = s.var;

@@ -108,12 +108,21 @@ export class ParameterLayout {
   towerLayers(theta: Float32Array): TowerLayer[] {
     return [...this.towerNames('actor'), ...this.towerNames('critic')].map((name) => {
       const e = this.entry(`${name}/kernel`);
-      return { name, rows: e.rows, cols: e.cols, kernel: this.view(theta, `${name}/kernel`).slice(), bias: this.view(theta, `${name}/bias`).slice() };
+      return {
+        name,
+        rows: e.rows,
+        cols: e.cols,
+        kernel: this.view(theta, `${name}/kernel`).slice(),
+        bias: this.view(theta, `${name}/bias`).slice(),
+      };
     });
   }
 
   /** Inverse of towerLayers: writes the layers (by name) into a parameter vector. */
-  fromTowerLayers(layers: ReadonlyArray<{ name: string; kernel: Float32Array; bias: Float32Array }>, theta: Float32Array): Float32Array {
+  fromTowerLayers(
+    layers: ReadonlyArray<{ name: string; kernel: Float32Array; bias: Float32Array }>,
+    theta: Float32Array,
+  ): Float32Array {
     const byName = new Map(layers.map((l) => [l.name, l]));
     for (const name of [...this.towerNames('actor'), ...this.towerNames('critic')]) {
       const l = byName.get(name);
@@ -121,7 +130,9 @@ export class ParameterLayout {
       const k = this.entry(`${name}/kernel`);
       const b = this.entry(`${name}/bias`);
       if (l.kernel.length !== k.size || l.bias.length !== b.size) {
-        throw new Error(`checkpoint layer '${name}' has ${l.kernel.length}+${l.bias.length} weights, this network needs ${k.size}+${b.size} (different net_arch or env?)`);
+        throw new Error(
+          `checkpoint layer '${name}' has ${l.kernel.length}+${l.bias.length} weights, this network needs ${k.size}+${b.size} (different net_arch or env?)`,
+        );
       }
       this.view(theta, `${name}/kernel`).set(l.kernel);
       this.view(theta, `${name}/bias`).set(l.bias);

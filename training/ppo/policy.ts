@@ -35,9 +35,12 @@ export class ActorCriticPolicy {
     this.layout = new ParameterLayout(spec.shape, spec.arch);
     this.engine = new PolicyEngine(this.layout, spec.activation);
     this.distribution = new MaskedDistribution(spec.shape.nvec);
-    this.normalizer = spec.normalizeObservations ? new ObsNormalizer(spec.shape.observationSize, spec.normalizeObservations.clip) : null;
+    this.normalizer = spec.normalizeObservations
+      ? new ObsNormalizer(spec.shape.observationSize, spec.normalizeObservations.clip)
+      : null;
     this.parameters = storage ?? new Float32Array(this.layout.size);
-    if (this.parameters.length !== this.layout.size) throw new Error(`policy parameters: storage of ${this.parameters.length} values for ${this.layout.size}`);
+    if (this.parameters.length !== this.layout.size)
+      throw new Error(`policy parameters: storage of ${this.parameters.length} values for ${this.layout.size}`);
     if (parameters) this.parameters.set(parameters);
     this.sync();
   }
@@ -58,7 +61,16 @@ export class ActorCriticPolicy {
    * Actions for `batch` prepared observations: sampled from `rng`, or the most likely allowed ones
    * when deterministic. Writes actions (batch × dims), log-probabilities and values.
    */
-  act(observations: Float32Array, masks: Uint8Array, batch: number, deterministic: boolean, rng: RandomStream | null, actionsOut: Int32Array, logProbOut: Float64Array, valuesOut: Float32Array): void {
+  act(
+    observations: Float32Array,
+    masks: Uint8Array,
+    batch: number,
+    deterministic: boolean,
+    rng: RandomStream | null,
+    actionsOut: Int32Array,
+    logProbOut: Float64Array,
+    valuesOut: Float32Array,
+  ): void {
     const logits = this.buffer('logits', batch * this.layout.actionSize);
     this.engine.forward(observations, batch, logits, valuesOut);
     this.distribution.act(logits, masks, batch, deterministic, rng, actionsOut, logProbOut);

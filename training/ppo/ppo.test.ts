@@ -59,7 +59,15 @@ describe('GAE (RolloutBuffer)', () => {
     const values = [0.5, 1.0, 0.2, 0.4, 0.3];
     const starts = [1, 0, 1, 0, 1];
     for (let t = 0; t < 5; t++) {
-      buf.store(t, Float32Array.of(t), Int32Array.of(0), Uint8Array.of(1), Uint8Array.of(starts[t] as number), Float32Array.of(values[t] as number), Float64Array.of(0));
+      buf.store(
+        t,
+        Float32Array.of(t),
+        Int32Array.of(0),
+        Uint8Array.of(1),
+        Uint8Array.of(starts[t] as number),
+        Float32Array.of(values[t] as number),
+        Float64Array.of(0),
+      );
       buf.storeRewards(t, Float32Array.of(rewards[t] as number));
     }
     const lastValue = 0.7;
@@ -112,7 +120,8 @@ describe('PPO on toy envs', () => {
       resultsDir: join(dir, 'r'),
       checkpointDir: join(dir, 'c'),
       log: quiet,
-      onMinibatch: ({ iteration, epoch, index, stats }) => seen.push({ iteration, epoch, index, ratioDev: stats.ratioMaxDeviation, kl: stats.approxKl }),
+      onMinibatch: ({ iteration, epoch, index, stats }) =>
+        seen.push({ iteration, epoch, index, ratioDev: stats.ratioMaxDeviation, kl: stats.approxKl }),
     });
     const firsts = seen.filter((s) => s.epoch === 0 && s.index === 0);
     expect(firsts.length).toBe(4); // one per iteration
@@ -129,7 +138,13 @@ describe('PPO on toy envs', () => {
     const gamma = 0.95;
     const checks: number[] = [];
     await trainPpo({
-      config: toyConfig({ env: { id: 'toy/chain', options: {} }, gamma, n_steps: 12, total_timesteps: 96, batch_size: 16 }),
+      config: toyConfig({
+        env: { id: 'toy/chain', options: {} },
+        gamma,
+        n_steps: 12,
+        total_timesteps: 96,
+        batch_size: 16,
+      }),
       resultsDir: join(dir, 'r'),
       checkpointDir: join(dir, 'c'),
       log: quiet,
@@ -157,7 +172,14 @@ describe('PPO on toy envs', () => {
     it(`solves the masked contextual bandit ${envId} within a fixed budget, never sampling a masked action`, async () => {
       const dir = tempDir();
       const result = await trainPpo({
-        config: toyConfig({ env: { id: envId, options: {} }, total_timesteps: 3072, n_steps: 64, batch_size: 64, n_epochs: 4, ent_coef: 0.0 }),
+        config: toyConfig({
+          env: { id: envId, options: {} },
+          total_timesteps: 3072,
+          n_steps: 64,
+          batch_size: 64,
+          n_epochs: 4,
+          ent_coef: 0.0,
+        }),
         resultsDir: join(dir, 'r'),
         checkpointDir: join(dir, 'c'),
         log: quiet,
@@ -165,8 +187,16 @@ describe('PPO on toy envs', () => {
       // The env throws on a masked action, so finishing at all means none was sampled.
       expect(result.numTimesteps).toBe(3072);
       const spec = resolveEnv(envId);
-      const policy = new ActorCriticPolicy(policySpecFor(toyConfig({ env: { id: envId, options: {} } }), spec), result.parameters);
-      const records = evaluatePolicy(policy, envId, {}, Array.from({ length: 40 }, (_, i) => i));
+      const policy = new ActorCriticPolicy(
+        policySpecFor(toyConfig({ env: { id: envId, options: {} } }), spec),
+        result.parameters,
+      );
+      const records = evaluatePolicy(
+        policy,
+        envId,
+        {},
+        Array.from({ length: 40 }, (_, i) => i),
+      );
       const best = envId === 'toy/bandit' ? 1 : MULTI.nvec.length;
       for (const r of records) expect(r.reward).toBe(best);
       const last = result.metrics[result.metrics.length - 1] as MetricRow;
@@ -215,14 +245,33 @@ describe('checkpoints and exact resume', () => {
       const a = tempDir();
       const full = await trainPpo({ config, resultsDir: join(a, 'r'), checkpointDir: join(a, 'c'), log: quiet });
       const b = tempDir();
-      const first = await trainPpo({ config, resultsDir: join(b, 'r'), checkpointDir: join(b, 'c'), log: quiet, stopAt: 240 });
+      const first = await trainPpo({
+        config,
+        resultsDir: join(b, 'r'),
+        checkpointDir: join(b, 'c'),
+        log: quiet,
+        stopAt: 240,
+      });
       expect(first.numTimesteps).toBe(240);
       expect(first.interrupted).toBe(true);
       // resumed with env workers and the critic on its own thread: neither changes a bit
-      const resumed = await trainPpo({ config: { ...config, workers: 2, update_threads: 2 }, resultsDir: join(b, 'r2'), checkpointDir: join(b, 'c'), log: quiet, resume: join(b, 'c') });
+      const resumed = await trainPpo({
+        config: { ...config, workers: 2, update_threads: 2 },
+        resultsDir: join(b, 'r2'),
+        checkpointDir: join(b, 'c'),
+        log: quiet,
+        resume: join(b, 'c'),
+      });
       expect(resumed.numTimesteps).toBe(480);
       expect(resumed.parameters).toEqual(full.parameters);
-      const strip = (rows: MetricRow[]): MetricRow[] => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/') || k === 'time/total_timesteps' || k === 'time/iterations')));
+      const strip = (rows: MetricRow[]): MetricRow[] =>
+        rows.map((r) =>
+          Object.fromEntries(
+            Object.entries(r).filter(
+              ([k]) => !k.startsWith('time/') || k === 'time/total_timesteps' || k === 'time/iterations',
+            ),
+          ),
+        );
       expect(strip(resumed.metrics)).toEqual(strip(full.metrics));
       expect(resumed.evaluations).toEqual(full.evaluations);
       const fa = loadCheckpoint(join(a, 'c'));
@@ -239,13 +288,27 @@ describe('checkpoints and exact resume', () => {
   }
 
   it('the critic on a second thread gives bit-identical training (target_kl early stops included)', async () => {
-    const base: PpoConfigInput = { env: { id: 'toy/multi', options: {} }, total_timesteps: 512, n_steps: 32, batch_size: 24, n_epochs: 3, target_kl: 0.002, clip_range_vf: 0.5, net_arch: { pi: [16, 8], vf: [12] } };
+    const base: PpoConfigInput = {
+      env: { id: 'toy/multi', options: {} },
+      total_timesteps: 512,
+      n_steps: 32,
+      batch_size: 24,
+      n_epochs: 3,
+      target_kl: 0.002,
+      clip_range_vf: 0.5,
+      net_arch: { pi: [16, 8], vf: [12] },
+    };
     const runs = [];
     for (const threads of [1, 2] as const) {
       const dir = tempDir();
       const stops: number[] = [];
       runs.push({
-        result: await trainPpo({ config: toyConfig({ ...base, update_threads: threads, backend: 'wasm' }), resultsDir: join(dir, 'r'), checkpointDir: join(dir, 'c'), log: (l) => (l.includes('early stop') ? stops.push(1) : undefined) }),
+        result: await trainPpo({
+          config: toyConfig({ ...base, update_threads: threads, backend: 'wasm' }),
+          resultsDir: join(dir, 'r'),
+          checkpointDir: join(dir, 'c'),
+          log: (l) => (l.includes('early stop') ? stops.push(1) : undefined),
+        }),
         stops: stops.length,
       });
     }
@@ -253,7 +316,8 @@ describe('checkpoints and exact resume', () => {
     expect(one.stops).toBeGreaterThan(0);
     expect(two.stops).toBe(one.stops);
     expect(two.result.parameters).toEqual(one.result.parameters);
-    const strip = (rows: MetricRow[]): MetricRow[] => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/'))));
+    const strip = (rows: MetricRow[]): MetricRow[] =>
+      rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/'))));
     expect(strip(two.result.metrics)).toEqual(strip(one.result.metrics));
   });
 
@@ -268,7 +332,11 @@ describe('checkpoints and exact resume', () => {
       load: async () => {
         const j = JSON.parse(readFileSync(join(result.finalCheckpoint, 'model.json'), 'utf8'));
         const bin = readFileSync(join(result.finalCheckpoint, 'weights.bin'));
-        return { modelTopology: j.modelTopology, weightSpecs: j.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights), weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) };
+        return {
+          modelTopology: j.modelTopology,
+          weightSpecs: j.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights),
+          weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+        };
       },
     });
     const obs = Float32Array.of(0, 1, 0, 0, 1, 0, 0, 0);
@@ -289,12 +357,28 @@ describe('checkpoints and exact resume', () => {
 describe('PPO configs', () => {
   it('loads the built-in configs with the reference hyperparameters', () => {
     const p1 = loadPpoConfig('gov-phase1');
-    expect([p1.learning_rate, p1.n_steps, p1.batch_size, p1.n_epochs, p1.gamma, p1.gae_lambda, p1.clip_range, p1.ent_coef, p1.vf_coef, p1.max_grad_norm, p1.n_envs]).toEqual([3e-4, 512, 64, 10, 0.99, 0.95, 0.2, 0.01, 0.5, 0.5, 4]);
+    expect([
+      p1.learning_rate,
+      p1.n_steps,
+      p1.batch_size,
+      p1.n_epochs,
+      p1.gamma,
+      p1.gae_lambda,
+      p1.clip_range,
+      p1.ent_coef,
+      p1.vf_coef,
+      p1.max_grad_norm,
+      p1.n_envs,
+    ]).toEqual([3e-4, 512, 64, 10, 0.99, 0.95, 0.2, 0.01, 0.5, 0.5, 4]);
     expect(p1.net_arch).toEqual({ pi: [256, 256], vf: [256, 256] });
     expect(p1.env.id).toBe('gov-workflow/district_backlog_easy');
     const p2 = loadPpoConfig('gov-phase2');
     expect(p2.curriculum?.map((s) => s.until)).toEqual([0.3, 0.7, 1]);
-    expect(p2.curriculum?.[2]?.weights).toEqual({ district_backlog_easy: 0.2, mixed_urgency_medium: 0.4, cross_department_hard: 0.4 });
+    expect(p2.curriculum?.[2]?.weights).toEqual({
+      district_backlog_easy: 0.2,
+      mixed_urgency_medium: 0.4,
+      cross_department_hard: 0.4,
+    });
     expect(p2.total_timesteps).toBe(500_000);
   });
 
@@ -318,7 +402,9 @@ describe('PPO configs', () => {
     expect(() => parsePpoConfig({ activation_fn: 'gelu' })).toThrow(InvalidConfigError);
     expect(() => parsePpoConfig({ activation_fn: 'gelu' })).toThrow(/activation_fn.*tanh, relu/);
     expect(() => parsePpoConfig({ n_steps: 0 })).toThrow(/n_steps/);
-    expect(() => parsePpoConfig({ n_steps: 8, n_envs: 2, batch_size: 64 })).toThrow(/batch_size.*at most n_steps × n_envs = 16/);
+    expect(() => parsePpoConfig({ n_steps: 8, n_envs: 2, batch_size: 64 })).toThrow(
+      /batch_size.*at most n_steps × n_envs = 16/,
+    );
     expect(() => parsePpoConfig({ curriculum: [{ until: 0.5, weights: { a: 1 } }] })).toThrow(/curriculum.*until: 1/);
     expect(() => applyOverrides({}, [['--n-stepz', '3']])).toThrow(/--n-stepz.*--n-steps/);
     expect(() => loadPpoConfig('no-such-config')).toThrow(/--config.*gov-phase1/);

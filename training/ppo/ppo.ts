@@ -86,7 +86,13 @@ export interface TrainPpoResult {
   metrics: MetricRow[];
   evaluations: MetricRow[];
   /** Seconds spent collecting rollouts (env + forward) and in updates, over this process's iterations. */
-  timing: { rolloutSeconds: number; updateSeconds: number; evalSeconds: number; wallSeconds: number; samplesUpdated: number };
+  timing: {
+    rolloutSeconds: number;
+    updateSeconds: number;
+    evalSeconds: number;
+    wallSeconds: number;
+    samplesUpdated: number;
+  };
   /** The final policy's parameters (a copy). */
   parameters: Float32Array;
 }
@@ -94,10 +100,18 @@ export interface TrainPpoResult {
 /** The env id and options the config trains on (a curriculum becomes gov-workflow/curriculum). */
 export function trainingEnv(config: PpoConfig): { id: string; options: EnvOptions } {
   if (!config.curriculum) return { id: config.env.id, options: config.env.options };
-  if (!config.env.id.startsWith('gov-workflow/')) throw new Error(`curriculum: only gov-workflow envs have one (env.id is ${config.env.id})`);
+  if (!config.env.id.startsWith('gov-workflow/'))
+    throw new Error(`curriculum: only gov-workflow envs have one (env.id is ${config.env.id})`);
   return {
     id: 'gov-workflow/curriculum',
-    options: { ...config.env.options, curriculum: { stages: config.curriculum.map((s) => ({ until: s.until, weights: s.weights })), totalTimesteps: config.total_timesteps, numEnvs: config.n_envs } } as EnvOptions,
+    options: {
+      ...config.env.options,
+      curriculum: {
+        stages: config.curriculum.map((s) => ({ until: s.until, weights: s.weights })),
+        totalTimesteps: config.total_timesteps,
+        numEnvs: config.n_envs,
+      },
+    } as EnvOptions,
   };
 }
 
@@ -131,12 +145,14 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
   log(`[ppo] ${config.name} (${config.phase}): ${describeBackend(backend)}`);
   const env = trainingEnv(config);
   const spec = resolveEnv(env.id, env.options);
-  const vec: VectorEnv = config.workers > 0 ? await WorkerVectorEnv.create(env.id, config.n_envs, { workers: config.workers, envOptions: env.options }) : new SyncVectorEnv(env.id, config.n_envs, env.options);
+  const vec: VectorEnv =
+    config.workers > 0
+      ? await WorkerVectorEnv.create(env.id, config.n_envs, { workers: config.workers, envOptions: env.options })
+      : new SyncVectorEnv(env.id, config.n_envs, env.options);
   // Everything after the vector env exists is cleaned up in `finally`, whatever fails.
   let criticWorkerRef: CriticWorker | null = null;
   let policyRef: ActorCriticPolicy | null = null;
   try {
-
     const N = config.n_envs;
     const O = spec.observationSize;
     const B = config.batch_size;
@@ -150,15 +166,31 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     const engine = policy.engine;
     const actorSize = policy.layout.actorSize;
     const adam = new Adam(paramCount, config.adam, { m: shared.m, v: shared.v });
-    const lossSettings = { clipRange: config.clip_range, clipRangeVf: config.clip_range_vf, entCoef: config.ent_coef, vfCoef: config.vf_coef, normalizeAdvantage: config.normalize_advantage };
+    const lossSettings = {
+      clipRange: config.clip_range,
+      clipRangeVf: config.clip_range_vf,
+      entCoef: config.ent_coef,
+      vfCoef: config.vf_coef,
+      normalizeAdvantage: config.normalize_advantage,
+    };
     // 'auto': the critic thread pays off when each minibatch is long enough to hide its two meetings
     // (bench:ppo: +42 % at [256, 256], −10…25 % at [64, 64] on 2 cores).
     const widest = Math.max(...config.net_arch.pi, ...config.net_arch.vf);
-    const updateThreads = config.update_threads === 'auto' ? (availableParallelism() >= 2 && widest >= 128 ? 2 : 1) : config.update_threads;
+    const updateThreads =
+      config.update_threads === 'auto' ? (availableParallelism() >= 2 && widest >= 128 ? 2 : 1) : config.update_threads;
     const rewardNormalizer = config.normalize_reward ? new RewardNormalizer(N, config.gamma, config.clip_reward) : null;
     const criticWorker =
       updateThreads === 2
-        ? await CriticWorker.create({ shape: policySpec.shape, arch: policySpec.arch, activation: policySpec.activation, backend: backend.backend as BackendPreference, adam: config.adam, clipRangeVf: config.clip_range_vf, vfCoef: config.vf_coef, buffers: shared })
+        ? await CriticWorker.create({
+            shape: policySpec.shape,
+            arch: policySpec.arch,
+            activation: policySpec.activation,
+            backend: backend.backend as BackendPreference,
+            adam: config.adam,
+            clipRangeVf: config.clip_range_vf,
+            vfCoef: config.vf_coef,
+            buffers: shared,
+          })
         : null;
     criticWorkerRef = criticWorker;
     const M = spec.maskLength;
@@ -195,13 +227,19 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
       episodeWindow = resumed.state.episodeWindow.map((e) => ({ ...e }));
       metricsHistory = resumed.state.history.metrics;
       evalHistory = resumed.state.history.eval;
-      if (!resumed.envSnapshot) throw new Error(`${resumed.dir}: has no env-state.bin, so it cannot be resumed exactly (warm-start from it with init_from instead)`);
+      if (!resumed.envSnapshot)
+        throw new Error(
+          `${resumed.dir}: has no env-state.bin, so it cannot be resumed exactly (warm-start from it with init_from instead)`,
+        );
       ({ observations, masks } = await vec.restore(resumed.envSnapshot));
       log(`[ppo] resumed from ${resumed.dir} at ${numTimesteps} steps (iteration ${iteration})`);
     } else {
       if (config.init_from) {
         const warm = loadCheckpoint(config.init_from);
-        if (warm.parameters.length !== policy.layout.size) throw new Error(`init_from ${warm.dir}: ${warm.parameters.length} parameters, this policy has ${policy.layout.size} (same net_arch and env spaces needed)`);
+        if (warm.parameters.length !== policy.layout.size)
+          throw new Error(
+            `init_from ${warm.dir}: ${warm.parameters.length} parameters, this policy has ${policy.layout.size} (same net_arch and env spaces needed)`,
+          );
         policy.parameters.set(warm.parameters);
         if (policy.normalizer && warm.state.obsNormalizer) policy.normalizer.load(warm.state.obsNormalizer);
         log(`[ppo] warm start from ${warm.dir} (${warm.state.phase}, ${warm.state.numTimesteps} steps)`);
@@ -213,8 +251,13 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
       policy.normalizer?.update(observations, N);
     }
     criticWorker?.sync(adam.step);
-    log(`[ppo] update on ${updateThreads === 2 ? '2 threads (critic on a worker)' : '1 thread'}; ${config.workers > 0 ? `${config.workers} env worker(s)` : 'envs in-process'}`);
-    writeFileAtomic(join(opts.resultsDir, 'config.json'), `${JSON.stringify({ ...config, resolved_env: env, backend, packageVersion: PACKAGE_VERSION }, null, 2)}\n`);
+    log(
+      `[ppo] update on ${updateThreads === 2 ? '2 threads (critic on a worker)' : '1 thread'}; ${config.workers > 0 ? `${config.workers} env worker(s)` : 'envs in-process'}`,
+    );
+    writeFileAtomic(
+      join(opts.resultsDir, 'config.json'),
+      `${JSON.stringify({ ...config, resolved_env: env, backend, packageVersion: PACKAGE_VERSION }, null, 2)}\n`,
+    );
 
     // Scratch arrays for the rollout and the update (no allocation in the loops).
     const stepActions = new Int32Array(N * D);
@@ -282,7 +325,16 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     });
     const save = async (name: string, kind: CheckpointState['kind'], updateLatest: boolean): Promise<string> => {
       const dir = join(opts.checkpointDir, name);
-      saveCheckpoint(dir, { state: checkpointState(kind), parameters: policy.parameters, adam: adam.state(), envSnapshot: await vec.snapshot() }, { updateLatest });
+      saveCheckpoint(
+        dir,
+        {
+          state: checkpointState(kind),
+          parameters: policy.parameters,
+          adam: adam.state(),
+          envSnapshot: await vec.snapshot(),
+        },
+        { updateLatest },
+      );
       return dir;
     };
 
@@ -304,13 +356,16 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         let nTrunc = 0;
         for (let i = 0; i < N; i++) {
           dones[i] = r.terminated[i] || r.truncated[i] ? 1 : 0;
-          if (r.truncated[i] && !r.terminated[i]) finalObs.set(r.finalObservations.subarray(i * O, (i + 1) * O), nTrunc++ * O);
+          if (r.truncated[i] && !r.terminated[i])
+            finalObs.set(r.finalObservations.subarray(i * O, (i + 1) * O), nTrunc++ * O);
         }
         if (rewardNormalizer) rewardNormalizer.normalize(r.rewards, dones, rewards);
         else rewards.set(r.rewards);
         if (nTrunc > 0) {
           policy.predictValues(policy.prepare(finalObs.subarray(0, nTrunc * O), nTrunc), nTrunc, finalValues);
-          for (let i = 0, k = 0; i < N; i++) if (r.truncated[i] && !r.terminated[i]) rewards[i] = (rewards[i] as number) + config.gamma * (finalValues[k++] as number);
+          for (let i = 0, k = 0; i < N; i++)
+            if (r.truncated[i] && !r.terminated[i])
+              rewards[i] = (rewards[i] as number) + config.gamma * (finalValues[k++] as number);
         }
         buffer.storeRewards(t, rewards);
         for (const e of r.episodes) completed.push(e);
@@ -331,7 +386,8 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
 
       // 2. Update (SB3 PPO.train): n_epochs over shuffled minibatches, masks re-applied.
       const progressRemaining = 1 - numTimesteps / config.total_timesteps;
-      const lr = config.lr_schedule === 'linear' ? config.learning_rate * Math.max(progressRemaining, 0) : config.learning_rate;
+      const lr =
+        config.lr_schedule === 'linear' ? config.learning_rate * Math.max(progressRemaining, 0) : config.learning_rate;
       const sums = { pg: 0, value: 0, entropy: 0, kl: 0, clip: 0, count: 0, gradNorm: 0 };
       let lastStats: MinibatchStats | null = null;
       let continueTraining = true;
@@ -340,7 +396,15 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         for (let start = 0, index = 0; start < buffer.size; start += B, index++) {
           const size = Math.min(B, buffer.size - start);
           gatherMinibatch(buffer, permutation, start, size, O, M, D, mb);
-          const data: MinibatchData = { batch: size, masks: mb.masks, actions: mb.actions, oldLogProbs: mb.oldLogProbs, oldValues: mb.oldValues, advantages: mb.advantages, returns: mb.returns };
+          const data: MinibatchData = {
+            batch: size,
+            masks: mb.masks,
+            actions: mb.actions,
+            oldLogProbs: mb.oldLogProbs,
+            oldValues: mb.oldValues,
+            advantages: mb.advantages,
+            returns: mb.returns,
+          };
           // The critic's half (forward, value-loss gradient, backward) — on its thread when there is one.
           criticWorker?.startGrad(size);
           engine.actor.forwardTrain(mb.obs, mb.obsT, size, mb.logits);
@@ -365,7 +429,11 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
               criticSumSq = sumOfSquares(grad, actorSize, paramCount);
             }
           }
-          const stats: MinibatchStats = { ...policyStats, valueLoss, loss: policyStats.policyLoss + config.ent_coef * policyStats.entropyLoss + config.vf_coef * valueLoss };
+          const stats: MinibatchStats = {
+            ...policyStats,
+            valueLoss,
+            loss: policyStats.policyLoss + config.ent_coef * policyStats.entropyLoss + config.vf_coef * valueLoss,
+          };
           opts.onMinibatch?.({ iteration, epoch, index, stats });
           sums.pg += stats.policyLoss;
           sums.value += stats.valueLoss;
@@ -376,7 +444,9 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
           lastStats = stats;
           if (stop) {
             continueTraining = false;
-            log(`[ppo] early stop at epoch ${epoch} (approx_kl ${stats.approxKl.toFixed(4)} > 1.5 × target_kl ${config.target_kl})`);
+            log(
+              `[ppo] early stop at epoch ${epoch} (approx_kl ${stats.approxKl.toFixed(4)} > 1.5 × target_kl ${config.target_kl})`,
+            );
             break;
           }
           // Global-norm clipping over both towers (actor block + critic block), then Adam on each block.
@@ -428,7 +498,10 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
       };
       sanitize(row);
       metricsHistory.push(row);
-      writeFileAtomic(join(opts.resultsDir, 'metrics.csv'), stringify(metricsHistory, { header: true, columns: Object.keys(row) }));
+      writeFileAtomic(
+        join(opts.resultsDir, 'metrics.csv'),
+        stringify(metricsHistory, { header: true, columns: Object.keys(row) }),
+      );
       opts.onIteration?.(row);
       log(
         `[ppo] it ${iteration} steps ${numTimesteps}/${config.total_timesteps} fps ${row['time/fps']} ` +
@@ -439,15 +512,21 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
       // 4. Evaluate on held-out seeds; keep the best by grader score.
       const finishing = numTimesteps >= limit;
       if (numTimesteps >= nextEvalAt || (finishing && numTimesteps >= config.total_timesteps)) {
-        while (nextEvalAt <= numTimesteps) nextEvalAt += config.eval.freq > 0 ? config.eval.freq : Number.POSITIVE_INFINITY;
+        while (nextEvalAt <= numTimesteps)
+          nextEvalAt += config.eval.freq > 0 ? config.eval.freq : Number.POSITIVE_INFINITY;
         const te = performance.now();
         const evalRow = evaluateRow(policy, config, evalEnvIds, env.options, numTimesteps);
         timing.evalSeconds += (performance.now() - te) / 1000;
         evalHistory.push(evalRow);
-        writeFileAtomic(join(opts.resultsDir, 'eval.csv'), stringify(evalHistory, { header: true, columns: Object.keys(evalRow) }));
+        writeFileAtomic(
+          join(opts.resultsDir, 'eval.csv'),
+          stringify(evalHistory, { header: true, columns: Object.keys(evalRow) }),
+        );
         // Best by grader score; by mean reward for envs without a grader.
         const score = (evalRow['eval/grader_score'] ?? evalRow['eval/mean_reward']) as number;
-        log(`[ppo] eval at ${numTimesteps}: grader_score ${fmt(evalRow['eval/grader_score'], 4)} mean_reward ${fmt(evalRow['eval/mean_reward'])}${best === null || score > best.score ? ' (best)' : ''}`);
+        log(
+          `[ppo] eval at ${numTimesteps}: grader_score ${fmt(evalRow['eval/grader_score'], 4)} mean_reward ${fmt(evalRow['eval/mean_reward'])}${best === null || score > best.score ? ' (best)' : ''}`,
+        );
         if (best === null || score > best.score) {
           best = { score, numTimesteps };
           bestDir = await save('best', 'best', false);
@@ -469,7 +548,9 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
 
     // ---- finish ------------------------------------------------------------------------------
     const complete = numTimesteps >= config.total_timesteps;
-    const finalDir = complete ? await save('final', 'final', true) : await save(stepName(numTimesteps), 'interrupted', true);
+    const finalDir = complete
+      ? await save('final', 'final', true)
+      : await save(stepName(numTimesteps), 'interrupted', true);
     if (!complete) log(`[ppo] stopped at ${numTimesteps} steps; resume with --resume ${finalDir}`);
     timing.wallSeconds = (performance.now() - wallStart) / 1000;
     return {
@@ -493,14 +574,22 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
 }
 
 /** Evaluates the policy on every evaluation env id over config.eval.seeds: one eval.csv row. */
-function evaluateRow(policy: ActorCriticPolicy, config: PpoConfig, envIds: readonly string[], trainingOptions: EnvOptions, numTimesteps: number): MetricRow {
+function evaluateRow(
+  policy: ActorCriticPolicy,
+  config: PpoConfig,
+  envIds: readonly string[],
+  trainingOptions: EnvOptions,
+  numTimesteps: number,
+): MetricRow {
   const { curriculum: _curriculum, ...options } = trainingOptions;
   void _curriculum;
   const all: EpisodeRecord[] = [];
   const row: MetricRow = { 'time/total_timesteps': numTimesteps };
   const perTask: number[] = [];
   for (const id of envIds) {
-    const records = evaluatePolicy(policy, id, options, config.eval.seeds, { deterministic: config.eval.deterministic });
+    const records = evaluatePolicy(policy, id, options, config.eval.seeds, {
+      deterministic: config.eval.deterministic,
+    });
     all.push(...records);
     const task = id.split('/')[1] as string;
     const score = meanOf(records, (r) => r.score);
@@ -516,12 +605,30 @@ function evaluateRow(policy: ActorCriticPolicy, config: PpoConfig, envIds: reado
 }
 
 function checkResumable(state: CheckpointState, config: PpoConfig): void {
-  const { total_timesteps: _a, eval: _b, checkpoint: _c, workers: _d, backend: _e, update_threads: _k, ...saved } = state.config;
-  const { total_timesteps: _f, eval: _g, checkpoint: _h, workers: _i, backend: _j, update_threads: _l, ...wanted } = config;
+  const {
+    total_timesteps: _a,
+    eval: _b,
+    checkpoint: _c,
+    workers: _d,
+    backend: _e,
+    update_threads: _k,
+    ...saved
+  } = state.config;
+  const {
+    total_timesteps: _f,
+    eval: _g,
+    checkpoint: _h,
+    workers: _i,
+    backend: _j,
+    update_threads: _l,
+    ...wanted
+  } = config;
   void [_a, _b, _c, _d, _e, _f, _g, _h, _i, _j, _k, _l];
   for (const key of Object.keys(saved) as (keyof typeof saved)[]) {
     if (JSON.stringify(saved[key]) !== JSON.stringify(wanted[key])) {
-      throw new Error(`--resume: the checkpoint was trained with ${key} = ${JSON.stringify(saved[key])}, this run asks for ${JSON.stringify(wanted[key])}; only total_timesteps, eval, checkpoint, workers, update_threads and backend may change on resume`);
+      throw new Error(
+        `--resume: the checkpoint was trained with ${key} = ${JSON.stringify(saved[key])}, this run asks for ${JSON.stringify(wanted[key])}; only total_timesteps, eval, checkpoint, workers, update_threads and backend may change on resume`,
+      );
     }
   }
 }
@@ -555,7 +662,16 @@ interface MinibatchScratch extends Omit<MinibatchData, 'batch'> {
   obsT: Float32Array;
 }
 
-function gatherMinibatch(buffer: RolloutBuffer, perm: Int32Array, start: number, size: number, O: number, M: number, D: number, mb: MinibatchScratch): void {
+function gatherMinibatch(
+  buffer: RolloutBuffer,
+  perm: Int32Array,
+  start: number,
+  size: number,
+  O: number,
+  M: number,
+  D: number,
+  mb: MinibatchScratch,
+): void {
   for (let r = 0; r < size; r++) {
     const k = perm[start + r] as number;
     mb.obs.set(buffer.observations.subarray(k * O, (k + 1) * O), r * O);
@@ -577,7 +693,8 @@ function pruneCheckpoints(dir: string, keep: number): void {
   const steps = readdirSync(dir)
     .filter((n) => /^step-\d{9}$/.test(n))
     .sort();
-  for (const name of steps.slice(0, Math.max(0, steps.length - keep))) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of steps.slice(0, Math.max(0, steps.length - keep)))
+    rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 function mean(xs: readonly number[]): number {

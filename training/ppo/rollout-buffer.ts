@@ -56,8 +56,17 @@ export class RolloutBuffer {
   }
 
   /** Stores vector step t's observations (as the policy saw them), actions, masks, episode starts, values and log-probs. */
-  store(t: number, observations: Float32Array, actions: Int32Array, masks: Uint8Array, episodeStarts: Uint8Array, values: Float32Array, logProbs: Float64Array): void {
-    if (t !== this.pos || t >= this.nSteps) throw new Error(`rollout buffer: step ${t} stored out of order (next is ${this.pos} of ${this.nSteps})`);
+  store(
+    t: number,
+    observations: Float32Array,
+    actions: Int32Array,
+    masks: Uint8Array,
+    episodeStarts: Uint8Array,
+    values: Float32Array,
+    logProbs: Float64Array,
+  ): void {
+    if (t !== this.pos || t >= this.nSteps)
+      throw new Error(`rollout buffer: step ${t} stored out of order (next is ${this.pos} of ${this.nSteps})`);
     const n = this.nEnvs;
     this.observations.set(observations.subarray(0, n * this.observationSize), t * n * this.observationSize);
     this.actions.set(actions.subarray(0, n * this.actionDims), t * n * this.actionDims);

@@ -17,7 +17,15 @@ import type { MemberStep, VecEnvMember } from '../../envs/vector/member.js';
 
 export const CONTEXTS = 4;
 /** Right action per context and dimension, and masked actions (the first one would pay 2 if allowed). */
-export const BANDIT = { target: [1, 4, 0, 3], masked: [[2, 5], [0, 1], [3, 4], [1, 2]] } as const;
+export const BANDIT = {
+  target: [1, 4, 0, 3],
+  masked: [
+    [2, 5],
+    [0, 1],
+    [3, 4],
+    [1, 2],
+  ],
+} as const;
 export const MULTI = {
   nvec: [3, 4],
   target: [
@@ -54,12 +62,14 @@ class BanditMember implements VecEnvMember {
     if (this.multi) {
       MULTI.nvec.forEach((_, d) => {
         const a = action[d] as number;
-        if ((MULTI.masked[c]?.[d] as readonly number[]).includes(a)) throw new Error(`toy/multi: masked action ${a} in dimension ${d} (context ${c})`);
+        if ((MULTI.masked[c]?.[d] as readonly number[]).includes(a))
+          throw new Error(`toy/multi: masked action ${a} in dimension ${d} (context ${c})`);
         if (a === MULTI.target[c]?.[d]) reward += 1;
       });
     } else {
       const a = action[0] as number;
-      if ((BANDIT.masked[c] as readonly number[]).includes(a)) throw new Error(`toy/bandit: masked action ${a} (context ${c})`);
+      if ((BANDIT.masked[c] as readonly number[]).includes(a))
+        throw new Error(`toy/bandit: masked action ${a} (context ${c})`);
       reward = a === BANDIT.target[c] ? 1 : 0;
     }
     this.out.reward = reward;

@@ -99,7 +99,8 @@ export class PyRandom {
 
   /** `Random._randbelow(n)`: rejection sampling on getrandbits(n.bit_length()). */
   randbelow(n: number): number {
-    if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`randbelow: n must be a positive safe integer (got ${n})`);
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new RangeError(`randbelow: n must be a positive safe integer (got ${n})`);
     const k = bitLength(n);
     let r = this.getrandbits(k);
     while (r >= n) r = this.getrandbits(k);
@@ -108,7 +109,8 @@ export class PyRandom {
 
   /** `random.randint(a, b)`, both ends included. */
   randint(a: number, b: number): number {
-    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) throw new RangeError(`randint: bounds must be integers (got ${a}, ${b})`);
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b))
+      throw new RangeError(`randint: bounds must be integers (got ${a}, ${b})`);
     if (b < a) throw new RangeError(`randint: empty range (${a}, ${b})`);
     return a + this.randbelow(b - a + 1);
   }
@@ -146,7 +148,8 @@ export class PyRandom {
       cum.push(acc);
     }
     const total = acc;
-    if (!(total > 0) || !Number.isFinite(total)) throw new RangeError('choices: total of weights must be greater than zero');
+    if (!(total > 0) || !Number.isFinite(total))
+      throw new RangeError('choices: total of weights must be greater than zero');
     const hi = n - 1;
     for (let i = 0; i < k; i++) {
       const x = this.random() * total;
@@ -183,7 +186,8 @@ export class PyRandom {
   }
 
   setState(state: PyRandomState): void {
-    if (state.mt.length !== 624) throw new RangeError(`PyRandom state: mt must have 624 words (got ${state.mt.length})`);
+    if (state.mt.length !== 624)
+      throw new RangeError(`PyRandom state: mt must have 624 words (got ${state.mt.length})`);
     this.core.mt = state.mt.slice();
     this.core.mti = state.mti;
   }
@@ -212,8 +216,13 @@ export function bitLength(n: number): number {
  * typed array and twists only the words it needs (for the first 227 words the twist reads only
  * untwisted state), ~3.5 µs. The main generator stays the package; a test checks both agree.
  */
-export function firstRandomsOfSeed(seed: number | bigint, count: number, out: Float64Array = new Float64Array(count)): Float64Array {
-  if (!Number.isInteger(count) || count < 0 || count > 113) throw new RangeError(`firstRandomsOfSeed: count must be in [0, 113] (got ${count})`);
+export function firstRandomsOfSeed(
+  seed: number | bigint,
+  count: number,
+  out: Float64Array = new Float64Array(count),
+): Float64Array {
+  if (!Number.isInteger(count) || count < 0 || count > 113)
+    throw new RangeError(`firstRandomsOfSeed: count must be in [0, 113] (got ${count})`);
   const key = cpythonSeedKey(seed);
   const mt = FRESH_STATE;
   mt.set(GENRAND_19650218); // init_by_array starts from init_genrand(19650218), the same for every key

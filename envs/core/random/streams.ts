@@ -45,7 +45,8 @@ class TycheStream implements RandomStream {
   }
 
   int(n: number): number {
-    if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`RandomStream.int: n must be a positive integer (got ${n})`);
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new RangeError(`RandomStream.int: n must be a positive integer (got ${n})`);
     return Math.floor(this.prng.double() * n);
   }
 

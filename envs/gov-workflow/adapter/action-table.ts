@@ -77,13 +77,19 @@ function argmaxEnabled(env: GovWorkflowEnv, primary: Int32Array, exclude = -1, s
     }
     const p = primary[s] as number;
     const bp = primary[best] as number;
-    if (p > bp || (p === bp && secondary !== undefined && (secondary[s] as number) > (secondary[best] as number))) best = s;
+    if (p > bp || (p === bp && secondary !== undefined && (secondary[s] as number) > (secondary[best] as number)))
+      best = s;
   }
   return best;
 }
 
 /** Writes the mask of the current state into `out` (length N_ACTIONS). */
-export function computeActionMask(env: GovWorkflowEnv, nonAdvanceStreak: number, maxNonAdvanceStreak: number, out: Uint8Array): Uint8Array {
+export function computeActionMask(
+  env: GovWorkflowEnv,
+  nonAdvanceStreak: number,
+  maxNonAdvanceStreak: number,
+  out: Uint8Array,
+): Uint8Array {
   out.fill(0);
   out[ADVANCE_INDEX] = 1;
   const stats = env.queueStats();
@@ -122,18 +128,28 @@ export function decodeAction(index: number, env: GovWorkflowEnv): GovAction {
   if (!Number.isInteger(index) || index < 0 || index >= N_ACTIONS) {
     throw new RangeError(`action index must be an integer in [0, ${N_ACTIONS - 1}] (got ${index})`);
   }
-  if (index < REQUEST_DOCS_OFFSET) return { action_type: 'set_priority_mode', priority_mode: PRIORITY_MODES[index - PRIORITY_OFFSET] };
-  if (index < ESCALATE_OFFSET) return { action_type: 'request_missing_documents', service_target: SERVICES[index - REQUEST_DOCS_OFFSET] };
-  if (index < ADVANCE_INDEX) return { action_type: 'escalate_service', escalation_target: SERVICES[index - ESCALATE_OFFSET] };
+  if (index < REQUEST_DOCS_OFFSET)
+    return { action_type: 'set_priority_mode', priority_mode: PRIORITY_MODES[index - PRIORITY_OFFSET] };
+  if (index < ESCALATE_OFFSET)
+    return { action_type: 'request_missing_documents', service_target: SERVICES[index - REQUEST_DOCS_OFFSET] };
+  if (index < ADVANCE_INDEX)
+    return { action_type: 'escalate_service', escalation_target: SERVICES[index - ESCALATE_OFFSET] };
   if (index === ADVANCE_INDEX) return { action_type: 'advance_time' };
   const stats = env.queueStats();
   if (index < ASSIGN_MOST_PENDING_INDEX) {
     const from = index - REALLOCATE_OFFSET;
     const to = argmaxEnabled(env, stats.pending, from);
-    if (to < 0) throw new UndecodableActionError(`${describeAction(index)}: no other enabled service has pending cases`);
-    return { action_type: 'reallocate_officers', reallocation_delta: { [SERVICES[from] as string]: -1, [SERVICES[to] as string]: 1 } };
+    if (to < 0)
+      throw new UndecodableActionError(`${describeAction(index)}: no other enabled service has pending cases`);
+    return {
+      action_type: 'reallocate_officers',
+      reallocation_delta: { [SERVICES[from] as string]: -1, [SERVICES[to] as string]: 1 },
+    };
   }
-  const target = index === ASSIGN_MOST_PENDING_INDEX ? argmaxEnabled(env, stats.pending) : argmaxEnabled(env, stats.urgent, -1, stats.pending);
+  const target =
+    index === ASSIGN_MOST_PENDING_INDEX
+      ? argmaxEnabled(env, stats.pending)
+      : argmaxEnabled(env, stats.urgent, -1, stats.pending);
   if (target < 0) {
     throw new UndecodableActionError(`${describeAction(index)}: no enabled service qualifies`);
   }

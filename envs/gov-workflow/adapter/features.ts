@@ -53,8 +53,13 @@ export interface AdapterTrace {
   maxNonAdvanceStreak: number;
 }
 
-export function buildFeatures(env: GovWorkflowEnv, trace: AdapterTrace, out: Float32Array = new Float32Array(N_FEATURES)): Float32Array {
-  if (out.length !== N_FEATURES) throw new RangeError(`buildFeatures: output must have ${N_FEATURES} values (got ${out.length})`);
+export function buildFeatures(
+  env: GovWorkflowEnv,
+  trace: AdapterTrace,
+  out: Float32Array = new Float32Array(N_FEATURES),
+): Float32Array {
+  if (out.length !== N_FEATURES)
+    throw new RangeError(`buildFeatures: output must have ${N_FEATURES} values (got ${out.length})`);
   out.fill(0);
   const stats = env.queueStats();
   const ep = env.current;
@@ -77,7 +82,8 @@ export function buildFeatures(env: GovWorkflowEnv, trace: AdapterTrace, out: Flo
     out[base + 8] = stats.currentSlaRisk[s] as number;
     out[base + 9] = clip01((ep.allocated[pos] as number) / totalOfficers);
     out[base + 10] = sq(stats.completed[s] as number, 100);
-    for (let k = 0; k < STAGES.length; k++) out[base + 11 + k] = (stats.stageCounts[s * STAGES.length + k] as number) * perPending;
+    for (let k = 0; k < STAGES.length; k++)
+      out[base + 11 + k] = (stats.stageCounts[s * STAGES.length + k] as number) * perPending;
   });
 
   const g = GLOBALS_OFFSET;

@@ -15,7 +15,15 @@ import type { GovEnvSnapshot, GovResetInfo, GovResetOptions, GovWorkflowEnvConfi
 import type { GovGradeResult } from '../graders.js';
 import type { RewardBreakdown } from '../reward.js';
 import { ACTION_TYPES } from '../types.js';
-import { actionTypeOf, ADVANCE_INDEX, computeActionMask, decodeAction, DEFAULT_MAX_NON_ADVANCE_STREAK, describeAction, N_ACTIONS } from './action-table.js';
+import {
+  actionTypeOf,
+  ADVANCE_INDEX,
+  computeActionMask,
+  decodeAction,
+  DEFAULT_MAX_NON_ADVANCE_STREAK,
+  describeAction,
+  N_ACTIONS,
+} from './action-table.js';
 import { buildFeatures, N_FEATURES } from './features.js';
 import type { AdapterTrace } from './features.js';
 
@@ -49,7 +57,11 @@ const ACTION_SPACE = new Discrete(N_ACTIONS);
 const ADVANCE_TYPE = ACTION_TYPES.indexOf('advance_time');
 
 export class GovWorkflowRlEnv
-  implements Env<Float32Array, number, GovRlStepInfo, GovResetInfo, GovResetOptions>, Maskable, Snapshotable<GovRlSnapshot>, Gradable
+  implements
+    Env<Float32Array, number, GovRlStepInfo, GovResetInfo, GovResetOptions>,
+    Maskable,
+    Snapshotable<GovRlSnapshot>,
+    Gradable
 {
   readonly observationSpace = OBSERVATION_SPACE;
   readonly actionSpace = ACTION_SPACE;
@@ -87,7 +99,10 @@ export class GovWorkflowRlEnv
     }
     const mask = this.actionMasks();
     if (mask[action] !== 1) {
-      throw new MaskedActionError(action, [...mask.keys()].filter((i) => mask[i] === 1));
+      throw new MaskedActionError(
+        action,
+        [...mask.keys()].filter((i) => mask[i] === 1),
+      );
     }
     const json = decodeAction(action, this.inner);
     const outcome = this.inner.stepParsed(json);
