@@ -8,6 +8,8 @@ import { runGovEpisode } from '../agents/run-episode.js';
 import { runHelixTask } from '../agents/run-helixdesk.js';
 import type { EpisodeRecord } from '../agents/types.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
+import { govEnvOptions, helixEnvOptions } from '../envs/registry.js';
+import type { EnvOptions } from '../envs/registry.js';
 import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js';
 import { runGovLlmEpisode, runHelixLlmEpisode } from '../agents/llm/llm-episodes.js';
 import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
@@ -28,6 +30,13 @@ export interface BaselineRunOptions {
   helixConfig?: HelixConfigInput | HelixConfig;
   /** Called after each episode. */
   onEpisode?: () => void;
+}
+
+/** The baseline run options of a family's env options (Gov: the variant; HelixDesk: the config). */
+export function baselineRunOptions(family: string, options: EnvOptions): BaselineRunOptions {
+  if (family === 'gov-workflow') return { variant: govEnvOptions(options).variant ?? 'corrected' };
+  const config = family === 'helixdesk' ? helixEnvOptions(options).config : undefined;
+  return config ? { helixConfig: config } : {};
 }
 
 /** Every (task, agent, seed) episode, in task → agent → seed order. */

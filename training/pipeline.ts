@@ -12,11 +12,17 @@
 import { join, relative } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { EpisodeRecord } from '../agents/types.js';
-import { resolveEnv } from '../envs/registry.js';
+import { govEnvOptions, resolveEnv } from '../envs/registry.js';
 import type { EnvOptions } from '../envs/registry.js';
 import { describeBackend } from './backend.js';
 import type { BackendInfo } from './backend.js';
-import { BASELINE_FAMILIES, baselineAgentNames, runBaselines, runLlmBaselines } from './baselines.js';
+import {
+  BASELINE_FAMILIES,
+  baselineAgentNames,
+  baselineRunOptions,
+  runBaselines,
+  runLlmBaselines,
+} from './baselines.js';
 import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
 import type { BaselineFamily } from './baselines.js';
 import {
@@ -81,10 +87,13 @@ export function baselineReference(config: PpoConfig): { task: string; agent: str
   if (!(BASELINE_FAMILIES as readonly string[]).includes(family)) return [];
   const tasks = config.eval.tasks.length > 0 ? config.eval.tasks : trainingTasks(config);
   const agents = baselineAgentNames(family as BaselineFamily);
-  const records = runBaselines(family as BaselineFamily, tasks, agents, config.eval.seeds, {
-    variant: config.env.options.variant ?? 'corrected',
-    ...(config.env.options.config ? { helixConfig: config.env.options.config } : {}),
-  });
+  const records = runBaselines(
+    family as BaselineFamily,
+    tasks,
+    agents,
+    config.eval.seeds,
+    baselineRunOptions(family, config.env.options),
+  );
   return tasks.flatMap((task) =>
     agents.map((agent) => {
       const mine = records.filter((r) => r.agent === agent && r.task === task);
@@ -214,11 +223,8 @@ export async function evaluateCheckpoints(opts: {
       );
       policy.dispose();
     }
-    const variant =
-      opts.envOptions?.variant ??
-      (opts.checkpoints[0] ? loadPolicyCheckpoint(opts.checkpoints[0].dir).envOptions.variant : undefined) ??
-      'corrected';
-    const runOptions = { variant, ...(opts.envOptions?.config ? { helixConfig: opts.envOptions.config } : {}) };
+    const saved = opts.checkpoints[0] ? loadPolicyCheckpoint(opts.checkpoints[0].dir).envOptions : {};
+    const runOptions = baselineRunOptions(opts.family, opts.envOptions ?? stripCurriculum(saved));
     records.push(
       ...runBaselines(
         opts.family,
@@ -311,7 +317,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     family: 'gov-workflow',
     tasks: opts.evalTasks,
     seeds: opts.evalSeeds,
-    envOptions: { variant: opts.phase1.env.options.variant ?? 'corrected' },
+    envOptions: { variant: govEnvOptions(opts.phase1.env.options).variant ?? 'corrected' },
   });
   writeFileAtomic(join(runDir, 'evaluation.csv'), evaluation.csv);
   writeFileAtomic(join(runDir, 'evaluation.md'), `${evaluation.markdown}\n`);
@@ -336,7 +342,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const summary = [
     `# queue-rl run ${opts.runId}`,
     '',
-    `Gov Workflow (${opts.phase1.env.options.variant ?? 'corrected'} variant): PPO Phase 1 (\`${opts.phase1.name}\`, ${p1.numTimesteps} steps on ${opts.phase1.env.id}) then Phase 2 (\`${opts.phase2.name}\`, ${p2.numTimesteps} steps, curriculum ${trainingTasks(opts.phase2).join(' → ')}), warm-started from Phase 1.`,
+    `Gov Workflow (${govEnvOptions(opts.phase1.env.options).variant ?? 'corrected'} variant): PPO Phase 1 (\`${opts.phase1.name}\`, ${p1.numTimesteps} steps on ${opts.phase1.env.id}) then Phase 2 (\`${opts.phase2.name}\`, ${p2.numTimesteps} steps, curriculum ${trainingTasks(opts.phase2).join(' → ')}), warm-started from Phase 1.`,
     `Backend: ${describeBackend(p1.backend)}. Wall time ${minutes.toFixed(1)} min (Phase 1 ${p1.timing.wallSeconds.toFixed(0)} s, Phase 2 ${p2.timing.wallSeconds.toFixed(0)} s).`,
     '',
     `## Final policy against the baselines (seeds ${describeSeeds(opts.evalSeeds)}, deterministic policy)`,

@@ -5,8 +5,8 @@
  * failure happens inside a real worker thread).
  */
 import { Discrete } from '../core/spaces.js';
-import { envFamilies, registerEnvFamily } from '../registry.js';
-import type { MemberStep, VecEnvMember } from './member.js';
+import { envFamilies, registerEnvFamily } from '../core/registry.js';
+import type { MemberStep, VecEnvMember } from '../core/member.js';
 
 const TASKS = ['throw', 'exit', 'hang', 'ok'] as const;
 
@@ -65,10 +65,12 @@ class FaultyMember implements VecEnvMember {
 if (!envFamilies().includes('faulty')) {
   registerEnvFamily('faulty', {
     tasks: TASKS,
+    module: import.meta.url,
     resolve(task, options) {
       const cfg = (options.config ?? {}) as { member?: number; step?: number };
       return {
         id: `faulty/${task}`,
+        module: import.meta.url,
         family: 'faulty',
         task,
         options,

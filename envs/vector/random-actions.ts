@@ -4,7 +4,7 @@
  * Used by the rollout tool, the benchmarks and the random baselines of vector runs.
  */
 import type { RandomStream } from '../core/random/streams.js';
-import type { EnvSpec } from '../registry.js';
+import type { EnvSpec } from '../core/registry.js';
 
 export function actionSizes(spec: EnvSpec): readonly number[] {
   const space = spec.actionSpace;

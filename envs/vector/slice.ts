@@ -14,7 +14,7 @@
  */
 import { deriveSeed } from '../core/random/streams.js';
 import type { VecBuffers } from './buffers.js';
-import type { VecEnvMember } from './member.js';
+import type { VecEnvMember } from '../core/member.js';
 import type { VecMemberSnapshot } from './vector-env.js';
 
 export function memberSeed(seed: number, index: number): number {

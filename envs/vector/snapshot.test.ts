@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { createStream } from '../core/random/streams.js';
+import '../registry.js';
 import { sampleMaskedActions } from './random-actions.js';
 import { deserializeVectorEnvSnapshot, serializeVectorEnvSnapshot } from './snapshot.js';
 import { SyncVectorEnv } from './sync.js';

@@ -9,38 +9,14 @@
  * `format` and `version` fields identify it.
  */
 import { deserialize, serialize } from 'node:v8';
-import type { EnvOptions, EnvSpec } from '../registry.js';
+import type { EnvOptions, EnvSpec } from '../core/registry.js';
+import { canonicalJson, isRecord, isTypedArray } from '../core/plain-data.js';
 import type { VecSliceSnapshot } from './slice.js';
 import type { VecMemberSnapshot, VectorEnvSnapshot } from './vector-env.js';
 import { VectorEnvSnapshotError } from './vector-env.js';
 
 export const VECTOR_ENV_SNAPSHOT_FORMAT = 'queue-rl/vector-env-snapshot';
 export const VECTOR_ENV_SNAPSHOT_VERSION = 1;
-
-/** A non-null, non-array object (prototype not checked: cloned and deserialised data has none of ours). */
-export function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-type TypedArrayName = 'Float32Array' | 'Float64Array' | 'Uint8Array' | 'Int32Array';
-
-/** Whether `x` is a typed array of that kind (by its tag, so arrays from another realm pass too). */
-export function isTypedArray(x: unknown, name: TypedArrayName): boolean {
-  return ArrayBuffer.isView(x) && Object.prototype.toString.call(x) === `[object ${name}]`;
-}
-
-/** JSON with object keys sorted, to compare options whatever their key order. */
-function canonicalJson(x: unknown): string {
-  return JSON.stringify(x, (_key, value: unknown) =>
-    isRecord(value)
-      ? Object.fromEntries(
-          Object.keys(value)
-            .sort()
-            .map((k) => [k, value[k]]),
-        )
-      : value,
-  );
-}
 
 function fail(field: string, message: string): never {
   throw new VectorEnvSnapshotError(field, message);

@@ -1,6 +1,6 @@
 /** SyncVectorEnv: every env stepped in the calling thread, on the same core (slice.ts) as the workers. */
-import type { EnvOptions, EnvSpec } from '../registry.js';
-import { resolveEnv } from '../registry.js';
+import type { EnvOptions, EnvSpec } from '../core/registry.js';
+import { resolveEnv } from '../core/registry.js';
 import { VecBuffers } from './buffers.js';
 import { loadActions, stepResult } from './result.js';
 import { MemberError, VecSlice } from './slice.js';

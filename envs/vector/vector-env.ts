@@ -7,7 +7,7 @@
  *
  * The arrays returned are views of the env's buffers, valid until the next call: copy what you keep.
  */
-import type { EnvOptions, EnvSpec } from '../registry.js';
+import type { EnvOptions, EnvSpec } from '../core/registry.js';
 
 /** Largest vector env: 4,096 Gov Workflow hard envs hold about 1 GB (docs/limits.md). */
 export const MAX_NUM_ENVS = 4096;

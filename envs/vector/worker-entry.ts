@@ -5,8 +5,8 @@
  * worker's own MessagePort (see protocol.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { resolveEnv } from '../registry.js';
-import type { EnvOptions } from '../registry.js';
+import { resolveEnv } from '../core/registry.js';
+import type { EnvOptions } from '../core/registry.js';
 import { VecBuffers } from './buffers.js';
 import {
   CMD,

@@ -18,8 +18,8 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { EnvOptions, EnvSpec } from '../registry.js';
-import { resolveEnv } from '../registry.js';
+import type { EnvOptions, EnvSpec } from '../core/registry.js';
+import { resolveEnv } from '../core/registry.js';
 import { VecBuffers } from './buffers.js';
 import {
   CMD,
@@ -52,7 +52,7 @@ export interface WorkerVectorEnvOptions {
   envOptions?: EnvOptions;
   /** How long one command may take before the call fails (default 60 s; the first reset includes start-up). */
   timeoutMs?: number;
-  /** Modules (absolute paths or file URLs) each worker imports first, e.g. to register env families. */
+  /** More modules (absolute paths or file URLs) each worker imports first; the env family's own module always is. */
   setupModules?: string[];
   /** How long an idle worker polls for the next command before sleeping, in µs (default 100; 0 = always sleep). */
   spinMicros?: number;
@@ -149,7 +149,10 @@ export class WorkerVectorEnv implements VectorEnv {
         args,
         errors,
         port: channel.port2,
-        setupModules: (opts.setupModules ?? []).map((m) => (m.startsWith('file:') ? m : new URL(`file://${m}`).href)),
+        // The module that registers the env's family first, so the worker can resolve the id.
+        setupModules: [...new Set([this.spec.module, ...(opts.setupModules ?? [])])].map((m) =>
+          m.startsWith('file:') ? m : new URL(`file://${m}`).href,
+        ),
         numWorkers: this.numWorkers,
         spinMicros: opts.spinMicros ?? 100,
         ...(IS_TS ? { entry: entry.href } : {}),

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
-import { familyTasks } from '../../envs/registry.js';
+import { familyTasks, govEnvOptions } from '../../envs/registry.js';
 import type { EnvOptions } from '../../envs/registry.js';
 import { BACKEND_PREFERENCES } from '../../training/backend.js';
 import { BASELINE_FAMILIES, baselineAgentNames } from '../../training/baselines.js';
@@ -66,11 +66,16 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const family = parseChoice(familyText, BASELINE_FAMILIES, '--env');
   const tasks = taskInId ? [taskInId] : parseList(flags.task ?? 'all', familyTasks(family), '--task');
   const seeds = parseSeeds(flags.seeds ?? '100-119');
-  const saved = first.envOptions;
   const envOptions: EnvOptions =
     family === 'gov-workflow'
-      ? { variant: parseChoice(flags.variant ?? saved.variant ?? 'corrected', VARIANTS, '--variant') }
-      : { ...(saved.config ? { config: saved.config } : {}) };
+      ? {
+          variant: parseChoice(
+            flags.variant ?? govEnvOptions(first.envOptions).variant ?? 'corrected',
+            VARIANTS,
+            '--variant',
+          ),
+        }
+      : { ...(first.envOptions.config ? { config: first.envOptions.config } : {}) };
   const backend = parseChoice(flags.backend ?? 'auto', BACKEND_PREFERENCES, '--backend');
   const agentText = flags.agent ?? 'all';
   const agents =

@@ -50,7 +50,7 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
   const steps = parsePositiveInt(values.steps ?? '200', '--steps', MAX_ROLLOUT_STEPS);
   const workers = parseIntInRange(values.workers ?? '0', '--workers', 0, MAX_WORKERS);
   const seed = parseIntInRange(values.seed ?? '0', '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const options: EnvOptions = {};
+  const options: Record<string, unknown> = {};
   if (values.variant !== undefined) options.variant = parseChoice(values.variant, VARIANTS, '--variant');
   if (values.config !== undefined)
     options.config = loadHelixConfig(values.config) as unknown as Record<string, unknown>;

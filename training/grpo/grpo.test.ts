@@ -365,18 +365,16 @@ describe('export and http learners', () => {
       const parsed = JSON.parse(body) as { model: string };
       modelsSeen.push(parsed.model);
       if (parsed.model !== 'base' && !loaded.some((l) => l.lora_name === parsed.model)) {
-        res
-          .writeHead(404, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: {
-                message: 'no such model',
-                type: 'invalid_request_error',
-                param: 'model',
-                code: 'model_not_found',
-              },
-            }),
-          );
+        res.writeHead(404, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: {
+              message: 'no such model',
+              type: 'invalid_request_error',
+              param: 'model',
+              code: 'model_not_found',
+            },
+          }),
+        );
         return;
       }
       void forward(

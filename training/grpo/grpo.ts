@@ -32,7 +32,7 @@ import type { PolicyServer } from '../../agents/llm/policy-server.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
 import { ppoServedPolicy } from '../../agents/llm/served-policies.js';
 import { createStream, deriveSeed, restoreStream } from '../../envs/core/random/streams.js';
-import { weightedChoice } from '../../envs/vector/curriculum-member.js';
+import { weightedChoice } from '../../envs/core/random/weighted.js';
 import type { RandomStream, RandomStreamState } from '../../envs/core/random/streams.js';
 import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
 import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';

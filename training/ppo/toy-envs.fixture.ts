@@ -13,7 +13,7 @@ import { createStream, restoreStream } from '../../envs/core/random/streams.js';
 import type { RandomStream, RandomStreamState } from '../../envs/core/random/streams.js';
 import { Discrete, MultiDiscrete } from '../../envs/core/spaces.js';
 import { envFamilies, registerEnvFamily } from '../../envs/registry.js';
-import type { MemberStep, VecEnvMember } from '../../envs/vector/member.js';
+import type { MemberStep, VecEnvMember } from '../../envs/core/member.js';
 
 export const CONTEXTS = 4;
 /** Right action per context and dimension, and masked actions (the first one would pay 2 if allowed). */
@@ -147,6 +147,7 @@ class ChainMember implements VecEnvMember {
 if (!envFamilies().includes('toy')) {
   registerEnvFamily('toy', {
     tasks: ['bandit', 'multi', 'chain'],
+    module: import.meta.url,
     resolve(task, options) {
       const multi = task === 'multi';
       const chain = task === 'chain';
@@ -156,6 +157,7 @@ if (!envFamilies().includes('toy')) {
         family: 'toy',
         task,
         options,
+        module: import.meta.url,
         observationSize: chain ? 2 : CONTEXTS,
         actionSpace: space,
         actionDims: multi ? 2 : 1,

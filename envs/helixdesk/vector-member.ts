@@ -1,94 +1,12 @@
-/** The vector-env members of queue-rl's envs (see member.ts). */
-import { GovWorkflowRlEnv } from '../gov-workflow/adapter/rl-env.js';
-import type { GovRlEnvConfig, GovRlSnapshot } from '../gov-workflow/adapter/rl-env.js';
-import type { HelixConfigInput } from '../helixdesk/config.js';
-import { HelixDeskEnv } from '../helixdesk/env.js';
-import type { HelixSnapshot } from '../helixdesk/env.js';
-import { HELIX_TASK_PARTS, HelixTaskScorer, taskStepLimit } from '../helixdesk/graders.js';
-import type { HelixScorerState, HelixTaskId } from '../helixdesk/graders.js';
-import { REWARD_EVENT_TYPES } from '../helixdesk/reward.js';
-import type { MemberStep, VecEnvMember } from './member.js';
-import { isRecord, isTypedArray } from './snapshot.js';
-
-/** Episode metrics of a Gov Workflow member: the grader's metrics and the env's totals. */
-export const GOV_MEMBER_METRICS = [
-  'completion_rate',
-  'sla_compliance_rate',
-  'idle_efficiency',
-  'document_rework_quality',
-  'urgent_served_rate',
-  'fairness_score',
-  'escalation_discipline',
-  'fairness_gap',
-  'total_cases_arrived',
-  'total_completed',
-  'total_sla_breached',
-  'avg_waiting_days',
-  'total_invalid_actions',
-  'total_backlog',
-  'days',
-] as const;
-
-/** The grader's score of a Gov Workflow episode; its metrics written in GOV_MEMBER_METRICS order. */
-export function summarizeGov(env: GovWorkflowRlEnv, metrics: Float64Array): number {
-  const grade = env.grade();
-  const state = env.inner.state();
-  const values: Record<string, number> = {
-    ...grade.metrics,
-    total_invalid_actions: state.total_invalid_actions,
-    total_backlog: state.total_backlog,
-    days: state.day,
-  };
-  GOV_MEMBER_METRICS.forEach((name, k) => {
-    metrics[k] = values[name] ?? Number.NaN;
-  });
-  return grade.score;
-}
-
-export class GovMember implements VecEnvMember {
-  private readonly env: GovWorkflowRlEnv;
-  private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
-
-  constructor(taskId: string, config: GovRlEnvConfig) {
-    this.env = new GovWorkflowRlEnv({ ...config, taskId });
-  }
-
-  reset(seed: number | undefined, observation: Float32Array, mask: Uint8Array): void {
-    this.env.reset(seed === undefined ? {} : { seed });
-    this.env.observe(observation);
-    this.env.actionMasksInto(mask);
-  }
-
-  step(action: Int32Array, observation: Float32Array, mask: Uint8Array): MemberStep {
-    const r = this.env.step(action[0] as number, observation);
-    this.env.actionMasksInto(mask);
-    this.out.reward = r.reward;
-    this.out.terminated = r.terminated;
-    this.out.truncated = r.truncated;
-    return this.out;
-  }
-
-  summarize(metrics: Float64Array): number {
-    return summarizeGov(this.env, metrics);
-  }
-
-  /** `{ env }`: the adapter's snapshot (episode, RNG, seed continuation, streak trace). */
-  snapshot(): GovMemberState {
-    return { env: this.env.snapshot() };
-  }
-
-  restore(state: unknown): void {
-    if (!isRecord(state) || !isRecord(state.env) || !isRecord(state.env.env) || !isRecord(state.env.trace)) {
-      throw new TypeError('GovMember.restore: expected { env: { env, trace } } from GovMember.snapshot()');
-    }
-    this.env.restore(state.env as unknown as GovRlSnapshot);
-  }
-}
-
-/** A Gov Workflow member's snapshot. */
-export interface GovMemberState {
-  env: GovRlSnapshot;
-}
+/** The HelixDesk env as a vector-env member (envs/core/member.ts): one graded task per episode. */
+import type { MemberStep, VecEnvMember } from '../core/member.js';
+import { isRecord, isTypedArray } from '../core/plain-data.js';
+import type { HelixConfigInput } from './config.js';
+import { HelixDeskEnv } from './env.js';
+import type { HelixSnapshot } from './env.js';
+import { HELIX_TASK_PARTS, HelixTaskScorer, taskStepLimit } from './graders.js';
+import type { HelixScorerState, HelixTaskId } from './graders.js';
+import { REWARD_EVENT_TYPES } from './reward.js';
 
 /** A HelixDesk member's snapshot: the env's, the task scorer's counters, the event counts and the step count of the episode. */
 export interface HelixMemberState {

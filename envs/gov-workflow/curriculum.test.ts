@@ -5,9 +5,9 @@ import { resolveEnv } from '../registry.js';
 import type { EnvOptions } from '../registry.js';
 import { curriculumTasks, drawCurriculumTask } from './curriculum-member.js';
 import type { CurriculumSpec } from './curriculum-member.js';
-import { sampleMaskedActions } from './random-actions.js';
-import { SyncVectorEnv } from './sync.js';
-import type { CompletedEpisode } from './vector-env.js';
+import { sampleMaskedActions } from '../vector/random-actions.js';
+import { SyncVectorEnv } from '../vector/sync.js';
+import type { CompletedEpisode } from '../vector/vector-env.js';
 
 const EASY = 'district_backlog_easy';
 const MEDIUM = 'mixed_urgency_medium';

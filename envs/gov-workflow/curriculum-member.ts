@@ -10,13 +10,14 @@
  * (deriveSeed(previous, 'next-episode')), whatever the task. All tasks share the RL adapter's
  * observation and action spaces. Snapshots carry the draw stream, step count and seed chain.
  */
+import type { MemberStep, VecEnvMember } from '../core/member.js';
+import { isRecord } from '../core/plain-data.js';
 import { createStream, deriveSeed, restoreStream } from '../core/random/streams.js';
 import type { RandomStream, RandomStreamState } from '../core/random/streams.js';
-import { GovWorkflowRlEnv } from '../gov-workflow/adapter/rl-env.js';
-import type { GovRlEnvConfig, GovRlSnapshot } from '../gov-workflow/adapter/rl-env.js';
-import type { MemberStep, VecEnvMember } from './member.js';
-import { GOV_MEMBER_METRICS, summarizeGov } from './members.js';
-import { isRecord } from './snapshot.js';
+import { weightedChoice } from '../core/random/weighted.js';
+import { GovWorkflowRlEnv } from './adapter/rl-env.js';
+import type { GovRlEnvConfig, GovRlSnapshot } from './adapter/rl-env.js';
+import { GOV_MEMBER_METRICS, summarizeGov } from './vector-member.js';
 
 export interface CurriculumStage {
   /** Fraction of total_timesteps up to which this stage applies. */
@@ -48,19 +49,6 @@ export function drawCurriculumTask(spec: CurriculumSpec, progress: number, rng: 
   const stage = spec.stages.find((s) => progress < s.until) ?? spec.stages[spec.stages.length - 1];
   if (!stage) throw new Error('curriculum has no stages');
   return weightedChoice(stage.weights, rng);
-}
-
-/** A key of `weights` drawn with probability proportional to its weight (entries ≤ 0 never), one uniform draw. */
-export function weightedChoice(weights: Readonly<Partial<Record<string, number>>>, rng: RandomStream): string {
-  const entries = Object.entries(weights).filter((e): e is [string, number] => e[1] !== undefined && e[1] > 0);
-  if (entries.length === 0) throw new Error('weightedChoice: no positive weight');
-  const total = entries.reduce((a, [, w]) => a + w, 0);
-  let u = rng.next() * total;
-  for (const [key, w] of entries) {
-    if (u < w) return key;
-    u -= w;
-  }
-  return (entries[entries.length - 1] as [string, number])[0];
 }
 
 interface CurriculumMemberState {
