@@ -14,30 +14,15 @@
  * read synchronously after (snapshot) or before (restore) the usual command barrier; steps do not
  * touch the ports.
  *
- * Runs under tsx and vitest (TS sources, through ts-worker-bootstrap.mjs) and as compiled JS.
+ * Runs under tsx and vitest (TS sources) and as compiled JS (envs/core/threads.ts spawnWorker).
  */
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { EnvOptions, EnvSpec } from '../core/registry.js';
 import { resolveEnv } from '../core/registry.js';
+import { allocateChannel, CommandChannel, LateWorkersError, spawnWorker } from '../core/threads.js';
 import { VecBuffers } from './buffers.js';
-import {
-  CMD,
-  CMD_CLOSE,
-  CMD_RESET,
-  CMD_RESTORE,
-  CMD_SNAPSHOT,
-  CMD_STEP,
-  controlLength,
-  CTRL_STRIDE,
-  DONE,
-  ERROR_BYTES,
-  ERROR_CAPACITY,
-  finishedIndex,
-  SEQ,
-  STATUS,
-  STATUS_ERROR,
-} from './protocol.js';
+import { CMD_CLOSE, CMD_RESET, CMD_RESTORE, CMD_SNAPSHOT, CMD_STEP } from './protocol.js';
 import type { RestoreMail, SnapshotMail, WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
 import { loadActions, stepResult } from './result.js';
 import type { VecSliceSnapshot } from './slice.js';
@@ -67,27 +52,12 @@ interface WorkerHandle {
   exited: boolean;
 }
 
-const IS_TS = import.meta.url.endsWith('.ts');
-
-/** Atomics.waitAsync (in Node 20; typed only from the ES2024 lib, which Node 20 does not fully have). */
-const waitAsync = (
-  Atomics as unknown as {
-    waitAsync(
-      array: Int32Array,
-      index: number,
-      value: number,
-      timeout: number,
-    ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-  }
-).waitAsync;
-
 export class WorkerVectorEnv implements VectorEnv {
   readonly spec: EnvSpec;
   readonly numWorkers: number;
   private readonly buf: VecBuffers;
-  private readonly control: Int32Array;
+  private readonly channel: CommandChannel;
   private readonly args: Float64Array;
-  private readonly errors: Uint8Array;
   private readonly handles: WorkerHandle[];
   private readonly timeoutMs: number;
   private failure: Error | null = null;
@@ -119,24 +89,21 @@ export class WorkerVectorEnv implements VectorEnv {
       metricCount: this.spec.metricNames.length,
     };
     this.buf = VecBuffers.allocate(shape, true);
-    const control = new SharedArrayBuffer(4 * controlLength(this.numWorkers));
+    const channel = allocateChannel(this.numWorkers);
     const args = new SharedArrayBuffer(8 * this.numWorkers);
-    const errors = new SharedArrayBuffer(ERROR_CAPACITY * this.numWorkers);
-    this.control = new Int32Array(control);
+    this.channel = new CommandChannel(channel);
     this.args = new Float64Array(args);
-    this.errors = new Uint8Array(errors);
     this.deathNotice = new Promise((resolve) => {
       this.announceDeath = resolve;
     });
 
-    const entry = new URL(IS_TS ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
-    const bootstrap = new URL('./ts-worker-bootstrap.mjs', import.meta.url);
+    const entry = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
     this.handles = [];
     let offset = 0;
     for (let w = 0; w < this.numWorkers; w++) {
       const count = Math.floor(numEnvs / this.numWorkers) + (w < numEnvs % this.numWorkers ? 1 : 0);
-      const channel = new MessageChannel();
-      channel.port1.unref(); // read only with receiveMessageOnPort; never keeps the process alive
+      const ports = new MessageChannel();
+      ports.port1.unref(); // read only with receiveMessageOnPort; never keeps the process alive
       const init: WorkerInit = {
         index: w,
         envId,
@@ -145,20 +112,17 @@ export class WorkerVectorEnv implements VectorEnv {
         count,
         shape,
         raw: this.buf.raw,
-        control,
+        channel,
         args,
-        errors,
-        port: channel.port2,
+        port: ports.port2,
         // The module that registers the env's family first, so the worker can resolve the id.
         setupModules: [...new Set([this.spec.module, ...(opts.setupModules ?? [])])].map((m) =>
           m.startsWith('file:') ? m : new URL(`file://${m}`).href,
         ),
-        numWorkers: this.numWorkers,
         spinMicros: opts.spinMicros ?? 100,
-        ...(IS_TS ? { entry: entry.href } : {}),
       };
-      const thread = new Worker(IS_TS ? bootstrap : entry, { workerData: init, transferList: [channel.port2] });
-      const handle: WorkerHandle = { thread, port: channel.port1, offset, count, exited: false };
+      const thread = spawnWorker(entry, init, [ports.port2]);
+      const handle: WorkerHandle = { thread, port: ports.port1, offset, count, exited: false };
       thread.on('error', (err) => this.died(w, `crashed: ${err.message}`));
       thread.on('exit', (code) => {
         handle.exited = true;
@@ -273,11 +237,8 @@ export class WorkerVectorEnv implements VectorEnv {
 
   /** Sends command number `seq` to worker w. */
   private issue(w: number, seq: number, cmd: number, arg: number): void {
-    const base = w * CTRL_STRIDE;
-    this.control[base + CMD] = cmd;
     this.args[w] = arg;
-    Atomics.store(this.control, base + SEQ, seq);
-    Atomics.notify(this.control, base + SEQ);
+    this.channel.issue(w, seq, cmd);
   }
 
   /**
@@ -304,11 +265,9 @@ export class WorkerVectorEnv implements VectorEnv {
       for (let w = 0; w < this.handles.length; w++) this.issue(w, seq, cmd, arg);
       await this.awaitAll(seq, what);
       for (let w = 0; w < this.handles.length; w++) {
-        if (Atomics.load(this.control, w * CTRL_STRIDE + STATUS) !== STATUS_ERROR) continue;
-        const bytes = Atomics.load(this.control, w * CTRL_STRIDE + ERROR_BYTES);
-        const report = JSON.parse(
-          new TextDecoder().decode(this.errors.slice(w * ERROR_CAPACITY, w * ERROR_CAPACITY + bytes)),
-        ) as WorkerErrorReport;
+        const text = this.channel.error(w);
+        if (text === null) continue;
+        const report = JSON.parse(text) as WorkerErrorReport;
         const err = new VectorEnvError(report.envIndex, this.spec.id, report.message, report.stack);
         this.failure = err;
         throw err;
@@ -335,28 +294,14 @@ export class WorkerVectorEnv implements VectorEnv {
 
   /** Waits until every worker has finished command `seq` (the last one to finish wakes us). */
   private async awaitAll(seq: number, what: string): Promise<void> {
-    const index = finishedIndex(this.numWorkers);
-    const target = seq * this.numWorkers;
-    const deadline = performance.now() + this.timeoutMs;
-    for (;;) {
-      const finished = Atomics.load(this.control, index);
-      if (finished === target) return;
-      if (this.failure) throw this.failure;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        const late = this.handles
-          .map((_, w) => w)
-          .filter((w) => Atomics.load(this.control, w * CTRL_STRIDE + DONE) !== seq);
-        const who = late.map((w) => `worker ${w} (${this.describe(w)})`).join(', ');
-        const err = new Error(`${this.spec.id}: ${who} did not finish '${what}' within ${this.timeoutMs} ms`);
-        this.failure = err;
-        throw err;
-      }
-      const waiting = waitAsync(this.control, index, finished, remaining);
-      if (waiting.async) {
-        const outcome = await Promise.race([waiting.value, this.deathNotice]);
-        if (outcome instanceof Error) throw outcome;
-      }
+    if (this.failure) throw this.failure;
+    try {
+      await this.channel.waitAll(seq, this.timeoutMs, this.deathNotice);
+    } catch (err) {
+      if (!(err instanceof LateWorkersError)) throw err;
+      const who = err.workers.map((w) => `worker ${w} (${this.describe(w)})`).join(', ');
+      this.failure = new Error(`${this.spec.id}: ${who} did not finish '${what}' within ${this.timeoutMs} ms`);
+      throw this.failure;
     }
   }
 }

@@ -11,16 +11,16 @@
  * the minibatch (observations, transposed observations, returns, old values). Commands go through
  * an Int32Array control block with Atomics (no message passing per minibatch).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { allocateChannel, CommandChannel, spawnWorker } from '../../envs/core/threads.js';
+import type { ChannelBuffers } from '../../envs/core/threads.js';
 import type { BackendPreference } from '../backend.js';
 import type { AdamSettings } from './adam.js';
 import type { Activation, NetArch, PolicyShape } from './parameters.js';
 
-export const CTRL = { SEQ: 0, CMD: 1, DONE: 2, STATUS: 3, ERROR_BYTES: 4 } as const;
 export const CMD = { GRAD: 1, APPLY: 2, DISCARD: 3, SYNC: 4, CLOSE: 5 } as const;
 /** Float64 scalars: inputs (batch, lr, scale, adam step) and outputs (value loss, critic Σg²). */
 export const SCALAR = { BATCH: 0, LR: 1, SCALE: 2, ADAM_STEP: 3, VALUE_LOSS: 4, SUM_SQ: 5 } as const;
-const ERROR_CAPACITY = 8192;
 
 /** The shared arrays of an update (allocated by the main thread). */
 export interface SharedUpdateBuffers {
@@ -43,11 +43,8 @@ export interface CriticThreadInit {
   clipRangeVf: number | null;
   vfCoef: number;
   buffers: SharedUpdateBuffers;
-  control: SharedArrayBuffer;
+  channel: ChannelBuffers;
   scalars: SharedArrayBuffer;
-  errors: SharedArrayBuffer;
-  /** TS bootstrap target (tsx/vitest). */
-  entry?: string;
 }
 
 export function allocateSharedUpdateBuffers(
@@ -68,12 +65,9 @@ export function allocateSharedUpdateBuffers(
   };
 }
 
-const IS_TS = import.meta.url.endsWith('.ts');
-
 export class CriticWorker {
-  private readonly ctrl: Int32Array;
+  private readonly channel: CommandChannel;
   private readonly scalars: Float64Array;
-  private readonly errors: Uint8Array;
   private seq = 0;
   private pending = false;
   private closed = false;
@@ -83,25 +77,21 @@ export class CriticWorker {
     init: CriticThreadInit,
     private readonly timeoutMs: number,
   ) {
-    this.ctrl = new Int32Array(init.control);
+    this.channel = new CommandChannel(init.channel);
     this.scalars = new Float64Array(init.scalars);
-    this.errors = new Uint8Array(init.errors);
   }
 
-  static async create(
-    init: Omit<CriticThreadInit, 'control' | 'scalars' | 'errors' | 'entry'>,
-    timeoutMs = 120_000,
-  ): Promise<CriticWorker> {
-    const entry = new URL(IS_TS ? './critic-thread.ts' : './critic-thread.js', import.meta.url);
-    const bootstrap = new URL('../../envs/vector/ts-worker-bootstrap.mjs', import.meta.url);
+  static async create(init: Omit<CriticThreadInit, 'channel' | 'scalars'>, timeoutMs = 120_000): Promise<CriticWorker> {
+    const entry = new URL(
+      import.meta.url.endsWith('.ts') ? './critic-thread.ts' : './critic-thread.js',
+      import.meta.url,
+    );
     const full: CriticThreadInit = {
       ...init,
-      control: new SharedArrayBuffer(16 * 4),
+      channel: allocateChannel(1, 8192),
       scalars: new SharedArrayBuffer(8 * 8),
-      errors: new SharedArrayBuffer(ERROR_CAPACITY),
-      ...(IS_TS ? { entry: entry.href } : {}),
     };
-    const thread = new Worker(IS_TS ? bootstrap : entry, { workerData: full });
+    const thread = spawnWorker(entry, full);
     await new Promise<void>((resolve, reject) => {
       thread.once('message', (m: { type: string; message?: string }) =>
         m.type === 'ready' ? resolve() : reject(new Error(`critic thread failed to start: ${m.message ?? ''}`)),
@@ -139,17 +129,12 @@ export class CriticWorker {
   /** Blocks until the last command is done (throws the worker's error). */
   wait(): { valueLoss: number; sumOfSquares: number } {
     if (!this.pending) throw new Error('critic worker: nothing to wait for');
-    const deadline = Date.now() + this.timeoutMs;
-    while (Atomics.load(this.ctrl, CTRL.DONE) !== this.seq) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`critic worker did not answer within ${this.timeoutMs / 1000} s (is it alive?)`);
-      Atomics.wait(this.ctrl, CTRL.DONE, Atomics.load(this.ctrl, CTRL.DONE), Math.min(left, 1000));
+    if (!this.channel.waitAllSync(this.seq, this.timeoutMs)) {
+      throw new Error(`critic worker did not answer within ${this.timeoutMs / 1000} s (is it alive?)`);
     }
     this.pending = false;
-    if (Atomics.load(this.ctrl, CTRL.STATUS) !== 0) {
-      const n = Atomics.load(this.ctrl, CTRL.ERROR_BYTES);
-      throw new Error(`critic worker failed: ${new TextDecoder().decode(this.errors.slice(0, n))}`);
-    }
+    const error = this.channel.error(0);
+    if (error !== null) throw new Error(`critic worker failed: ${error}`);
     return {
       valueLoss: this.scalars[SCALAR.VALUE_LOSS] as number,
       sumOfSquares: this.scalars[SCALAR.SUM_SQ] as number,
@@ -173,10 +158,8 @@ export class CriticWorker {
 
   private issue(cmd: number): void {
     if (this.pending) throw new Error('critic worker: previous command still running');
-    Atomics.store(this.ctrl, CTRL.CMD, cmd);
     this.seq++;
-    Atomics.store(this.ctrl, CTRL.SEQ, this.seq);
-    Atomics.notify(this.ctrl, CTRL.SEQ);
+    this.channel.issue(0, this.seq, cmd);
     this.pending = true;
   }
 }
