@@ -9,7 +9,7 @@ import type { EpisodeRecord } from '../agents/types.js';
 import type { RandomStream } from '../envs/core/random/streams.js';
 import { resolveEnv } from '../envs/registry.js';
 import type { EnvOptions } from '../envs/registry.js';
-import type { ActorCriticPolicy } from './ppo/policy.js';
+import type { ActorCriticPolicy } from '../agents/policy/policy.js';
 
 export interface EvaluateOptions {
   /** Argmax over allowed actions (default), or sample from `rng`. */

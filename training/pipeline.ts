@@ -14,8 +14,8 @@ import { stringify } from 'csv-stringify/sync';
 import type { EpisodeRecord } from '../agents/types.js';
 import { govEnvOptions, resolveEnv } from '../envs/registry.js';
 import type { EnvOptions } from '../envs/registry.js';
-import { describeBackend } from './backend.js';
-import type { BackendInfo } from './backend.js';
+import { describeBackend } from '../agents/policy/backend.js';
+import type { BackendInfo } from '../agents/policy/backend.js';
 import {
   BASELINE_FAMILIES,
   baselineAgentNames,
@@ -38,14 +38,14 @@ import type { Quantity } from './baseline-table.js';
 import { evaluatePolicy, meanOf } from './evaluation.js';
 import { writeLineChart } from './plots.js';
 import type { PlotSeries, ReferenceLine } from './plots.js';
-import { loadPolicyCheckpoint } from './ppo/checkpoint.js';
+import { loadPolicyCheckpoint } from '../agents/policy/checkpoint.js';
 import type { PpoConfig } from './ppo/config.js';
 import { trainingTasks } from './ppo/config.js';
-import { ActorCriticPolicy } from './ppo/policy.js';
+import { ActorCriticPolicy } from '../agents/policy/policy.js';
 import { trainPpo } from './ppo/ppo.js';
 import type { MetricRow, TrainPpoResult } from './ppo/ppo.js';
 import { writeFileAtomic } from './results-io.js';
-import { initBackend } from './backend.js';
+import { initBackend } from '../agents/policy/backend.js';
 
 export interface RunTrainingOptions {
   config: PpoConfig;

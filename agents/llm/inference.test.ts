@@ -20,11 +20,11 @@ import type { PolicyServer } from './policy-server.js';
 import { ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
 import { forward as forwardTo, loopbackServer } from './loopback.fixture.js';
 import type { Handler } from './loopback.fixture.js';
-import { initBackend } from '../../training/backend.js';
+import { initBackend } from '../policy/backend.js';
 import { evaluatePolicy } from '../../training/evaluation.js';
 import { loadCheckpoint, policySpecOf } from '../../training/ppo/checkpoint.js';
 import { parsePpoConfig } from '../../training/ppo/config.js';
-import { ActorCriticPolicy } from '../../training/ppo/policy.js';
+import { ActorCriticPolicy } from '../policy/policy.js';
 import { trainPpo } from '../../training/ppo/ppo.js';
 
 const cleanups: (() => unknown)[] = [];

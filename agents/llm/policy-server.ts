@@ -53,7 +53,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { parseObservationBlock } from './observation-block.js';
-import { CheckpointError } from '../../training/ppo/checkpoint.js';
+import { CheckpointError } from '../policy/checkpoint.js';
 import { PolicyInputError, ppoServedPolicy } from './served-policies.js';
 import type { ServedPolicy } from './served-policies.js';
 

@@ -156,7 +156,7 @@ export class CommandServer {
 
   constructor(
     private readonly buffers: ChannelBuffers,
-    private readonly worker: number,
+    worker: number,
   ) {
     this.ctrl = new Int32Array(buffers.control);
     this.errors = new Uint8Array(buffers.errors, worker * buffers.errorCapacity, buffers.errorCapacity);

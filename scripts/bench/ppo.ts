@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { describeBackend } from '../../training/backend.js';
+import { describeBackend } from '../../agents/policy/backend.js';
 import { loadPpoConfig } from '../../training/ppo/config.js';
 import { trainPpo } from '../../training/ppo/ppo.js';
 

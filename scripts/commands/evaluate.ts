@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { familyTasks, govEnvOptions } from '../../envs/registry.js';
 import type { EnvOptions } from '../../envs/registry.js';
-import { BACKEND_PREFERENCES } from '../../training/backend.js';
+import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 import { BASELINE_FAMILIES, baselineAgentNames } from '../../training/baselines.js';
 import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 import { formatEpisodesCsv } from '../../training/baseline-table.js';
 import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
-import { loadPolicyCheckpoint } from '../../training/ppo/checkpoint.js';
+import { loadPolicyCheckpoint } from '../../agents/policy/checkpoint.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
 import { parseChoice, parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
 

@@ -5,7 +5,6 @@
  */
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { envIds } from '../../envs/registry.js';
-import type { EnvOptions } from '../../envs/registry.js';
 import { fingerprintRollout } from '../../envs/vector/rollout-hash.js';
 import { SyncVectorEnv } from '../../envs/vector/sync.js';
 import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';

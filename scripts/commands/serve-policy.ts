@@ -14,8 +14,8 @@ import { GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import { isLoopbackHost, MAX_BODY_BYTES, startPolicyServer } from '../../agents/llm/policy-server.js';
 import { ppoServedPolicy, ruleServedPolicy, SERVED_ENVS } from '../../agents/llm/served-policies.js';
 import type { ServedEnv, ServedPolicy } from '../../agents/llm/served-policies.js';
-import { BACKEND_PREFERENCES, describeBackend, initBackend } from '../../training/backend.js';
-import { resolveCheckpointDir } from '../../training/ppo/checkpoint.js';
+import { BACKEND_PREFERENCES, describeBackend, initBackend } from '../../agents/policy/backend.js';
+import { resolveCheckpointDir } from '../../agents/policy/checkpoint.js';
 import { parseChoice, parseIntInRange, parseOptions, parsePositiveInt, UsageError } from '../args.js';
 
 export const SERVE_POLICY_HELP = `usage: npm run cli -- serve-policy (--checkpoint <dir> | --agent <name> --env <env>) [options]

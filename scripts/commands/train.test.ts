@@ -12,7 +12,7 @@ import { familyTasks } from '../../envs/registry.js';
 import { parseGrpoConfig } from '../../training/grpo/config.js';
 import { TfjsGrpoLearner } from '../../training/grpo/learners.js';
 import { builtinConfigNames, loadPpoConfig, PpoConfigSchema } from '../../training/ppo/config.js';
-import { ParameterLayout } from '../../training/ppo/parameters.js';
+import { ParameterLayout } from '../../agents/policy/parameters.js';
 import { main } from '../cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { InvalidConfigError } from '../../envs/core/errors.js';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
-import { BACKEND_PREFERENCES } from '../backend.js';
+import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 import { applyOverrides, configFieldNames, isConfigFlag, parseConfigWith, readConfigObject } from '../ppo/config.js';
 
 const fraction = z.number().min(0).max(1);

@@ -28,10 +28,10 @@ import { z } from 'zod';
 import { createStream } from '../../envs/core/random/streams.js';
 import { writeDirAtomic, writeFileAtomic } from '../results-io.js';
 import { Adam, clipScale, sumOfSquares } from '../ppo/adam.js';
-import { loadPolicyCheckpoint, writeLayersModel } from '../ppo/checkpoint.js';
-import type { PolicyCheckpoint } from '../ppo/checkpoint.js';
-import { TowerEngine } from '../ppo/engine.js';
-import { ActorCriticPolicy } from '../ppo/policy.js';
+import { loadPolicyCheckpoint, writeLayersModel } from '../../agents/policy/checkpoint.js';
+import type { PolicyCheckpoint } from '../../agents/policy/checkpoint.js';
+import { TowerEngine } from '../../agents/policy/engine.js';
+import { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import type { GrpoConfig } from './config.js';
 
 /** One scored completion, as learners see it. */

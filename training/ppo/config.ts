@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { InvalidConfigError } from '../../envs/core/errors.js';
 import { EnvOptionsSchema } from '../../envs/registry.js';
 import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';
-import { BACKEND_PREFERENCES } from '../backend.js';
+import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 
 /** training/configs/, from the sources or from dist/ (the YAML files are not compiled). */
 export const CONFIGS_DIR = ((): string => {

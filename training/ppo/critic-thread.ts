@@ -3,14 +3,14 @@
  * serving GRAD / APPLY / DISCARD / SYNC commands from the shared control block until CLOSE.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from '../backend.js';
+import { initBackend } from '../../agents/policy/backend.js';
 import { Adam, sumOfSquares } from './adam.js';
 import { CMD, SCALAR } from './critic-worker.js';
 import { CommandServer } from '../../envs/core/threads.js';
 import type { CriticThreadInit } from './critic-worker.js';
-import { valueLossGrad } from './distributions.js';
-import { TowerEngine } from './engine.js';
-import { ParameterLayout } from './parameters.js';
+import { valueLossGrad } from './losses.js';
+import { TowerEngine } from '../../agents/policy/engine.js';
+import { ParameterLayout } from '../../agents/policy/parameters.js';
 
 const init = workerData as CriticThreadInit;
 

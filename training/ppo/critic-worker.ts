@@ -14,9 +14,9 @@
 import type { Worker } from 'node:worker_threads';
 import { allocateChannel, CommandChannel, spawnWorker } from '../../envs/core/threads.js';
 import type { ChannelBuffers } from '../../envs/core/threads.js';
-import type { BackendPreference } from '../backend.js';
+import type { BackendPreference } from '../../agents/policy/backend.js';
 import type { AdamSettings } from './adam.js';
-import type { Activation, NetArch, PolicyShape } from './parameters.js';
+import type { Activation, NetArch, PolicyShape } from '../../agents/policy/parameters.js';
 
 export const CMD = { GRAD: 1, APPLY: 2, DISCARD: 3, SYNC: 4, CLOSE: 5 } as const;
 /** Float64 scalars: inputs (batch, lr, scale, adam step) and outputs (value loss, critic Σg²). */

@@ -16,7 +16,7 @@
  * ortho_init: uniform(±1/√in) like torch's Linear.
  */
 import type { RandomStream } from '../../envs/core/random/streams.js';
-import { orthogonal } from './init.js';
+import { orthogonal } from './orthogonal.js';
 
 export interface NetArch {
   readonly pi: readonly number[];
