@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createGovAgent, GOV_AGENT_NAMES } from './registry.js';
 import { runGovEpisode } from './run-episode.js';
 import { MaskedRandomAgent } from './random.js';
+import { GovAgentView } from '../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
 
 describe('heuristic agent (baseline_openai.py) reproduces the reference runs', () => {
@@ -18,8 +19,8 @@ describe('heuristic agent (baseline_openai.py) reproduces the reference runs', (
     ['mixed_urgency_medium', 123, 0.4175, -1, -1],
     ['cross_department_hard', 999, 0.5651, -1, -1],
   ];
-  it.each(runs)('%s seed %i', (taskId, seed, score, completed, steps) => {
-    const r = runGovEpisode(createGovAgent('heuristic'), { taskId, seed, variant: 'reference', maxSteps: 80 });
+  it.each(runs)('%s seed %i', async (taskId, seed, score, completed, steps) => {
+    const r = await runGovEpisode(createGovAgent('heuristic'), { taskId, seed, variant: 'reference', maxSteps: 80 });
     expect(r.score).toBeCloseTo(score, 4);
     if (completed >= 0) expect(r.metrics.total_completed).toBe(completed);
     if (steps >= 0) expect(r.steps).toBe(steps);
@@ -27,15 +28,15 @@ describe('heuristic agent (baseline_openai.py) reproduces the reference runs', (
 });
 
 describe('baselines.py policies reproduce the reference runs (task seeds)', () => {
-  it('oldest_first = advance only: easy 0.5536 with 48 completed and reward 79.72', () => {
-    const r = runGovEpisode(createGovAgent('oldest_first'), {
+  it('oldest_first = advance only: easy 0.5536 with 48 completed and reward 79.72', async () => {
+    const r = await runGovEpisode(createGovAgent('oldest_first'), {
       taskId: 'district_backlog_easy',
       seed: 42,
       variant: 'reference',
     });
     expect([r.score, r.metrics.total_completed, r.steps]).toEqual([expect.closeTo(0.5536, 4), 48, 30]);
     expect(r.reward).toBeCloseTo(79.72, 2);
-    const medium = runGovEpisode(createGovAgent('oldest_first'), {
+    const medium = await runGovEpisode(createGovAgent('oldest_first'), {
       taskId: 'mixed_urgency_medium',
       seed: 123,
       variant: 'reference',
@@ -48,22 +49,22 @@ describe('baselines.py policies reproduce the reference runs (task seeds)', () =
     expect(medium.reward).toBeCloseTo(-1188.64, 2);
   });
 
-  it('urgent_first and backlog_clearance degenerate into endless document requests, as in the reference', () => {
+  it('urgent_first and backlog_clearance degenerate into endless document requests, as in the reference', async () => {
     for (const agent of ['urgent_first', 'backlog_clearance']) {
-      const easy = runGovEpisode(createGovAgent(agent), {
+      const easy = await runGovEpisode(createGovAgent(agent), {
         taskId: 'district_backlog_easy',
         seed: 42,
         variant: 'reference',
       });
       expect([easy.steps, easy.metrics.total_completed]).toEqual([300, 0]);
       expect(easy.score).toBeCloseTo(0.55, 2);
-      const medium = runGovEpisode(createGovAgent(agent), {
+      const medium = await runGovEpisode(createGovAgent(agent), {
         taskId: 'mixed_urgency_medium',
         seed: 123,
         variant: 'reference',
       });
       expect(medium.score).toBeCloseTo(0.3, 2);
-      const hard = runGovEpisode(createGovAgent(agent), {
+      const hard = await runGovEpisode(createGovAgent(agent), {
         taskId: 'cross_department_hard',
         seed: 999,
         variant: 'reference',
@@ -74,28 +75,30 @@ describe('baselines.py policies reproduce the reference runs (task seeds)', () =
 });
 
 describe('masked random agent', () => {
-  it('is reproducible per seed, never takes an invalid action, and differs across seeds', () => {
+  it('is reproducible per seed, never takes an invalid action, and differs across seeds', async () => {
     const run = (seed: number) =>
       runGovEpisode(new MaskedRandomAgent(), { taskId: 'cross_department_hard', seed, variant: 'corrected' });
-    const a = run(5);
-    expect(run(5)).toEqual(a);
+    const a = await run(5);
+    expect(await run(5)).toEqual(a);
     expect(a.metrics.total_invalid_actions).toBe(0);
-    expect(run(6)).not.toEqual(a);
+    expect(await run(6)).not.toEqual(a);
   });
 
-  it('does not step the env it reads', () => {
+  it('does not step the env its input reads', () => {
     const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
-    const obs = env.reset({ seed: 1 }).observation;
+    env.reset({ seed: 1 });
+    const view = new GovAgentView(env);
+    view.begin(1);
     const agent = new MaskedRandomAgent();
     agent.reset(1);
-    agent.act(obs, env);
+    agent.act(view);
     expect(env.state().total_steps).toBe(0);
   });
 });
 
-it('every registered agent runs an episode on every task', () => {
+it('every registered agent runs an episode on every task', async () => {
   for (const name of GOV_AGENT_NAMES) {
-    const r = runGovEpisode(createGovAgent(name), {
+    const r = await runGovEpisode(createGovAgent(name), {
       taskId: 'district_backlog_easy_extreme',
       seed: 3,
       variant: 'corrected',

@@ -19,7 +19,7 @@
 import type { GovAction } from '../envs/gov-workflow/actions.js';
 import type { GovObservation, QueueSnapshot } from '../envs/gov-workflow/observation.js';
 import type { Service } from '../envs/gov-workflow/types.js';
-import type { GovAgent } from './types.js';
+import type { GovAgent, GovAgentInput } from './types.js';
 
 const ADVANCE: GovAction = { action_type: 'advance_time' };
 
@@ -69,7 +69,7 @@ export function backlogClearanceAction(obs: GovObservation): GovAction {
 export class UrgentFirstAgent implements GovAgent {
   readonly name = 'urgent_first';
   reset(): void {}
-  act(obs: GovObservation): GovAction {
+  act({ observation: obs }: GovAgentInput): GovAction {
     const target = serviceWithMax(obs, (s) => s.urgent_pending);
     if (target) return { action_type: 'request_missing_documents', service_target: target };
     return backlogClearanceAction(obs);
@@ -87,7 +87,7 @@ export class OldestFirstAgent implements GovAgent {
 export class BacklogClearanceAgent implements GovAgent {
   readonly name = 'backlog_clearance';
   reset(): void {}
-  act(obs: GovObservation): GovAction {
+  act({ observation: obs }: GovAgentInput): GovAction {
     return backlogClearanceAction(obs);
   }
 }
@@ -104,7 +104,7 @@ export class HeuristicAgent implements GovAgent {
     this.lastDocRequestDay = undefined;
   }
 
-  act(obs: GovObservation): GovAction {
+  act({ observation: obs }: GovAgentInput): GovAction {
     const snaps = snapshots(obs);
     if (this.adminActionDay === obs.day) return ADVANCE; // one administrative action per day
     const admin = (action: GovAction): GovAction => {

@@ -4,8 +4,7 @@
  */
 import { createStream } from '../envs/core/random/streams.js';
 import type { RandomStream } from '../envs/core/random/streams.js';
-import type { HelixDeskEnv } from '../envs/helixdesk/env.js';
-import type { HelixAgent } from './types.js';
+import type { HelixAgent, HelixAgentInput } from './types.js';
 
 export class HelixRandomAgent implements HelixAgent {
   readonly name = 'random';
@@ -15,8 +14,7 @@ export class HelixRandomAgent implements HelixAgent {
     this.rng = createStream(seed, 'agent', 'helixdesk-random');
   }
 
-  act(_obs: Float32Array, env: HelixDeskEnv): Int32Array {
-    const nvec = env.actionSpace.nvec;
+  act({ nvec }: HelixAgentInput): Int32Array {
     const out = new Int32Array(nvec.length);
     for (let d = 0; d < nvec.length; d++) out[d] = this.rng.int(nvec[d] as number);
     return out;

@@ -10,16 +10,15 @@
  *   6 otherwise   → complaint, medium, LL, none
  * Generalised to any number of employees (the reference reads five).
  */
-import type { HelixDeskEnv } from '../envs/helixdesk/env.js';
-import type { HelixAgent } from './types.js';
+import type { HelixAgent, HelixAgentInput } from './types.js';
 
 export class HelixRuleAgent implements HelixAgent {
   readonly name = 'rule';
 
   reset(): void {}
 
-  act(obs: Float32Array, env: HelixDeskEnv): Int32Array {
-    const n = env.config.env.n_employees;
+  act({ observation: obs, nvec }: HelixAgentInput): Int32Array {
+    const n = (nvec[2] as number) - 1;
     const none = n; // "no assignment"
     const s = obs[0] as number;
     const flag = (obs[1] as number) >= 0.5;

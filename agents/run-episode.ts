@@ -1,61 +1,168 @@
-/** One Gov Workflow episode of an agent, through the public env API, summarised as a record. */
+/**
+ * The one episode loop. Baseline tables, evaluation of trained policies, the HelixDesk graders and
+ * LLM runs all play episodes through `runEpisode(env, policy)`: an EpisodeEnv (an env plus the input
+ * its policies act on) and a Policy (rule agent, LLM client, or a neural policy batched over
+ * episodes running side by side, agents/policy/batched-policy.ts).
+ */
+import type { VecEnvMember } from '../envs/core/member.js';
+import type { EnvSpec } from '../envs/core/registry.js';
+import type { GovAction } from '../envs/gov-workflow/actions.js';
+import { GovAgentView } from '../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
+import type { GovStepInfo } from '../envs/gov-workflow/env.js';
+import { govEpisodeSummary } from '../envs/gov-workflow/episode-summary.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
-import type { EpisodeRecord, GovAgent } from './types.js';
+import { HelixTaskView } from '../envs/helixdesk/agent-view.js';
+import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js';
+import type { HelixStepInfo } from '../envs/helixdesk/env.js';
+import { HelixTaskEnv } from '../envs/helixdesk/task-env.js';
+import type { EpisodeRecord, Policy, VectorInput } from './types.js';
 
-export type { EpisodeRecord } from './types.js';
-
-export interface GovEpisodeOptions {
-  taskId: string;
-  seed: number;
-  variant: Variant;
-  /** Stop after this many steps even if the env has not ended (default: the env's own cap). */
-  maxSteps?: number;
+/** One step as the runner sees it: what the policy acts on next, and the env's outcome. */
+export interface EpisodeStep<Input, Info> {
+  input: Input;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: Info;
 }
 
-export function runGovEpisode(agent: GovAgent, opts: GovEpisodeOptions): EpisodeRecord {
-  const env = new GovWorkflowEnv({ taskId: opts.taskId, variant: opts.variant });
-  let observation = env.reset({ seed: opts.seed }).observation;
-  agent.reset(opts.seed);
+/** An env as the runner drives it. */
+export interface EpisodeEnv<Input, Action, Info = unknown> {
+  /** The env family and task (the record's `env` and `task`). */
+  readonly family: string;
+  readonly task: string;
+  /** Starts the episode of `seed`; returns what the policy acts on first. */
+  reset(seed: number): Input;
+  step(action: Action): EpisodeStep<Input, Info>;
+  /** The episode's score and metrics (ended or stopped early). */
+  summary(): { score: number; metrics: Record<string, number> };
+}
+
+export interface RunEpisodeOptions<Input, Action, Info> {
+  seed: number;
+  /** Stop after this many steps even if the episode has not ended (default: the env's own end). */
+  maxSteps?: number;
+  /** Called after every step (the inference log). */
+  onStep?: (step: number, action: Action, outcome: EpisodeStep<Input, Info>) => void;
+}
+
+export async function runEpisode<Input, Action, Info>(
+  env: EpisodeEnv<Input, Action, Info>,
+  policy: Policy<Input, Action>,
+  opts: RunEpisodeOptions<Input, Action, Info>,
+): Promise<EpisodeRecord> {
+  let input = env.reset(opts.seed);
+  policy.reset(opts.seed);
   const cap = opts.maxSteps ?? Number.POSITIVE_INFINITY;
   let reward = 0;
   let steps = 0;
   while (steps < cap) {
-    const r = env.step(agent.act(observation, env));
-    reward += r.reward;
+    const action = await policy.act(input);
+    const outcome = env.step(action);
+    reward += outcome.reward;
     steps++;
-    observation = r.observation;
-    if (r.terminated || r.truncated) break;
+    opts.onStep?.(steps, action, outcome);
+    input = outcome.input;
+    if (outcome.terminated || outcome.truncated) break;
   }
-  return govEpisodeRecord(env, agent.name, opts.seed, reward, steps);
+  const { score, metrics } = env.summary();
+  return { env: env.family, task: env.task, agent: policy.name, seed: opts.seed, score, reward, steps, metrics };
 }
 
-/** The record of a finished (or stopped) Gov Workflow episode: grader score and metrics plus the env's totals. */
-export function govEpisodeRecord(
-  env: GovWorkflowEnv,
-  agent: string,
-  seed: number,
-  reward: number,
-  steps: number,
-  extra: Record<string, number> = {},
-): EpisodeRecord {
-  const state = env.state();
-  const grade = env.grade();
+// ---- Gov Workflow (JSON actions) ------------------------------------------------------------------
+
+/** A step without a usable action (an LLM answer that was no action): the env's invalid step. */
+export interface NoAction {
+  readonly noAction: string;
+}
+
+export interface GovEpisodeOptions {
+  taskId: string;
+  variant?: Variant;
+  maxNonAdvanceStreak?: number;
+}
+
+/** The Gov Workflow JSON env with the agent view (envs/gov-workflow/adapter/agent-view.ts) as input. */
+export function govEpisodeEnv(opts: GovEpisodeOptions): EpisodeEnv<GovAgentView, GovAction | NoAction, GovStepInfo> {
+  const env = new GovWorkflowEnv({ taskId: opts.taskId, variant: opts.variant ?? 'corrected' });
+  const view = new GovAgentView(env, opts.maxNonAdvanceStreak);
   return {
-    env: 'gov-workflow',
-    task: state.task_id,
-    agent,
-    seed,
-    score: grade.score,
-    reward,
-    steps,
-    metrics: {
-      ...grade.metrics,
-      total_sla_breaches: state.total_sla_breaches,
-      total_invalid_actions: state.total_invalid_actions,
-      total_backlog: state.total_backlog,
-      days: state.day,
-      ...extra,
+    family: 'gov-workflow',
+    task: opts.taskId,
+    reset(seed) {
+      env.reset({ seed });
+      view.begin(seed);
+      return view;
+    },
+    step(action) {
+      const taken = 'noAction' in action ? null : action;
+      const r = taken ? env.step(taken) : env.stepInvalid((action as NoAction).noAction);
+      view.record(taken, r.info.invalid_action);
+      return { input: view, reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: r.info };
+    },
+    summary: () => govEpisodeSummary(env),
+  };
+}
+
+// ---- HelixDesk (graded tasks) ---------------------------------------------------------------------
+
+/** A graded HelixDesk task (envs/helixdesk/task-env.ts) with the task view as input. */
+export function helixEpisodeEnv(
+  task: string,
+  config: HelixConfigInput | HelixConfig = {},
+): EpisodeEnv<HelixTaskView, Int32Array, HelixStepInfo> {
+  const env = new HelixTaskEnv(task, config);
+  const view = new HelixTaskView(env);
+  return {
+    family: 'helixdesk',
+    task,
+    reset(seed) {
+      view.begin(seed, env.reset({ seed }).observation);
+      return view;
+    },
+    step(action) {
+      const r = env.step(action);
+      view.record(r.observation);
+      return { input: view, reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: r.info };
+    },
+    summary: () => env.summary(),
+  };
+}
+
+// ---- Any registered env, as vector members see it ---------------------------------------------
+
+/**
+ * A registered env id's vector-env member as an episode env (feature vector and mask in, action
+ * integers out): the episode of seed s is the one a vector env resets its member to with seed s.
+ */
+export function memberEpisodeEnv(spec: EnvSpec, index = 0): EpisodeEnv<VectorInput, Int32Array> {
+  const member: VecEnvMember = spec.makeMember(index);
+  const input = { observation: new Float32Array(spec.observationSize), mask: new Uint8Array(spec.maskLength) };
+  const metrics = new Float64Array(spec.metricNames.length);
+  return {
+    family: spec.family,
+    task: spec.task,
+    reset(seed) {
+      member.reset(seed, input.observation, input.mask);
+      return input;
+    },
+    step(action) {
+      const r = member.step(action, input.observation, input.mask);
+      return { input, reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: null };
+    },
+    summary() {
+      const score = member.summarize(metrics);
+      return { score, metrics: Object.fromEntries(spec.metricNames.map((name, k) => [name, metrics[k] as number])) };
     },
   };
+}
+
+/** One Gov Workflow episode of a JSON agent (the baseline tables' episode). */
+export function runGovEpisode(
+  agent: Policy<GovAgentView, GovAction>,
+  opts: GovEpisodeOptions & { seed: number; maxSteps?: number },
+): Promise<EpisodeRecord> {
+  const maxSteps = opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {};
+  return runEpisode(govEpisodeEnv(opts), agent, { seed: opts.seed, ...maxSteps });
 }

@@ -1,22 +1,35 @@
-/** The agent contract for Gov Workflow baselines: act on the JSON observation through the public env API. */
+/**
+ * The agent contracts: an agent acts on what an observation gives it — never on the env object — so
+ * the same agent runs locally, behind the policy server, or as an LLM's fallback.
+ */
 import type { GovAction } from '../envs/gov-workflow/actions.js';
-import type { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
-import type { GovObservation } from '../envs/gov-workflow/observation.js';
-import type { HelixDeskEnv } from '../envs/helixdesk/env.js';
+import type { GovAgentInput } from '../envs/gov-workflow/adapter/agent-view.js';
+import type { HelixAgentInput } from '../envs/helixdesk/agent-view.js';
 
-export interface GovAgent {
+export type { GovAgentInput } from '../envs/gov-workflow/adapter/agent-view.js';
+export type { HelixAgentInput } from '../envs/helixdesk/agent-view.js';
+
+/** A policy of the episode runner (run-episode.ts): one action per input, possibly asynchronous (LLMs). */
+export interface Policy<Input, Action> {
   readonly name: string;
-  /** Start of an episode; `seed` is the episode seed (agents with randomness derive their stream from it). */
+  /** Start of an episode; `seed` is the episode seed (policies with randomness derive their stream from it). */
   reset(seed: number): void;
-  /** The next action. `env` may be read (masks, current priority mode), never stepped. */
-  act(observation: GovObservation, env: GovWorkflowEnv): GovAction;
+  act(input: Input): Action | Promise<Action>;
 }
 
-/** The agent contract for HelixDesk: act on the observation vector (the env may be read, never stepped). */
-export interface HelixAgent {
-  readonly name: string;
-  reset(seed: number): void;
-  act(observation: Float32Array, env: HelixDeskEnv): Int32Array;
+/** A Gov Workflow baseline agent: the JSON observation, the RL mask and the decoded actions in, a JSON action out. */
+export interface GovAgent extends Policy<GovAgentInput, GovAction> {
+  act(input: GovAgentInput): GovAction;
+}
+
+export interface HelixAgent extends Policy<HelixAgentInput, Int32Array> {
+  act(input: HelixAgentInput): Int32Array;
+}
+
+/** What a neural policy acts on: the feature vector and the mask of allowed actions. */
+export interface VectorInput {
+  readonly observation: Float32Array;
+  readonly mask: Uint8Array;
 }
 
 /** The per-episode record of baseline and evaluation runs (the `--json` output), for every env. */
@@ -30,6 +43,6 @@ export interface EpisodeRecord {
   /** Sum of the step rewards. */
   reward: number;
   steps: number;
-  /** Grader metrics plus the env's episode totals. */
+  /** The episode summary's metrics (envs/gov-workflow/episode-summary.ts, envs/helixdesk/task-env.ts). */
   metrics: Record<string, number>;
 }

@@ -1,11 +1,10 @@
 /**
  * Baseline agents' episodes on given tasks and seeds, for the baseline command, the evaluation
  * tables and the reference lines of the training plots. Gov Workflow agents play the JSON env with
- * the task's own step cap; HelixDesk agents play the task through its grader.
+ * the task's own step cap; HelixDesk agents play the graded task (envs/helixdesk/task-env.ts).
  */
 import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../agents/registry.js';
-import { runGovEpisode } from '../agents/run-episode.js';
-import { runHelixTask } from '../agents/run-helixdesk.js';
+import { govEpisodeEnv, helixEpisodeEnv, runEpisode } from '../agents/run-episode.js';
 import type { EpisodeRecord } from '../agents/types.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
 import { govEnvOptions, helixEnvOptions } from '../envs/registry.js';
@@ -30,6 +29,8 @@ export interface BaselineRunOptions {
   helixConfig?: HelixConfigInput | HelixConfig;
   /** Called after each episode. */
   onEpisode?: () => void;
+  /** The LLM policy's settings, for the agent name `llm`. */
+  llm?: LlmPolicyOptions;
 }
 
 /** The baseline run options of a family's env options (Gov: the variant; HelixDesk: the config). */
@@ -39,73 +40,64 @@ export function baselineRunOptions(family: string, options: EnvOptions): Baselin
   return config ? { helixConfig: config } : {};
 }
 
-/** Every (task, agent, seed) episode, in task → agent → seed order. */
-export function runBaselines(
+/**
+ * Every (task, agent, seed) episode, in task → agent → seed order. Agent names are the family's
+ * baseline agents, and `llm` when `options.llm` is given: its episodes run concurrently (the
+ * client's p-limit bounds the requests in flight), the rule agents' one after another.
+ */
+export async function runBaselines(
   family: BaselineFamily,
   tasks: readonly string[],
   agents: readonly string[],
   seeds: readonly number[],
   options: BaselineRunOptions = {},
-): EpisodeRecord[] {
+): Promise<EpisodeRecord[]> {
   const records: EpisodeRecord[] = [];
   for (const task of tasks) {
-    for (const agentName of agents) {
-      if (family === 'gov-workflow') {
-        const agent = createGovAgent(agentName);
-        for (const seed of seeds) {
-          records.push(
-            runGovEpisode(agent, {
-              taskId: task,
-              seed,
-              variant: options.variant ?? 'corrected',
-              ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
-            }),
-          );
-          options.onEpisode?.();
-        }
-      } else {
-        const agent = createHelixAgent(agentName);
-        for (const seed of seeds) {
-          records.push(runHelixTask(agent, task, seed, options.helixConfig ?? {}));
-          options.onEpisode?.();
-        }
-      }
+    for (const agent of agents) {
+      const episode = async (seed: number): Promise<EpisodeRecord> => {
+        const record = await runBaselineEpisode(family, task, agent, seed, options);
+        options.onEpisode?.();
+        return record;
+      };
+      if (agent === 'llm') records.push(...(await Promise.all(seeds.map(episode))));
+      else for (const seed of seeds) records.push(await episode(seed));
     }
   }
   return records;
 }
 
-/**
- * The LLM policy's episodes on tasks × seeds, all started at once (the client's p-limit bounds the
- * requests in flight), returned in task → seed order with agent 'llm'.
- */
-export async function runLlmBaselines(
+/** One baseline episode through the episode runner (agents/run-episode.ts). */
+async function runBaselineEpisode(
   family: BaselineFamily,
-  tasks: readonly string[],
-  seeds: readonly number[],
-  policy: LlmPolicyOptions,
-  options: BaselineRunOptions = {},
-): Promise<EpisodeRecord[]> {
-  const jobs = tasks.flatMap((task) =>
-    seeds.map(async (seed) => {
-      const result =
-        family === 'gov-workflow'
-          ? await runGovLlmEpisode(policy, {
-              taskId: task,
-              seed,
-              variant: options.variant ?? 'corrected',
-              ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
-            })
-          : await runHelixLlmEpisode(policy, {
-              task,
-              seed,
-              ...(options.helixConfig ? { config: options.helixConfig } : {}),
-            });
-      options.onEpisode?.();
-      return result.record;
-    }),
-  );
-  return Promise.all(jobs);
+  task: string,
+  agent: string,
+  seed: number,
+  options: BaselineRunOptions,
+): Promise<EpisodeRecord> {
+  const maxSteps = options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {};
+  if (agent === 'llm') {
+    if (!options.llm) throw new Error('runBaselines: the llm agent needs LLM settings (options.llm)');
+    const result =
+      family === 'gov-workflow'
+        ? await runGovLlmEpisode(options.llm, {
+            taskId: task,
+            seed,
+            variant: options.variant ?? 'corrected',
+            ...maxSteps,
+          })
+        : await runHelixLlmEpisode(options.llm, {
+            task,
+            seed,
+            ...(options.helixConfig ? { config: options.helixConfig } : {}),
+          });
+    return result.record;
+  }
+  if (family === 'gov-workflow') {
+    const env = govEpisodeEnv({ taskId: task, variant: options.variant ?? 'corrected' });
+    return runEpisode(env, createGovAgent(agent), { seed, ...maxSteps });
+  }
+  return runEpisode(helixEpisodeEnv(task, options.helixConfig ?? {}), createHelixAgent(agent), { seed });
 }
 
 /** Records of several agents ordered task → agent (in `agents` order) → seed, as the tables list them. */

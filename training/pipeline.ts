@@ -16,13 +16,7 @@ import { govEnvOptions, resolveEnv } from '../envs/registry.js';
 import type { EnvOptions } from '../envs/registry.js';
 import { describeBackend } from '../agents/policy/backend.js';
 import type { BackendInfo } from '../agents/policy/backend.js';
-import {
-  BASELINE_FAMILIES,
-  baselineAgentNames,
-  baselineRunOptions,
-  runBaselines,
-  runLlmBaselines,
-} from './baselines.js';
+import { BASELINE_FAMILIES, baselineAgentNames, baselineRunOptions, runBaselines } from './baselines.js';
 import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
 import type { BaselineFamily } from './baselines.js';
 import {
@@ -82,12 +76,14 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
 }
 
 /** Mean score and reward of each baseline agent on each of the config's evaluation tasks (its eval seeds). */
-export function baselineReference(config: PpoConfig): { task: string; agent: string; score: number; reward: number }[] {
+export async function baselineReference(
+  config: PpoConfig,
+): Promise<{ task: string; agent: string; score: number; reward: number }[]> {
   const family = config.env.id.split('/')[0] as string;
   if (!(BASELINE_FAMILIES as readonly string[]).includes(family)) return [];
   const tasks = config.eval.tasks.length > 0 ? config.eval.tasks : trainingTasks(config);
   const agents = baselineAgentNames(family as BaselineFamily);
-  const records = runBaselines(
+  const records = await runBaselines(
     family as BaselineFamily,
     tasks,
     agents,
@@ -109,7 +105,7 @@ export async function drawTrainingCurves(
   evaluations: readonly MetricRow[],
   resultsDir: string,
 ): Promise<string[]> {
-  const baselines = baselineReference(config);
+  const baselines = await baselineReference(config);
   writeFileAtomic(
     join(resultsDir, 'baselines.csv'),
     stringify(baselines, { header: true, columns: ['task', 'agent', 'score', 'reward'] }),
@@ -216,25 +212,25 @@ export async function evaluateCheckpoints(opts: {
       const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
       if (policy.normalizer && ckpt.obsNormalizer) policy.normalizer.load(ckpt.obsNormalizer);
       records.push(
-        ...evaluatePolicy(policy, envId, envOptions, opts.seeds, {
+        ...(await evaluatePolicy(policy, envId, envOptions, opts.seeds, {
           agentName: c.label,
           deterministic: opts.deterministic ?? true,
-        }),
+        })),
       );
       policy.dispose();
     }
     const saved = opts.checkpoints[0] ? loadPolicyCheckpoint(opts.checkpoints[0].dir).envOptions : {};
     const runOptions = baselineRunOptions(opts.family, opts.envOptions ?? stripCurriculum(saved));
+    const agents = [
+      ...(opts.agents ?? baselineAgentNames(opts.family)).filter((a) => a !== 'llm'),
+      ...(opts.llm ? ['llm'] : []),
+    ];
     records.push(
-      ...runBaselines(
-        opts.family,
-        [task],
-        (opts.agents ?? baselineAgentNames(opts.family)).filter((a) => a !== 'llm'),
-        opts.seeds,
-        runOptions,
-      ),
+      ...(await runBaselines(opts.family, [task], agents, opts.seeds, {
+        ...runOptions,
+        ...(opts.llm ? { llm: opts.llm } : {}),
+      })),
     );
-    if (opts.llm) records.push(...(await runLlmBaselines(opts.family, [task], opts.seeds, opts.llm, runOptions)));
   }
   const quantities =
     opts.family === 'gov-workflow'

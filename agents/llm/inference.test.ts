@@ -175,7 +175,7 @@ describe('inference log (the inference command against the policy server)', () =
       expect(b.model).toBe('heuristic');
       for (const s of b.steps) expect(() => JSON.parse(s[2] as string)).not.toThrow();
       // the same heuristic agent, run directly on the same seed
-      const direct = runGovEpisode(createGovAgent('heuristic'), {
+      const direct = await runGovEpisode(createGovAgent('heuristic'), {
         taskId: b.task,
         seed: getTask(b.task).seed,
         variant: 'corrected',
@@ -191,13 +191,12 @@ describe('inference log (the inference command against the policy server)', () =
     }
     const medium = blocks.find((b) => b.task === 'mixed_urgency_medium');
     expect(medium?.steps.filter((s) => (s[3] as string).startsWith('-')).length).toBeGreaterThan(10); // an episode with negative rewards
-    expect(
-      runGovEpisode(createGovAgent('heuristic'), {
-        taskId: 'mixed_urgency_medium',
-        seed: getTask('mixed_urgency_medium').seed,
-        variant: 'corrected',
-      }).reward,
-    ).toBeLessThan(-100);
+    const direct = await runGovEpisode(createGovAgent('heuristic'), {
+      taskId: 'mixed_urgency_medium',
+      seed: getTask('mixed_urgency_medium').seed,
+      variant: 'corrected',
+    });
+    expect(direct.reward).toBeLessThan(-100);
     expect(r.stdout + r.stderr).not.toContain('sk-secret-never-printed');
     expect(r.stderr).toContain('key from API_KEY');
   });
@@ -218,7 +217,7 @@ describe('inference log (the inference command against the policy server)', () =
     const blocks = parseLog(r.stdout);
     expect(blocks.map((b) => b.task)).toEqual(['easy', 'medium', 'hard', 'expert']);
     for (const b of blocks) {
-      const direct = runHelixTask(createHelixAgent('rule'), b.task, 42);
+      const direct = await runHelixTask(createHelixAgent('rule'), b.task, 42);
       expect(b.steps.length).toBe(direct.steps);
       expect(b.end[3]).toBe(Math.min(Math.max(direct.score, 0.01), 0.99).toFixed(3));
       for (const s of b.steps)
@@ -345,7 +344,7 @@ describe('LLM policy robustness', () => {
       { client: c, fallback: 'none' },
       { taskId: 'district_backlog_easy', seed: 5 },
     );
-    const direct = runGovEpisode(createGovAgent('heuristic'), {
+    const direct = await runGovEpisode(createGovAgent('heuristic'), {
       taskId: 'district_backlog_easy',
       seed: 5,
       variant: 'corrected',
@@ -515,7 +514,7 @@ describe('a PPO checkpoint through the same harness', () => {
     const kinds: string[] = [];
     for (const task of ['district_backlog_easy', 'mixed_urgency_medium']) {
       const seeds = [11, 12];
-      const direct = evaluatePolicy(policy, `gov-workflow/${task}`, {}, seeds);
+      const direct = await evaluatePolicy(policy, `gov-workflow/${task}`, {}, seeds);
       for (const [k, seed] of seeds.entries()) {
         const viaHttp = await runGovLlmEpisode(
           { client: client(server.url, { model: 'ppo' }), fallback: 'none', temperature: 0 },

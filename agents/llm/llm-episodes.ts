@@ -11,19 +11,16 @@
  * A well-formed Gov action that cannot be applied now is the env's own invalid step (penalty), as
  * for any agent; its explanation is the step's error.
  */
+import type { GovAction } from '../../envs/gov-workflow/actions.js';
+import type { GovAgentView } from '../../envs/gov-workflow/adapter/agent-view.js';
+import type { Variant } from '../../envs/gov-workflow/types.js';
+import type { HelixTaskView } from '../../envs/helixdesk/agent-view.js';
+import type { HelixConfig, HelixConfigInput } from '../../envs/helixdesk/config.js';
 import { HeuristicAgent } from '../gov-rules.js';
 import { HelixRuleAgent } from '../helixdesk-rule.js';
-import { govEpisodeRecord } from '../run-episode.js';
-import type { EpisodeRecord } from '../types.js';
-import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
-import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
-import type { GovAction } from '../../envs/gov-workflow/actions.js';
-import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
-import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
-import type { Variant } from '../../envs/gov-workflow/types.js';
-import type { HelixConfig, HelixConfigInput } from '../../envs/helixdesk/config.js';
-import { HelixDeskEnv } from '../../envs/helixdesk/env.js';
-import { HelixTaskScorer, isHelixTask, taskStepLimit } from '../../envs/helixdesk/graders.js';
+import { govEpisodeEnv, helixEpisodeEnv, runEpisode } from '../run-episode.js';
+import type { EpisodeStep, NoAction } from '../run-episode.js';
+import type { EpisodeRecord, GovAgent, Policy } from '../types.js';
 import type { LlmClient } from './client.js';
 import { LlmRequestError } from './client.js';
 import { extractJson } from './parse.js';
@@ -99,6 +96,94 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/** What the LLM policy did at its last step: who chose the action, and why the model's answer was not used. */
+interface LastDecision {
+  source: LlmStepLog['source'];
+  error: string | null;
+}
+
+/** Counters of an LLM policy over one episode (they go into the record's metrics). */
+class LlmCounters {
+  requests = 0;
+  promptTokens = 0;
+  completionTokens = 0;
+  invalidOutputs = 0;
+  fallbacks = 0;
+
+  metrics(): Record<string, number> {
+    return {
+      invalid_outputs: this.invalidOutputs,
+      fallbacks: this.fallbacks,
+      requests: this.requests,
+      prompt_tokens: this.promptTokens,
+      completion_tokens: this.completionTokens,
+    };
+  }
+}
+
+/** An LLM as a Gov Workflow policy: prompt → answer → action, the rule agent or an invalid step when the answer is unusable. */
+export class GovLlmPolicy implements Policy<GovAgentView, GovAction | NoAction> {
+  readonly name = 'llm';
+  counters = new LlmCounters();
+  last: LastDecision = { source: 'model', error: null };
+  private readonly fallbackAgent: GovAgent = new HeuristicAgent();
+
+  constructor(private readonly opts: LlmPolicyOptions) {}
+
+  reset(seed: number): void {
+    this.fallbackAgent.reset(seed);
+    this.counters = new LlmCounters();
+  }
+
+  async act(view: GovAgentView): Promise<GovAction | NoAction> {
+    const decision = await ask(this.opts, buildGovPrompt(view), this.counters);
+    if (decision.invalid === null && decision.action) {
+      this.last = { source: 'model', error: null };
+      return decision.action;
+    }
+    this.counters.invalidOutputs++;
+    const why = oneLine(decision.invalid ?? 'no action');
+    if ((this.opts.fallback ?? 'rule') === 'rule') {
+      this.counters.fallbacks++;
+      this.last = { source: 'fallback', error: `invalid model output (${why}); the rule agent acted` };
+      return compact(this.fallbackAgent.act(view));
+    }
+    this.last = { source: 'none', error: `invalid model output: ${why}` };
+    return { noAction: why };
+  }
+}
+
+/** An LLM as a HelixDesk policy; an unusable answer is the rule agent's action, or flag-for-review. */
+export class HelixLlmPolicy implements Policy<HelixTaskView, Int32Array> {
+  readonly name = 'llm';
+  counters = new LlmCounters();
+  last: LastDecision = { source: 'model', error: null };
+  private readonly fallbackAgent = new HelixRuleAgent();
+
+  constructor(private readonly opts: LlmPolicyOptions) {}
+
+  reset(): void {
+    this.counters = new LlmCounters();
+  }
+
+  async act(view: HelixTaskView): Promise<Int32Array> {
+    const decision = await ask(this.opts, buildHelixPrompt(view), this.counters);
+    if (decision.action) {
+      this.last = { source: 'model', error: null };
+      return decision.action;
+    }
+    this.counters.invalidOutputs++;
+    const why = oneLine(decision.invalid ?? '');
+    if ((this.opts.fallback ?? 'rule') === 'rule') {
+      this.counters.fallbacks++;
+      this.last = { source: 'fallback', error: `invalid model output (${why}); the rule agent acted` };
+      return this.fallbackAgent.act(view);
+    }
+    this.last = { source: 'none', error: `invalid model output: ${why}; flagged for review` };
+    return Int32Array.of(2, 3, view.nEmployees, 2); // flag_for_review (forces normal, none, none)
+  }
+}
+
 export interface GovLlmEpisodeOptions {
   taskId: string;
   seed: number;
@@ -113,68 +198,31 @@ export async function runGovLlmEpisode(
   ep: GovLlmEpisodeOptions,
   onStep?: (s: LlmStepLog) => void,
 ): Promise<LlmEpisodeResult> {
-  const env = new GovWorkflowEnv({ taskId: ep.taskId, variant: ep.variant ?? 'corrected' });
-  env.reset({ seed: ep.seed });
-  const fallbackAgent = new HeuristicAgent();
-  fallbackAgent.reset();
-  const trace: AdapterTrace = {
-    lastActionType: ACTION_TYPES.indexOf('advance_time'),
-    nonAdvanceStreak: 0,
-    maxNonAdvanceStreak: ep.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK,
-  };
-  const counters = { promptTokens: 0, completionTokens: 0, requests: 0 };
+  const env = govEpisodeEnv({
+    taskId: ep.taskId,
+    variant: ep.variant ?? 'corrected',
+    ...(ep.maxNonAdvanceStreak !== undefined ? { maxNonAdvanceStreak: ep.maxNonAdvanceStreak } : {}),
+  });
+  const policy = new GovLlmPolicy(opts);
   const steps: LlmStepLog[] = [];
-  const cap = ep.maxSteps ?? Number.POSITIVE_INFINITY;
-  let reward = 0;
-  let invalidOutputs = 0;
-  let fallbacks = 0;
-  for (let step = 0; step < cap; step++) {
-    const prompt = buildGovPrompt(env, trace, step, ep.seed);
-    const decision = await ask(opts, prompt, counters);
-    let taken: GovAction | null = decision.action;
-    let source: LlmStepLog['source'] = 'model';
-    let error: string | null = null;
-    if (decision.invalid !== null) {
-      invalidOutputs++;
-      if ((opts.fallback ?? 'rule') === 'rule') {
-        taken = compact(fallbackAgent.act(env.observation()));
-        source = 'fallback';
-        fallbacks++;
-        error = `invalid model output (${oneLine(decision.invalid)}); the rule agent acted`;
-      } else {
-        source = 'none';
-        error = `invalid model output: ${oneLine(decision.invalid)}`;
-      }
-    }
-    const r = taken ? env.step(taken) : env.stepInvalid(oneLine(decision.invalid ?? 'no action'));
-    if (taken && r.info.invalid_action) error = oneLine(r.info.action_explanation);
-    const advanced = taken?.action_type === 'advance_time' && !r.info.invalid_action;
-    if (taken) trace.lastActionType = ACTION_TYPES.indexOf(taken.action_type);
-    trace.nonAdvanceStreak = advanced ? 0 : trace.nonAdvanceStreak + 1;
-    reward += r.reward;
-    const done = r.terminated || r.truncated;
-    const log: LlmStepLog = {
-      step: step + 1,
-      action: taken ? JSON.stringify(taken) : 'null',
-      reward: r.reward,
-      done,
-      error,
-      source,
-    };
-    steps.push(log);
-    onStep?.(log);
-    if (done) break;
-  }
-  return {
-    steps,
-    record: govEpisodeRecord(env, 'llm', ep.seed, reward, steps.length, {
-      invalid_outputs: invalidOutputs,
-      fallbacks,
-      requests: counters.requests,
-      prompt_tokens: counters.promptTokens,
-      completion_tokens: counters.completionTokens,
-    }),
-  };
+  const record = await runEpisode(env, policy, {
+    seed: ep.seed,
+    ...(ep.maxSteps !== undefined ? { maxSteps: ep.maxSteps } : {}),
+    onStep(step, action, outcome) {
+      const taken = 'noAction' in action ? null : action;
+      // A well-formed action the env refused: its explanation is the step's error.
+      const error = taken && outcome.info.invalid_action ? oneLine(outcome.info.action_explanation) : policy.last.error;
+      log(steps, onStep, {
+        step,
+        action: taken ? JSON.stringify(taken) : 'null',
+        reward: outcome.reward,
+        done: ended(outcome),
+        error,
+        source: policy.last.source,
+      });
+    },
+  });
+  return { steps, record: { ...record, metrics: { ...record.metrics, ...policy.counters.metrics() } } };
 }
 
 export interface HelixLlmEpisodeOptions {
@@ -189,77 +237,33 @@ export async function runHelixLlmEpisode(
   ep: HelixLlmEpisodeOptions,
   onStep?: (s: LlmStepLog) => void,
 ): Promise<LlmEpisodeResult> {
-  if (!isHelixTask(ep.task)) throw new Error(`unknown HelixDesk task '${ep.task}'`);
-  const env = new HelixDeskEnv(ep.config ?? {});
-  const n = env.config.env.n_employees;
-  const scorer = new HelixTaskScorer(ep.task, n);
-  const limit = Math.min(taskStepLimit(ep.task), ep.maxSteps ?? Number.POSITIVE_INFINITY);
-  let { observation } = env.reset({ seed: ep.seed });
-  const fallbackAgent = new HelixRuleAgent();
-  const counters = { promptTokens: 0, completionTokens: 0, requests: 0 };
+  const env = helixEpisodeEnv(ep.task, ep.config ?? {});
+  const policy = new HelixLlmPolicy(opts);
   const steps: LlmStepLog[] = [];
-  const events: Record<string, number> = {};
-  let reward = 0;
-  let invalidOutputs = 0;
-  let fallbacks = 0;
-  for (let step = 0; step < limit; step++) {
-    const flagged = (observation[1] as number) > 0.5;
-    const decision = await ask(opts, buildHelixPrompt(env, ep.task, step, ep.seed), counters);
-    let action = decision.action;
-    let source: LlmStepLog['source'] = 'model';
-    let error: string | null = null;
-    if (!action) {
-      invalidOutputs++;
-      if ((opts.fallback ?? 'rule') === 'rule') {
-        action = fallbackAgent.act(observation, env);
-        source = 'fallback';
-        fallbacks++;
-        error = `invalid model output (${oneLine(decision.invalid ?? '')}); the rule agent acted`;
-      } else {
-        action = Int32Array.of(2, 3, n, 2); // flag_for_review (forces normal, none, none)
-        source = 'none';
-        error = `invalid model output: ${oneLine(decision.invalid ?? '')}; flagged for review`;
-      }
-    }
-    const r = env.step(action);
-    reward += r.reward;
-    scorer.record(flagged, action, r.info);
-    for (const e of r.info.reward_breakdown) events[e.type] = (events[e.type] ?? 0) + 1;
-    observation = r.observation;
-    const done = r.terminated || r.truncated || step + 1 >= limit;
-    const log: LlmStepLog = {
-      step: step + 1,
-      action: JSON.stringify(helixAnswer(action, n)),
-      reward: r.reward,
-      done,
-      error,
-      source,
-    };
-    steps.push(log);
-    onStep?.(log);
-    if (r.terminated || r.truncated) break;
-  }
-  const { score, parts } = scorer.result();
-  const metrics: Record<string, number> = {
-    ...parts,
-    invalid_outputs: invalidOutputs,
-    fallbacks,
-    requests: counters.requests,
-    prompt_tokens: counters.promptTokens,
-    completion_tokens: counters.completionTokens,
-  };
-  for (const [type, count] of Object.entries(events)) metrics[`events_${type}`] = count;
-  return {
-    steps,
-    record: {
-      env: 'helixdesk',
-      task: ep.task,
-      agent: 'llm',
-      seed: ep.seed,
-      score,
-      reward,
-      steps: steps.length,
-      metrics,
+  const cap = ep.maxSteps ?? Number.POSITIVE_INFINITY;
+  const record = await runEpisode(env, policy, {
+    seed: ep.seed,
+    maxSteps: cap,
+    onStep(step, action, outcome) {
+      const answer = JSON.stringify(helixAnswer(action, outcome.input.nEmployees));
+      log(steps, onStep, {
+        step,
+        action: answer,
+        reward: outcome.reward,
+        done: ended(outcome) || step >= cap,
+        error: policy.last.error,
+        source: policy.last.source,
+      });
     },
-  };
+  });
+  return { steps, record: { ...record, metrics: { ...record.metrics, ...policy.counters.metrics() } } };
+}
+
+function ended(outcome: Pick<EpisodeStep<unknown, unknown>, 'terminated' | 'truncated'>): boolean {
+  return outcome.terminated || outcome.truncated;
+}
+
+function log(steps: LlmStepLog[], onStep: ((s: LlmStepLog) => void) | undefined, entry: LlmStepLog): void {
+  steps.push(entry);
+  onStep?.(entry);
 }

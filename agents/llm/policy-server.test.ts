@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGovAgent } from '../registry.js';
 import { HelixRuleAgent } from '../helixdesk-rule.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
-import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
-import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
-import { HelixDeskEnv } from '../../envs/helixdesk/env.js';
+import { GovAgentView } from '../../envs/gov-workflow/adapter/agent-view.js';
+import type { GovAction } from '../../envs/gov-workflow/actions.js';
+import { helixEpisodeEnv } from '../run-episode.js';
 import { initBackend } from '../policy/backend.js';
 import { loadCheckpoint, policySpecOf, saveCheckpoint } from '../../training/ppo/checkpoint.js';
 import { parsePpoConfig } from '../../training/ppo/config.js';
@@ -29,11 +29,7 @@ import { GREEDY_TEMPERATURE, ppoServedPolicy, ruleServedPolicy } from './served-
 import type { ServedPolicy } from './served-policies.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TRACE: AdapterTrace = {
-  lastActionType: ACTION_TYPES.indexOf('advance_time'),
-  nonAdvanceStreak: 0,
-  maxNonAdvanceStreak: 3,
-};
+const ADVANCE: GovAction = { action_type: 'advance_time' };
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -41,14 +37,24 @@ afterAll(async () => {
 });
 
 /** A Gov prompt after `days` advance_time steps (at reset only advance_time is allowed: no case is pending yet; after one day 17 actions are). */
-function govPrompt(days = 0): { env: GovWorkflowEnv; messages: ChatCompletionMessageParam[]; block: ObservationBlock } {
+function govPrompt(days = 0): {
+  env: GovWorkflowEnv;
+  view: GovAgentView;
+  messages: ChatCompletionMessageParam[];
+  block: ObservationBlock;
+} {
   const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
   env.reset({ seed: 3 });
-  for (let d = 0; d < days; d++) env.step({ action_type: 'advance_time' });
-  const prompt = buildGovPrompt(env, TRACE, days, 3);
+  const view = new GovAgentView(env);
+  view.begin(3);
+  for (let d = 0; d < days; d++) {
+    env.step(ADVANCE);
+    view.record(ADVANCE, false);
+  }
+  const prompt = buildGovPrompt(view);
   const block = parseObservationBlock(prompt.messages[1]?.content ?? '');
   if (!block) throw new Error('no block');
-  return { env, messages: prompt.messages, block };
+  return { env, view, messages: prompt.messages, block };
 }
 
 async function serve(
@@ -65,9 +71,7 @@ async function serve(
 }
 
 function helixMessages(): ChatCompletionMessageParam[] {
-  const env = new HelixDeskEnv();
-  env.reset({ seed: 0 });
-  return buildHelixPrompt(env, 'easy', 0, 0).messages;
+  return buildHelixPrompt(helixEpisodeEnv('easy').reset(0)).messages;
 }
 
 async function apiError(p: Promise<unknown>): Promise<APIError> {
@@ -162,10 +166,10 @@ describe('policy server: rule agents', () => {
 
   it('answers a Gov prompt as the heuristic agent does (and continues its episode)', async () => {
     const { client } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
-    const { env, messages } = govPrompt();
+    const { env, view, messages } = govPrompt();
     const reference = createGovAgent('heuristic');
     reference.reset(3);
-    const expected = compact(reference.act(env.observation(), env));
+    const expected = compact(reference.act(view));
     const res = await client.chat.completions.create({ model: 'heuristic', messages, n: 2, temperature: 0 });
     expect(res.object).toBe('chat.completion');
     expect(res.id).toMatch(/^chatcmpl-/);
@@ -185,30 +189,22 @@ describe('policy server: rule agents', () => {
     expect((await client.chat.completions.create({ model: 'heuristic', messages })).choices[0]?.message.content).toBe(
       JSON.stringify(expected),
     );
-    env.step(expected);
-    const next = compact(reference.act(env.observation(), env));
-    const trace: AdapterTrace = {
-      lastActionType: ACTION_TYPES.indexOf(expected.action_type),
-      nonAdvanceStreak: 1,
-      maxNonAdvanceStreak: 3,
-    };
-    const res2 = await client.chat.completions.create({
-      model: 'heuristic',
-      messages: buildGovPrompt(env, trace, 1, 3).messages,
-    });
+    view.record(expected, env.step(expected).info.invalid_action);
+    const next = compact(reference.act(view));
+    const res2 = await client.chat.completions.create({ model: 'heuristic', messages: buildGovPrompt(view).messages });
     expect(JSON.parse(res2.choices[0]?.message.content ?? '')).toEqual(next);
-    expect(next).not.toEqual(compact(createGovAgent('heuristic').act(env.observation(), env))); // a fresh agent would differ
+    expect(next).not.toEqual(compact(createGovAgent('heuristic').act(view))); // a fresh agent would differ
   });
 
   it('answers a HelixDesk prompt as the rule agent does', async () => {
     const { client } = await serve(ruleServedPolicy('rule', 'helixdesk'), 'rule');
-    const env = new HelixDeskEnv();
+    const env = helixEpisodeEnv('medium');
     for (const seed of [1, 2, 3]) {
-      const { observation } = env.reset({ seed });
-      const expected = helixAnswer(new HelixRuleAgent().act(observation, env), env.config.env.n_employees);
+      const view = env.reset(seed);
+      const expected = helixAnswer(new HelixRuleAgent().act(view), view.nEmployees);
       const res = await client.chat.completions.create({
         model: 'rule',
-        messages: buildHelixPrompt(env, 'medium', 0, seed).messages,
+        messages: buildHelixPrompt(view).messages,
         logprobs: true,
       });
       expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(expected);
@@ -654,11 +650,9 @@ describe('serve-policy command', () => {
       void exited.then((code) => reject(new Error(`serve-policy exited (${code}) before serving: ${stderr}`)));
     });
     const client = new OpenAI({ baseURL: url, apiKey: 'test', maxRetries: 0, timeout: 5000 });
-    const { env, messages } = govPrompt();
+    const { view, messages } = govPrompt();
     const res = await client.chat.completions.create({ model: 'heuristic', messages });
-    expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(
-      compact(createGovAgent('heuristic').act(env.observation(), env)),
-    );
+    expect(JSON.parse(res.choices[0]?.message.content ?? '')).toEqual(compact(createGovAgent('heuristic').act(view)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(stderr).toContain('closing the policy server');

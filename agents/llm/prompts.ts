@@ -6,15 +6,13 @@
  * supports it) and the conversion of a parsed answer into the env's action.
  */
 import { z } from 'zod';
-import { computeActionMask, decodeAction, N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
-import { buildFeatures, N_FEATURES } from '../../envs/gov-workflow/adapter/features.js';
-import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
+import { N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
+import type { GovAgentInput } from '../../envs/gov-workflow/adapter/agent-view.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { GovActionSchema } from '../../envs/gov-workflow/actions.js';
-import type { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { ACTION_TYPES, PRIORITY_MODES, SERVICES } from '../../envs/gov-workflow/types.js';
 import { PRIORITIES } from '../../envs/helixdesk/emails.js';
-import type { HelixDeskEnv } from '../../envs/helixdesk/env.js';
+import type { HelixTaskView } from '../../envs/helixdesk/agent-view.js';
 import { CLASSIFICATIONS, SECONDARY_ACTIONS } from '../../envs/helixdesk/env.js';
 import { encodeFeatures, encodeMask, formatObservationBlock } from './observation-block.js';
 
@@ -48,17 +46,14 @@ Answer with one JSON object and nothing else: an action of the form
  "capacity_assignment": {service: integer} or null}
 Prefer one of the allowed actions listed in the message; any other action counts as invalid and is penalised.`;
 
-/** A Gov Workflow prompt for the env's current state. `trace` is the RL adapter's (streak rule for the allowed actions). */
+/** A Gov Workflow prompt for what the agent sees now (the allowed actions follow the RL adapter's mask). */
 export function buildGovPrompt(
-  env: GovWorkflowEnv,
-  trace: AdapterTrace,
-  step: number,
-  seed: number,
+  input: GovAgentInput,
 ): Prompt<GovAction> & { allowed: Map<number, GovAction>; features: Float32Array; mask: Uint8Array } {
-  const mask = computeActionMask(env, trace.nonAdvanceStreak, trace.maxNonAdvanceStreak, new Uint8Array(N_ACTIONS));
+  const { mask, step, seed } = input;
   const allowed = new Map<number, GovAction>();
-  for (let i = 0; i < N_ACTIONS; i++) if (mask[i] === 1) allowed.set(i, compact(decodeAction(i, env)));
-  const obs = env.observation();
+  for (let i = 0; i < N_ACTIONS; i++) if (mask[i] === 1) allowed.set(i, compact(input.actionAt(i)));
+  const obs = input.observation;
   const pool = obs.officer_pool;
   const lines: string[] = [
     `Task ${obs.task_id}, day ${obs.day} of ${obs.max_days}, step ${step}.`,
@@ -80,7 +75,7 @@ export function buildGovPrompt(
     'Allowed actions now:',
     ...[...allowed.values()].map((a) => `  ${JSON.stringify(a)}`),
   ];
-  const features = buildFeatures(env, trace, new Float32Array(N_FEATURES));
+  const features = input.features;
   const block = formatObservationBlock({
     env: 'gov-workflow',
     task: obs.task_id,
@@ -149,14 +144,13 @@ be answered from the knowledge base; alert the general manager on trends or crit
 Answer with one JSON object and nothing else: {"classify": …, "priority": …, "assign": …, "secondary": …}`;
 }
 
-export function buildHelixPrompt(env: HelixDeskEnv, task: string, step: number, seed: number): Prompt<Int32Array> {
-  const n = env.config.env.n_employees;
-  const email = env.currentEmail();
-  const loads = env.employeeLoads();
-  const capacity = env.config.sla.max_employee_load;
-  const features = env.observe();
-  const nvec = [...env.actionSpace.nvec];
-  const mask = new Uint8Array(nvec.reduce((a, b) => a + b, 0)).fill(1); // every action is allowed
+export function buildHelixPrompt(view: HelixTaskView): Prompt<Int32Array> {
+  const { task, step, seed, nEmployees: n, email } = view;
+  const loads = view.employeeLoads;
+  const capacity = view.maxEmployeeLoad;
+  const features = view.observation;
+  const nvec = [...view.nvec];
+  const mask = view.mask;
   const lines = [
     `Task ${task}, email ${step + 1}.`,
     `From: ${email.sender} (${email.tier} tier)`,

@@ -37,14 +37,13 @@
  */
 import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../registry.js';
 import { HelixRuleAgent } from '../helixdesk-rule.js';
-import type { GovAgent } from '../types.js';
+import type { GovAgent, GovAgentInput } from '../types.js';
 import { UnknownIdError } from '../../envs/core/errors.js';
 import { createStream } from '../../envs/core/random/streams.js';
 import type { RandomStream } from '../../envs/core/random/streams.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
-import type { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { GovObservationSchema } from '../../envs/gov-workflow/observation.js';
-import type { HelixDeskEnv } from '../../envs/helixdesk/env.js';
+import type { GovObservation } from '../../envs/gov-workflow/observation.js';
 import { loadPolicyCheckpoint } from '../policy/checkpoint.js';
 import type { CheckpointReadOptions } from '../policy/checkpoint.js';
 import { ActorCriticPolicy } from '../policy/policy.js';
@@ -166,6 +165,7 @@ export function ppoServedPolicy(
   const values = new Float32Array(1);
   const action = new Int32Array(dims);
   const logp = new Float64Array(1);
+  const out1 = { actions: action, logProbs: logp };
   let unseededCalls = 0;
   let closed = false;
   const label = name ?? ckpt.dir;
@@ -194,7 +194,7 @@ export function ppoServedPolicy(
       policy.engine.forward(policy.prepare(features, 1), 1, logits, values);
       const out: ServedAnswer[] = [];
       if (opts.temperature < GREEDY_TEMPERATURE) {
-        policy.distribution.act(logits, mask, 1, true, null, action, logp);
+        policy.distribution.act({ logits, masks: mask, batch: 1, deterministic: true, rng: null }, out1);
         const answer = answerFor(block, action);
         for (let i = 0; i < opts.n; i++)
           out.push({ answer: i === 0 ? answer : structuredClone(answer), logprob: logp[0] as number });
@@ -203,7 +203,7 @@ export function ppoServedPolicy(
       for (let k = 0; k < actionSize; k++) scaled[k] = (logits[k] as number) / opts.temperature;
       const rng = streamFor(opts.seed, opts.seed === null ? unseededCalls++ : 0);
       for (let i = 0; i < opts.n; i++) {
-        policy.distribution.act(scaled, mask, 1, false, rng, action, logp);
+        policy.distribution.act({ logits: scaled, masks: mask, batch: 1, deterministic: false, rng }, out1);
         out.push({ answer: answerFor(block, action), logprob: logp[0] as number });
       }
       return out;
@@ -218,14 +218,18 @@ export function ppoServedPolicy(
 
 // ---- Rule agents -----------------------------------------------------------------------------
 
-/** An env the served Gov rule agents must not touch (they act on the JSON observation only). */
-const NO_GOV_ENV = new Proxy({} as GovWorkflowEnv, {
-  get(_target, prop) {
-    throw new Error(
-      `a served Gov rule agent read env.${String(prop)}; served agents only get the block's JSON observation`,
-    );
-  },
-});
+/** What a Gov rule agent sees, rebuilt from an observation block (the same as it sees in a local episode). */
+function govInputOf(block: ObservationBlock, observation: GovObservation): GovAgentInput {
+  return {
+    task: block.task,
+    seed: block.seed,
+    step: block.step,
+    observation,
+    mask: decodeMask(block.mask),
+    features: decodeFeatures(block.features),
+    actionAt: (index) => govActionAt(block, index) as unknown as GovAction,
+  };
+}
 
 /** A copy of a rule agent's state (their fields are primitives: a shallow copy is a full one). */
 function cloneAgent(agent: GovAgent): GovAgent {
@@ -291,7 +295,7 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
           before.reset(block.seed);
         }
         const agent = cloneAgent(before);
-        const answer = compact(agent.act(parsed.data, NO_GOV_ENV)) as Record<string, unknown>;
+        const answer = compact(agent.act(govInputOf(block, parsed.data))) as Record<string, unknown>;
         episodes.delete(key); // re-insert: the map's order is least recently used first
         episodes.set(key, { step: block.step, before, after: agent });
         if (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
@@ -354,9 +358,8 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
         throw new PolicyInputError(
           `the observation block has ${features.length} features; the HelixDesk rule agent reads ${needed} for ${nEmployees} employees`,
         );
-      // The rule agent reads only env.config.env.n_employees.
-      const shim = { config: { env: { n_employees: nEmployees } } } as unknown as HelixDeskEnv;
-      const answer = helixAnswer(agent.act(features, shim), nEmployees) as Record<string, unknown>;
+      const input = { observation: features, mask: decodeMask(block.mask), nvec: block.nvec };
+      const answer = helixAnswer(agent.act(input), nEmployees) as Record<string, unknown>;
       return Array.from({ length: opts.n }, (_, i) => ({
         answer: i === 0 ? answer : structuredClone(answer),
         logprob: null,

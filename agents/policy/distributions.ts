@@ -33,15 +33,18 @@ export class MaskedDistribution {
    * Samples (or, deterministic, takes the most likely allowed) action of each of `batch` rows into
    * `actionsOut` (batch × dims) and writes the log-probabilities into `logProbOut`.
    */
+  /** Actions (batch × dims) sampled from `rng` or the most likely allowed ones, with their log-probabilities. */
   act(
-    logits: Float32Array,
-    masks: Uint8Array,
-    batch: number,
-    deterministic: boolean,
-    rng: RandomStream | null,
-    actionsOut: Int32Array,
-    logProbOut: Float64Array,
+    request: {
+      logits: Float32Array;
+      masks: Uint8Array;
+      batch: number;
+      deterministic: boolean;
+      rng: RandomStream | null;
+    },
+    out: { actions: Int32Array; logProbs: Float64Array },
   ): void {
+    const { logits, masks, batch, deterministic, rng } = request;
     const A = this.size;
     for (let i = 0; i < batch; i++) {
       let logp = 0;
@@ -75,10 +78,10 @@ export class MaskedDistribution {
           }
           if (choice < 0) choice = lastAllowed; // u beyond the rounded total: the last allowed entry
         }
-        actionsOut[i * this.dims + d] = choice;
+        out.actions[i * this.dims + d] = choice;
         logp += (logits[start + choice] as number) - lse;
       }
-      logProbOut[i] = logp;
+      out.logProbs[i] = logp;
     }
   }
 

@@ -128,7 +128,7 @@ describe('MaskedDistribution', () => {
     const lp = new Float64Array(1);
     const N = 20000;
     for (let n = 0; n < N; n++) {
-      dist.act(logits, masks, 1, false, rng, actions, lp);
+      dist.act({ logits, masks, batch: 1, deterministic: false, rng }, { actions, logProbs: lp });
       counts0[actions[0] as number] = (counts0[actions[0] as number] as number) + 1;
       counts1[actions[1] as number] = (counts1[actions[1] as number] as number) + 1;
     }
@@ -136,20 +136,21 @@ describe('MaskedDistribution', () => {
     expect(counts1[2]).toBe(0);
     const p1 = Math.exp(1) / (1 + Math.exp(1)); // P(action 2 of dim 0)
     expect(Math.abs((counts0[2] as number) / N - p1)).toBeLessThan(4 * Math.sqrt((p1 * (1 - p1)) / N));
-    dist.act(logits, masks, 1, true, null, actions, lp);
+    dist.act({ logits, masks, batch: 1, deterministic: true, rng: null }, { actions, logProbs: lp });
     expect([...actions]).toEqual([2, 0]); // dim 1: entries 0, 1, 3 tie at 0.5 → the first
   });
 
   it('rejects a mask that allows nothing, naming the row and dimension', () => {
     expect(() =>
       dist.act(
-        new Float32Array(7),
-        Uint8Array.of(1, 1, 1, 0, 0, 0, 0),
-        1,
-        true,
-        null,
-        new Int32Array(2),
-        new Float64Array(1),
+        {
+          logits: new Float32Array(7),
+          masks: Uint8Array.of(1, 1, 1, 0, 0, 0, 0),
+          batch: 1,
+          deterministic: true,
+          rng: null,
+        },
+        { actions: new Int32Array(2), logProbs: new Float64Array(1) },
       ),
     ).toThrow(/row 0, dimension 1 allows no action/);
   });

@@ -18,6 +18,25 @@ export interface PolicySpec {
   normalizeObservations: { clip: number } | null;
 }
 
+/** A batch of prepared observations (see prepare) to act on. */
+export interface ActRequest {
+  observations: Float32Array;
+  /** batch × maskLength; 1 = allowed. */
+  masks: Uint8Array;
+  batch: number;
+  /** The most likely allowed action (argmax per dimension) instead of a sample. */
+  deterministic: boolean;
+  /** The sampling stream (unused when deterministic). */
+  rng: RandomStream | null;
+}
+
+/** Where act() writes: actions (batch × dims), their log-probabilities and the state values. */
+export interface ActOutputs {
+  actions: Int32Array;
+  logProbs: Float64Array;
+  values: Float32Array;
+}
+
 export class ActorCriticPolicy {
   readonly layout: ParameterLayout;
   readonly engine: PolicyEngine;
@@ -57,23 +76,30 @@ export class ActorCriticPolicy {
     return this.normalizer.normalize(observations, batch, out);
   }
 
-  /**
-   * Actions for `batch` prepared observations: sampled from `rng`, or the most likely allowed ones
-   * when deterministic. Writes actions (batch × dims), log-probabilities and values.
-   */
-  act(
-    observations: Float32Array,
-    masks: Uint8Array,
-    batch: number,
-    deterministic: boolean,
-    rng: RandomStream | null,
-    actionsOut: Int32Array,
-    logProbOut: Float64Array,
-    valuesOut: Float32Array,
-  ): void {
-    const logits = this.buffer('logits', batch * this.layout.actionSize);
-    this.engine.forward(observations, batch, logits, valuesOut);
-    this.distribution.act(logits, masks, batch, deterministic, rng, actionsOut, logProbOut);
+  /** Actions for a batch of prepared observations: sampled, or the most likely allowed ones. */
+  act(request: ActRequest, out: ActOutputs): void {
+    const logits = this.buffer('logits', request.batch * this.layout.actionSize);
+    this.engine.forward(request.observations, request.batch, logits, out.values);
+    this.distribution.act({ ...request, logits }, out);
+  }
+
+  /** SB3's predict(observation, action_masks, deterministic): one raw observation in, its action out. */
+  predict(
+    observation: Float32Array,
+    mask: Uint8Array,
+    options: { deterministic?: boolean; rng?: RandomStream | null } = {},
+  ): Int32Array {
+    const out = {
+      actions: new Int32Array(this.spec.shape.nvec.length),
+      logProbs: new Float64Array(1),
+      values: new Float32Array(1),
+    };
+    const deterministic = options.deterministic ?? true;
+    this.act(
+      { observations: this.prepare(observation, 1), masks: mask, batch: 1, deterministic, rng: options.rng ?? null },
+      out,
+    );
+    return out.actions;
   }
 
   /** State values of `batch` prepared observations. */

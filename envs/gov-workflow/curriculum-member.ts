@@ -17,7 +17,8 @@ import type { RandomStream, RandomStreamState } from '../core/random/streams.js'
 import { weightedChoice } from '../core/random/weighted.js';
 import { GovWorkflowRlEnv } from './adapter/rl-env.js';
 import type { GovRlEnvConfig, GovRlSnapshot } from './adapter/rl-env.js';
-import { GOV_MEMBER_METRICS, summarizeGov } from './vector-member.js';
+import { GOV_EPISODE_METRICS } from './episode-summary.js';
+import { summarizeGov } from './vector-member.js';
 
 export interface CurriculumStage {
   /** Fraction of total_timesteps up to which this stage applies. */
@@ -33,7 +34,7 @@ export interface CurriculumSpec {
 
 /** Metrics of a curriculum member: the Gov ones plus which task the episode ran (index in `tasks`). */
 export function curriculumMetricNames(): readonly string[] {
-  return [...GOV_MEMBER_METRICS, 'task_index'];
+  return [...GOV_EPISODE_METRICS, 'task_index'];
 }
 
 /** The tasks a curriculum uses, in first-seen order (task_index refers to this list). */
@@ -106,7 +107,7 @@ export class GovCurriculumMember implements VecEnvMember {
   summarize(metrics: Float64Array): number {
     const task = this.requireTask();
     const score = summarizeGov(this.env(task), metrics);
-    metrics[GOV_MEMBER_METRICS.length] = this.tasks.indexOf(task);
+    metrics[GOV_EPISODE_METRICS.length] = this.tasks.indexOf(task);
     return score;
   }
 

@@ -18,7 +18,8 @@ import { N_FEATURES } from './adapter/features.js';
 import { curriculumMetricNames, GovCurriculumMember } from './curriculum-member.js';
 import { TASK_IDS } from './tasks.js';
 import { VARIANTS } from './types.js';
-import { GOV_MEMBER_METRICS, GovMember } from './vector-member.js';
+import { GOV_EPISODE_METRICS } from './episode-summary.js';
+import { GovMember } from './vector-member.js';
 
 export const GovEnvOptionsSchema = z
   .object({
@@ -91,7 +92,7 @@ registerEnvFamily('gov-workflow', {
     return {
       ...gov,
       id: `gov-workflow/${task}`,
-      metricNames: GOV_MEMBER_METRICS,
+      metricNames: GOV_EPISODE_METRICS,
       makeMember: () => new GovMember(task, config),
     };
   },

@@ -3,40 +3,15 @@ import type { MemberStep, VecEnvMember } from '../core/member.js';
 import { isRecord } from '../core/plain-data.js';
 import { GovWorkflowRlEnv } from './adapter/rl-env.js';
 import type { GovRlEnvConfig, GovRlSnapshot } from './adapter/rl-env.js';
+import { GOV_EPISODE_METRICS, govEpisodeSummary } from './episode-summary.js';
 
-/** Episode metrics of a Gov Workflow member: the grader's metrics and the env's totals. */
-export const GOV_MEMBER_METRICS = [
-  'completion_rate',
-  'sla_compliance_rate',
-  'idle_efficiency',
-  'document_rework_quality',
-  'urgent_served_rate',
-  'fairness_score',
-  'escalation_discipline',
-  'fairness_gap',
-  'total_cases_arrived',
-  'total_completed',
-  'total_sla_breached',
-  'avg_waiting_days',
-  'total_invalid_actions',
-  'total_backlog',
-  'days',
-] as const;
-
-/** The grader's score of a Gov Workflow episode; its metrics written in GOV_MEMBER_METRICS order. */
+/** The grader's score of the env's episode; its metrics written in GOV_EPISODE_METRICS order. */
 export function summarizeGov(env: GovWorkflowRlEnv, metrics: Float64Array): number {
-  const grade = env.grade();
-  const state = env.inner.state();
-  const values: Record<string, number> = {
-    ...grade.metrics,
-    total_invalid_actions: state.total_invalid_actions,
-    total_backlog: state.total_backlog,
-    days: state.day,
-  };
-  GOV_MEMBER_METRICS.forEach((name, k) => {
-    metrics[k] = values[name] ?? Number.NaN;
+  const summary = govEpisodeSummary(env.inner);
+  GOV_EPISODE_METRICS.forEach((name, k) => {
+    metrics[k] = summary.metrics[name];
   });
-  return grade.score;
+  return summary.score;
 }
 
 export class GovMember implements VecEnvMember {

@@ -15,6 +15,13 @@ import {
 } from './config.js';
 import { HelixDeskEnv } from './env.js';
 import { KEYWORD_SENTENCES, TEMPLATES } from './templates.js';
+import type { HelixAgentInput } from '../../agents/types.js';
+
+/** What a HelixDesk agent acts on, for an observation of `env`. */
+function inputOf(env: HelixDeskEnv, observation: Float32Array): HelixAgentInput {
+  const nvec = [...env.actionSpace.nvec];
+  return { observation, mask: new Uint8Array(nvec.reduce((a, b) => a + b, 0)).fill(1), nvec };
+}
 
 function rollout(
   env: HelixDeskEnv,
@@ -26,7 +33,7 @@ function rollout(
   const out = { rewards: [] as number[], ids: [] as string[], bodies: [] as string[], obs: [observation] };
   for (let t = 0; t < steps; t++) {
     out.bodies.push(env.currentEmail().body);
-    const r = env.step(agent.act(observation, env));
+    const r = env.step(agent.act(inputOf(env, observation)));
     out.rewards.push(r.reward);
     out.ids.push(r.info.email_id);
     observation = r.observation;
@@ -172,7 +179,7 @@ describe('config propagates (seed README promises)', () => {
     obs[0] = 0.5;
     for (let i = 0; i < 5; i++) obs[15 + 2 * i] = 0.4;
     obs[25] = 0.1;
-    expect([...new HelixRuleAgent().act(obs, env)]).toEqual([1, 2, 5, 2]);
+    expect([...new HelixRuleAgent().act(inputOf(env, obs))]).toEqual([1, 2, 5, 2]);
   });
 
   it('adding a category adds a trend dimension', () => {
@@ -288,9 +295,9 @@ describe('agents', () => {
     env.reset({ seed: 0 });
     const a = new HelixRandomAgent();
     a.reset(4);
-    const xs = Array.from({ length: 300 }, () => [...a.act(env.observe(), env)]);
+    const xs = Array.from({ length: 300 }, () => [...a.act(inputOf(env, env.observe()))]);
     a.reset(4);
-    expect(Array.from({ length: 300 }, () => [...a.act(env.observe(), env)])).toEqual(xs);
+    expect(Array.from({ length: 300 }, () => [...a.act(inputOf(env, env.observe()))])).toEqual(xs);
     for (let d = 0; d < 4; d++) expect(new Set(xs.map((x) => x[d])).size).toBe([3, 4, 6, 3][d]);
   });
 
@@ -305,12 +312,12 @@ describe('agents', () => {
     };
     const loads = { 15: 0.3, 17: 0.1, 19: 0.1, 21: 0.5, 23: 0.2 };
     const full = { 15: 1, 17: 1, 19: 1, 21: 1, 23: 1 };
-    expect([...agent.act(obs({ 1: 1, 0: 0.9, ...loads }), env)]).toEqual([1, 0, 1, 1]); // flag: critical, least loaded (first), GM
-    expect([...agent.act(obs({ 1: 1, ...full }), env)]).toEqual([2, 3, 5, 2]);
-    expect([...agent.act(obs({ 0: 0.9, ...loads }), env)]).toEqual([1, 1, 1, 2]);
-    expect([...agent.act(obs({ 0: 0.5, 2: 1, ...loads }), env)]).toEqual([1, 1, 1, 2]);
-    expect([...agent.act(obs({ 0: 0.2, ...full }), env)]).toEqual([2, 3, 5, 2]);
-    expect([...agent.act(obs({ 0: 0.2, ...loads }), env)]).toEqual([0, 3, 5, 0]);
-    expect([...agent.act(obs({ 0: 0.5, ...loads }), env)]).toEqual([1, 2, 1, 2]);
+    expect([...agent.act(inputOf(env, obs({ 1: 1, 0: 0.9, ...loads })))]).toEqual([1, 0, 1, 1]); // flag: critical, least loaded (first), GM
+    expect([...agent.act(inputOf(env, obs({ 1: 1, ...full })))]).toEqual([2, 3, 5, 2]);
+    expect([...agent.act(inputOf(env, obs({ 0: 0.9, ...loads })))]).toEqual([1, 1, 1, 2]);
+    expect([...agent.act(inputOf(env, obs({ 0: 0.5, 2: 1, ...loads })))]).toEqual([1, 1, 1, 2]);
+    expect([...agent.act(inputOf(env, obs({ 0: 0.2, ...full })))]).toEqual([2, 3, 5, 2]);
+    expect([...agent.act(inputOf(env, obs({ 0: 0.2, ...loads })))]).toEqual([0, 3, 5, 0]);
+    expect([...agent.act(inputOf(env, obs({ 0: 0.5, ...loads })))]).toEqual([1, 2, 1, 2]);
   });
 });

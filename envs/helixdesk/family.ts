@@ -12,7 +12,8 @@ import { MultiDiscrete } from '../core/spaces.js';
 import { observationSize, parseHelixConfig } from './config.js';
 import { HELIX_TASK_IDS } from './graders.js';
 import type { HelixTaskId } from './graders.js';
-import { HelixMember, helixMemberMetrics } from './vector-member.js';
+import { helixTaskMetrics } from './task-env.js';
+import { HelixMember } from './vector-member.js';
 
 export const HelixEnvOptionsSchema = z.object({ config: z.record(z.string(), z.unknown()).optional() }).strict();
 export type HelixEnvOptions = z.infer<typeof HelixEnvOptionsSchema>;
@@ -39,7 +40,7 @@ registerEnvFamily('helixdesk', {
       actionDims: nvec.length,
       maskLength: nvec.reduce((a, b) => a + b, 0),
       graded: true,
-      metricNames: helixMemberMetrics(task as HelixTaskId),
+      metricNames: helixTaskMetrics(task as HelixTaskId),
       makeMember: () => new HelixMember(task as HelixTaskId, config),
     };
   },

@@ -1,8 +1,7 @@
 /**
  * The four graded HelixDesk tasks, with the seed README's semantics as the reference v1 graders
  * compute them (DECISIONS; the v2 "hardened" graders crash or are trivially gamed and are not
- * ported). Each grader runs an agent through the public env API on a given seed and returns a score
- * in [0, 1] with its parts.
+ * ported). HelixTaskScorer scores a run step by step; task-env.ts plays a task as an env with it.
  *
  *   easy    20 emails: the share of keyword-flagged emails (read from the observation before acting)
  *           classified complaint + critical; 1.0 when none was flagged
@@ -22,10 +21,6 @@
  * tickets it resolved; medium and hard keep that (the README leaves the counting open, and this keeps
  * scores comparable with the published ones).
  */
-import type { HelixAgent } from '../../agents/types.js';
-import { UnknownIdError } from '../core/errors.js';
-import type { HelixConfig, HelixConfigInput } from './config.js';
-import { HelixDeskEnv } from './env.js';
 import type { HelixStepInfo } from './env.js';
 
 export const HELIX_TASK_IDS = ['easy', 'medium', 'hard', 'expert'] as const;
@@ -51,19 +46,6 @@ export const HELIX_TASKS: Readonly<
     steps: 'episode',
   },
 };
-
-export interface HelixGradeResult {
-  task: HelixTaskId;
-  /** In [0, 1]. */
-  score: number;
-  /** The quantities the score is made of. */
-  parts: Record<string, number>;
-  /** Episode reward of the graded run. */
-  reward: number;
-  steps: number;
-  /** Reward events counted over the run. */
-  events: Record<string, number>;
-}
 
 export function isHelixTask(id: string): id is HelixTaskId {
   return (HELIX_TASK_IDS as readonly string[]).includes(id);
@@ -285,33 +267,4 @@ export class HelixTaskScorer {
       }
     }
   }
-}
-
-export function gradeHelixTask(
-  task: string,
-  agent: HelixAgent,
-  seed: number,
-  config: HelixConfigInput | HelixConfig = {},
-): HelixGradeResult {
-  if (!isHelixTask(task)) throw new UnknownIdError('task', task, HELIX_TASK_IDS);
-  const env = new HelixDeskEnv(config);
-  const scorer = new HelixTaskScorer(task, env.config.env.n_employees);
-  const limit = taskStepLimit(task);
-  let { observation } = env.reset({ seed });
-  agent.reset(seed);
-  let steps = 0;
-  let reward = 0;
-  const events: Record<string, number> = {};
-  while (steps < limit) {
-    const flagged = (observation[1] as number) > 0.5;
-    const action = env.parseAction(agent.act(observation, env));
-    const r = env.step(action);
-    steps++;
-    reward += r.reward;
-    scorer.record(flagged, action, r.info);
-    for (const e of r.info.reward_breakdown) events[e.type] = (events[e.type] ?? 0) + 1;
-    observation = r.observation;
-    if (r.terminated || r.truncated) break;
-  }
-  return { task, ...scorer.result(), reward, steps, events };
 }

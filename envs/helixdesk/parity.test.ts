@@ -12,6 +12,13 @@
 import { describe, expect, it } from 'vitest';
 import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
 import { HelixDeskEnv } from './env.js';
+import type { HelixAgentInput } from '../../agents/types.js';
+
+/** What a HelixDesk agent acts on, for an observation of `env`. */
+function inputOf(env: HelixDeskEnv, observation: Float32Array): HelixAgentInput {
+  const nvec = [...env.actionSpace.nvec];
+  return { observation, mask: new Uint8Array(nvec.reduce((a, b) => a + b, 0)).fill(1), nvec };
+}
 
 const N = 1000;
 const REFERENCE_EPISODES = 200;
@@ -51,7 +58,7 @@ describe(`rule agent over ${N} seeds, agentic terms on`, () => {
     let flags = 0;
     const counts: Record<string, number> = {};
     for (;;) {
-      const r = env.step(agent.act(observation, env));
+      const r = env.step(agent.act(inputOf(env, observation)));
       total += r.reward;
       if (r.info.keyword_flag) flags++;
       for (const e of r.info.reward_breakdown) {

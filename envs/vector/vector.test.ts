@@ -3,7 +3,7 @@ import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
 import { UnknownIdError } from '../core/errors.js';
 import { GovWorkflowRlEnv } from '../gov-workflow/adapter/rl-env.js';
 import { HelixDeskEnv } from '../helixdesk/env.js';
-import { gradeHelixTask } from '../helixdesk/graders.js';
+import { runHelixTask } from '../../agents/run-helixdesk.js';
 import { envIds, resolveEnv } from '../registry.js';
 import './faulty-env.fixture.js';
 import { fingerprintRollout } from './rollout-hash.js';
@@ -12,6 +12,13 @@ import { SyncVectorEnv } from './sync.js';
 import type { VectorEnv } from './vector-env.js';
 import { VectorEnvError } from './vector-env.js';
 import { WorkerVectorEnv } from './workers.js';
+import type { HelixAgentInput } from '../../agents/types.js';
+
+/** What a HelixDesk agent acts on, for an observation of `env`. */
+function inputOf(env: HelixDeskEnv, observation: Float32Array): HelixAgentInput {
+  const nvec = [...env.actionSpace.nvec];
+  return { observation, mask: new Uint8Array(nvec.reduce((a, b) => a + b, 0)).fill(1), nvec };
+}
 
 const FIXTURE = new URL('./faulty-env.fixture.ts', import.meta.url).href;
 
@@ -55,8 +62,8 @@ describe('same-step autoreset', () => {
     let total = 0;
     for (let t = 1; t <= 20; t++) {
       for (let i = 0; i < 3; i++)
-        vec.actionBuffer.set(agent.act(r.observations.subarray(i * 42, (i + 1) * 42), single), i * 4);
-      const action = agent.act(obs, single);
+        vec.actionBuffer.set(agent.act(inputOf(single, r.observations.subarray(i * 42, (i + 1) * 42))), i * 4);
+      const action = agent.act(inputOf(single, obs));
       expect([...vec.actionBuffer.subarray(4, 8)]).toEqual([...action]);
       const s = await vec.step();
       const one = single.step(action);
@@ -72,7 +79,7 @@ describe('same-step autoreset', () => {
         const ep = s.episodes.find((e) => e.envIndex === 1);
         expect(ep?.length).toBe(20);
         expect(ep?.return).toBeCloseTo(total, 10);
-        expect(ep?.score).toBe(gradeHelixTask('easy', new HelixRuleAgent(), memberSeed(11, 1)).score);
+        expect(ep?.score).toBe((await runHelixTask(new HelixRuleAgent(), 'easy', memberSeed(11, 1))).score);
         expect(ep?.metrics).toHaveProperty('flagged');
         expect(s.episodes.map((e) => e.envIndex)).toEqual([0, 1, 2]);
       }

@@ -19,7 +19,9 @@ import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
 import { MaskedRandomAgent } from '../../agents/random.js';
 import { createStream } from '../../envs/core/random/streams.js';
 import { ADVANCE_INDEX, N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
+import { GovAgentView } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowRlEnv } from '../../envs/gov-workflow/adapter/rl-env.js';
+import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
 import { HelixDeskEnv } from '../../envs/helixdesk/env.js';
@@ -39,14 +41,17 @@ function runEpisodes(taskId: string, variant: Variant, mode: Mode, firstSeed: nu
   let steps = 0;
   if (mode === 'advance/json' || mode === 'random/json') {
     const env = new GovWorkflowEnv({ taskId, variant });
+    const view = new GovAgentView(env);
     const agent = new MaskedRandomAgent();
-    const advance = { action_type: 'advance_time' };
+    const advance: GovAction = { action_type: 'advance_time' };
     for (let e = 0; e < EPISODES; e++) {
-      let obs = env.reset({ seed: firstSeed + e }).observation;
+      env.reset({ seed: firstSeed + e });
+      view.begin(firstSeed + e);
       agent.reset(firstSeed + e);
       for (;;) {
-        const r = env.step(mode === 'advance/json' ? advance : agent.act(obs, env));
-        obs = r.observation;
+        const action = mode === 'advance/json' ? advance : agent.act(view);
+        const r = env.step(action);
+        view.record(action, r.info.invalid_action);
         steps++;
         if (r.terminated || r.truncated) break;
       }
@@ -78,11 +83,13 @@ function runEpisodes(taskId: string, variant: Variant, mode: Mode, firstSeed: nu
 function runHelixEpisodes(agentic: boolean, firstSeed: number): number {
   const env = new HelixDeskEnv({ rewards: { agentic: { enabled: agentic } } });
   const agent = new HelixRuleAgent();
+  const nvec = [...env.actionSpace.nvec];
+  const mask = new Uint8Array(nvec.reduce((a, b) => a + b, 0)).fill(1);
   let steps = 0;
   for (let e = 0; e < EPISODES * 5; e++) {
     let { observation } = env.reset({ seed: firstSeed + e });
     for (;;) {
-      const r = env.step(agent.act(observation, env));
+      const r = env.step(agent.act({ observation, mask, nvec }));
       observation = r.observation;
       steps++;
       if (r.terminated || r.truncated) break;

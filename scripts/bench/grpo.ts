@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlmClient } from '../../agents/llm/client.js';
 import { startPolicyServer } from '../../agents/llm/policy-server.js';
+import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
 import { ppoServedPolicy } from '../../agents/llm/served-policies.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
@@ -111,12 +112,12 @@ async function main(): Promise<void> {
         const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
         env.reset({ seed: i });
         for (let d = 0; d < 1 + (i % 5); d++) env.step({ action_type: 'advance_time' });
-        return buildGovPrompt(
-          env,
-          { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: 3 },
-          1,
-          i,
-        );
+        const trace = {
+          lastActionType: ACTION_TYPES.indexOf('advance_time'),
+          nonAdvanceStreak: 0,
+          maxNonAdvanceStreak: 3,
+        };
+        return buildGovPrompt(govAgentInputAt(env, trace, 1, i));
       });
       const rounds = timed.length;
       const t0 = performance.now();

@@ -21,7 +21,7 @@ import {
   HELIX_QUANTITIES,
   summarise,
 } from '../../training/baseline-table.js';
-import { orderRecords, runBaselines, runLlmBaselines } from '../../training/baselines.js';
+import { orderRecords, runBaselines } from '../../training/baselines.js';
 import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 import type { LlmSettings } from '../llm-options.js';
 import { runId, writeFileAtomic } from '../../training/results-io.js';
@@ -141,17 +141,11 @@ export async function runBaseline(
     ...(helixConfig ? { helixConfig } : {}),
     onEpisode: () => progress?.tick(),
   };
-  const records = runBaselines(
-    config.env,
-    config.tasks,
-    config.agents.filter((a) => a !== 'llm'),
-    config.seeds,
-    options,
-  );
-  if (config.agents.includes('llm')) {
-    if (!llm) throw new Error('runBaseline: --agent llm needs LLM settings');
-    records.push(...(await runLlmBaselines(config.env, config.tasks, config.seeds, llm.policy, options)));
-  }
+  if (config.agents.includes('llm') && !llm) throw new Error('runBaseline: --agent llm needs LLM settings');
+  const records = await runBaselines(config.env, config.tasks, config.agents, config.seeds, {
+    ...options,
+    ...(llm ? { llm: llm.policy } : {}),
+  });
   return orderRecords(records, config.tasks, config.agents);
 }
 

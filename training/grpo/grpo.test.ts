@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
+import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { forward, loopbackServer } from '../../agents/llm/loopback.fixture.js';
 import type { Handler } from '../../agents/llm/loopback.fixture.js';
 import { decodeFeatures, decodeMask, parseObservationBlock } from '../../agents/llm/observation-block.js';
@@ -104,7 +105,7 @@ function expectedReward(policyDir: string, task = 'district_backlog_easy'): numb
   let total = 0;
   const states = evaluationStates(task);
   for (const { env } of states) {
-    const prompt = buildGovPrompt(env, trace, 1, 0);
+    const prompt = buildGovPrompt(govAgentInputAt(env, trace, 1, 0));
     const block = parseObservationBlock(prompt.messages[1]?.content ?? '');
     if (!block) throw new Error('no block');
     const logits = new Float32Array(ckpt.spec.shape.nvec[0] as number);

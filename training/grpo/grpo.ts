@@ -33,6 +33,7 @@ import { buildGovPrompt } from '../../agents/llm/prompts.js';
 import { ppoServedPolicy } from '../../agents/llm/served-policies.js';
 import { createStream, deriveSeed, restoreStream } from '../../envs/core/random/streams.js';
 import { weightedChoice } from '../../envs/core/random/weighted.js';
+import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import type { RandomStream, RandomStreamState } from '../../envs/core/random/streams.js';
 import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
 import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
@@ -282,7 +283,7 @@ export async function trainGrpo(opts: TrainGrpoOptions): Promise<TrainGrpoResult
       iteration++;
       const t0 = performance.now();
       // 1. Sample G completions per walker state.
-      const prompts = walkers.map((w) => buildGovPrompt(w.env, w.trace, w.step, w.seed));
+      const prompts = walkers.map((w) => buildGovPrompt(govAgentInputAt(w.env, w.trace, w.step, w.seed)));
       const tokensBefore = sampler.usage.promptTokens + sampler.usage.completionTokens;
       const groups = await Promise.all(
         prompts.map(async (prompt, i) => {

@@ -20,6 +20,7 @@ import { HeuristicAgent } from '../../agents/gov-rules.js';
 import { extractJson } from '../../agents/llm/parse.js';
 import { compact } from '../../agents/llm/prompts.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
+import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { GovActionSchema } from '../../envs/gov-workflow/actions.js';
 import type { GovEnvSnapshot } from '../../envs/gov-workflow/env.js';
 import type { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
@@ -165,8 +166,10 @@ export function scoreCompletion(
     done = first.terminated || first.truncated;
   }
   const agent = continuation === 'heuristic' ? new HeuristicAgent() : null;
+  // The heuristic reads only the JSON observation; the trace is there to complete its input.
+  const trace = { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: 3 };
   for (let h = 0; h < horizon && !done; h++) {
-    const r = env.stepParsed(agent ? agent.act(env.observation()) : ADVANCE);
+    const r = env.stepParsed(agent ? agent.act(govAgentInputAt(env, trace, h, 0)) : ADVANCE);
     fn3 += r.reward.total_reward;
     done = r.terminated || r.truncated;
   }

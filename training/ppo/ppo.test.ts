@@ -191,7 +191,7 @@ describe('PPO on toy envs', () => {
         policySpecFor(toyConfig({ env: { id: envId, options: {} } }), spec),
         result.parameters,
       );
-      const records = evaluatePolicy(
+      const records = await evaluatePolicy(
         policy,
         envId,
         {},

@@ -347,7 +347,10 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
       for (let t = 0; t < config.n_steps; t++) {
         const prepared = policy.prepare(observations, N);
         stepObs.set(prepared.subarray(0, N * O));
-        policy.act(stepObs, masks, N, false, actionRng, stepActions, stepLogProbs, stepValues);
+        policy.act(
+          { observations: stepObs, masks, batch: N, deterministic: false, rng: actionRng },
+          { actions: stepActions, logProbs: stepLogProbs, values: stepValues },
+        );
         buffer.store(t, stepObs, stepActions, masks, lastEpisodeStarts, stepValues, stepLogProbs);
         const r = await vec.step(stepActions);
         await breathe();
@@ -515,7 +518,7 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
         while (nextEvalAt <= numTimesteps)
           nextEvalAt += config.eval.freq > 0 ? config.eval.freq : Number.POSITIVE_INFINITY;
         const te = performance.now();
-        const evalRow = evaluateRow(policy, config, evalEnvIds, env.options, numTimesteps);
+        const evalRow = await evaluateRow(policy, config, evalEnvIds, env.options, numTimesteps);
         timing.evalSeconds += (performance.now() - te) / 1000;
         evalHistory.push(evalRow);
         writeFileAtomic(
@@ -574,20 +577,20 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
 }
 
 /** Evaluates the policy on every evaluation env id over config.eval.seeds: one eval.csv row. */
-function evaluateRow(
+async function evaluateRow(
   policy: ActorCriticPolicy,
   config: PpoConfig,
   envIds: readonly string[],
   trainingOptions: EnvOptions,
   numTimesteps: number,
-): MetricRow {
+): Promise<MetricRow> {
   const { curriculum: _curriculum, ...options } = trainingOptions;
   void _curriculum;
   const all: EpisodeRecord[] = [];
   const row: MetricRow = { 'time/total_timesteps': numTimesteps };
   const perTask: number[] = [];
   for (const id of envIds) {
-    const records = evaluatePolicy(policy, id, options, config.eval.seeds, {
+    const records = await evaluatePolicy(policy, id, options, config.eval.seeds, {
       deterministic: config.eval.deterministic,
     });
     all.push(...records);
