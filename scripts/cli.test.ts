@@ -88,6 +88,28 @@ describe('baseline', () => {
     const csv = readFileSync(join(dir, 'baseline.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^task,agent,episodes,score_mean,score_std,score_min,score_max,completed_mean/);
     expect(csv).toHaveLength(1 + 4);
+    // Every column is the mean of the records' own figures (the SLA column reads total_sla_breached).
+    const header = (csv[0] as string).split(',');
+    const row = (csv[1] as string).split(',');
+    const mine = records.filter((x) => x.task === 'district_backlog_easy' && x.agent === 'heuristic') as {
+      score: number;
+      metrics: Record<string, number>;
+    }[];
+    const mean = (get: (x: (typeof mine)[number]) => number): number =>
+      mine.reduce((a, x) => a + get(x), 0) / mine.length;
+    expect(Number(row[header.indexOf('sla_breaches_mean')])).toBeCloseTo(
+      mean((x) => x.metrics.total_sla_breached ?? Number.NaN),
+      9,
+    );
+    expect(mean((x) => x.metrics.total_sla_breached ?? 0)).toBeGreaterThan(0);
+    expect(Number(row[header.indexOf('completed_mean')])).toBeCloseTo(
+      mean((x) => x.metrics.total_completed ?? Number.NaN),
+      9,
+    );
+    expect(Number(row[header.indexOf('score_mean')])).toBeCloseTo(
+      mean((x) => x.score),
+      9,
+    );
     expect(readFileSync(join(dir, 'baseline.md'), 'utf8')).toMatch(
       /\| district_backlog_easy \| heuristic \| 3 \| 0\.\d{4} ± 0\.\d{4} \|/,
     );

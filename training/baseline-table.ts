@@ -27,7 +27,7 @@ export interface Quantity {
 export const GOV_QUANTITIES: readonly Quantity[] = [
   { key: 'score', label: 'score', digits: 4, get: (r) => r.score },
   { key: 'completed', label: 'completed', digits: 1, get: (r) => r.metrics.total_completed ?? 0 },
-  { key: 'sla_breaches', label: 'SLA breaches', digits: 1, get: (r) => r.metrics.total_sla_breaches ?? 0 },
+  { key: 'sla_breaches', label: 'SLA breaches', digits: 1, get: (r) => r.metrics.total_sla_breached ?? 0 },
   { key: 'reward', label: 'reward', digits: 2, get: (r) => r.reward },
 ];
 

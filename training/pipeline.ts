@@ -181,7 +181,7 @@ export const INVALID_RATE: Quantity = {
   key: 'invalid_action_rate',
   label: 'invalid actions',
   digits: 3,
-  get: (r) => r.metrics.invalid_action_rate ?? (r.metrics.total_invalid_actions ?? 0) / Math.max(r.steps, 1),
+  get: (r) => r.metrics.invalid_action_rate ?? 0,
 };
 
 /**
