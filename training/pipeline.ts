@@ -38,7 +38,7 @@ import { trainingTasks } from './ppo/config.js';
 import { ActorCriticPolicy } from '../agents/policy/policy.js';
 import { trainPpo } from './ppo/ppo.js';
 import type { MetricRow, TrainPpoResult } from './ppo/ppo.js';
-import { writeFileAtomic } from './results-io.js';
+import { writeFileAtomic } from './run-io.js';
 import { initBackend } from '../agents/policy/backend.js';
 
 export interface RunTrainingOptions {

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from './results-io.js';
+import { writeFileAtomic } from './run-io.js';
 
 export interface PlotSeries {
   name: string;

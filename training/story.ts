@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { pyFixed, pyRound } from '../envs/core/py-round.js';
-import { writeFileAtomic } from './results-io.js';
+import { writeFileAtomic } from './run-io.js';
 
 // ---------------------------------------------------------------------------------------------
 // Rows

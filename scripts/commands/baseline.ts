@@ -24,7 +24,7 @@ import {
 import { orderRecords, runBaselines } from '../../training/baselines.js';
 import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 import type { LlmSettings } from '../llm-options.js';
-import { runId, writeFileAtomic } from '../../training/results-io.js';
+import { runId, writeFileAtomic } from '../../training/run-io.js';
 import {
   MAX_EPISODE_STEPS,
   parseChoice,

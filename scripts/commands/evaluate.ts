@@ -12,7 +12,7 @@ import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-
 import { formatEpisodesCsv } from '../../training/baseline-table.js';
 import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
 import { loadPolicyCheckpoint } from '../../agents/policy/checkpoint.js';
-import { runId, writeFileAtomic } from '../../training/results-io.js';
+import { runId, writeFileAtomic } from '../../training/run-io.js';
 import { parseChoice, parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
 
 export const EVALUATE_HELP = `usage: npm run cli -- evaluate --checkpoint <dir> [options]

@@ -9,7 +9,7 @@ import { GRPO_CONFIG_FIELDS, loadGrpoConfig } from '../../training/grpo/config.j
 import { isConfigFlag } from '../../training/ppo/config.js';
 import type { GrpoConfig } from '../../training/grpo/config.js';
 import { trainGrpo } from '../../training/grpo/grpo.js';
-import { runId as makeRunId } from '../../training/results-io.js';
+import { runId as makeRunId } from '../../training/run-io.js';
 import { parseOptions, UsageError } from '../args.js';
 import { installSigint } from './train.js';
 

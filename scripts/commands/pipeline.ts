@@ -6,7 +6,7 @@
 import { familyTasks } from '../../envs/registry.js';
 import { loadPpoConfig } from '../../training/ppo/config.js';
 import { runPipeline } from '../../training/pipeline.js';
-import { runId as makeRunId } from '../../training/results-io.js';
+import { runId as makeRunId } from '../../training/run-io.js';
 import { parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
 import { installSigint, PPO_OVERRIDES } from './train.js';
 

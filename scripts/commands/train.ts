@@ -13,7 +13,7 @@ import {
 } from '../../training/ppo/config.js';
 import { runTraining } from '../../training/pipeline.js';
 import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
-import { runId as makeRunId } from '../../training/results-io.js';
+import { runId as makeRunId } from '../../training/run-io.js';
 import { parseOptions, UsageError } from '../args.js';
 
 export const TRAIN_HELP = `usage: npm run train -- --config <name|file> [options] [--<field> <value> …]

@@ -44,7 +44,7 @@ import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
 import { describeBackend, initBackend } from '../../agents/policy/backend.js';
 import type { BackendInfo } from '../../agents/policy/backend.js';
 import { writeLineChart } from '../plots.js';
-import { packageVersion, removeStaleTemporaries, writeDirAtomic, writeFileAtomic } from '../results-io.js';
+import { packageVersion, removeStaleTemporaries, writeDirAtomic, writeFileAtomic } from '../run-io.js';
 import type { GrpoConfig } from './config.js';
 import { GrpoConfigSchema } from './config.js';
 import { exportLearner, httpLearner, requestSeed, TfjsGrpoLearner } from './learners.js';

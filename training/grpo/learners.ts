@@ -26,7 +26,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { createStream } from '../../envs/core/random/streams.js';
-import { writeDirAtomic, writeFileAtomic } from '../results-io.js';
+import { writeDirAtomic, writeFileAtomic } from '../run-io.js';
 import { Adam, clipScale, sumOfSquares } from '../ppo/adam.js';
 import { loadPolicyCheckpoint, writeLayersModel } from '../../agents/policy/checkpoint.js';
 import type { PolicyCheckpoint } from '../../agents/policy/checkpoint.js';

@@ -32,7 +32,7 @@ import { ParameterLayout } from '../../agents/policy/parameters.js';
 import type { PolicySpec } from '../../agents/policy/policy.js';
 import { deserializeVectorEnvSnapshot, serializeVectorEnvSnapshot } from '../../envs/vector/snapshot.js';
 import type { VectorEnvSnapshot } from '../../envs/vector/vector-env.js';
-import { writeDirAtomic, writeFileAtomic } from '../results-io.js';
+import { writeDirAtomic, writeFileAtomic } from '../run-io.js';
 import type { AdamState } from './adam.js';
 import { PpoConfigSchema } from './config.js';
 

@@ -1,6 +1,7 @@
 /**
- * Writing results without ever leaving a half-written file: write to a temporary file in the same
- * directory, then rename over the target (atomic on POSIX filesystems).
+ * Run I/O for PPO, GRPO and the learners, in one place: files and checkpoint directories written
+ * atomically (a temporary sibling renamed into place, so a crash never leaves half a file), the
+ * `latest` pointer, keep-last pruning, clean-up after killed runs, run ids and the package version.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -125,4 +126,23 @@ export function packageVersion(): string {
     dir = dirname(dir);
   }
   return 'unknown';
+}
+
+/** Points `<root>/latest` at the checkpoint `name` (written last, so it never names a half-written one). */
+export function pointLatest(root: string, name: string): void {
+  writeFileAtomic(join(root, 'latest'), `${name}\n`);
+}
+
+/** Removes all but the `keep` last (in name order) entries of `dir` whose names match `pattern`. */
+export function pruneKeepLast(dir: string, pattern: RegExp, keep: number): void {
+  const names = readdirSync(dir)
+    .filter((n) => pattern.test(n))
+    .sort();
+  for (const name of names.slice(0, Math.max(0, names.length - keep)))
+    rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** Pretty JSON with a final newline, written atomically (config.json and friends). */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
