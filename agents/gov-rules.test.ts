@@ -3,11 +3,11 @@
  * `reference` variant our agents must reproduce them.
  */
 import { describe, expect, it } from 'vitest';
-import { createGovAgent, GOV_AGENT_NAMES } from './registry.js';
-import { runGovEpisode } from './run-episode.js';
-import { MaskedRandomAgent } from './random.js';
 import { GovAgentView } from '../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
+import { MaskedRandomAgent } from './random.js';
+import { createGovAgent, GOV_AGENT_NAMES } from './registry.js';
+import { runGovEpisode } from './run-episode.js';
 
 describe('heuristic agent (baseline_openai.py) reproduces the reference runs', () => {
   // [task, seed, score, completed, steps] with the reference script's 80-step cap.

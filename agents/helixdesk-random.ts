@@ -2,8 +2,9 @@
  * The HelixDesk random agent: each action dimension uniform (gymnasium's MultiDiscrete.sample), from a
  * stream derived from the episode seed (key `queue-rl/<seed>/agent/helixdesk-random`).
  */
-import { createStream } from '../envs/core/random/streams.js';
+
 import type { RandomStream } from '../envs/core/random/streams.js';
+import { createStream } from '../envs/core/random/streams.js';
 import type { HelixAgent, HelixAgentInput } from './types.js';
 
 export class HelixRandomAgent implements HelixAgent {

@@ -3,8 +3,9 @@
  * mask), decoded into the env's JSON action. Its stream is derived from the episode seed, so a baseline run
  * is reproducible: seedrandom key `queue-rl/<seed>/agent/random`.
  */
-import { createStream } from '../envs/core/random/streams.js';
+
 import type { RandomStream } from '../envs/core/random/streams.js';
+import { createStream } from '../envs/core/random/streams.js';
 import type { GovAction } from '../envs/gov-workflow/actions.js';
 import { ADVANCE_INDEX, N_ACTIONS } from '../envs/gov-workflow/adapter/action-table.js';
 import type { GovAgent, GovAgentInput } from './types.js';

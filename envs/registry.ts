@@ -7,7 +7,7 @@ import './gov-workflow/family.js';
 import './helixdesk/family.js';
 
 export * from './core/registry.js';
-export { GovEnvOptionsSchema, govEnvOptions } from './gov-workflow/family.js';
 export type { GovEnvOptions } from './gov-workflow/family.js';
-export { HelixEnvOptionsSchema, helixEnvOptions } from './helixdesk/family.js';
+export { GovEnvOptionsSchema, govEnvOptions } from './gov-workflow/family.js';
 export type { HelixEnvOptions } from './helixdesk/family.js';
+export { HelixEnvOptionsSchema, helixEnvOptions } from './helixdesk/family.js';

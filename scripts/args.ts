@@ -19,7 +19,10 @@ export interface ParsedOptions<S extends OptionSpec> {
 export interface ParseOptionsSettings {
   /** Allow bare arguments (file names); otherwise a bare argument is an error. */
   positionals?: boolean;
-  /** Names outside the spec that are still accepted as `--name value` (config field paths); the rest are unknown options. */
+  /**
+   * Names outside the spec that are still accepted as `--name value` (config field paths); the rest are unknown
+   * options.
+   */
   acceptsOverride?: (name: string) => boolean;
   /** How to describe those extra names in the unknown-option error, e.g. 'a config field such as --n-steps'. */
   overrideHint?: string;

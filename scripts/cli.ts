@@ -2,18 +2,19 @@
  * queue-rl command line: `npm run cli -- <command> [options]`.
  * Exit codes: 0 success, 1 a failed check or job, 2 bad usage.
  */
-import { baselineCommand, BASELINE_HELP } from './commands/baseline.js';
-import { evaluateCommand, EVALUATE_HELP } from './commands/evaluate.js';
-import { exportStoryCommand, EXPORT_STORY_HELP } from './commands/export-story.js';
-import { grpoCommand, GRPO_HELP } from './commands/grpo.js';
-import { inferenceCommand, INFERENCE_HELP } from './commands/inference.js';
-import { pipelineCommand, PIPELINE_HELP } from './commands/pipeline.js';
-import { trainCommand, TRAIN_HELP } from './commands/train.js';
-import { replayCommand, REPLAY_HELP } from './commands/replay.js';
-import { rolloutCommand, ROLLOUT_HELP } from './commands/rollout.js';
-import { servePolicyCommand, SERVE_POLICY_HELP } from './commands/serve-policy.js';
-import { UsageError } from './args.js';
+
 import { InvalidConfigError } from '../envs/core/errors.js';
+import { UsageError } from './args.js';
+import { BASELINE_HELP, baselineCommand } from './commands/baseline.js';
+import { EVALUATE_HELP, evaluateCommand } from './commands/evaluate.js';
+import { EXPORT_STORY_HELP, exportStoryCommand } from './commands/export-story.js';
+import { GRPO_HELP, grpoCommand } from './commands/grpo.js';
+import { INFERENCE_HELP, inferenceCommand } from './commands/inference.js';
+import { PIPELINE_HELP, pipelineCommand } from './commands/pipeline.js';
+import { REPLAY_HELP, replayCommand } from './commands/replay.js';
+import { ROLLOUT_HELP, rolloutCommand } from './commands/rollout.js';
+import { SERVE_POLICY_HELP, servePolicyCommand } from './commands/serve-policy.js';
+import { TRAIN_HELP, trainCommand } from './commands/train.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<number>; summary: string; help: string }> = {
   baseline: {

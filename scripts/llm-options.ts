@@ -4,10 +4,11 @@
  * API_BASE_URL, MODEL_NAME, and the key from API_KEY, else HF_TOKEN, else OPENAI_API_KEY. The key
  * is never printed; only the name of the variable it came from is.
  */
-import { endpointFromEnv, LlmClient, STRUCTURED_OUTPUT_MODES } from '../agents/llm/client.js';
+
 import type { StructuredOutputMode } from '../agents/llm/client.js';
-import { FALLBACKS } from '../agents/llm/llm-episodes.js';
+import { endpointFromEnv, LlmClient, STRUCTURED_OUTPUT_MODES } from '../agents/llm/client.js';
 import type { Fallback, LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
+import { FALLBACKS } from '../agents/llm/llm-episodes.js';
 import { parseChoice, parseIntInRange, parseNumberInRange, parsePositiveInt } from './args.js';
 
 export const LLM_OPTION_NAMES = [
@@ -42,14 +43,17 @@ export function llmOptionValues(
 }
 
 export const LLM_HELP = `LLM options (also from API_BASE_URL, MODEL_NAME, API_KEY | HF_TOKEN | OPENAI_API_KEY):
-  --base-url <url>            OpenAI-compatible endpoint (default $API_BASE_URL or https://router.huggingface.co/v1)
+  --base-url <url>            OpenAI-compatible endpoint (default $API_BASE_URL or
+                              https://router.huggingface.co/v1)
   --model <name>              model id (default $MODEL_NAME or Qwen/Qwen2.5-72B-Instruct)
   --temperature <t>           sampling temperature in [0, 2] (default 0)
   --max-tokens <n>            per answer, 1…1,000,000 (default 256)
   --fallback <f>              ${FALLBACKS.join(' | ')}: who acts when an answer is unusable (default rule)
   --concurrency <n>           requests in flight at most, 1…1024 (default 8)
-  --timeout-ms <ms>           per request, up to 3600000 (default 60000); --retries <n> 0…20 (default 4, with backoff)
-  --structured-output <m>     ${STRUCTURED_OUTPUT_MODES.join(' | ')} (default auto: JSON schema, falling back when the endpoint refuses)
+  --timeout-ms <ms>           per request, up to 3600000 (default 60000)
+  --retries <n>               0…20 (default 4, with backoff)
+  --structured-output <m>     ${STRUCTURED_OUTPUT_MODES.join(' | ')} (default auto: JSON schema,
+                              falling back when the endpoint refuses)
   --llm-seed <n>              request seed, for endpoints that honour it`;
 
 export interface LlmSettings {
@@ -84,7 +88,8 @@ export function llmSettings(
       : parseIntInRange(values['llm-seed'], '--llm-seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   if (!env.apiKey)
     log(
-      '[llm] no API key in API_KEY, HF_TOKEN or OPENAI_API_KEY: sending the placeholder key "EMPTY" (fine for local servers)',
+      '[llm] no API key in API_KEY, HF_TOKEN or OPENAI_API_KEY: sending the placeholder key "EMPTY" (fine for local ' +
+        'servers)',
     );
   else log(`[llm] ${model} at ${baseURL} (key from ${env.keySource})`);
   const client = new LlmClient({

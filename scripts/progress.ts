@@ -23,7 +23,8 @@ export class Progress {
       const width = 30;
       const filled = Math.round((this.done / this.total) * width);
       process.stderr.write(
-        `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total}${finished ? '\n' : ''}`,
+        `\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` +
+          `${this.done}/${this.total}${finished ? '\n' : ''}`,
       );
     } else if (finished || now - this.lastLine >= 5000) {
       this.lastLine = now;

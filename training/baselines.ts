@@ -3,15 +3,16 @@
  * tables and the reference lines of the training plots. Gov Workflow agents play the JSON env with
  * the task's own step cap; HelixDesk agents play the graded task (envs/helixdesk/task-env.ts).
  */
+
+import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
+import { runGovLlmEpisode, runHelixLlmEpisode } from '../agents/llm/llm-episodes.js';
 import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../agents/registry.js';
 import { govEpisodeEnv, helixEpisodeEnv, runEpisode } from '../agents/run-episode.js';
 import type { EpisodeRecord } from '../agents/types.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
-import { govEnvOptions, helixEnvOptions } from '../envs/registry.js';
-import type { EnvOptions } from '../envs/registry.js';
 import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js';
-import { runGovLlmEpisode, runHelixLlmEpisode } from '../agents/llm/llm-episodes.js';
-import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
+import type { EnvOptions } from '../envs/registry.js';
+import { govEnvOptions, helixEnvOptions } from '../envs/registry.js';
 
 export const BASELINE_FAMILIES = ['gov-workflow', 'helixdesk'] as const;
 export type BaselineFamily = (typeof BASELINE_FAMILIES)[number];

@@ -10,8 +10,8 @@ import type { ActorCriticPolicy } from '../agents/policy/policy.js';
 import { memberEpisodeEnv, runEpisode } from '../agents/run-episode.js';
 import type { EpisodeRecord } from '../agents/types.js';
 import type { RandomStream } from '../envs/core/random/streams.js';
-import { resolveEnv } from '../envs/registry.js';
 import type { EnvOptions } from '../envs/registry.js';
+import { resolveEnv } from '../envs/registry.js';
 
 export interface EvaluateOptions {
   /** Argmax over allowed actions (default), or sample from `rng`. */
@@ -37,7 +37,8 @@ export async function evaluatePolicy(
   const spec = resolveEnv(envId, envOptions);
   if (spec.observationSize !== policy.spec.shape.observationSize || spec.maskLength !== policy.layout.actionSize) {
     throw new Error(
-      `policy expects observations of ${policy.spec.shape.observationSize} and ${policy.layout.actionSize} action logits; ${envId} has ${spec.observationSize} and ${spec.maskLength}`,
+      `policy expects observations of ${policy.spec.shape.observationSize} and ${policy.layout.actionSize} action ` +
+        `logits; ${envId} has ${spec.observationSize} and ${spec.maskLength}`,
     );
   }
   const batched = new BatchedPolicy(policy, {

@@ -11,14 +11,15 @@
  */
 import { join, relative } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import type { EpisodeRecord } from '../agents/types.js';
-import { govEnvOptions, resolveEnv } from '../envs/registry.js';
-import type { EnvOptions } from '../envs/registry.js';
-import { describeBackend } from '../agents/policy/backend.js';
-import type { BackendInfo } from '../agents/policy/backend.js';
-import { BASELINE_FAMILIES, baselineAgentNames, baselineRunOptions, runBaselines } from './baselines.js';
 import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
-import type { BaselineFamily } from './baselines.js';
+import type { BackendInfo } from '../agents/policy/backend.js';
+import { describeBackend, initBackend } from '../agents/policy/backend.js';
+import { loadPolicyCheckpoint } from '../agents/policy/checkpoint.js';
+import { ActorCriticPolicy } from '../agents/policy/policy.js';
+import type { EpisodeRecord } from '../agents/types.js';
+import type { EnvOptions } from '../envs/registry.js';
+import { govEnvOptions, resolveEnv } from '../envs/registry.js';
+import type { Quantity } from './baseline-table.js';
 import {
   formatCsv,
   formatEpisodesCsv,
@@ -28,18 +29,16 @@ import {
   HELIX_QUANTITIES,
   summarise,
 } from './baseline-table.js';
-import type { Quantity } from './baseline-table.js';
+import type { BaselineFamily } from './baselines.js';
+import { BASELINE_FAMILIES, baselineAgentNames, baselineRunOptions, runBaselines } from './baselines.js';
 import { evaluatePolicy, meanOf } from './evaluation.js';
-import { writeLineChart } from './plots.js';
 import type { PlotSeries, ReferenceLine } from './plots.js';
-import { loadPolicyCheckpoint } from '../agents/policy/checkpoint.js';
+import { writeLineChart } from './plots.js';
 import type { PpoConfig } from './ppo/config.js';
 import { trainingTasks } from './ppo/config.js';
-import { ActorCriticPolicy } from '../agents/policy/policy.js';
-import { trainPpo } from './ppo/ppo.js';
 import type { MetricRow, TrainPpoResult } from './ppo/ppo.js';
+import { trainPpo } from './ppo/ppo.js';
 import { writeFileAtomic } from './run-io.js';
-import { initBackend } from '../agents/policy/backend.js';
 
 export interface RunTrainingOptions {
   config: PpoConfig;
@@ -98,7 +97,10 @@ export async function baselineReference(
   );
 }
 
-/** reward.svg/png and score.svg/png of a phase: training and evaluation curves against env steps, baselines as reference lines. */
+/**
+ * reward.svg/png and score.svg/png of a phase: training and evaluation curves against env steps, baselines as reference
+ * lines.
+ */
 export async function drawTrainingCurves(
   config: PpoConfig,
   metrics: readonly MetricRow[],
@@ -301,7 +303,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   if (p2.interrupted) return { summaryPath: '', interrupted: true, evaluation: null };
 
   log(
-    `[pipeline] evaluating final and best checkpoints against the baselines on ${opts.evalTasks.join(', ')}, seeds ${describeSeeds(opts.evalSeeds)}`,
+    `[pipeline] evaluating final and best checkpoints against the baselines on ${opts.evalTasks.join(', ')}, seeds ` +
+      `${describeSeeds(opts.evalSeeds)}`,
   );
   const checkpoints = [
     { label: 'ppo-phase2-final', dir: p2.finalCheckpoint },
@@ -320,6 +323,20 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   writeFileAtomic(join(runDir, 'episodes.csv'), formatEpisodesCsv(evaluation.records));
 
   const minutes = (performance.now() - started) / 60000;
+  const summaryPath = join(runDir, 'summary.md');
+  writeFileAtomic(summaryPath, pipelineSummary(opts, runDir, p1, p2, evaluation, minutes));
+  return { summaryPath, interrupted: false, evaluation };
+}
+
+/** summary.md of the main job: what ran, the verdict table, every agent, the curves and the files. */
+function pipelineSummary(
+  opts: PipelineOptions,
+  runDir: string,
+  p1: RunTrainingResult,
+  p2: RunTrainingResult,
+  evaluation: CheckpointEvaluation,
+  minutes: number,
+): string {
   const rel = (p: string): string => relative(runDir, p);
   const verdict = opts.evalTasks.map((task) => {
     const mine = evaluation.records.filter((r) => r.task === task);
@@ -333,17 +350,25 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const final = score('ppo-phase2-final');
     const best = p2.bestCheckpoint ? score('ppo-phase2-best') : Number.NaN;
     const beats = (x: number): string => (Number.isNaN(x) ? 'n/a' : x > score(bestRule) ? 'yes' : 'no');
-    return `| ${task} | ${final.toFixed(4)} | ${Number.isNaN(best) ? 'n/a' : best.toFixed(4)} | ${bestRule} ${score(bestRule).toFixed(4)} | ${score('random').toFixed(4)} | ${beats(final)} / ${beats(best)} |`;
+    return (
+      `| ${task} | ${final.toFixed(4)} | ${Number.isNaN(best) ? 'n/a' : best.toFixed(4)} | ${bestRule} ` +
+      `${score(bestRule).toFixed(4)} | ${score('random').toFixed(4)} | ${beats(final)} / ${beats(best)} |`
+    );
   });
-  const summary = [
+  return [
     `# queue-rl run ${opts.runId}`,
     '',
-    `Gov Workflow (${govEnvOptions(opts.phase1.env.options).variant ?? 'corrected'} variant): PPO Phase 1 (\`${opts.phase1.name}\`, ${p1.numTimesteps} steps on ${opts.phase1.env.id}) then Phase 2 (\`${opts.phase2.name}\`, ${p2.numTimesteps} steps, curriculum ${trainingTasks(opts.phase2).join(' → ')}), warm-started from Phase 1.`,
-    `Backend: ${describeBackend(p1.backend)}. Wall time ${minutes.toFixed(1)} min (Phase 1 ${p1.timing.wallSeconds.toFixed(0)} s, Phase 2 ${p2.timing.wallSeconds.toFixed(0)} s).`,
+    `Gov Workflow (${govEnvOptions(opts.phase1.env.options).variant ?? 'corrected'} variant): PPO Phase 1 ` +
+      `(\`${opts.phase1.name}\`, ${p1.numTimesteps} steps on ${opts.phase1.env.id}) then Phase 2 ` +
+      `(\`${opts.phase2.name}\`, ${p2.numTimesteps} steps, curriculum ${trainingTasks(opts.phase2).join(' → ')}), ` +
+      `warm-started from Phase 1.`,
+    `Backend: ${describeBackend(p1.backend)}. Wall time ${minutes.toFixed(1)} min (Phase 1 ` +
+      `${p1.timing.wallSeconds.toFixed(0)} s, Phase 2 ${p2.timing.wallSeconds.toFixed(0)} s).`,
     '',
     `## Final policy against the baselines (seeds ${describeSeeds(opts.evalSeeds)}, deterministic policy)`,
     '',
-    '| task | PPO phase 2 final | PPO phase 2 best | best rule baseline | random | beats the best rule baseline (final / best) |',
+    '| task | PPO phase 2 final | PPO phase 2 best | best rule baseline | random | beats the best rule baseline ' +
+      '(final / best) |',
     '|---|---:|---:|---|---:|---|',
     ...verdict,
     '',
@@ -359,13 +384,13 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     '',
     '## Files',
     '',
-    `- metrics and evaluation curves: \`${rel(join(p1.resultsDir, 'metrics.csv'))}\`, \`${rel(join(p1.resultsDir, 'eval.csv'))}\`, \`${rel(join(p2.resultsDir, 'metrics.csv'))}\`, \`${rel(join(p2.resultsDir, 'eval.csv'))}\``,
+    `- metrics and evaluation curves: \`${rel(join(p1.resultsDir, 'metrics.csv'))}\`, ` +
+      `\`${rel(join(p1.resultsDir, 'eval.csv'))}\`, \`${rel(join(p2.resultsDir, 'metrics.csv'))}\`, ` +
+      `\`${rel(join(p2.resultsDir, 'eval.csv'))}\``,
     `- plots (SVG and PNG): ${[...p1.plots, ...p2.plots].map((p) => `\`${rel(p)}\``).join(', ')}`,
     `- evaluation table: \`evaluation.md\`, \`evaluation.csv\`; every episode: \`episodes.csv\``,
-    `- checkpoints: \`${p1.finalCheckpoint}\`, \`${p2.finalCheckpoint}\`${p2.bestCheckpoint ? `, best \`${p2.bestCheckpoint}\`` : ''}`,
+    `- checkpoints: \`${p1.finalCheckpoint}\`, ` +
+      `\`${p2.finalCheckpoint}\`${p2.bestCheckpoint ? `, best \`${p2.bestCheckpoint}\`` : ''}`,
     '',
   ].join('\n');
-  const summaryPath = join(runDir, 'summary.md');
-  writeFileAtomic(summaryPath, summary);
-  return { summaryPath, interrupted: false, evaluation };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderLineChart, writeLineChart, type LineChartSpec } from './plots.js';
+import { type LineChartSpec, renderLineChart, writeLineChart } from './plots.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -39,14 +39,14 @@ function decodePng(png: Buffer): DecodedPng {
   expect(raw.length).toBe(height * (stride + 1));
   const out = new Uint8Array(height * stride);
   for (let row = 0; row < height; row++) {
-    const filter = raw[row * (stride + 1)]!;
+    const filter = raw[row * (stride + 1)] as number;
     const src = row * (stride + 1) + 1;
     const dst = row * stride;
     for (let i = 0; i < stride; i++) {
-      const x = raw[src + i]!;
-      const a = i >= 4 ? out[dst + i - 4]! : 0;
-      const b = row > 0 ? out[dst - stride + i]! : 0;
-      const c = i >= 4 && row > 0 ? out[dst - stride + i - 4]! : 0;
+      const x = raw[src + i] as number;
+      const a = i >= 4 ? (out[dst + i - 4] as number) : 0;
+      const b = row > 0 ? (out[dst - stride + i] as number) : 0;
+      const c = i >= 4 && row > 0 ? (out[dst - stride + i - 4] as number) : 0;
       let pred: number;
       switch (filter) {
         case 0:
@@ -81,7 +81,8 @@ function decodePng(png: Buffer): DecodedPng {
 function countPixels(img: DecodedPng, match: (r: number, g: number, b: number, a: number) => boolean): number {
   let n = 0;
   for (let i = 0; i < img.rgba.length; i += 4) {
-    if (match(img.rgba[i]!, img.rgba[i + 1]!, img.rgba[i + 2]!, img.rgba[i + 3]!)) n++;
+    if (match(img.rgba[i] as number, img.rgba[i + 1] as number, img.rgba[i + 2] as number, img.rgba[i + 3] as number))
+      n++;
   }
   return n;
 }
@@ -118,7 +119,7 @@ describe('renderLineChart', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain(SPEC.title);
     for (const s of SPEC.series) expect(svg).toContain(s.name);
-    for (const r of SPEC.referenceLines!) expect(svg).toContain(r.name);
+    for (const r of SPEC.referenceLines ?? []) expect(svg).toContain(r.name);
     expect(svg).toContain(SPEC.xLabel);
     expect(svg).toContain(SPEC.yLabel);
     expect(svg).toContain('DejaVu Sans');
@@ -184,7 +185,7 @@ describe('renderLineChart', () => {
           ...s.points.slice(10),
         ],
       })),
-      referenceLines: [...SPEC.referenceLines!, { name: 'broken reference', y: Number.NaN }],
+      referenceLines: [...(SPEC.referenceLines ?? []), { name: 'broken reference', y: Number.NaN }],
     });
     expect(dirty.svg).not.toMatch(/NaN|Infinity/);
     expect(dirty.svg).not.toContain('broken reference');

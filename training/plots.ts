@@ -78,6 +78,14 @@ const FONT_FILES = [
 /** One layer of a layered Vega-Lite chart. */
 type ChartLayer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
 
+/** A quantitative x or y encoding (field, title, scale). */
+interface AxisEncoding {
+  readonly field: string;
+  readonly type: 'quantitative';
+  readonly title: string;
+  readonly scale: Record<string, unknown>;
+}
+
 function positiveSize(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${what} must be a positive number, got ${value}`);
@@ -111,40 +119,17 @@ function formatValue(y: number): string {
   return String(Number(y.toPrecision(4))).replace('-', '\u2212');
 }
 
-/** The Vega-Lite spec for a chart. Non-finite points and reference lines are left out. */
-export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
-  const width = positiveSize(spec.width, DEFAULT_WIDTH, 'width');
-  const height = positiveSize(spec.height, DEFAULT_HEIGHT, 'height');
-
-  const seriesNames = unique(spec.series.map((s) => s.name));
-  const rows = spec.series.flatMap((s) =>
-    s.points
-      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
-      .map((p) => ({ series: s.name, x: p.x, y: p.y })),
-  );
-  const refs = (spec.referenceLines ?? [])
-    .filter((r) => Number.isFinite(r.y))
-    .map((r) => ({ reference: r.name, y: r.y, label: `${r.name} (${formatValue(r.y)})` }));
-  const refNames = unique(refs.map((r) => r.reference));
-
-  const xDomain = fallbackDomain(rows.map((r) => r.x));
-  const yDomain = fallbackDomain([...rows.map((r) => r.y), ...refs.map((r) => r.y)]);
-  const x = {
-    field: 'x',
-    type: 'quantitative',
-    title: spec.xLabel,
-    scale: { zero: false, ...(xDomain ? { domain: xDomain } : {}) },
-  } as const;
-  const y = {
-    field: 'y',
-    type: 'quantitative',
-    title: spec.yLabel,
-    // Padding keeps points and reference lines off the top and bottom of the frame.
-    scale: { zero: false, padding: 12, ...(yDomain ? { domain: yDomain } : {}) },
-  } as const;
-
-  const seriesLayer: ChartLayer = {
-    data: { values: rows },
+/** The curves: one coloured line with points per series, their legend below the plot. */
+function seriesLayer(
+  rows: readonly { series: string; x: number; y: number }[],
+  names: readonly string[],
+  x: AxisEncoding,
+  y: AxisEncoding,
+  width: number,
+): ChartLayer {
+  const seriesNames = [...names];
+  return {
+    data: { values: [...rows] },
     mark: { type: 'line', point: { size: 28, filled: true }, strokeWidth: 2 },
     encoding: {
       x,
@@ -153,7 +138,10 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
         field: 'series',
         type: 'nominal',
         title: 'Series',
-        scale: { domain: seriesNames, range: seriesNames.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]!) },
+        scale: {
+          domain: seriesNames,
+          range: seriesNames.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length] as string),
+        },
         // No legend at all (not even its title) when there is no series.
         // Legends below the plot: long series names then never squeeze the plot area.
         legend:
@@ -170,15 +158,26 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
       },
     },
   };
+}
 
+/** The dashed reference lines (baselines), each labelled at its right end, with their own legend. */
+function referenceLayer(
+  refs: readonly { reference: string; y: number; label: string }[],
+  refNames: readonly string[],
+  y: AxisEncoding,
+  width: number,
+): ChartLayer {
   const refColour = {
     field: 'reference',
     type: 'nominal',
     title: 'Reference',
-    scale: { domain: refNames, range: refNames.map((_, i) => REFERENCE_COLOURS[i % REFERENCE_COLOURS.length]!) },
+    scale: {
+      domain: refNames,
+      range: refNames.map((_, i) => REFERENCE_COLOURS[i % REFERENCE_COLOURS.length] as string),
+    },
   } as const;
-  const referenceLayer: ChartLayer = {
-    data: { values: refs },
+  return {
+    data: { values: [...refs] },
     layer: [
       {
         mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
@@ -220,6 +219,39 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
       ),
     ],
   };
+}
+
+/** The Vega-Lite spec for a chart. Non-finite points and reference lines are left out. */
+export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
+  const width = positiveSize(spec.width, DEFAULT_WIDTH, 'width');
+  const height = positiveSize(spec.height, DEFAULT_HEIGHT, 'height');
+
+  const seriesNames = unique(spec.series.map((s) => s.name));
+  const rows = spec.series.flatMap((s) =>
+    s.points
+      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+      .map((p) => ({ series: s.name, x: p.x, y: p.y })),
+  );
+  const refs = (spec.referenceLines ?? [])
+    .filter((r) => Number.isFinite(r.y))
+    .map((r) => ({ reference: r.name, y: r.y, label: `${r.name} (${formatValue(r.y)})` }));
+  const refNames = unique(refs.map((r) => r.reference));
+
+  const xDomain = fallbackDomain(rows.map((r) => r.x));
+  const yDomain = fallbackDomain([...rows.map((r) => r.y), ...refs.map((r) => r.y)]);
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: spec.xLabel,
+    scale: { zero: false, ...(xDomain ? { domain: xDomain } : {}) },
+  } as const;
+  const y = {
+    field: 'y',
+    type: 'quantitative',
+    title: spec.yLabel,
+    // Padding keeps points and reference lines off the top and bottom of the frame.
+    scale: { zero: false, padding: 12, ...(yDomain ? { domain: yDomain } : {}) },
+  } as const;
 
   const chart: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -236,7 +268,10 @@ export function lineChartVegaLite(spec: LineChartSpec): TopLevelSpec {
       legend: { labelFontSize: 11, titleFontSize: 12 },
       view: { stroke: '#cccccc' },
     },
-    layer: refs.length > 0 ? [seriesLayer, referenceLayer] : [seriesLayer],
+    layer: [
+      seriesLayer(rows, seriesNames, x, y, width),
+      ...(refs.length > 0 ? [referenceLayer(refs, refNames, y, width)] : []),
+    ],
     // Two colour legends: "Series" and "Reference".
     resolve: { scale: { color: 'independent' } },
   };

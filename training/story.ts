@@ -258,8 +258,11 @@ export function readStoryCsv(text: string, options: StoryCsvReadOptions = {}): S
         const present = names.filter((n) => parsed.header.includes(n));
         if (present.length === 0) {
           throw new Error(
-            `story CSV: no '${names[0]}' column${names.length > 1 ? ` (nor its alias '${names.slice(1).join("', '")}')` : ''}; columns: ${parsed.header.join(', ') || '(none)'}. ` +
-              `A story CSV has ${STORY_CSV_COLUMNS.join(', ')}; --lenient fills missing ones with the reference converter's defaults`,
+            `story CSV: no '${names[0]}' ` +
+              `column${names.length > 1 ? ` (nor its alias '${names.slice(1).join("', '")}')` : ''}; columns: ` +
+              `${parsed.header.join(', ') || '(none)'}. ` +
+              `A story CSV has ${STORY_CSV_COLUMNS.join(', ')}; --lenient fills missing ones with the reference ` +
+              `converter's defaults`,
           );
         }
         return { key, present };
@@ -269,7 +272,8 @@ export function readStoryCsv(text: string, options: StoryCsvReadOptions = {}): S
       for (const { key, present } of columns) {
         if (present.every((n) => (cells[parsed.header.indexOf(n)] ?? '').trim() === '')) {
           throw new Error(
-            `${describe(i)}, column '${present[0]}': empty (${key === 'step' ? 'a step number' : 'a number'} is needed; --lenient takes the reference converter's default)`,
+            `${describe(i)}, column '${present[0]}': empty (${key === 'step' ? 'a step number' : 'a number'} is ` +
+              `needed; --lenient takes the reference converter's default)`,
           );
         }
       }
@@ -285,7 +289,8 @@ export function checkRowWidths(parsed: ParsedCsv, what: string): void {
   for (const r of parsed.records) {
     if (r.cells.length !== parsed.header.length) {
       throw new Error(
-        `${what} line ${r.line}: ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}, the header has ${parsed.header.length} (a missing or extra field)`,
+        `${what} line ${r.line}: ${r.cells.length} field${r.cells.length === 1 ? '' : 's'}, the header has ` +
+          `${parsed.header.length} (a missing or extra field)`,
       );
     }
   }
@@ -382,18 +387,24 @@ export interface StoryOptions {
   adapterPath?: string;
 }
 
-/** The reference's adapter_path: `artifacts/llm/{task_id.split('_')[1]}/` (throws when the id has no '_', where Python raises IndexError). */
+/**
+ * The reference's adapter_path: `artifacts/llm/{task_id.split('_')[1]}/` (throws when the id has no '_', where Python
+ * raises IndexError).
+ */
 export function referenceAdapterPath(taskId: string): string {
   const part = taskId.split('_')[1];
   if (part === undefined) {
     throw new Error(
-      `task id '${taskId}' has no '_': the reference's adapter_path artifacts/llm/{task_id.split('_')[1]}/ is undefined; pass an adapter path`,
+      `task id '${taskId}' has no '_': the reference's adapter_path artifacts/llm/{task_id.split('_')[1]}/ is ` +
+        `undefined; pass an adapter path`,
     );
   }
   return `artifacts/llm/${part}/`;
 }
 
-/** The phase of row `index` of `n`: the first 25% "random", then "exploring" (< 50%), "learning" (< 75%), "converged". */
+/**
+ * The phase of row `index` of `n`: the first 25% "random", then "exploring" (< 50%), "learning" (< 75%), "converged".
+ */
 export function storyPhase(index: number, n: number): StoryPhase {
   if (index < n * 0.25) return 'random';
   if (index < n * 0.5) return 'exploring';
@@ -470,7 +481,9 @@ export function storyJson(rows: readonly StoryRow[], taskId: string, options: St
 /** The fields Python holds as int; every other number in the log is a float. */
 const INT_KEYS = new Set(['total_episodes', 'lora_rank', 'invalid_action_steps', 'hallucination_steps', 'episode']);
 
-/** Python's repr(float): shortest round-trip digits, `.0` on integral values, exponent form below 1e-4 and from 1e16. */
+/**
+ * Python's repr(float): shortest round-trip digits, `.0` on integral values, exponent form below 1e-4 and from 1e16.
+ */
 export function pyFloatRepr(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
@@ -507,7 +520,8 @@ function pyJson(value: unknown, key: string | null, indent: string): string {
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([k, v]) => `${inner}${pyJsonString(k)}: ${pyJson(v, k, inner)}`).join(',\n')}\n${indent}}`;
+    const lines = entries.map(([k, v]) => `${inner}${pyJsonString(k)}: ${pyJson(v, k, inner)}`);
+    return `{\n${lines.join(',\n')}\n${indent}}`;
   }
   throw new Error(`cannot write ${typeof value} as JSON`);
 }
@@ -699,7 +713,9 @@ export function storyActions(json: StoryJson): { task_id: string; checkpoints: S
   return {
     task_id: json.task_id,
     checkpoints: storyCheckpoints(json),
-    insight: `Action validity improved from ${pyPercent(start, 1)} (early) to ${pyPercent(end, 1)} (final). LLM learned to output valid government workflow JSON consistently.`,
+    insight:
+      `Action validity improved from ${pyPercent(start, 1)} (early) to ${pyPercent(end, 1)} (final). LLM ` +
+      `learned to output valid government workflow JSON consistently.`,
   };
 }
 
@@ -731,10 +747,18 @@ export function storyNarrative(json: StoryJson): {
   const avgP1 = sumOf(eps.slice(0, q1).map((e) => e.total_reward)) / Math.max(q1, 1);
   const avgP4 = sumOf(eps.slice(q3).map((e) => e.total_reward)) / Math.max(n - q3, 1);
   return {
-    phase_1: `Steps 1-${q1}: LLM chose '${storyDominantAction(eps.slice(0, q1))}' most often. Avg reward ${pyFixed(avgP1, 2)}. Still exploring randomly.`,
-    phase_2: `Steps ${q1}-${q2}: LLM discovered '${storyDominantAction(eps.slice(q1, q2))}'. Reward started improving as valid patterns emerged.`,
-    phase_3: `Steps ${q2}-${q3}: LLM reinforced '${storyDominantAction(eps.slice(q2, q3))}'. Action validity reaching near-perfect levels.`,
-    phase_4: `Steps ${q3}-${n}: LLM converged on '${storyDominantAction(eps.slice(q3))}'. Avg reward ${pyFixed(avgP4, 2)}. Final score ${pyPercent(json.summary.last_episode_score, 1)}.`,
+    phase_1:
+      `Steps 1-${q1}: LLM chose '${storyDominantAction(eps.slice(0, q1))}' most often. Avg reward ` +
+      `${pyFixed(avgP1, 2)}. Still exploring randomly.`,
+    phase_2:
+      `Steps ${q1}-${q2}: LLM discovered '${storyDominantAction(eps.slice(q1, q2))}'. Reward started ` +
+      `improving as valid patterns emerged.`,
+    phase_3:
+      `Steps ${q2}-${q3}: LLM reinforced '${storyDominantAction(eps.slice(q2, q3))}'. Action validity ` +
+      `reaching near-perfect levels.`,
+    phase_4:
+      `Steps ${q3}-${n}: LLM converged on '${storyDominantAction(eps.slice(q3))}'. Avg reward ` +
+      `${pyFixed(avgP4, 2)}. Final score ${pyPercent(json.summary.last_episode_score, 1)}.`,
   };
 }
 
@@ -749,7 +773,10 @@ const PHASE_WORDS: Record<StoryPhase, string> = {
 export function storyEpisodeMessage(ep: StoryEpisode): string {
   const validity = ep.fn1_valid >= 1.0 ? '' : ` WARNING: Invalid action at step ${ep.episode}.`;
   const halluc = ep.fn2_no_halluc >= 1.0 ? '' : ' WARNING: Hallucination detected.';
-  return `Step ${ep.episode}: ${PHASE_WORDS[ep.phase]} Reward=${pyFixed(ep.total_reward, 3)}, Score=${pyFixed(ep.score, 3)}.${validity}${halluc}`;
+  return (
+    `Step ${ep.episode}: ${PHASE_WORDS[ep.phase]} Reward=${pyFixed(ep.total_reward, 3)}, ` +
+    `Score=${pyFixed(ep.score, 3)}.${validity}${halluc}`
+  );
 }
 
 /** `/training/episode/{task}/{k}` (k 1-based): the episode, the running best reward and the running average score. */

@@ -173,7 +173,8 @@ export class LlmClient {
         ) {
           this.autoMode = mode === 'json_schema' ? 'json_object' : 'text';
           this.log(
-            `[llm] ${this.model}: the endpoint rejected response_format ${mode}; falling back to ${mode === 'json_schema' ? 'json_object' : 'plain text'}`,
+            `[llm] ${this.model}: the endpoint rejected response_format ${mode}; falling back to ` +
+              `${mode === 'json_schema' ? 'json_object' : 'plain text'}`,
           );
           attempts--;
           continue;
@@ -185,7 +186,8 @@ export class LlmClient {
         if (!retryable || attempts > this.opts.maxRetries) {
           this.usage.failures++;
           throw new LlmRequestError(
-            `${this.model}: ${status !== null ? `HTTP ${status}: ` : ''}${errorText(err)}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`,
+            `${this.model}: ${status !== null ? `HTTP ${status}: ` : ''}${errorText(err)}` +
+              (attempts > 1 ? ` (after ${attempts} attempts)` : ''),
             status,
             attempts,
           );
@@ -193,7 +195,8 @@ export class LlmClient {
         this.usage.retries++;
         const wait = this.backoff(attempts, err);
         this.log(
-          `[llm] ${this.model}: ${status !== null ? `HTTP ${status}` : errorText(err)}; retry ${attempts}/${this.opts.maxRetries} in ${Math.round(wait)} ms`,
+          `[llm] ${this.model}: ${status !== null ? `HTTP ${status}` : errorText(err)}; retry ` +
+            `${attempts}/${this.opts.maxRetries} in ${Math.round(wait)} ms`,
         );
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
@@ -233,7 +236,10 @@ function errorText(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 300);
 }
 
-/** Endpoint settings from the environment (DECISIONS): API_BASE_URL, MODEL_NAME, key from API_KEY, else HF_TOKEN, else OPENAI_API_KEY. */
+/**
+ * Endpoint settings from the environment (DECISIONS): API_BASE_URL, MODEL_NAME, key from API_KEY, else HF_TOKEN, else
+ * OPENAI_API_KEY.
+ */
 export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): {
   baseURL: string;
   model: string;

@@ -8,24 +8,24 @@ import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../scripts/cli.js';
-import { runGovEpisode } from '../run-episode.js';
-import { runHelixTask } from '../run-helixdesk.js';
-import { createGovAgent, createHelixAgent } from '../registry.js';
 import { getTask } from '../../envs/gov-workflow/tasks.js';
-import { LlmClient } from './client.js';
-import { runGovLlmEpisode, runHelixLlmEpisode } from './llm-episodes.js';
-import { startPolicyServer } from './policy-server.js';
-import type { PolicyServer } from './policy-server.js';
-import { ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
-import { forward as forwardTo, loopbackServer } from './loopback.fixture.js';
-import type { Handler } from './loopback.fixture.js';
-import { initBackend } from '../policy/backend.js';
+import { main } from '../../scripts/cli.js';
 import { evaluatePolicy } from '../../training/evaluation.js';
 import { loadCheckpoint, policySpecOf } from '../../training/ppo/checkpoint.js';
 import { parsePpoConfig } from '../../training/ppo/config.js';
-import { ActorCriticPolicy } from '../policy/policy.js';
 import { trainPpo } from '../../training/ppo/ppo.js';
+import { initBackend } from '../policy/backend.js';
+import { ActorCriticPolicy } from '../policy/policy.js';
+import { createGovAgent, createHelixAgent } from '../registry.js';
+import { runGovEpisode } from '../run-episode.js';
+import { runHelixTask } from '../run-helixdesk.js';
+import { LlmClient } from './client.js';
+import { runGovLlmEpisode, runHelixLlmEpisode } from './llm-episodes.js';
+import type { Handler } from './loopback.fixture.js';
+import { forward as forwardTo, loopbackServer } from './loopback.fixture.js';
+import type { PolicyServer } from './policy-server.js';
+import { startPolicyServer } from './policy-server.js';
+import { ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -156,50 +156,55 @@ describe('inference log (the inference command against the policy server)', () =
     helix = await serveRule('rule', 'helixdesk');
   });
 
-  it('Gov Workflow: one [START], a [STEP] per step and an [END] per task, strictly formatted, with the scores of the same agent run directly', async () => {
-    const r = await cli(['inference', '--env', 'gov-workflow', '--task', 'all', '--concurrency', '8'], {
-      API_BASE_URL: gov.url,
-      MODEL_NAME: 'heuristic',
-      API_KEY: 'sk-secret-never-printed',
-    });
-    expect(r.code, r.stderr).toBe(0);
-    const blocks = parseLog(r.stdout);
-    expect(blocks.map((b) => b.task)).toEqual([
-      'district_backlog_easy',
-      'mixed_urgency_medium',
-      'cross_department_hard',
-      'district_backlog_easy_extreme',
-    ]);
-    for (const b of blocks) {
-      expect(b.env).toBe('gov-workflow-openenv');
-      expect(b.model).toBe('heuristic');
-      for (const s of b.steps) expect(() => JSON.parse(s[2] as string)).not.toThrow();
-      // the same heuristic agent, run directly on the same seed
+  it(
+    'Gov Workflow: one [START], a [STEP] per step and an [END] per task, strictly formatted, with the scores of the ' +
+      'same agent run directly',
+    async () => {
+      const r = await cli(['inference', '--env', 'gov-workflow', '--task', 'all', '--concurrency', '8'], {
+        API_BASE_URL: gov.url,
+        MODEL_NAME: 'heuristic',
+        API_KEY: 'sk-secret-never-printed',
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const blocks = parseLog(r.stdout);
+      expect(blocks.map((b) => b.task)).toEqual([
+        'district_backlog_easy',
+        'mixed_urgency_medium',
+        'cross_department_hard',
+        'district_backlog_easy_extreme',
+      ]);
+      for (const b of blocks) {
+        expect(b.env).toBe('gov-workflow-openenv');
+        expect(b.model).toBe('heuristic');
+        for (const s of b.steps) expect(() => JSON.parse(s[2] as string)).not.toThrow();
+        // the same heuristic agent, run directly on the same seed
+        const direct = await runGovEpisode(createGovAgent('heuristic'), {
+          taskId: b.task,
+          seed: getTask(b.task).seed,
+          variant: 'corrected',
+        });
+        expect(b.steps.length).toBe(direct.steps);
+        expect(b.end[3]).toBe(Math.min(Math.max(direct.score, 0.01), 0.99).toFixed(3));
+        expect(b.end[1]).toBe(String(Math.min(Math.max(direct.score, 0.01), 0.99) >= 0.5));
+        // The logged step rewards (2 decimals each) add up to the env's episode reward, sign included.
+        const logged = b.steps.map((s) => Number(s[3]));
+        expect(Math.abs(logged.reduce((a, x) => a + x, 0) - direct.reward)).toBeLessThanOrEqual(
+          0.005 * logged.length + 1e-6,
+        );
+      }
+      const medium = blocks.find((b) => b.task === 'mixed_urgency_medium');
+      // An episode with negative rewards:
+      expect(medium?.steps.filter((s) => (s[3] as string).startsWith('-')).length).toBeGreaterThan(10);
       const direct = await runGovEpisode(createGovAgent('heuristic'), {
-        taskId: b.task,
-        seed: getTask(b.task).seed,
+        taskId: 'mixed_urgency_medium',
+        seed: getTask('mixed_urgency_medium').seed,
         variant: 'corrected',
       });
-      expect(b.steps.length).toBe(direct.steps);
-      expect(b.end[3]).toBe(Math.min(Math.max(direct.score, 0.01), 0.99).toFixed(3));
-      expect(b.end[1]).toBe(String(Math.min(Math.max(direct.score, 0.01), 0.99) >= 0.5));
-      // The logged step rewards (2 decimals each) add up to the env's episode reward, sign included.
-      const logged = b.steps.map((s) => Number(s[3]));
-      expect(Math.abs(logged.reduce((a, x) => a + x, 0) - direct.reward)).toBeLessThanOrEqual(
-        0.005 * logged.length + 1e-6,
-      );
-    }
-    const medium = blocks.find((b) => b.task === 'mixed_urgency_medium');
-    expect(medium?.steps.filter((s) => (s[3] as string).startsWith('-')).length).toBeGreaterThan(10); // an episode with negative rewards
-    const direct = await runGovEpisode(createGovAgent('heuristic'), {
-      taskId: 'mixed_urgency_medium',
-      seed: getTask('mixed_urgency_medium').seed,
-      variant: 'corrected',
-    });
-    expect(direct.reward).toBeLessThan(-100);
-    expect(r.stdout + r.stderr).not.toContain('sk-secret-never-printed');
-    expect(r.stderr).toContain('key from API_KEY');
-  });
+      expect(direct.reward).toBeLessThan(-100);
+      expect(r.stdout + r.stderr).not.toContain('sk-secret-never-printed');
+      expect(r.stderr).toContain('key from API_KEY');
+    },
+  );
 
   it('HelixDesk: the same format, and the rule agent’s scores', async () => {
     const r = await cli([
@@ -230,48 +235,51 @@ describe('inference log (the inference command against the policy server)', () =
     }
   });
 
-  it('concurrent tasks keep each task’s lines together and in task order, whatever order the answers come in', async () => {
-    // answers delayed at random: later tasks finish first, yet the log reads as a sequential run
-    const slow = await httpServer((req, res, body) => {
-      setTimeout(
-        () => {
-          void forward(gov.url, req, body).then((f) => {
-            res.writeHead(f.status, { 'content-type': 'application/json' });
-            res.end(f.body);
-          });
-        },
-        Math.floor(Math.random() * 4),
-      );
-    });
-    const seq = await cli([
-      'inference',
-      '--env',
-      'gov-workflow',
-      '--task',
-      'district_backlog_easy,mixed_urgency_medium',
-      '--base-url',
-      gov.url,
-      '--model',
-      'heuristic',
-      '--concurrency',
-      '1',
-    ]);
-    const par = await cli([
-      'inference',
-      '--env',
-      'gov-workflow',
-      '--task',
-      'district_backlog_easy,mixed_urgency_medium',
-      '--base-url',
-      slow,
-      '--model',
-      'heuristic',
-      '--concurrency',
-      '16',
-    ]);
-    expect(par.code).toBe(0);
-    expect(par.stdout).toBe(seq.stdout);
-  });
+  it(
+    'concurrent tasks keep each task’s lines together and in task order, whatever order the answers ' + 'come in',
+    async () => {
+      // answers delayed at random: later tasks finish first, yet the log reads as a sequential run
+      const slow = await httpServer((req, res, body) => {
+        setTimeout(
+          () => {
+            void forward(gov.url, req, body).then((f) => {
+              res.writeHead(f.status, { 'content-type': 'application/json' });
+              res.end(f.body);
+            });
+          },
+          Math.floor(Math.random() * 4),
+        );
+      });
+      const seq = await cli([
+        'inference',
+        '--env',
+        'gov-workflow',
+        '--task',
+        'district_backlog_easy,mixed_urgency_medium',
+        '--base-url',
+        gov.url,
+        '--model',
+        'heuristic',
+        '--concurrency',
+        '1',
+      ]);
+      const par = await cli([
+        'inference',
+        '--env',
+        'gov-workflow',
+        '--task',
+        'district_backlog_easy,mixed_urgency_medium',
+        '--base-url',
+        slow,
+        '--model',
+        'heuristic',
+        '--concurrency',
+        '16',
+      ]);
+      expect(par.code).toBe(0);
+      expect(par.stdout).toBe(seq.stdout);
+    },
+  );
 
   it('prints [END] even when a task fails, and exits 1', async () => {
     const r = await cli([
@@ -291,7 +299,8 @@ describe('inference log (the inference command against the policy server)', () =
     expect(r.stdout).not.toContain('[START]');
     const broken = await httpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"choices": 7}'); // the client cannot read this: every step is an invalid answer, the run itself continues
+      // The client cannot read this: every step is an invalid answer, the run itself continues.
+      res.end('{"choices": 7}');
     });
     const r2 = await cli([
       'inference',
@@ -375,99 +384,106 @@ describe('LLM policy robustness', () => {
     expect(c.usage.retries).toBe(1);
   });
 
-  it('garbage answers are recorded as invalid: the rule agent acts (fallback rule) or the env takes an invalid step (fallback none)', async () => {
-    const answers = [
-      'Sure! I think we should advance.',
-      '```json\n{"action_type": "advance_time"}\n```',
-      '{"action_type": "fly_to_moon"}',
-      '{"action_type": "escalate_service", "escalation_target": "passport"',
-    ];
-    let k = 0;
-    const garbage = await httpServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(completion(answers[k++ % answers.length] as string));
-    });
-    const withRule = await runGovLlmEpisode(
-      { client: client(garbage), fallback: 'rule' },
-      { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 },
-    );
-    // answers 0, 2, 3 are unusable; answer 1 (a fenced JSON action) is used
-    expect(withRule.steps.map((s) => s.source)).toEqual([
-      'fallback',
-      'model',
-      'fallback',
-      'fallback',
-      'fallback',
-      'model',
-      'fallback',
-      'fallback',
-    ]);
-    expect(withRule.steps[0]?.error).toMatch(/no JSON object in the completion/);
-    expect(withRule.steps[2]?.error).toMatch(/action_type/);
-    expect(withRule.steps[1]?.action).toBe('{"action_type":"advance_time"}');
-    expect(withRule.record.metrics.invalid_outputs).toBe(6);
-    k = 0;
-    const withNone = await runGovLlmEpisode(
-      { client: client(garbage), fallback: 'none' },
-      { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 },
-    );
-    expect(withNone.steps.map((s) => s.source)).toEqual([
-      'none',
-      'model',
-      'none',
-      'none',
-      'none',
-      'model',
-      'none',
-      'none',
-    ]);
-    expect(withNone.steps.filter((s) => s.action === 'null')).toHaveLength(6);
-    expect(withNone.record.metrics.total_invalid_actions).toBe(6); // the env's own invalid steps, with its penalty
-    expect(withNone.steps[0]?.reward).toBeLessThan(0);
-    // HelixDesk has no invalid steps: fallback none flags the email for review
-    k = 0;
-    const helix = await runHelixLlmEpisode(
-      { client: client(garbage), fallback: 'none' },
-      { task: 'easy', seed: 1, maxSteps: 3 },
-    );
-    expect(helix.steps[0]?.action).toBe(
-      '{"classify":"flag_for_review","priority":"normal","assign":"none","secondary":"none"}',
-    );
-  });
-
-  it('falls back from JSON-schema output to json_object when the endpoint refuses response_format json_schema', async () => {
-    const seen: string[] = [];
-    const picky = await httpServer((req, res, body) => {
-      const parsed = JSON.parse(body) as { response_format?: { type: string } };
-      seen.push(parsed.response_format?.type ?? 'none');
-      if (parsed.response_format?.type === 'json_schema') {
-        res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            error: {
-              message: 'response_format json_schema is not supported',
-              type: 'invalid_request_error',
-              param: 'response_format',
-              code: null,
-            },
-          }),
-        );
-        return;
-      }
-      void forward(gov.url, req, body).then((f) => {
-        res.writeHead(f.status, { 'content-type': 'application/json' });
-        res.end(f.body);
+  it(
+    'garbage answers are recorded as invalid: the rule agent acts (fallback rule) or the env takes an invalid step ' +
+      '(fallback none)',
+    async () => {
+      const answers = [
+        'Sure! I think we should advance.',
+        '```json\n{"action_type": "advance_time"}\n```',
+        '{"action_type": "fly_to_moon"}',
+        '{"action_type": "escalate_service", "escalation_target": "passport"',
+      ];
+      let k = 0;
+      const garbage = await httpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(completion(answers[k++ % answers.length] as string));
       });
-    });
-    const c = client(picky);
-    const r = await runGovLlmEpisode(
-      { client: c, fallback: 'none' },
-      { taskId: 'district_backlog_easy', seed: 1, maxSteps: 3 },
-    );
-    expect(r.record.metrics.invalid_outputs).toBe(0);
-    expect(seen).toEqual(['json_schema', 'json_object', 'json_object', 'json_object']);
-    expect(c.structuredOutput).toBe('json_object');
-  });
+      const withRule = await runGovLlmEpisode(
+        { client: client(garbage), fallback: 'rule' },
+        { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 },
+      );
+      // answers 0, 2, 3 are unusable; answer 1 (a fenced JSON action) is used
+      expect(withRule.steps.map((s) => s.source)).toEqual([
+        'fallback',
+        'model',
+        'fallback',
+        'fallback',
+        'fallback',
+        'model',
+        'fallback',
+        'fallback',
+      ]);
+      expect(withRule.steps[0]?.error).toMatch(/no JSON object in the completion/);
+      expect(withRule.steps[2]?.error).toMatch(/action_type/);
+      expect(withRule.steps[1]?.action).toBe('{"action_type":"advance_time"}');
+      expect(withRule.record.metrics.invalid_outputs).toBe(6);
+      k = 0;
+      const withNone = await runGovLlmEpisode(
+        { client: client(garbage), fallback: 'none' },
+        { taskId: 'mixed_urgency_medium', seed: 2, maxSteps: 8 },
+      );
+      expect(withNone.steps.map((s) => s.source)).toEqual([
+        'none',
+        'model',
+        'none',
+        'none',
+        'none',
+        'model',
+        'none',
+        'none',
+      ]);
+      expect(withNone.steps.filter((s) => s.action === 'null')).toHaveLength(6);
+      expect(withNone.record.metrics.total_invalid_actions).toBe(6); // the env's own invalid steps, with its penalty
+      expect(withNone.steps[0]?.reward).toBeLessThan(0);
+      // HelixDesk has no invalid steps: fallback none flags the email for review
+      k = 0;
+      const helix = await runHelixLlmEpisode(
+        { client: client(garbage), fallback: 'none' },
+        { task: 'easy', seed: 1, maxSteps: 3 },
+      );
+      expect(helix.steps[0]?.action).toBe(
+        '{"classify":"flag_for_review","priority":"normal","assign":"none","secondary":"none"}',
+      );
+    },
+  );
+
+  it(
+    'falls back from JSON-schema output to json_object when the endpoint refuses response_format ' + 'json_schema',
+    async () => {
+      const seen: string[] = [];
+      const picky = await httpServer((req, res, body) => {
+        const parsed = JSON.parse(body) as { response_format?: { type: string } };
+        seen.push(parsed.response_format?.type ?? 'none');
+        if (parsed.response_format?.type === 'json_schema') {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              error: {
+                message: 'response_format json_schema is not supported',
+                type: 'invalid_request_error',
+                param: 'response_format',
+                code: null,
+              },
+            }),
+          );
+          return;
+        }
+        void forward(gov.url, req, body).then((f) => {
+          res.writeHead(f.status, { 'content-type': 'application/json' });
+          res.end(f.body);
+        });
+      });
+      const c = client(picky);
+      const r = await runGovLlmEpisode(
+        { client: c, fallback: 'none' },
+        { taskId: 'district_backlog_easy', seed: 1, maxSteps: 3 },
+      );
+      expect(r.record.metrics.invalid_outputs).toBe(0);
+      expect(seen).toEqual(['json_schema', 'json_object', 'json_object', 'json_object']);
+      expect(c.structuredOutput).toBe('json_object');
+    },
+  );
 
   it('an unreachable endpoint: every step invalid with the reason, never a crash', async () => {
     const c = client('http://127.0.0.1:9/v1', { maxRetries: 1, backoffMs: 1 });

@@ -18,14 +18,14 @@ import type { HelixTaskView } from '../../envs/helixdesk/agent-view.js';
 import type { HelixConfig, HelixConfigInput } from '../../envs/helixdesk/config.js';
 import { HeuristicAgent } from '../gov-rules.js';
 import { HelixRuleAgent } from '../helixdesk-rule.js';
-import { govEpisodeEnv, helixEpisodeEnv, runEpisode } from '../run-episode.js';
 import type { EpisodeStep, NoAction } from '../run-episode.js';
+import { govEpisodeEnv, helixEpisodeEnv, runEpisode } from '../run-episode.js';
 import type { EpisodeRecord, GovAgent, Policy } from '../types.js';
 import type { LlmClient } from './client.js';
 import { LlmRequestError } from './client.js';
 import { extractJson } from './parse.js';
-import { buildGovPrompt, buildHelixPrompt, compact, helixAnswer } from './prompts.js';
 import type { Prompt } from './prompts.js';
+import { buildGovPrompt, buildHelixPrompt, compact, helixAnswer } from './prompts.js';
 
 export const FALLBACKS = ['rule', 'none'] as const;
 export type Fallback = (typeof FALLBACKS)[number];
@@ -121,7 +121,10 @@ class LlmCounters {
   }
 }
 
-/** An LLM as a Gov Workflow policy: prompt → answer → action, the rule agent or an invalid step when the answer is unusable. */
+/**
+ * An LLM as a Gov Workflow policy: prompt → answer → action, the rule agent or an invalid step when the answer is
+ * unusable.
+ */
 export class GovLlmPolicy implements Policy<GovAgentView, GovAction | NoAction> {
   readonly name = 'llm';
   counters = new LlmCounters();

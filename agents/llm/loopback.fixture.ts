@@ -2,13 +2,17 @@
  * Test fixture: small real HTTP servers on 127.0.0.1 for the LLM and GRPO tests (flaky endpoints,
  * garbage answers, trainers, vLLM-style fronts), and a forwarder to a real policy server.
  */
-import { createServer, request } from 'node:http';
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
-/** Starts a server with `handler` (the whole request body read first); returns its origin (http://127.0.0.1:PORT) and a close function. */
+/**
+ * Starts a server with `handler` (the whole request body read first); returns its origin (http://127.0.0.1:PORT) and a
+ * close function.
+ */
 export async function loopbackServer(handler: Handler): Promise<{ origin: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     let body = '';

@@ -67,7 +67,8 @@ export function decodeMask(text: string): Uint8Array {
 
 /** The block's text, to end a prompt with. */
 export function formatObservationBlock(block: Omit<ObservationBlock, 'format' | 'version'>): string {
-  return `${OPEN}${JSON.stringify({ format: OBSERVATION_BLOCK_FORMAT, version: OBSERVATION_BLOCK_VERSION, ...block })}${CLOSE}`;
+  const json = JSON.stringify({ format: OBSERVATION_BLOCK_FORMAT, version: OBSERVATION_BLOCK_VERSION, ...block });
+  return `${OPEN}${json}${CLOSE}`;
 }
 
 /** The last observation block in a text, validated; null when there is none. Throws on a malformed block. */

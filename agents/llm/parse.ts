@@ -22,7 +22,9 @@ export function extractJson(text: string): Extracted {
     if (value !== undefined) return { value };
   }
   return {
-    error: `no JSON object in the completion: ${JSON.stringify(trimmed.length > 80 ? `${trimmed.slice(0, 77)}...` : trimmed)}`,
+    error:
+      `no JSON object in the completion: ` +
+      `${JSON.stringify(trimmed.length > 80 ? `${trimmed.slice(0, 77)}...` : trimmed)}`,
   };
 }
 

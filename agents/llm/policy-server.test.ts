@@ -1,32 +1,32 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI, { APIError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGovAgent } from '../registry.js';
-import { HelixRuleAgent } from '../helixdesk-rule.js';
-import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
-import { GovAgentView } from '../../envs/gov-workflow/adapter/agent-view.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
-import { helixEpisodeEnv } from '../run-episode.js';
-import { initBackend } from '../policy/backend.js';
+import { GovAgentView } from '../../envs/gov-workflow/adapter/agent-view.js';
+import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { loadCheckpoint, policySpecOf, saveCheckpoint } from '../../training/ppo/checkpoint.js';
 import { parsePpoConfig } from '../../training/ppo/config.js';
-import { ActorCriticPolicy } from '../policy/policy.js';
 import { trainPpo } from '../../training/ppo/ppo.js';
+import { HelixRuleAgent } from '../helixdesk-rule.js';
+import { initBackend } from '../policy/backend.js';
 import { ParameterLayout } from '../policy/parameters.js';
-import { decodeFeatures, decodeMask, parseObservationBlock } from './observation-block.js';
+import { ActorCriticPolicy } from '../policy/policy.js';
+import { createGovAgent } from '../registry.js';
+import { helixEpisodeEnv } from '../run-episode.js';
 import type { ObservationBlock } from './observation-block.js';
-import { isLoopbackHost, startPolicyServer } from './policy-server.js';
+import { decodeFeatures, decodeMask, parseObservationBlock } from './observation-block.js';
 import type { PolicyServer, PolicyServerOptions } from './policy-server.js';
+import { isLoopbackHost, startPolicyServer } from './policy-server.js';
 import { buildGovPrompt, buildHelixPrompt, compact, helixAnswer } from './prompts.js';
-import { GREEDY_TEMPERATURE, ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
 import type { ServedPolicy } from './served-policies.js';
+import { GREEDY_TEMPERATURE, ppoServedPolicy, ruleServedPolicy } from './served-policies.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADVANCE: GovAction = { action_type: 'advance_time' };
@@ -36,7 +36,10 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-/** A Gov prompt after `days` advance_time steps (at reset only advance_time is allowed: no case is pending yet; after one day 17 actions are). */
+/**
+ * A Gov prompt after `days` advance_time steps (at reset only advance_time is allowed: no case is pending yet; after
+ * one day 17 actions are).
+ */
 function govPrompt(days = 0): {
   env: GovWorkflowEnv;
   view: GovAgentView;
@@ -403,7 +406,9 @@ describe('policy server: errors', () => {
   });
 });
 
-/** Sends raw bytes and returns everything the server answers until it closes; `writeError` is a failed write (EPIPE). */
+/**
+ * Sends raw bytes and returns everything the server answers until it closes; `writeError` is a failed write (EPIPE).
+ */
 function rawExchange(
   port: number,
   chunks: readonly (string | Buffer)[],
@@ -563,7 +568,8 @@ describe('policy server: security', () => {
       expect(error.message, checkpoint).toMatch(message);
       expect(error.param).toBe('checkpoint');
       expect(r.text, checkpoint).not.toContain('SECRET');
-      if (!checkpoint.includes('outside')) expect(r.text, checkpoint).not.toContain(outside); // only the client's own input is echoed
+      // Only the client's own input is echoed.
+      if (!checkpoint.includes('outside')) expect(r.text, checkpoint).not.toContain(outside);
     }
     expect(server.version).toBe(1);
     expect(
@@ -593,29 +599,36 @@ describe('policy server: security', () => {
     }
   });
 
-  it('HTTP edge cases get OpenAI-shaped errors: bad percent-encoding, unparseable requests, a 20 MB body sent before reading', async () => {
-    const { server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
-    const zz = await fetch(`${server.url}/models/%ZZ`);
-    expect(zz.status).toBe(400);
-    expect(((await zz.json()) as { error: { param: string } }).error.param).toBe('model');
-    for (const line of [
-      'BREW /v1/models HTTP/1.1\r\nhost: x\r\n\r\n',
-      'HELLO THERE\r\n\r\n',
-      'GET /v1/models HTTP/1.1\r\nbad header line\r\n\r\n',
-    ]) {
-      const r = await rawExchange(server.port, [line]);
-      expect(r.status, line).toBe(400);
-      expect(JSON.parse(r.body), line).toMatchObject({ error: { type: 'invalid_request_error', code: 'bad_request' } });
-    }
-    const body = Buffer.alloc(20_000_000, 0x61);
-    const big = await rawExchange(server.port, [
-      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
-      body,
-    ]);
-    expect(big.writeError).toBeNull(); // no EPIPE: the server read the body to its end before answering
-    expect(big.status).toBe(413);
-    expect(JSON.parse(big.body)).toMatchObject({ error: { code: 'request_too_large' } });
-  });
+  it(
+    'HTTP edge cases get OpenAI-shaped errors: bad percent-encoding, unparseable requests, a 20 MB body sent before ' +
+      'reading',
+    async () => {
+      const { server } = await serve(ruleServedPolicy('heuristic', 'gov-workflow'), 'heuristic');
+      const zz = await fetch(`${server.url}/models/%ZZ`);
+      expect(zz.status).toBe(400);
+      expect(((await zz.json()) as { error: { param: string } }).error.param).toBe('model');
+      for (const line of [
+        'BREW /v1/models HTTP/1.1\r\nhost: x\r\n\r\n',
+        'HELLO THERE\r\n\r\n',
+        'GET /v1/models HTTP/1.1\r\nbad header line\r\n\r\n',
+      ]) {
+        const r = await rawExchange(server.port, [line]);
+        expect(r.status, line).toBe(400);
+        expect(JSON.parse(r.body), line).toMatchObject({
+          error: { type: 'invalid_request_error', code: 'bad_request' },
+        });
+      }
+      const body = Buffer.alloc(20_000_000, 0x61);
+      const big = await rawExchange(server.port, [
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ` +
+          `${body.length}\r\n\r\n`,
+        body,
+      ]);
+      expect(big.writeError).toBeNull(); // no EPIPE: the server read the body to its end before answering
+      expect(big.status).toBe(413);
+      expect(JSON.parse(big.body)).toMatchObject({ error: { code: 'request_too_large' } });
+    },
+  );
 });
 
 describe('serve-policy command', () => {

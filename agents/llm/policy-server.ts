@@ -8,13 +8,12 @@
  * Endpoints (node:http, JSON only, no streaming):
  *   GET  /v1/models, /v1/models/{id}   the one model this server serves
  *   POST /v1/chat/completions          n answers; logprobs on request
- *   POST /v1/load_weights              {"checkpoint": dir}: swap in another PPO checkpoint of the same
- *                                      env at run time. It plays the role vLLM's
- *                                      /v1/load_lora_adapter plays for a GRPO learner: the learner
- *                                      saves a checkpoint, tells the server, and the next request is
- *                                      answered by the new weights (atomic: a request is answered
- *                                      wholly by the old or wholly by the new policy). Only for
- *                                      servers started from a checkpoint (400 otherwise).
+ *   POST /v1/load_weights              {"checkpoint": dir}: swap in another checkpoint of the same
+ *                                      env at run time (off unless allowed; docs/policy-server.md).
+ *                                      It plays the role vLLM's /v1/load_lora_adapter plays for a
+ *                                      GRPO learner: the learner saves a checkpoint, tells the server,
+ *                                      and the next request is answered by the new weights (atomic:
+ *                                      a request is answered wholly by the old or the new policy).
  *
  * Request fields (zod; unknown fields are ignored): model, messages [{role, content: string |
  * [{type:'text', text}, …]}], n (1–128, default 1), temperature (0–2, default 1 as OpenAI),
@@ -43,19 +42,29 @@
  * another method, 413 a body over maxBodyBytes, 500 server_error.
  *
  * Requests are served concurrently; the policy call itself is synchronous (microseconds to a
- * millisecond). `requests` counts every HTTP request received.
+ * millisecond). `requests` counts every HTTP request received. The HTTP stance (loopback, key, body
+ * limits, parser errors) is envs/core/http.ts's; the security model is docs/policy-server.md.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { relative } from 'node:path';
-import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { parseObservationBlock } from './observation-block.js';
+import {
+  HttpError,
+  MAX_BODY_BYTES,
+  readJsonBody,
+  requireKey,
+  sendJson,
+  startHttpServer,
+} from '../../envs/core/http.js';
 import { CheckpointError } from '../policy/checkpoint.js';
-import { PolicyInputError, ppoServedPolicy } from './served-policies.js';
+import { answerChatCompletion, invalidField } from './chat-completion.js';
 import type { ServedPolicy } from './served-policies.js';
+import { PolicyInputError, ppoServedPolicy } from './served-policies.js';
+
+export { isLoopbackHost, MAX_BODY_BYTES } from '../../envs/core/http.js';
+export type { ChatCompletionRequest } from './chat-completion.js';
+export { ChatCompletionRequestSchema, estimateTokens } from './chat-completion.js';
 
 export interface PolicyServerOptions {
   policy: ServedPolicy;
@@ -73,15 +82,6 @@ export interface PolicyServerOptions {
   loadWeights?: { root: string } | null;
   /** Listen on a non-loopback address without an API key (refused otherwise). */
   allowUnauthenticatedRemote?: boolean;
-}
-
-/** Upper bound of maxBodyBytes (docs/limits.md). */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-/** Whether a listen address is loopback-only (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
 export interface PolicyServer {
@@ -104,201 +104,175 @@ export interface PolicyServer {
   close(): Promise<void>;
 }
 
-// ---- request schemas -------------------------------------------------------------------------
-
-const ContentPartSchema = z.object({ type: z.string(), text: z.string().optional() });
-
-const MessageSchema = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
-  content: z.union([z.string(), z.array(ContentPartSchema), z.null()]).optional(),
-});
-
-const ResponseFormatSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text') }),
-  z.object({ type: z.literal('json_object') }),
-  z.object({
-    type: z.literal('json_schema'),
-    json_schema: z.object({
-      name: z.string(),
-      schema: z.record(z.string(), z.unknown()).optional(),
-      strict: z.boolean().nullish(),
-      description: z.string().optional(),
-    }),
-  }),
-]);
-
-export const ChatCompletionRequestSchema = z.object({
-  model: z.string().min(1),
-  messages: z.array(MessageSchema).min(1),
-  n: z.number().int().min(1).max(128).nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  seed: z.number().int().nullish(),
-  max_tokens: z.number().int().positive().nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
-  logprobs: z.boolean().nullish(),
-  top_logprobs: z.number().int().min(0).max(20).nullish(),
-  response_format: ResponseFormatSchema.nullish(),
-  stream: z.boolean().nullish(),
-});
-
-export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
-
 const LoadWeightsSchema = z.object({ checkpoint: z.string().min(1).max(4096) });
 
-// ---- errors ----------------------------------------------------------------------------------
+/** The served policy, its version and the policies the server loaded itself (closed when replaced). */
+class ServedState {
+  version = 1;
+  requests = 0;
+  private readonly owned = new Set<ServedPolicy>();
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly param: string | null = null,
-    readonly code: string | null = null,
-    readonly type: string = status >= 500 ? 'server_error' : 'invalid_request_error',
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+  constructor(public policy: ServedPolicy) {}
 
-function invalidField(error: z.ZodError): HttpError {
-  const issue = error.issues[0];
-  const param = issue && issue.path.length > 0 ? issue.path.join('.') : null;
-  return new HttpError(
-    400,
-    `Invalid ${param ? `'${param}'` : 'request body'}: ${issue?.message ?? 'is invalid'}`,
-    param,
-    param ? 'invalid_value' : 'invalid_request',
-  );
-}
-
-const OBSERVATION_HELP =
-  'the last user message holds no observation block. The policy server answers only queue-rl prompts: the last user message must end with ' +
-  '<queue-rl-observation>{"format":"queue-rl/observation","version":1,"env":…,"features":…,"mask":…,"nvec":…}</queue-rl-observation> ' +
-  '(built by agents/llm/prompts.ts buildGovPrompt / buildHelixPrompt; see agents/llm/observation-block.ts)';
-
-// ---- helpers ---------------------------------------------------------------------------------
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(
-    res,
-    err.status,
-    { error: { message: err.message, type: err.type, param: err.param, code: err.code } },
-    err.headers,
-  );
-}
-
-/**
- * The body, or a 413 once it passes `limit` bytes. A client that writes its whole body before reading
- * would get EPIPE if the server closed on it mid-body, so an oversized body is read and dropped to
- * its end (up to DRAIN_BYTES more) before the 413 goes out.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const tooLarge = (): HttpError =>
-      new HttpError(
-        413,
-        `request body is larger than ${limit} bytes`,
-        null,
-        'request_too_large',
-        'invalid_request_error',
-        { connection: 'close' },
+  swap(next: ServedPolicy, owned = false): number {
+    if (next.env !== this.policy.env)
+      throw new Error(
+        `setPolicy: this server serves ${this.policy.env}; the new policy '${next.name}' is for ${next.env}`,
       );
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit + DRAIN_BYTES) {
-      reject(tooLarge()); // too much to drain: answer at once (the connection closes)
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    let settled = false;
-    const settle = (f: () => void): void => {
-      if (!settled) {
-        settled = true;
-        f();
-      }
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (over) {
-        if (size > limit + DRAIN_BYTES) settle(() => reject(tooLarge()));
-        return;
-      }
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => settle(() => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks)))));
-    req.on('error', (err) => settle(() => reject(err)));
-    req.on('close', () =>
-      settle(() => reject(new Error('the client closed the connection before sending the whole body'))),
-    );
-  });
-}
+    if (owned) this.owned.add(next);
+    const previous = this.policy;
+    this.policy = next;
+    this.version += 1;
+    if (previous !== next && this.owned.delete(previous)) previous.close?.();
+    return this.version;
+  }
 
-/** How much of an oversized body is read and dropped so that its sender can read the 413. */
-const DRAIN_BYTES = 64 * 1024 * 1024;
-
-function parseJsonBody(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'request body is not valid JSON', null, 'invalid_json');
+  closeOwned(): void {
+    for (const p of this.owned) p.close?.();
+    this.owned.clear();
   }
 }
 
-/** Constant-time comparison of a presented key with the server's (both hashed first, so lengths leak nothing). */
-function keyMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-/** The Bearer token of a request, or null. */
-function bearerToken(req: IncomingMessage): string | null {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return null;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? (m[1] as string) : null;
-}
-
-/** The answer to a request Node's HTTP parser refused (bad method, request line or headers), in the OpenAI error shape. */
-function clientErrorResponse(err: NodeJS.ErrnoException): string {
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
-  const body = JSON.stringify({
-    error: {
-      message: `the request could not be parsed as HTTP/1.1 (${err.code ?? 'parse error'})`,
-      type: 'invalid_request_error',
-      param: null,
-      code: 'bad_request',
+export async function startPolicyServer(options: PolicyServerOptions): Promise<PolicyServer> {
+  const { modelName, maxBodyBytes = 1_000_000, apiKey = null } = options;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES)
+    throw new RangeError(`maxBodyBytes must be an integer in 1…${MAX_BODY_BYTES} (got ${maxBodyBytes})`);
+  const weightsRoot = options.loadWeights ? resolveCheckpointRoot(options.loadWeights.root) : null;
+  const state = new ServedState(options.policy);
+  const modelObject = { id: modelName, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'queue-rl' };
+  type Handler = (req: IncomingMessage) => Promise<unknown> | unknown;
+  const routes = new Map<string, Partial<Record<string, Handler>>>([
+    ['/v1/models', { GET: () => ({ object: 'list', data: [modelObject] }) }],
+    [
+      '/v1/chat/completions',
+      {
+        POST: async (req) =>
+          answerChatCompletion(await readJsonBody(req, maxBodyBytes), state.policy, state.version, modelName),
+      },
+    ],
+    [
+      '/v1/load_weights',
+      { POST: async (req) => loadWeights(await readJsonBody(req, maxBodyBytes), state, weightsRoot, options.policy) },
+    ],
+  ]);
+  const http = await startHttpServer({
+    ...options,
+    serves: 'the policy',
+    async handle(req, res) {
+      state.requests += 1;
+      requireKey(req, apiKey);
+      const method = req.method ?? 'GET';
+      const path = (req.url ?? '/').split('?')[0] as string;
+      const model = /^\/v1\/models\/(.+)$/.exec(path);
+      if (model) return sendJson(res, 200, modelById(method, path, model[1] as string, modelName, modelObject));
+      const route = routes.get(path);
+      if (!route)
+        throw new HttpError(
+          404,
+          `Invalid URL (${method} ${path}): this server has GET /v1/models, POST /v1/chat/completions, POST ` +
+            `/v1/load_weights`,
+          null,
+          'not_found',
+        );
+      const handler = route[method];
+      if (!handler) throw methodNotAllowed(method, path, Object.keys(route).join(', '));
+      sendJson(res, 200, await handler(req));
     },
   });
-  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+  return {
+    url: `${http.origin}/v1`,
+    port: http.port,
+    get version() {
+      return state.version;
+    },
+    get requests() {
+      return state.requests;
+    },
+    get policy() {
+      return state.policy;
+    },
+    setPolicy: (policy) => state.swap(policy),
+    close: () => http.close().finally(() => state.closeOwned()),
+  };
 }
 
-function messageText(content: z.infer<typeof MessageSchema>['content']): string {
-  if (content === null || content === undefined) return '';
-  if (typeof content === 'string') return content;
-  return content.map((p) => p.text ?? '').join('\n');
+function methodNotAllowed(method: string, path: string, allow: string): HttpError {
+  return new HttpError(
+    405,
+    `${method} is not allowed on ${path} (use ${allow})`,
+    null,
+    'method_not_allowed',
+    'invalid_request_error',
+    { allow },
+  );
 }
 
-/** The usage estimate (see the file comment). */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+/** GET /v1/models/{id}. */
+function modelById(method: string, path: string, encoded: string, modelName: string, modelObject: unknown): unknown {
+  if (method !== 'GET') throw methodNotAllowed(method, path, 'GET');
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(400, 'the model id in the URL is not valid percent-encoding', 'model', 'invalid_value');
+  }
+  if (id !== modelName)
+    throw new HttpError(
+      404,
+      `The model '${id}' does not exist; this server serves '${modelName}'`,
+      'model',
+      'model_not_found',
+    );
+  return modelObject;
+}
+
+/** POST /v1/load_weights: a checkpoint under the root, validated, swapped in (never echoing files). */
+function loadWeights(raw: unknown, state: ServedState, weightsRoot: string | null, started: ServedPolicy): unknown {
+  if (weightsRoot === null) {
+    const message =
+      'POST /v1/load_weights is disabled on this server; start serve-policy with --allow-load-weights <dir> to allow ' +
+      'swaps to checkpoints under that directory';
+    throw new HttpError(403, message, null, 'load_weights_disabled', 'permission_error');
+  }
+  if (started.checkpoint === undefined) {
+    throw new HttpError(
+      400,
+      `this server serves '${started.name}', not a PPO checkpoint: /v1/load_weights needs a server started from a ` +
+        `checkpoint`,
+      null,
+      'unsupported',
+    );
+  }
+  const parsed = LoadWeightsSchema.safeParse(raw);
+  if (!parsed.success) throw invalidField(parsed.error);
+  const given = parsed.data.checkpoint;
+  let next: ServedPolicy;
+  try {
+    next = ppoServedPolicy(given, undefined, { confineTo: weightsRoot });
+  } catch (err) {
+    // Only our own descriptions go back: never file contents, never paths outside the root.
+    const why =
+      err instanceof CheckpointError
+        ? `${relativeToRoot(weightsRoot, err.file)}: ${err.problem}`
+        : err instanceof PolicyInputError
+          ? err.message
+          : 'not a loadable queue-rl policy checkpoint';
+    throw new HttpError(400, `cannot load checkpoint '${given}': ${why}`, 'checkpoint', 'invalid_checkpoint');
+  }
+  const mismatch = policyMismatch(state.policy, next);
+  if (mismatch) {
+    next.close?.();
+    throw new HttpError(
+      400,
+      `checkpoint '${given}' cannot replace the served policy: ${mismatch}`,
+      'checkpoint',
+      'invalid_checkpoint',
+    );
+  }
+  return {
+    version: state.swap(next, true),
+    checkpoint: next.checkpoint ? relativeToRoot(weightsRoot, next.checkpoint) : null,
+  };
 }
 
 /** The load_weights root as a real directory path (a clear error at start-up otherwise). */
@@ -319,316 +293,15 @@ function relativeToRoot(root: string, path: string): string {
 }
 
 /** Why `next` cannot replace `current` (another env, action sizes or input size), or null. */
-function policyMismatch(current: ServedPolicy, next: ServedPolicy, env: string): string | null {
-  if (next.env !== env) return `it is a ${next.env} policy, this server serves ${env}`;
+function policyMismatch(current: ServedPolicy, next: ServedPolicy): string | null {
+  if (next.env !== current.env) return `it is a ${next.env} policy, this server serves ${current.env}`;
   if (current.nvec && next.nvec && next.nvec.join(',') !== current.nvec.join(','))
     return `its action sizes [${next.nvec.join(', ')}] differ from the served policy's [${current.nvec.join(', ')}]`;
   if (
     current.observationSize !== undefined &&
     next.observationSize !== undefined &&
     current.observationSize !== next.observationSize
-  ) {
+  )
     return `it reads ${next.observationSize} features, the served policy ${current.observationSize}`;
-  }
   return null;
-}
-
-// ---- the server ------------------------------------------------------------------------------
-
-export async function startPolicyServer(options: PolicyServerOptions): Promise<PolicyServer> {
-  const {
-    modelName,
-    host = '127.0.0.1',
-    port: wantedPort = 0,
-    maxBodyBytes = 1_000_000,
-    apiKey = null,
-    loadWeights: loadWeightsOption = null,
-  } = options;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES)
-    throw new RangeError(`maxBodyBytes must be an integer in 1…${MAX_BODY_BYTES} (got ${maxBodyBytes})`);
-  if (apiKey !== null && apiKey.length === 0)
-    throw new RangeError('apiKey must not be empty (leave it out to serve without a key)');
-  if (!isLoopbackHost(host) && apiKey === null && options.allowUnauthenticatedRemote !== true) {
-    throw new Error(
-      `refusing to listen on ${host} without an API key: anyone who reaches it could use the policy; set an API key, or allow unauthenticated remote access explicitly`,
-    );
-  }
-  const weightsRoot = loadWeightsOption ? resolveCheckpointRoot(loadWeightsOption.root) : null;
-  let policy = options.policy;
-  const env = policy.env;
-  const fromCheckpoint = policy.checkpoint !== undefined;
-  /** Policies this server loaded itself (closed when replaced and on close()). */
-  const owned = new Set<ServedPolicy>();
-  let version = 1;
-  let requests = 0;
-  const created = Math.floor(Date.now() / 1000);
-  const modelObject = { id: modelName, object: 'model', created, owned_by: 'queue-rl' };
-
-  const swap = (next: ServedPolicy): number => {
-    if (next.env !== env)
-      throw new Error(`setPolicy: this server serves ${env}; the new policy '${next.name}' is for ${next.env}`);
-    const previous = policy;
-    policy = next;
-    version += 1;
-    if (previous !== next && owned.delete(previous)) previous.close?.();
-    return version;
-  };
-
-  const chatCompletion = (raw: unknown): unknown => {
-    const parsed = ChatCompletionRequestSchema.safeParse(raw);
-    if (!parsed.success) throw invalidField(parsed.error);
-    const body = parsed.data;
-    if (body.stream === true)
-      throw new HttpError(
-        400,
-        'streaming is not supported: send stream: false (or leave it out)',
-        'stream',
-        'unsupported_value',
-      );
-    if (body.model !== modelName)
-      throw new HttpError(
-        404,
-        `The model '${body.model}' does not exist; this server serves '${modelName}'`,
-        'model',
-        'model_not_found',
-      );
-    if (body.top_logprobs !== null && body.top_logprobs !== undefined && body.logprobs !== true) {
-      throw new HttpError(400, "Invalid 'top_logprobs': needs logprobs: true", 'top_logprobs', 'invalid_value');
-    }
-    let lastUser = -1;
-    body.messages.forEach((m, i) => {
-      if (m.role === 'user') lastUser = i;
-    });
-    if (lastUser < 0)
-      throw new HttpError(400, `no user message: ${OBSERVATION_HELP}`, 'messages', 'missing_observation');
-    let block;
-    try {
-      block = parseObservationBlock(messageText(body.messages[lastUser]?.content));
-    } catch (err) {
-      throw new HttpError(400, (err as Error).message, `messages.${lastUser}.content`, 'invalid_observation');
-    }
-    if (!block) throw new HttpError(400, OBSERVATION_HELP, `messages.${lastUser}.content`, 'missing_observation');
-    const n = body.n ?? 1;
-    const temperature = body.temperature ?? 1; // below GREEDY_TEMPERATURE the policy answers greedily
-    const answering = policy; // one policy for the whole request, whatever happens next
-    const answeringVersion = version;
-    let answers;
-    try {
-      answers = answering.choose(block, { n, temperature, seed: body.seed ?? null });
-    } catch (err) {
-      if (err instanceof PolicyInputError)
-        throw new HttpError(400, err.message, `messages.${lastUser}.content`, 'invalid_observation');
-      throw err;
-    }
-    const promptTokens = estimateTokens(body.messages.map((m) => messageText(m.content)).join(''));
-    let completionTokens = 0;
-    const choices = answers.map((a, index) => {
-      const content = JSON.stringify(a.answer);
-      completionTokens += estimateTokens(content);
-      return {
-        index,
-        message: { role: 'assistant', content, refusal: null },
-        logprobs:
-          body.logprobs === true
-            ? { content: [{ token: content, logprob: a.logprob ?? 0, bytes: null, top_logprobs: [] }], refusal: null }
-            : null,
-        finish_reason: 'stop',
-      };
-    });
-    return {
-      id: `chatcmpl-${randomBytes(12).toString('hex')}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: modelName,
-      system_fingerprint: `queue-rl-policy-v${answeringVersion}`,
-      choices,
-      usage: {
-        prompt_tokens: promptTokens,
-        completion_tokens: completionTokens,
-        total_tokens: promptTokens + completionTokens,
-      },
-    };
-  };
-
-  const loadWeights = (raw: unknown): unknown => {
-    if (weightsRoot === null)
-      throw new HttpError(
-        403,
-        'POST /v1/load_weights is disabled on this server; start serve-policy with --allow-load-weights <dir> to allow swaps to checkpoints under that directory',
-        null,
-        'load_weights_disabled',
-        'permission_error',
-      );
-    if (!fromCheckpoint)
-      throw new HttpError(
-        400,
-        `this server serves '${options.policy.name}', not a PPO checkpoint: /v1/load_weights needs a server started from a checkpoint`,
-        null,
-        'unsupported',
-      );
-    const parsed = LoadWeightsSchema.safeParse(raw);
-    if (!parsed.success) throw invalidField(parsed.error);
-    const given = parsed.data.checkpoint;
-    let next: ServedPolicy;
-    try {
-      next = ppoServedPolicy(given, undefined, { confineTo: weightsRoot });
-    } catch (err) {
-      // Only our own descriptions go back: never file contents, never paths outside the root.
-      const why =
-        err instanceof CheckpointError
-          ? `${relativeToRoot(weightsRoot, err.file)}: ${err.problem}`
-          : err instanceof PolicyInputError
-            ? err.message
-            : 'not a loadable queue-rl policy checkpoint';
-      throw new HttpError(400, `cannot load checkpoint '${given}': ${why}`, 'checkpoint', 'invalid_checkpoint');
-    }
-    const mismatch = policyMismatch(policy, next, env);
-    if (mismatch) {
-      next.close?.();
-      throw new HttpError(
-        400,
-        `checkpoint '${given}' cannot replace the served policy: ${mismatch}`,
-        'checkpoint',
-        'invalid_checkpoint',
-      );
-    }
-    owned.add(next);
-    return { version: swap(next), checkpoint: next.checkpoint ? relativeToRoot(weightsRoot, next.checkpoint) : null };
-  };
-
-  type Handler = (req: IncomingMessage) => Promise<unknown> | unknown;
-  const routes = new Map<string, Partial<Record<string, Handler>>>([
-    ['/v1/models', { GET: () => ({ object: 'list', data: [modelObject] }) }],
-    ['/v1/chat/completions', { POST: async (req) => chatCompletion(parseJsonBody(await readBody(req, maxBodyBytes))) }],
-    ['/v1/load_weights', { POST: async (req) => loadWeights(parseJsonBody(await readBody(req, maxBodyBytes))) }],
-  ]);
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    requests += 1;
-    const method = req.method ?? 'GET';
-    const path = (req.url ?? '/').split('?')[0] as string;
-    try {
-      if (apiKey !== null) {
-        const token = bearerToken(req);
-        if (token === null || !keyMatches(token, apiKey)) {
-          req.resume(); // drop any body: the answer does not depend on it
-          throw new HttpError(
-            401,
-            token === null ? 'missing API key: send Authorization: Bearer <key>' : 'incorrect API key provided',
-            null,
-            'invalid_api_key',
-            'invalid_request_error',
-            { 'www-authenticate': 'Bearer' },
-          );
-        }
-      }
-      const modelMatch = /^\/v1\/models\/(.+)$/.exec(path);
-      if (modelMatch) {
-        if (method !== 'GET')
-          throw new HttpError(
-            405,
-            `${method} is not allowed on ${path} (use GET)`,
-            null,
-            'method_not_allowed',
-            'invalid_request_error',
-            { allow: 'GET' },
-          );
-        let id: string;
-        try {
-          id = decodeURIComponent(modelMatch[1] as string);
-        } catch {
-          throw new HttpError(400, 'the model id in the URL is not valid percent-encoding', 'model', 'invalid_value');
-        }
-        if (id !== modelName)
-          throw new HttpError(
-            404,
-            `The model '${id}' does not exist; this server serves '${modelName}'`,
-            'model',
-            'model_not_found',
-          );
-        sendJson(res, 200, modelObject);
-        return;
-      }
-      const route = routes.get(path);
-      if (!route)
-        throw new HttpError(
-          404,
-          `Invalid URL (${method} ${path}): this server has GET /v1/models, POST /v1/chat/completions, POST /v1/load_weights`,
-          null,
-          'not_found',
-        );
-      const handler = route[method];
-      if (!handler) {
-        const allow = Object.keys(route).join(', ');
-        throw new HttpError(
-          405,
-          `${method} is not allowed on ${path} (use ${allow})`,
-          null,
-          'method_not_allowed',
-          'invalid_request_error',
-          { allow },
-        );
-      }
-      sendJson(res, 200, await handler(req));
-    } catch (err) {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendError(
-        res,
-        err instanceof HttpError
-          ? err
-          : new HttpError(500, `the policy server failed: ${(err as Error).message}`, null, null, 'server_error'),
-      );
-    }
-  };
-
-  const server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    socket.end(clientErrorResponse(err));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(wantedPort, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  let closing: Promise<void> | null = null;
-
-  return {
-    url: `http://${urlHost}:${port}/v1`,
-    port,
-    get version() {
-      return version;
-    },
-    get requests() {
-      return requests;
-    },
-    get policy() {
-      return policy;
-    },
-    setPolicy: swap,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((err) => {
-          for (const p of owned) p.close?.();
-          owned.clear();
-          if (err) reject(err);
-          else resolve();
-        });
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
 }

@@ -6,13 +6,13 @@
  * supports it) and the conversion of a parsed answer into the env's action.
  */
 import { z } from 'zod';
-import { N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
-import type { GovAgentInput } from '../../envs/gov-workflow/adapter/agent-view.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { GovActionSchema } from '../../envs/gov-workflow/actions.js';
+import { N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
+import type { GovAgentInput } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { ACTION_TYPES, PRIORITY_MODES, SERVICES } from '../../envs/gov-workflow/types.js';
-import { PRIORITIES } from '../../envs/helixdesk/emails.js';
 import type { HelixTaskView } from '../../envs/helixdesk/agent-view.js';
+import { PRIORITIES } from '../../envs/helixdesk/emails.js';
 import { CLASSIFICATIONS, SECONDARY_ACTIONS } from '../../envs/helixdesk/env.js';
 import { encodeFeatures, encodeMask, formatObservationBlock } from './observation-block.js';
 
@@ -32,7 +32,9 @@ export interface Prompt<A> {
 
 // ---- Gov Workflow ----------------------------------------------------------------------------
 
-export const GOV_SYSTEM_PROMPT = `You run a district office that processes government service applications (${SERVICES.join(', ')}).
+const GOV_ROLE = `You run a district office that processes government service applications (${SERVICES.join(', ')}).`;
+
+export const GOV_SYSTEM_PROMPT = `${GOV_ROLE}
 Each step you take exactly one action. advance_time simulates one working day; every other action is an
 administrative decision taken before the day runs. Cases wait in queues, may miss documents, need field
 verification, and breach their SLA when they wait too long; urgent cases matter most; the escalation budget
@@ -57,19 +59,22 @@ export function buildGovPrompt(
   const pool = obs.officer_pool;
   const lines: string[] = [
     `Task ${obs.task_id}, day ${obs.day} of ${obs.max_days}, step ${step}.`,
-    `Backlog ${obs.total_backlog}, completed ${obs.total_completed}, SLA breaches ${obs.total_sla_breaches}, escalation budget left ${obs.escalation_budget_remaining}.`,
+    `Backlog ${obs.total_backlog}, completed ${obs.total_completed}, SLA breaches ${obs.total_sla_breaches}, ` +
+      `escalation budget left ${obs.escalation_budget_remaining}.`,
     `Officers: ${pool.total_officers} in total, ${pool.available_officers} unassigned; allocated ${Object.entries(
       pool.allocated,
     )
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}.`,
-    `Active events: ${obs.active_events.length > 0 ? obs.active_events.join(', ') : 'none'}. Last action: ${obs.last_action_valid ? 'valid' : 'INVALID'} — ${obs.last_action_message}.`,
+    `Active events: ${obs.active_events.length > 0 ? obs.active_events.join(', ') : 'none'}. Last action: ` +
+      `${obs.last_action_valid ? 'valid' : 'INVALID'} — ${obs.last_action_message}.`,
     'Queues (pending / urgent / SLA-breached / missing documents / oldest case age in days):',
     ...Object.values(obs.queue_snapshots)
       .map(
         (q) =>
           q &&
-          `  ${q.service_type}: ${q.total_pending} / ${q.urgent_pending} / ${q.total_sla_breached} / ${q.blocked_missing_docs} / ${q.oldest_case_age_days}`,
+          `  ${q.service_type}: ${q.total_pending} / ${q.urgent_pending} / ${q.total_sla_breached} / ` +
+            `${q.blocked_missing_docs} / ${q.oldest_case_age_days}`,
       )
       .filter((l): l is string => Boolean(l)),
     'Allowed actions now:',
@@ -132,9 +137,12 @@ export const HelixAnswerSchema = z.object({
   secondary: z.enum(SECONDARY_ACTIONS),
 });
 
+const FLAG_FOR_REVIEW_NOTE =
+  '(flag_for_review sends it to a human and forces priority normal, no assignment, no secondary action)';
+
 export function helixSystemPrompt(nEmployees: number): string {
   return `You triage customer support emails for a software company. For each email decide:
-- classify: ${CLASSIFICATIONS.join(' | ')} (flag_for_review sends it to a human and forces priority normal, no assignment, no secondary action)
+- classify: ${CLASSIFICATIONS.join(' | ')} ${FLAG_FOR_REVIEW_NOTE}
 - priority: ${PRIORITIES.join(' | ')}
 - assign: an employee index 0–${nEmployees - 1}, or "none"
 - secondary: ${SECONDARY_ACTIONS.join(' | ')}
@@ -156,8 +164,10 @@ export function buildHelixPrompt(view: HelixTaskView): Prompt<Int32Array> {
     `From: ${email.sender} (${email.tier} tier)`,
     `Subject: ${email.subject}`,
     `Body: ${email.body}`,
-    `Category: ${email.categoryName}; keyword flag: ${email.keywordFlag ? 'YES' : 'no'}; sentiment intensity ${email.sentiment.toFixed(2)} (0 calm … 1 furious).`,
-    `Team loads (open tickets per employee, at most ${capacity}): ${[...loads].map((l, i) => `${i}: ${l}`).join(', ')}.`,
+    `Category: ${email.categoryName}; keyword flag: ${email.keywordFlag ? 'YES' : 'no'}; sentiment intensity ` +
+      `${email.sentiment.toFixed(2)} (0 calm … 1 furious).`,
+    `Team loads (open tickets per employee, at most ${capacity}): ` +
+      `${[...loads].map((l, i) => `${i}: ${l}`).join(', ')}.`,
   ];
   const block = formatObservationBlock({
     env: 'helixdesk',

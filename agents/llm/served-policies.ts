@@ -10,7 +10,8 @@
  *   ruleServedPolicy(name, env)     a baseline agent of agents/registry.ts
  *
  * Sampling and log-probabilities (what `choose` returns for each of the n answers):
- *   - PPO, temperature 0 (or below GREEDY_TEMPERATURE, 1e-5): the most likely allowed action (argmax of the masked logits, per action
+ *   - PPO, temperature 0 (or below GREEDY_TEMPERATURE, 1e-5): the most likely allowed action (argmax of the masked
+ *   logits, per action
  *     dimension); logprob = its log-probability under the policy itself (temperature 1), so it is
  *     what PPO/GRPO would compute for that action.
  *   - PPO, temperature T > 0: n independent draws from softmax(logits / T) over the allowed entries
@@ -35,26 +36,30 @@
  * A policy whose input does not fit (another env, other action sizes, another feature count, a Gov
  * block without `state`/`actions`) throws PolicyInputError, which the server answers with a 400.
  */
-import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../registry.js';
-import { HelixRuleAgent } from '../helixdesk-rule.js';
-import type { GovAgent, GovAgentInput } from '../types.js';
+
 import { UnknownIdError } from '../../envs/core/errors.js';
-import { createStream } from '../../envs/core/random/streams.js';
 import type { RandomStream } from '../../envs/core/random/streams.js';
+import { createStream } from '../../envs/core/random/streams.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
-import { GovObservationSchema } from '../../envs/gov-workflow/observation.js';
 import type { GovObservation } from '../../envs/gov-workflow/observation.js';
-import { loadPolicyCheckpoint } from '../policy/checkpoint.js';
+import { GovObservationSchema } from '../../envs/gov-workflow/observation.js';
+import { HelixRuleAgent } from '../helixdesk-rule.js';
 import type { CheckpointReadOptions } from '../policy/checkpoint.js';
+import { loadPolicyCheckpoint } from '../policy/checkpoint.js';
 import { ActorCriticPolicy } from '../policy/policy.js';
-import { decodeFeatures, decodeMask } from './observation-block.js';
+import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../registry.js';
+import type { GovAgent, GovAgentInput } from '../types.js';
 import type { ObservationBlock } from './observation-block.js';
+import { decodeFeatures, decodeMask } from './observation-block.js';
 import { compact, helixAnswer } from './prompts.js';
 
 export type ServedEnv = 'gov-workflow' | 'helixdesk';
 export const SERVED_ENVS: readonly ServedEnv[] = ['gov-workflow', 'helixdesk'];
 
-/** Below this temperature an answer is the most likely action, as at 0 (vLLM's _SAMPLING_EPS): dividing logits by less overflows. */
+/**
+ * Below this temperature an answer is the most likely action, as at 0 (vLLM's _SAMPLING_EPS): dividing logits by less
+ * overflows.
+ */
 export const GREEDY_TEMPERATURE = 1e-5;
 
 export interface ChooseOptions {
@@ -182,7 +187,8 @@ export function ppoServedPolicy(
       requireEnv({ name: label, env }, block);
       if (block.nvec.length !== dims || block.nvec.some((n, d) => n !== nvec[d])) {
         throw new PolicyInputError(
-          `the observation block's action sizes are [${block.nvec.join(', ')}], the checkpoint's policy has [${nvec.join(', ')}]`,
+          `the observation block's action sizes are [${block.nvec.join(', ')}], the checkpoint's policy has ` +
+            `[${nvec.join(', ')}]`,
         );
       }
       const features = decodeFeatures(block.features);
@@ -243,121 +249,138 @@ export function ruleServedPolicy(agentName: string, env: ServedEnv): ServedPolic
   if (!(SERVED_ENVS as readonly string[]).includes(env)) throw new UnknownIdError('env', env, SERVED_ENVS);
   let unseededCalls = 0;
   const stream = (seed: number | null): RandomStream => streamFor(seed, seed === null ? unseededCalls++ : 0);
-
   if (env === 'gov-workflow') {
     if (!GOV_AGENT_NAMES.includes(agentName))
       throw new UnknownIdError('gov-workflow agent', agentName, GOV_AGENT_NAMES);
-    if (agentName === 'random') {
-      return {
-        name: agentName,
-        env,
-        choose(block, opts) {
-          requireEnv({ name: agentName, env }, block);
-          const indices = Object.keys(block.actions ?? {})
-            .map(Number)
-            .sort((a, b) => a - b);
-          if (indices.length === 0)
-            throw new PolicyInputError("the Gov Workflow observation block lists no allowed 'actions'");
-          const rng = stream(opts.seed);
-          const logprob = -Math.log(indices.length);
-          return Array.from({ length: opts.n }, () => ({
-            answer: govActionAt(block, indices[rng.int(indices.length)] as number),
-            logprob,
-          }));
-        },
-      };
-    }
-    createGovAgent(agentName); // fail early on a name the registry cannot build
-    const episodes = new Map<string, { step: number; before: GovAgent; after: GovAgent }>();
-    return {
-      name: agentName,
-      env,
-      choose(block, opts) {
-        requireEnv({ name: agentName, env }, block);
-        if (!block.state)
-          throw new PolicyInputError(
-            "the Gov Workflow observation block has no 'state' (the JSON observation the rule agents read)",
-          );
-        const parsed = GovObservationSchema.safeParse(block.state);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          throw new PolicyInputError(
-            `the observation block's state is not a Gov Workflow observation: ${issue?.path.join('.') || '(state)'} ${issue?.message ?? ''}`.trim(),
-          );
-        }
-        const key = `${block.task}\u0000${block.seed}`;
-        const known = episodes.get(key);
-        let before: GovAgent;
-        if (known && known.step === block.step) before = known.before;
-        else if (known && known.step === block.step - 1) before = known.after;
-        else {
-          before = createGovAgent(agentName);
-          before.reset(block.seed);
-        }
-        const agent = cloneAgent(before);
-        const answer = compact(agent.act(govInputOf(block, parsed.data))) as Record<string, unknown>;
-        episodes.delete(key); // re-insert: the map's order is least recently used first
-        episodes.set(key, { step: block.step, before, after: agent });
-        if (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
-        return Array.from({ length: opts.n }, (_, i) => ({
-          answer: i === 0 ? answer : structuredClone(answer),
-          logprob: null,
-        }));
-      },
-    };
+    return agentName === 'random' ? govRandomServed(stream) : govRuleServed(agentName);
   }
-
   if (!HELIX_AGENT_NAMES.includes(agentName)) throw new UnknownIdError('helixdesk agent', agentName, HELIX_AGENT_NAMES);
-  const helixShape = (block: ObservationBlock): number => {
-    requireEnv({ name: agentName, env }, block);
-    if (block.nvec.length !== 4)
-      throw new PolicyInputError(
-        `HelixDesk actions have 4 dimensions; the observation block's nvec is [${block.nvec.join(', ')}]`,
-      );
-    return (block.nvec[2] as number) - 1;
-  };
-  if (agentName === 'random') {
-    createHelixAgent(agentName);
-    return {
-      name: agentName,
-      env,
-      choose(block, opts) {
-        const nEmployees = helixShape(block);
-        const mask = decodeMask(block.mask);
-        const allowed: number[][] = [];
-        let offset = 0;
-        for (const n of block.nvec) {
-          const entries: number[] = [];
-          for (let k = 0; k < n; k++) if (mask[offset + k] === 1) entries.push(k);
-          if (entries.length === 0)
-            throw new PolicyInputError('the observation block allows no entry in an action dimension');
-          allowed.push(entries);
-          offset += n;
-        }
-        const logprob = allowed.reduce((s, e) => s - Math.log(e.length), 0);
-        const rng = stream(opts.seed);
-        return Array.from({ length: opts.n }, () => ({
-          answer: helixAnswer(
-            allowed.map((e) => e[rng.int(e.length)] as number),
-            nEmployees,
-          ) as Record<string, unknown>,
-          logprob,
-        }));
-      },
-    };
-  }
-  const agent = new HelixRuleAgent();
+  return agentName === 'random' ? helixRandomServed(stream) : helixRuleServed(agentName);
+}
+
+/** Gov random: uniform over the block's allowed actions, logprob log(1/k). */
+function govRandomServed(stream: (seed: number | null) => RandomStream): ServedPolicy {
+  const me = { name: 'random', env: 'gov-workflow' as const };
   return {
-    name: agentName,
-    env,
+    ...me,
     choose(block, opts) {
-      const nEmployees = helixShape(block);
+      requireEnv(me, block);
+      const indices = Object.keys(block.actions ?? {})
+        .map(Number)
+        .sort((a, b) => a - b);
+      if (indices.length === 0)
+        throw new PolicyInputError("the Gov Workflow observation block lists no allowed 'actions'");
+      const rng = stream(opts.seed);
+      const logprob = -Math.log(indices.length);
+      return Array.from({ length: opts.n }, () => ({
+        answer: govActionAt(block, indices[rng.int(indices.length)] as number),
+        logprob,
+      }));
+    },
+  };
+}
+
+/** A stateful Gov rule agent, kept per episode (see the file comment). */
+function govRuleServed(agentName: string): ServedPolicy {
+  createGovAgent(agentName); // fail early on a name the registry cannot build
+  const me = { name: agentName, env: 'gov-workflow' as const };
+  const episodes = new Map<string, { step: number; before: GovAgent; after: GovAgent }>();
+  return {
+    ...me,
+    choose(block, opts) {
+      requireEnv(me, block);
+      if (!block.state)
+        throw new PolicyInputError(
+          "the Gov Workflow observation block has no 'state' (the JSON observation the rule agents read)",
+        );
+      const parsed = GovObservationSchema.safeParse(block.state);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new PolicyInputError(
+          `the observation block's state is not a Gov Workflow observation: ${issue?.path.join('.') || '(state)'} ` +
+            `${issue?.message ?? ''}`.trim(),
+        );
+      }
+      const key = `${block.task}\u0000${block.seed}`;
+      const known = episodes.get(key);
+      let before: GovAgent;
+      if (known && known.step === block.step) before = known.before;
+      else if (known && known.step === block.step - 1) before = known.after;
+      else {
+        before = createGovAgent(agentName);
+        before.reset(block.seed);
+      }
+      const agent = cloneAgent(before);
+      const answer = compact(agent.act(govInputOf(block, parsed.data))) as Record<string, unknown>;
+      episodes.delete(key); // re-insert: the map's order is least recently used first
+      episodes.set(key, { step: block.step, before, after: agent });
+      if (episodes.size > MAX_EPISODES) episodes.delete(episodes.keys().next().value as string);
+      return Array.from({ length: opts.n }, (_, i) => ({
+        answer: i === 0 ? answer : structuredClone(answer),
+        logprob: null,
+      }));
+    },
+  };
+}
+
+/** The number of employees of a HelixDesk block (nvec[2] − 1), after checking its shape. */
+function helixEmployees(me: { name: string; env: ServedEnv }, block: ObservationBlock): number {
+  requireEnv(me, block);
+  if (block.nvec.length !== 4)
+    throw new PolicyInputError(
+      `HelixDesk actions have 4 dimensions; the observation block's nvec is [${block.nvec.join(', ')}]`,
+    );
+  return (block.nvec[2] as number) - 1;
+}
+
+/** HelixDesk random: uniform per dimension over its allowed entries, logprob Σ log(1/k_d). */
+function helixRandomServed(stream: (seed: number | null) => RandomStream): ServedPolicy {
+  createHelixAgent('random');
+  const me = { name: 'random', env: 'helixdesk' as const };
+  return {
+    ...me,
+    choose(block, opts) {
+      const nEmployees = helixEmployees(me, block);
+      const mask = decodeMask(block.mask);
+      const allowed: number[][] = [];
+      let offset = 0;
+      for (const n of block.nvec) {
+        const entries: number[] = [];
+        for (let k = 0; k < n; k++) if (mask[offset + k] === 1) entries.push(k);
+        if (entries.length === 0)
+          throw new PolicyInputError('the observation block allows no entry in an action dimension');
+        allowed.push(entries);
+        offset += n;
+      }
+      const logprob = allowed.reduce((s, e) => s - Math.log(e.length), 0);
+      const rng = stream(opts.seed);
+      return Array.from({ length: opts.n }, () => ({
+        answer: helixAnswer(
+          allowed.map((e) => e[rng.int(e.length)] as number),
+          nEmployees,
+        ) as Record<string, unknown>,
+        logprob,
+      }));
+    },
+  };
+}
+
+/** The HelixDesk rule agent on the block's observation. */
+function helixRuleServed(agentName: string): ServedPolicy {
+  const agent = new HelixRuleAgent();
+  const me = { name: agentName, env: 'helixdesk' as const };
+  return {
+    ...me,
+    choose(block, opts) {
+      const nEmployees = helixEmployees(me, block);
       const features = decodeFeatures(block.features);
       const needed = 15 + 2 * nEmployees;
-      if (features.length < needed)
+      if (features.length < needed) {
         throw new PolicyInputError(
-          `the observation block has ${features.length} features; the HelixDesk rule agent reads ${needed} for ${nEmployees} employees`,
+          `the observation block has ${features.length} features; the HelixDesk rule agent reads ${needed} for ` +
+            `${nEmployees} employees`,
         );
+      }
       const input = { observation: features, mask: decodeMask(block.mask), nvec: block.nvec };
       const answer = helixAnswer(agent.act(input), nEmployees) as Record<string, unknown>;
       return Array.from({ length: opts.n }, (_, i) => ({

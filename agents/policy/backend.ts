@@ -33,7 +33,8 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
   const pref = (requested === 'auto' && env ? env : requested) as BackendPreference;
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(pref)) {
     throw new Error(
-      `${requested === 'auto' && env ? 'TFJS_BACKEND' : 'backend'} '${pref}' is not one of ${BACKEND_PREFERENCES.join(', ')}`,
+      `${requested === 'auto' && env ? 'TFJS_BACKEND' : 'backend'} '${pref}' is not one of ` +
+        `${BACKEND_PREFERENCES.join(', ')}`,
     );
   }
   if (current && (pref === 'auto' || pref === current.backend)) return current;
@@ -84,5 +85,8 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
 
 export function describeBackend(info: BackendInfo): string {
   const device = info.backend === 'tensorflow' ? (info.gpu ? ' on GPU' : ' on CPU') : '';
-  return `tfjs ${info.tfjsVersion}, backend ${info.backend}${info.nativePackage ? ` (${info.nativePackage})` : ''}${device}`;
+  return (
+    `tfjs ${info.tfjsVersion}, backend ` +
+    `${info.backend}${info.nativePackage ? ` (${info.nativePackage})` : ''}${device}`
+  );
 }

@@ -70,7 +70,9 @@ export class BatchedPolicy implements Policy<VectorInput, Int32Array> {
         rng: this.rng,
       };
       this.policy.act(request, { actions, logProbs: new Float64Array(B), values: new Float32Array(B) });
-      batch.forEach((r, row) => r.resolve(actions.slice(row * D, (row + 1) * D)));
+      batch.forEach((r, row) => {
+        r.resolve(actions.slice(row * D, (row + 1) * D));
+      });
     } catch (err) {
       for (const r of batch) r.reject(err);
     }

@@ -10,11 +10,11 @@ import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { EnvOptionsSchema } from '../../envs/registry.js';
 import type { EnvOptions } from '../../envs/registry.js';
+import { EnvOptionsSchema } from '../../envs/registry.js';
 import type { ObsNormalizerState } from './obs-normalizer.js';
-import { ParameterLayout } from './parameters.js';
 import type { TowerLayer } from './parameters.js';
+import { ParameterLayout } from './parameters.js';
 import type { PolicySpec } from './policy.js';
 
 /** state.json's description of the network. */
@@ -163,7 +163,9 @@ export function resolveCheckpointDir(path: string, options: CheckpointReadOption
   return new CheckpointFiles(options).resolveDir(path);
 }
 
-/** What any queue-rl policy checkpoint (PPO or GRPO) holds in state.json for its policy; other fields are ignored here. */
+/**
+ * What any queue-rl policy checkpoint (PPO or GRPO) holds in state.json for its policy; other fields are ignored here.
+ */
 const PolicyPartSchema = z
   .object({
     env: z.object({ id: z.string(), options: z.record(z.string(), z.unknown()).optional() }).passthrough(),
@@ -203,7 +205,8 @@ export function loadPolicyCheckpoint(path: string, options: CheckpointReadOption
   if (!envOptions.success)
     throw new CheckpointError(
       join(dir, 'state.json'),
-      `env options: ${envOptions.error.issues[0]?.path.join('.') ?? ''} ${envOptions.error.issues[0]?.message ?? 'invalid'}`,
+      `env options: ${envOptions.error.issues[0]?.path.join('.') ?? ''} ` +
+        `${envOptions.error.issues[0]?.message ?? 'invalid'}`,
     );
   return {
     dir,
@@ -254,7 +257,8 @@ export function checkNormalizer(dir: string, stats: ObsNormalizerState | null, o
   if (stats.mean.length !== observationSize || stats.var.length !== observationSize) {
     throw new CheckpointError(
       file,
-      `obsNormalizer has ${stats.mean.length} means and ${stats.var.length} variances; the policy reads ${observationSize} features`,
+      `obsNormalizer has ${stats.mean.length} means and ${stats.var.length} variances; the policy reads ` +
+        `${observationSize} features`,
     );
   }
   if (![...stats.mean, ...stats.var, stats.count].every(Number.isFinite) || stats.var.some((v) => v < 0))
@@ -340,7 +344,8 @@ export function readLayersWeights(files: CheckpointFiles, dir: string, layout: P
     const issue = manifest.error.issues[0];
     throw new CheckpointError(
       modelFile,
-      `weightsManifest: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (not a tfjs layers model of float32 weights?)`,
+      `weightsManifest: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (not a tfjs layers model of ` +
+        `float32 weights?)`,
     );
   }
   const values = new Map<string, { values: Float32Array; shape: number[]; file: string }>();
@@ -367,7 +372,8 @@ export function readLayersWeights(files: CheckpointFiles, dir: string, layout: P
       if (w.shape.join(',') !== shape.join(','))
         throw new CheckpointError(
           modelFile,
-          `gives '${name}' the shape [${w.shape.join(', ')}]; this policy needs [${shape.join(', ')}] (another net_arch or env?)`,
+          `gives '${name}' the shape [${w.shape.join(', ')}]; this policy needs [${shape.join(', ')}] (another ` +
+            `net_arch or env?)`,
         );
       requireFinite(w.file, w.values, `'${name}'`);
       return w.values;
@@ -390,7 +396,8 @@ export function requireFinite(file: string, values: Float32Array, what: string):
 
 export function float32Bytes(parts: readonly Float32Array[]): Buffer {
   const out = concatToFloat32(parts);
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength); // little-endian on every platform Node supports here (x86-64, arm64)
+  // Little-endian on every platform Node supports here (x86-64, arm64).
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 export function float32Of(path: string, bytes: Buffer): Float32Array {

@@ -186,7 +186,8 @@ export class MaskedDistribution {
     if (max === -Infinity) {
       if (Number.isNaN(logits[start] as number))
         throw new Error(
-          `policy logits are NaN (row ${row}): a weight or an input feature is not finite (after an update: the run diverged; try a lower learning_rate or normalize_reward)`,
+          `policy logits are NaN (row ${row}): a weight or an input feature is not finite (after an update: the run ` +
+            `diverged; try a lower learning_rate or normalize_reward)`,
         );
       throw new Error(`action mask of row ${row}, dimension ${dim} allows no action: the env must allow at least one`);
     }

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStream } from '../../envs/core/random/streams.js';
 import type { RandomStream } from '../../envs/core/random/streams.js';
+import { createStream } from '../../envs/core/random/streams.js';
 import { initBackend } from './backend.js';
 import { MaskedDistribution } from './distributions.js';
 import { PolicyEngine } from './engine.js';
 import { orthogonal } from './orthogonal.js';
-import { ParameterLayout } from './parameters.js';
 import type { Activation, NetArch } from './parameters.js';
+import { ParameterLayout } from './parameters.js';
 
 interface Case {
   obs: number;

@@ -82,7 +82,8 @@ export class TowerEngine {
       const w = this.layout.view(theta, `${name}/kernel`);
       let kernelT: tf.Tensor2D | null = null;
       if (k > 0) {
-        // The first layer needs no dh. Transposed in JS: tf.transpose of a 256×256 kernel costs ~200 µs on wasm, this ~20 µs.
+        // The first layer needs no dh. Transposed in JS: tf.transpose of a 256×256 kernel costs ~200 µs on wasm, this
+        // ~20 µs.
         let t = this.transposeScratch.get(name);
         if (!t || !this.traits.backendCopies) {
           t = new Float32Array(w.length);
@@ -108,7 +109,10 @@ export class TowerEngine {
     });
   }
 
-  /** Forward for an update, keeping the activations for backward(). `observationsT` is the minibatch transposed ([obs, batch]). */
+  /**
+   * Forward for an update, keeping the activations for backward(). `observationsT` is the minibatch transposed ([obs,
+   * batch]).
+   */
   forwardTrain(observations: Float32Array, observationsT: Float32Array, batch: number, out: Float32Array): void {
     this.releaseSaved();
     const O = this.layout.shape.observationSize;

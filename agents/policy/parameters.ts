@@ -131,7 +131,8 @@ export class ParameterLayout {
       const b = this.entry(`${name}/bias`);
       if (l.kernel.length !== k.size || l.bias.length !== b.size) {
         throw new Error(
-          `checkpoint layer '${name}' has ${l.kernel.length}+${l.bias.length} weights, this network needs ${k.size}+${b.size} (different net_arch or env?)`,
+          `checkpoint layer '${name}' has ${l.kernel.length}+${l.bias.length} weights, this network needs ` +
+            `${k.size}+${b.size} (different net_arch or env?)`,
         );
       }
       this.view(theta, `${name}/kernel`).set(l.kernel);

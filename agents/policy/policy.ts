@@ -7,8 +7,8 @@ import type { RandomStream } from '../../envs/core/random/streams.js';
 import { MaskedDistribution } from './distributions.js';
 import { PolicyEngine } from './engine.js';
 import { ObsNormalizer } from './obs-normalizer.js';
-import { ParameterLayout } from './parameters.js';
 import type { Activation, NetArch, PolicyShape } from './parameters.js';
+import { ParameterLayout } from './parameters.js';
 
 export interface PolicySpec {
   shape: PolicyShape;
@@ -45,7 +45,9 @@ export class ActorCriticPolicy {
   readonly parameters: Float32Array;
   private scratch = { obs: new Float32Array(0), logits: new Float32Array(0), values: new Float32Array(0) };
 
-  /** `storage`: where the parameters live (e.g. a SharedArrayBuffer view for the critic thread); a new array by default. */
+  /**
+   * `storage`: where the parameters live (e.g. a SharedArrayBuffer view for the critic thread); a new array by default.
+   */
   constructor(
     readonly spec: PolicySpec,
     parameters?: Float32Array,
@@ -69,7 +71,10 @@ export class ActorCriticPolicy {
     this.engine.setParameters(this.parameters);
   }
 
-  /** The observations the network sees: normalised (statistics frozen) when the policy normalises, else the input itself. */
+  /**
+   * The observations the network sees: normalised (statistics frozen) when the policy normalises, else the input
+   * itself.
+   */
   prepare(observations: Float32Array, batch: number): Float32Array {
     if (!this.normalizer) return observations;
     const out = this.buffer('obs', batch * this.spec.shape.observationSize);

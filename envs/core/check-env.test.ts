@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkEnv, deepEqual } from './check-env.js';
 import type { Env, ResetOptions, ResetResult, StepResult } from './env.js';
-import { createStream, restoreStream as restoreRng } from './random/streams.js';
 import type { RandomStream, RandomStreamState } from './random/streams.js';
+import { createStream, restoreStream as restoreRng } from './random/streams.js';
 import { Box, Discrete } from './spaces.js';
 
 interface ToySnapshot {

@@ -8,10 +8,10 @@
  * Returns a report; `assertEnvChecks` throws with every failure listed.
  */
 import type { Env } from './env.js';
-import { createStream } from './random/streams.js';
 import type { RandomStream } from './random/streams.js';
-import { Box, Discrete, JsonSpace, MultiDiscrete } from './spaces.js';
+import { createStream } from './random/streams.js';
 import type { Space } from './spaces.js';
+import { Box, Discrete, JsonSpace, MultiDiscrete } from './spaces.js';
 
 /** Any env, whatever its info and reset-option types. */
 export type CheckableEnv<Obs, Act> = Env<Obs, Act, unknown, unknown, never>;
@@ -130,174 +130,200 @@ interface Transition {
   info: unknown;
 }
 
+interface Rollout {
+  obs0: unknown;
+  transitions: Transition[];
+  actions: unknown[];
+}
+
+/** The checks of checkEnv, with the failures and warnings they collect. */
+class Checker<Obs, Act> {
+  readonly failures: string[] = [];
+  readonly warnings: string[] = [];
+  stepsTaken = 0;
+  private readonly sample: (rng: RandomStream) => Act;
+
+  constructor(
+    private readonly makeEnv: () => CheckableEnv<Obs, Act>,
+    private readonly env: CheckableEnv<Obs, Act>,
+    private readonly options: CheckEnvOptions<Act>,
+  ) {
+    this.sample = sampler(env as unknown as CheckableEnv<unknown, Act>, options);
+  }
+
+  fail(message: string): void {
+    this.failures.push(message);
+  }
+
+  /** 1–2. Both spaces are Spaces; false when the rest cannot run. */
+  spaces(): boolean {
+    checkSpace('observationSpace', this.env.observationSpace as Space<unknown>, this.failures, this.warnings);
+    checkSpace('actionSpace', this.env.actionSpace as Space<unknown>, this.failures, this.warnings);
+    return this.failures.length === 0;
+  }
+
+  observation(where: string, obs: unknown): void {
+    const space = this.env.observationSpace as Space<unknown>;
+    const value: unknown = obs; // contains() narrows its argument
+    if (space.contains(obs)) return;
+    const detail = space instanceof Box && value instanceof Float32Array ? space.firstViolation(value) : undefined;
+    this.fail(
+      `${where}: observation is not in ${String(space)}${detail ? ` (index ${detail.index} = ${detail.value})` : ''}`,
+    );
+  }
+
+  /** 3–4, 6. reset signatures and outputs; returns the observation. */
+  reset(where: string, call: () => unknown): unknown {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (err) {
+      this.fail(`${where} threw: ${(err as Error).message}`);
+      return undefined;
+    }
+    if (!isPlainObject(result) || !('observation' in result) || !('info' in result)) {
+      this.fail(`${where} must return {observation, info}`);
+      return undefined;
+    }
+    this.observation(where, result.observation);
+    if (!isPlainObject(result.info)) this.fail(`${where}: info must be a plain object`);
+    return result.observation;
+  }
+
+  /** 7. A rollout from `resetSeed`, with the given actions or sampled ones, checking every step. */
+  rollout(
+    e: CheckableEnv<Obs, Act>,
+    resetSeed: number | undefined,
+    actions: readonly Act[] | undefined,
+    n: number,
+  ): Rollout {
+    const obs0 = e.reset(resetSeed === undefined ? {} : { seed: resetSeed }).observation;
+    const rng = createStream(this.options.seed ?? 0, 'check-env', 'actions');
+    const taken: Act[] = [];
+    const transitions: Transition[] = [];
+    for (let t = 0; t < n; t++) {
+      if (actions && t >= actions.length) break;
+      const action = actions ? (actions[t] as Act) : this.sample(rng);
+      if (isMaskable(e)) this.mask(e, t);
+      taken.push(action);
+      const r = e.step(action) as unknown;
+      this.stepsTaken++;
+      if (!isPlainObject(r) || !['observation', 'reward', 'terminated', 'truncated', 'info'].every((k) => k in r)) {
+        this.fail('step() must return {observation, reward, terminated, truncated, info}');
+        break;
+      }
+      const tr = r as unknown as Transition;
+      this.transition(t, tr);
+      transitions.push(tr);
+      if (tr.terminated || tr.truncated) break;
+    }
+    return { obs0, transitions, actions: taken };
+  }
+
+  private mask(e: CheckableEnv<Obs, Act> & MaskableLike, t: number): void {
+    const mask = e.actionMasks();
+    const space = e.actionSpace as unknown as Space<unknown>;
+    if (space instanceof Discrete && mask.length !== space.n)
+      this.fail(`actionMasks(): length ${mask.length}, expected ${space.n}`);
+    if (space instanceof MultiDiscrete && mask.length !== space.maskLength)
+      this.fail(`actionMasks(): length ${mask.length}, expected ${space.maskLength}`);
+    if (space instanceof Discrete && mask.every((m) => m === 0))
+      this.fail(`actionMasks(): no action allowed at step ${t}`);
+  }
+
+  private transition(t: number, tr: Transition): void {
+    if (typeof tr.terminated !== 'boolean' || typeof tr.truncated !== 'boolean')
+      this.fail(`step ${t}: terminated and truncated must be booleans`);
+    if (typeof tr.reward !== 'number' || !Number.isFinite(tr.reward))
+      this.fail(`step ${t}: reward must be a finite number (got ${String(tr.reward)})`);
+    if (!isPlainObject(tr.info)) this.fail(`step ${t}: info must be a plain object`);
+    this.observation(`step ${t}`, tr.observation);
+  }
+
+  /** 5 and 8. Seeded determinism of reset and step; a different seed should change something. */
+  determinism(first: unknown, a: Rollout): void {
+    const envB = this.makeEnv();
+    if (!deepEqual(first, envB.reset({ seed: 123 }).observation))
+      this.fail('reset({seed: 123}) gives different observations on two envs');
+    const env1 = this.makeEnv();
+    const env2 = this.makeEnv();
+    env1.reset({ seed: 123 });
+    env2.reset({ seed: 123 });
+    if (!deepEqual(env1.reset().observation, env2.reset().observation))
+      this.fail('reset({seed: 123}) then reset() is not reproducible');
+    const actions = a.actions as Act[];
+    const b = this.rollout(envB, 123, actions, actions.length);
+    if (b.transitions.length !== a.transitions.length)
+      this.fail('the same seed and actions gave episodes of different lengths');
+    const differs = a.transitions.findIndex((tr, t) => t < b.transitions.length && !deepEqual(tr, b.transitions[t]));
+    if (differs >= 0) this.fail(`step ${differs}: the same seed and actions gave a different transition`);
+    // A different seed should change the episode somewhere (a warning, as in Gymnasium).
+    const c = this.rollout(this.makeEnv(), 456, actions, actions.length);
+    if (
+      c.transitions.length === a.transitions.length &&
+      c.transitions.every((tr, t) => deepEqual(tr, a.transitions[t]))
+    ) {
+      this.warnings.push('seeds 123 and 456 gave identical rollouts: is the seed used?');
+    }
+  }
+
+  /** queue-rl: snapshot/restore reproduces the continuation exactly. */
+  snapshots(a: Rollout): void {
+    const env = this.makeEnv();
+    if (!isSnapshotable(env) || a.actions.length < 2) return;
+    const actions = a.actions as Act[];
+    const half = Math.floor(actions.length / 2);
+    env.reset({ seed: 123 });
+    for (let t = 0; t < half; t++) this.step(env, actions[t] as Act);
+    const snap = env.snapshot();
+    const replayRest = (): Transition[] => actions.slice(half).map((action) => this.step(env, action));
+    const rest = replayRest();
+    env.restore(snap);
+    if (!deepEqual(rest, replayRest())) this.fail('restore(snapshot()) does not reproduce the continuation');
+    if (!deepEqual(rest, a.transitions.slice(half))) this.fail('a snapshotting env diverged from an unsnapshotted one');
+  }
+
+  private step(env: CheckableEnv<Obs, Act>, action: Act): Transition {
+    this.stepsTaken++;
+    return env.step(action) as unknown as Transition;
+  }
+
+  /** 9. close() twice. */
+  close(): void {
+    try {
+      this.env.close();
+      this.env.close();
+    } catch (err) {
+      this.fail(`close() twice threw: ${(err as Error).message}`);
+    }
+  }
+}
+
 /** Runs the checks on fresh envs from `makeEnv` (each check gets its own instance). */
 export function checkEnv<Obs, Act>(
   makeEnv: () => CheckableEnv<Obs, Act>,
   options: CheckEnvOptions<Act> = {},
 ): CheckEnvReport {
-  const failures: string[] = [];
-  const warnings: string[] = [];
-  const steps = options.steps ?? 50;
-  const seed = options.seed ?? 0;
-  let stepsTaken = 0;
   const env = makeEnv();
-  const id = env.id;
-  const fail = (msg: string): void => {
-    failures.push(msg);
-  };
-
-  // 1–2. Spaces.
-  checkSpace('observationSpace', env.observationSpace as Space<unknown>, failures, warnings);
-  checkSpace('actionSpace', env.actionSpace as Space<unknown>, failures, warnings);
-  if (failures.length > 0) return { envId: id, ok: false, failures, warnings, stepsTaken };
-  const obsSpace = env.observationSpace as Space<unknown>;
-
-  const checkObservation = (where: string, obs: unknown): void => {
-    const value: unknown = obs;
-    if (!obsSpace.contains(obs)) {
-      const detail =
-        obsSpace instanceof Box && value instanceof Float32Array ? obsSpace.firstViolation(value) : undefined;
-      fail(
-        `${where}: observation is not in ${String(obsSpace)}${detail ? ` (index ${detail.index} = ${detail.value})` : ''}`,
-      );
-    }
-  };
-
-  // 3–4, 6. reset signatures and outputs.
-  const checkReset = (where: string, call: () => unknown): unknown => {
-    let result: unknown;
-    try {
-      result = call();
-    } catch (err) {
-      fail(`${where} threw: ${(err as Error).message}`);
-      return undefined;
-    }
-    if (!isPlainObject(result) || !('observation' in result) || !('info' in result)) {
-      fail(`${where} must return {observation, info}`);
-      return undefined;
-    }
-    checkObservation(where, result.observation);
-    if (!isPlainObject(result.info)) fail(`${where}: info must be a plain object`);
-    return result.observation;
-  };
-  checkReset('reset()', () => env.reset());
-  checkReset('reset({options: {}})', () => env.reset({ options: {} as never }));
-  const first = checkReset('reset({seed: 123})', () => env.reset({ seed: 123 }));
-
-  // 7. Step outputs on one rollout.
-  const sample = sampler(env as unknown as CheckableEnv<unknown, Act>, options);
-  const rollout = (
-    e: CheckableEnv<Obs, Act>,
-    resetSeed: number | undefined,
-    actions: Act[] | undefined,
-    n: number,
-  ): { obs0: unknown; transitions: Transition[]; actions: Act[] } => {
-    const obs0 = e.reset(resetSeed === undefined ? {} : { seed: resetSeed }).observation;
-    const rng = createStream(seed, 'check-env', 'actions');
-    const taken: Act[] = [];
-    const transitions: Transition[] = [];
-    for (let t = 0; t < n; t++) {
-      const action = actions ? (actions[t] as Act) : sample(rng);
-      if (actions && t >= actions.length) break;
-      if (isMaskable(e)) {
-        const mask = e.actionMasks();
-        const space = e.actionSpace as unknown as Space<unknown>;
-        if (space instanceof Discrete && mask.length !== space.n)
-          fail(`actionMasks(): length ${mask.length}, expected ${space.n}`);
-        if (space instanceof MultiDiscrete && mask.length !== space.maskLength)
-          fail(`actionMasks(): length ${mask.length}, expected ${space.maskLength}`);
-        if (space instanceof Discrete && mask.every((m) => m === 0))
-          fail(`actionMasks(): no action allowed at step ${t}`);
-      }
-      taken.push(action);
-      const r = e.step(action) as unknown;
-      stepsTaken++;
-      if (!isPlainObject(r) || !['observation', 'reward', 'terminated', 'truncated', 'info'].every((k) => k in r)) {
-        fail('step() must return {observation, reward, terminated, truncated, info}');
-        break;
-      }
-      const tr = r as unknown as Transition;
-      if (typeof tr.terminated !== 'boolean' || typeof tr.truncated !== 'boolean')
-        fail(`step ${t}: terminated and truncated must be booleans`);
-      if (typeof tr.reward !== 'number' || !Number.isFinite(tr.reward))
-        fail(`step ${t}: reward must be a finite number (got ${String(tr.reward)})`);
-      if (!isPlainObject(tr.info)) fail(`step ${t}: info must be a plain object`);
-      checkObservation(`step ${t}`, tr.observation);
-      transitions.push(tr);
-      if (tr.terminated || tr.truncated) break;
-    }
-    return { obs0, transitions, actions: taken };
-  };
-
-  const a = rollout(env, 123, undefined, steps);
+  const c = new Checker(makeEnv, env, options);
+  const report = (): CheckEnvReport => ({
+    envId: env.id,
+    ok: c.failures.length === 0,
+    failures: c.failures,
+    warnings: c.warnings,
+    stepsTaken: c.stepsTaken,
+  });
+  if (!c.spaces()) return report();
+  c.reset('reset()', () => env.reset());
+  c.reset('reset({options: {}})', () => env.reset({ options: {} as never }));
+  const first = c.reset('reset({seed: 123})', () => env.reset({ seed: 123 }));
+  const a = c.rollout(env, 123, undefined, options.steps ?? 50);
   if (a.transitions.length > 0 && (a.transitions[0] as Transition).truncated)
-    warnings.push('truncated is true after the first step');
-
-  // 5. Seeded determinism of reset, and of reset() after a seeded reset.
-  const envB = makeEnv();
-  const b0 = envB.reset({ seed: 123 }).observation;
-  if (!deepEqual(first, b0)) fail('reset({seed: 123}) gives different observations on two envs');
-  const env1 = makeEnv();
-  const env2 = makeEnv();
-  env1.reset({ seed: 123 });
-  env2.reset({ seed: 123 });
-  if (!deepEqual(env1.reset().observation, env2.reset().observation))
-    fail('reset({seed: 123}) then reset() is not reproducible');
-
-  // 8. Step determinism: same seed, same actions → same transitions.
-  const b = rollout(envB, 123, a.actions, a.actions.length);
-  if (b.transitions.length !== a.transitions.length)
-    fail('the same seed and actions gave episodes of different lengths');
-  for (let t = 0; t < Math.min(a.transitions.length, b.transitions.length); t++) {
-    if (!deepEqual(a.transitions[t], b.transitions[t])) {
-      fail(`step ${t}: the same seed and actions gave a different transition`);
-      break;
-    }
-  }
-
-  // A different seed should change the episode somewhere (a warning, as in Gymnasium).
-  const c = rollout(makeEnv(), 456, a.actions, a.actions.length);
-  if (
-    c.transitions.length === a.transitions.length &&
-    c.transitions.every((tr, t) => deepEqual(tr, a.transitions[t]))
-  ) {
-    warnings.push('seeds 123 and 456 gave identical rollouts: is the seed used?');
-  }
-
-  // queue-rl: snapshot/restore reproduces the continuation exactly.
-  const snapEnv = makeEnv();
-  if (isSnapshotable(snapEnv) && a.actions.length >= 2) {
-    const half = Math.floor(a.actions.length / 2);
-    snapEnv.reset({ seed: 123 });
-    for (let t = 0; t < half; t++) {
-      snapEnv.step(a.actions[t] as Act);
-      stepsTaken++;
-    }
-    const snap = snapEnv.snapshot();
-    const rest: Transition[] = [];
-    const replayRest = (): Transition[] => {
-      const out: Transition[] = [];
-      for (let t = half; t < a.actions.length; t++) {
-        out.push(snapEnv.step(a.actions[t] as Act) as unknown as Transition);
-        stepsTaken++;
-      }
-      return out;
-    };
-    rest.push(...replayRest());
-    snapEnv.restore(snap);
-    const again = replayRest();
-    if (!deepEqual(rest, again)) fail('restore(snapshot()) does not reproduce the continuation');
-    if (!deepEqual(rest, a.transitions.slice(half))) fail('a snapshotting env diverged from an unsnapshotted one');
-  }
-
-  // 9. close() twice.
-  try {
-    env.close();
-    env.close();
-  } catch (err) {
-    fail(`close() twice threw: ${(err as Error).message}`);
-  }
-  return { envId: id, ok: failures.length === 0, failures, warnings, stepsTaken };
+    c.warnings.push('truncated is true after the first step');
+  c.determinism(first, a);
+  c.snapshots(a);
+  c.close();
+  return report();
 }
 
 export function assertEnvChecks<Obs, Act>(

@@ -15,7 +15,9 @@ export interface VecEnvMember {
   reset(seed: number | undefined, observation: Float32Array, mask: Uint8Array): void;
   /** Apply `action` (1 value for Discrete, one per dimension for MultiDiscrete). The returned object is reused. */
   step(action: Int32Array, observation: Float32Array, mask: Uint8Array): MemberStep;
-  /** After a step that ended the episode: the grader's score (NaN when the task has none); metrics in the spec's order. */
+  /**
+   * After a step that ended the episode: the grader's score (NaN when the task has none); metrics in the spec's order.
+   */
   summarize(metrics: Float64Array): number;
   /**
    * The member's whole state (the env mid-episode, its seed continuation for later autoresets, and

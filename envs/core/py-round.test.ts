@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createStream } from './random/streams.js';
+import { describe, expect, it } from 'vitest';
 import { pyFixed, pyRound } from './py-round.js';
+import { createStream } from './random/streams.js';
 
 describe('pyRound is Python round(x, n)', () => {
   it('sends exact ties to the even digit, decided on the exact binary value', () => {
@@ -94,15 +94,19 @@ describe('pyFixed is Python format(x, ".nf")', () => {
     rows: [string, number, string][];
   };
 
-  it(`matches CPython ${golden.python} on ${golden.rows.length} values (negatives, ±0, exact ties, subnormals, 1e308, NaN, ±inf)`, () => {
-    const wrong: string[] = [];
-    for (const [hex, digits, expected] of golden.rows) {
-      const got = pyFixed(fromPythonHex(hex), digits);
-      if (got !== expected) wrong.push(`${hex} .${digits}f: expected ${expected}, got ${got}`);
-    }
-    expect(wrong.slice(0, 5)).toEqual([]);
-    expect(golden.rows.filter(([hex]) => hex.startsWith('-')).length).toBeGreaterThan(1000); // the sign is exercised
-  });
+  it(
+    `matches CPython ${golden.python} on ${golden.rows.length} values (negatives, ±0, exact ties, subnormals, ` +
+      `1e308, NaN, ±inf)`,
+    () => {
+      const wrong: string[] = [];
+      for (const [hex, digits, expected] of golden.rows) {
+        const got = pyFixed(fromPythonHex(hex), digits);
+        if (got !== expected) wrong.push(`${hex} .${digits}f: expected ${expected}, got ${got}`);
+      }
+      expect(wrong.slice(0, 5)).toEqual([]);
+      expect(golden.rows.filter(([hex]) => hex.startsWith('-')).length).toBeGreaterThan(1000); // the sign is exercised
+    },
+  );
 
   it('keeps the minus sign: on negatives, on -0 and on negatives that round to zero', () => {
     expect(pyFixed(-1.5, 2)).toBe('-1.50');

@@ -6,8 +6,8 @@
  * envs/registry.ts is the entry that loads both.
  */
 import { z } from 'zod';
-import type { VecEnvMember } from './member.js';
 import { InvalidConfigError, UnknownIdError } from './errors.js';
+import type { VecEnvMember } from './member.js';
 import type { Discrete, MultiDiscrete } from './spaces.js';
 
 /** Env options: plain JSON (they travel to worker threads and into checkpoints); each family validates its own. */

@@ -14,8 +14,9 @@
  * Arguments and results travel in buffers of the caller's choosing, written before SEQ and read
  * after DONE (Atomics order the stores).
  */
-import { Worker } from 'node:worker_threads';
+
 import type { TransferListItem } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
 /** Atomics.waitAsync (in Node 20; typed only from the ES2024 lib, which Node 20 does not fully have). */
 const waitAsync = (

@@ -12,11 +12,11 @@
  */
 import { z } from 'zod';
 import { InvalidActionError } from '../core/errors.js';
+import type { PyRandom } from '../core/random/cpython-random.js';
 import type { CaseTable } from './case-table.js';
 import { NO_DAY } from './case-table.js';
 import type { TopKSelector } from './queue-order.js';
 import { keyBefore } from './queue-order.js';
-import type { PyRandom } from '../core/random/cpython-random.js';
 import type { TaskConfig } from './tasks.js';
 import type { PriorityMode, Service } from './types.js';
 import { ACTION_TYPES, PRIORITY_MODES, SERVICES } from './types.js';

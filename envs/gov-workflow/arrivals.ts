@@ -9,10 +9,11 @@
  *               random() < eff_fv        → field verification required
  *               high profile: random() < 0.20 / moderate: random() < 0.08 → urgent (low: no draw)
  */
+
+import type { PyRandom } from '../core/random/cpython-random.js';
 import type { CaseTable } from './case-table.js';
 import { NO_DAY } from './case-table.js';
 import type { DayEventParams } from './events.js';
-import type { PyRandom } from '../core/random/cpython-random.js';
 import { SECTOR_PROFILES, URGENT_PROBABILITY } from './sector-profiles.js';
 import type { TaskConfig } from './tasks.js';
 import { SERVICES } from './types.js';

@@ -11,7 +11,7 @@
  *   to doc_validation; finished verification moves it to decision_pending. Both update the public
  *   stage, as a transition does.
  */
-import { CaseTable, NO_DAY, PUBLIC_STAGE_OF, Substate } from './case-table.js';
+import { type CaseTable, NO_DAY, PUBLIC_STAGE_OF, Substate } from './case-table.js';
 import type { Variant } from './types.js';
 
 export const AdvanceOutcome = { None: 0, Advanced: 1, Completed: 2 } as const;

@@ -381,7 +381,9 @@ export class RowList {
   }
 }
 
-/** Reference `ApplicationCase.sla_risk` for a case seen on `currentDay`: elapsed share of its SLA window, capped at 1. */
+/**
+ * Reference `ApplicationCase.sla_risk` for a case seen on `currentDay`: elapsed share of its SLA window, capped at 1.
+ */
 export function slaRiskAt(arrivalDay: number, deadlineDay: number, currentDay: number): number {
   const window = deadlineDay - arrivalDay;
   return window <= 0 ? 1.0 : Math.min(1.0, (currentDay - arrivalDay) / window);

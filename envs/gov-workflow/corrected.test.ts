@@ -3,8 +3,8 @@
  * and complete (the reference's two dead ends are gone), and case totals stay consistent.
  */
 import { describe, expect, it } from 'vitest';
-import { CaseTable, NO_DAY, StageIndex, Substate } from './case-table.js';
 import { advanceCase, resolveDocuments, resolveFieldVerification } from './case-flow.js';
+import { CaseTable, NO_DAY, StageIndex, Substate } from './case-table.js';
 import { GovWorkflowEnv } from './env.js';
 import { TASK_IDS } from './tasks.js';
 import type { Variant } from './types.js';
@@ -117,22 +117,25 @@ describe('case flow by variant', () => {
     }
   });
 
-  it('verification finishing: corrected moves to decision_pending; reference walks back into verification forever', () => {
-    for (const variant of ['corrected', 'reference'] as const) {
-      const t = tableWith(false, true);
-      advanceCase(t, 0); // pre_scrutiny → doc_validation
-      advanceCase(t, 0); // → field_verification_pending
-      expect(t.substate[0]).toBe(Substate.FieldVerificationPending);
-      expect(resolveFieldVerification(t, 0, 4, variant)).toBe(true);
-      if (variant === 'corrected') {
-        expect([t.substate[0], t.publicStage[0]]).toEqual([Substate.DecisionPending, StageIndex.Approval]);
-      } else {
-        expect([t.substate[0], t.publicStage[0]]).toEqual([Substate.PreScrutiny, StageIndex.FieldVerification]);
-        advanceCase(t, 0);
-        advanceCase(t, 0);
+  it(
+    'verification finishing: corrected moves to decision_pending; reference walks back into verification ' + 'forever',
+    () => {
+      for (const variant of ['corrected', 'reference'] as const) {
+        const t = tableWith(false, true);
+        advanceCase(t, 0); // pre_scrutiny → doc_validation
+        advanceCase(t, 0); // → field_verification_pending
         expect(t.substate[0]).toBe(Substate.FieldVerificationPending);
-        expect(resolveFieldVerification(t, 0, 99, variant)).toBe(false); // dead end 2: no completion day left
+        expect(resolveFieldVerification(t, 0, 4, variant)).toBe(true);
+        if (variant === 'corrected') {
+          expect([t.substate[0], t.publicStage[0]]).toEqual([Substate.DecisionPending, StageIndex.Approval]);
+        } else {
+          expect([t.substate[0], t.publicStage[0]]).toEqual([Substate.PreScrutiny, StageIndex.FieldVerification]);
+          advanceCase(t, 0);
+          advanceCase(t, 0);
+          expect(t.substate[0]).toBe(Substate.FieldVerificationPending);
+          expect(resolveFieldVerification(t, 0, 99, variant)).toBe(false); // dead end 2: no completion day left
+        }
       }
-    }
-  });
+    },
+  );
 });

@@ -12,11 +12,11 @@
  */
 import type { MemberStep, VecEnvMember } from '../core/member.js';
 import { isRecord } from '../core/plain-data.js';
-import { createStream, deriveSeed, restoreStream } from '../core/random/streams.js';
 import type { RandomStream, RandomStreamState } from '../core/random/streams.js';
+import { createStream, deriveSeed, restoreStream } from '../core/random/streams.js';
 import { weightedChoice } from '../core/random/weighted.js';
-import { GovWorkflowRlEnv } from './adapter/rl-env.js';
 import type { GovRlEnvConfig, GovRlSnapshot } from './adapter/rl-env.js';
+import { GovWorkflowRlEnv } from './adapter/rl-env.js';
 import { GOV_EPISODE_METRICS } from './episode-summary.js';
 import { summarizeGov } from './vector-member.js';
 

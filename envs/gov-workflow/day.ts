@@ -7,16 +7,17 @@
  *                                  7. completed cases leave the active lists
  *                                  8. end of day: every active case ages a day; new SLA breaches
  */
-import { advanceCase, AdvanceOutcome, resolveDue } from './case-flow.js';
-import type { CaseTable } from './case-table.js';
+
+import type { PyRandom } from '../core/random/cpython-random.js';
 import { spawnArrivals } from './arrivals.js';
+import { AdvanceOutcome, advanceCase, resolveDue } from './case-flow.js';
+import type { CaseTable } from './case-table.js';
 import { eventsForDay } from './events.js';
+import type { QueueStats } from './observation.js';
+import type { TopKSelector } from './queue-order.js';
+import type { TaskConfig } from './tasks.js';
 import type { EventType, PriorityMode, Variant } from './types.js';
 import { SERVICES } from './types.js';
-import type { PyRandom } from '../core/random/cpython-random.js';
-import type { TaskConfig } from './tasks.js';
-import type { TopKSelector } from './queue-order.js';
-import type { QueueStats } from './observation.js';
 
 export interface DayResult {
   newArrivals: number;

@@ -9,14 +9,14 @@ import {
 } from '../core/errors.js';
 import type { RandomStream } from '../core/random/streams.js';
 import type { GovAction } from './actions.js';
-import { GovWorkflowEnv } from './env.js';
 import { CaseTable } from './case-table.js';
+import { GovWorkflowEnv } from './env.js';
 import { QueueStats } from './observation.js';
 import { TASK_IDS } from './tasks.js';
 import { PRIORITY_MODES, SERVICES, VARIANTS } from './types.js';
 
 /** A mix of valid and invalid JSON actions, advance_time about half of the time. */
-export function sampleGovAction(env: GovWorkflowEnv, rng: RandomStream): GovAction {
+function sampleGovAction(env: GovWorkflowEnv, rng: RandomStream): GovAction {
   const enabled = env.taskConfig.enabledServices;
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)] as T;
   const u = rng.next();
@@ -135,7 +135,7 @@ describe('bad input gets a clear error and changes nothing', () => {
   it('step() after the episode ended', () => {
     const env = new GovWorkflowEnv({ taskId: 'district_backlog_easy' });
     env.reset({ seed: 1 });
-    let r;
+    let r: ReturnType<GovWorkflowEnv['step']>;
     do r = env.step({ action_type: 'advance_time' });
     while (!r.terminated && !r.truncated);
     expect(r.truncated).toBe(true);

@@ -13,22 +13,21 @@
 import { z } from 'zod';
 import type { Env, Gradable, ResetOptions, ResetResult, Snapshotable, StepResult } from '../core/env.js';
 import { EpisodeEndedError, InvalidConfigError, NotResetError } from '../core/errors.js';
-import { deriveSeed } from '../core/random/streams.js';
 import { pyRound } from '../core/py-round.js';
+import { deriveSeed } from '../core/random/streams.js';
 import { JsonSpace } from '../core/spaces.js';
-import { GovActionSchema, parseGovAction } from './actions.js';
 import type { GovAction } from './actions.js';
-import { GovEpisode } from './episode.js';
+import { GovActionSchema, parseGovAction } from './actions.js';
 import type { EpisodeSnapshot, StepOutcome } from './episode.js';
-import { gradeEpisode } from './graders.js';
+import { GovEpisode } from './episode.js';
 import type { GovGradeResult } from './graders.js';
+import { gradeEpisode } from './graders.js';
+import type { GovObservation, OfficerPool, QueueStats } from './observation.js';
 import { allocationRecord, buildObservation, GovObservationSchema } from './observation.js';
-import type { QueueStats } from './observation.js';
-import type { GovObservation, OfficerPool } from './observation.js';
-import { zeroReward } from './reward.js';
 import type { RewardBreakdown } from './reward.js';
-import { getTask, TASK_IDS } from './tasks.js';
+import { zeroReward } from './reward.js';
 import type { TaskConfig } from './tasks.js';
+import { getTask, TASK_IDS } from './tasks.js';
 import type { EventType, PriorityMode, ScenarioMode, Variant } from './types.js';
 import { VARIANTS } from './types.js';
 
@@ -202,7 +201,8 @@ export class GovWorkflowEnv
     const maxSteps = options.max_steps_per_episode ?? Math.max(1, this.task.maxDays * 10);
     this.episode = new GovEpisode(this.task, this.variant, seed, maxSteps);
     // The reference appends 6 random hex digits; ours are derived from the seed so runs stay reproducible.
-    this.episodeId = `${this.task.taskId}-s${seed}-${deriveSeed(seed, 'episode-id').toString(16).padStart(8, '0').slice(0, 6)}`;
+    const hex = deriveSeed(seed, 'episode-id').toString(16).padStart(8, '0').slice(0, 6);
+    this.episodeId = `${this.task.taskId}-s${seed}-${hex}`;
     return {
       observation: this.observation(),
       info: { task_id: this.task.taskId, seed, episode_id: this.episodeId, max_days: this.task.maxDays },

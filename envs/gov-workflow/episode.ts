@@ -3,9 +3,10 @@
  * `GovWorkflowEnv.step` / `_apply_action` / `_advance_one_day`). env.ts wraps it in the
  * Gymnasium-shaped API; this file holds no I/O and builds no JSON except the step info.
  */
-import { PyRandom } from '../core/random/cpython-random.js';
+
 import type { PyRandomState } from '../core/random/cpython-random.js';
-import type { GovAction } from './actions.js';
+import { PyRandom } from '../core/random/cpython-random.js';
+import type { ActionTarget, GovAction } from './actions.js';
 import {
   assignCapacity,
   escalateService,
@@ -14,15 +15,14 @@ import {
   requestMissingDocuments,
   setPriorityMode,
 } from './actions.js';
-import type { ActionTarget } from './actions.js';
-import { CaseTable } from './case-table.js';
 import type { CaseTableData } from './case-table.js';
-import { emptyDayResult, simulateDay } from './day.js';
+import { CaseTable } from './case-table.js';
 import type { DayResult } from './day.js';
-import { TopKSelector } from './queue-order.js';
+import { emptyDayResult, simulateDay } from './day.js';
 import { QueueStats } from './observation.js';
-import { completionFairnessGap, computeReward } from './reward.js';
+import { TopKSelector } from './queue-order.js';
 import type { RewardBreakdown } from './reward.js';
+import { completionFairnessGap, computeReward } from './reward.js';
 import type { TaskConfig } from './tasks.js';
 import type { EventType, PriorityMode, Variant } from './types.js';
 import { SERVICES } from './types.js';

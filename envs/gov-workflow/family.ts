@@ -10,15 +10,15 @@
  */
 import { z } from 'zod';
 import { InvalidConfigError } from '../core/errors.js';
-import { parseEnvOptions, registerEnvFamily } from '../core/registry.js';
 import type { EnvOptions } from '../core/registry.js';
+import { parseEnvOptions, registerEnvFamily } from '../core/registry.js';
 import { Discrete } from '../core/spaces.js';
 import { DEFAULT_MAX_NON_ADVANCE_STREAK, N_ACTIONS } from './adapter/action-table.js';
 import { N_FEATURES } from './adapter/features.js';
 import { curriculumMetricNames, GovCurriculumMember } from './curriculum-member.js';
+import { GOV_EPISODE_METRICS } from './episode-summary.js';
 import { TASK_IDS } from './tasks.js';
 import { VARIANTS } from './types.js';
-import { GOV_EPISODE_METRICS } from './episode-summary.js';
 import { GovMember } from './vector-member.js';
 
 export const GovEnvOptionsSchema = z

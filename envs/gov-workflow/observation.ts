@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import { pyRound } from '../core/py-round.js';
 import type { CaseTable } from './case-table.js';
-import { N_SUBSTATES, slaRiskAt, Substate } from './case-table.js';
-import { EVENT_TYPES, SCENARIO_MODES, SERVICES, STAGES } from './types.js';
+import { N_SUBSTATES, Substate, slaRiskAt } from './case-table.js';
 import type { EventType, ScenarioMode, Service } from './types.js';
+import { EVENT_TYPES, SCENARIO_MODES, SERVICES, STAGES } from './types.js';
 
 const count = z.number().int().nonnegative();
 const unit = z.number().min(0).max(1);

@@ -6,8 +6,8 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstDifference, loadTrace, replayTrace } from './trace.js';
 import type { GovTrace } from './trace.js';
+import { firstDifference, loadTrace, replayTrace } from './trace.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/gov-workflow');
 const files = readdirSync(FIXTURES)

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { createStream } from '../core/random/streams.js';
 import { CaseTable, NO_DAY, Substate } from './case-table.js';
-import { priorityKey, TopKSelector } from './queue-order.js';
 import type { Eligibility, SortKey } from './queue-order.js';
+import { priorityKey, TopKSelector } from './queue-order.js';
 
 const MODES: SortKey[] = ['urgent_first', 'oldest_first', 'backlog_clearance', 'balanced', 'most_at_risk'];
 const RULES: Eligibility[] = ['processing', 'blocked', 'not_urgent'];

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { GovWorkflowEnv } from './env.js';
 import type { GovStepInfo } from './env.js';
+import { GovWorkflowEnv } from './env.js';
 import type { Variant } from './types.js';
 
 const JsonValue: z.ZodType<unknown> = z.unknown();
@@ -154,7 +154,7 @@ export function replayTrace(trace: GovTrace, variant: Variant = 'reference'): Re
     return fail(0, { step: 'header', path: 'steps.length', expected: trace.actions.length, got: trace.steps.length });
   }
   for (let i = 0; i < trace.actions.length; i++) {
-    let result;
+    let result: ReturnType<GovWorkflowEnv['step']>;
     try {
       result = env.step(trace.actions[i]);
     } catch (err) {
@@ -199,5 +199,8 @@ export function loadTrace(file: string): GovTrace {
 
 export function formatMismatch(file: string, m: TraceMismatch): string {
   const where = typeof m.step === 'number' ? (m.step === 0 ? 'reset' : `step ${m.step}`) : m.step;
-  return `FAIL ${file}: ${where}: ${m.path || '(record)'}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`;
+  return (
+    `FAIL ${file}: ${where}: ${m.path || '(record)'}: expected ${JSON.stringify(m.expected)}, got ` +
+    `${JSON.stringify(m.got)}`
+  );
 }

@@ -1,8 +1,8 @@
 /** The Gov Workflow env as a vector-env member (envs/core/member.ts): the RL adapter writing into the batch buffers. */
 import type { MemberStep, VecEnvMember } from '../core/member.js';
 import { isRecord } from '../core/plain-data.js';
-import { GovWorkflowRlEnv } from './adapter/rl-env.js';
 import type { GovRlEnvConfig, GovRlSnapshot } from './adapter/rl-env.js';
+import { GovWorkflowRlEnv } from './adapter/rl-env.js';
 import { GOV_EPISODE_METRICS, govEpisodeSummary } from './episode-summary.js';
 
 /** The grader's score of the env's episode; its metrics written in GOV_EPISODE_METRICS order. */

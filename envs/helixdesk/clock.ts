@@ -2,8 +2,9 @@
  * Simulated time (reference `simulator/clock.py`): minutes since the episode started at Monday 09:00;
  * each email advances it by a uniform 8–15 minutes.
  */
-import type { RandomStream } from '../core/random/streams.js';
+
 import { integers } from '../core/random/distributions.js';
+import type { RandomStream } from '../core/random/streams.js';
 
 export const START_HOUR = 9;
 

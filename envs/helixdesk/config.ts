@@ -133,7 +133,8 @@ export function parseHelixConfig(input: unknown): HelixConfig {
     const key = where ? `${where}.${issue.keys[0]}` : String(issue.keys[0]);
     throw new InvalidConfigError(
       key,
-      `the keys of the reference config.yaml${where ? ` under '${where}'` : ' (env, sla, rewards, email_gen, employee_sim, monitor)'}`,
+      `the keys of the reference ` +
+        `config.yaml${where ? ` under '${where}'` : ' (env, sla, rewards, email_gen, employee_sim, monitor)'}`,
       'is not a known key',
     );
   }

@@ -16,6 +16,7 @@
 import { beta, integers } from '../core/random/distributions.js';
 import type { RandomStream } from '../core/random/streams.js';
 import type { HelixConfig } from './config.js';
+import type { CategoryTemplates } from './templates.js';
 import {
   DATE_PHRASES,
   FIRST_NAMES,
@@ -27,7 +28,6 @@ import {
   SENDER_DOMAINS,
   TEMPLATES,
 } from './templates.js';
-import type { CategoryTemplates } from './templates.js';
 
 export const TIERS = ['enterprise', 'standard', 'free'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -44,7 +44,10 @@ export interface EmailData {
   readonly keywordFlag: boolean;
   /** Sentiment intensity in [0, 1]. */
   readonly sentiment: number;
-  /** Ground truth by the reference's rule (critical if flagged, high if enterprise or s > 0.85, medium for a complaint, else normal); no reward reads it. */
+  /**
+   * Ground truth by the reference's rule (critical if flagged, high if enterprise or s > 0.85, medium for a complaint,
+   * else normal); no reward reads it.
+   */
   readonly truePriority: Priority;
   readonly createdAt: number;
   readonly bodyIndex: number;
@@ -133,7 +136,8 @@ export class Email implements EmailData {
   }
 
   get sender(): string {
-    return `${(FIRST_NAMES[this.firstName] as string).toLowerCase()}${this.senderNumber}@${SENDER_DOMAINS[this.senderDomain]}`;
+    const name = (FIRST_NAMES[this.firstName] as string).toLowerCase();
+    return `${name}${this.senderNumber}@${SENDER_DOMAINS[this.senderDomain]}`;
   }
 
   toData(): EmailData {

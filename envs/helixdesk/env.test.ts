@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HelixRandomAgent } from '../../agents/helixdesk-random.js';
 import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
+import type { HelixAgentInput } from '../../agents/types.js';
 import { assertEnvChecks, deepEqual } from '../core/check-env.js';
 import { EpisodeEndedError, InvalidActionError, InvalidConfigError } from '../core/errors.js';
 import {
@@ -15,7 +16,6 @@ import {
 } from './config.js';
 import { HelixDeskEnv } from './env.js';
 import { KEYWORD_SENTENCES, TEMPLATES } from './templates.js';
-import type { HelixAgentInput } from '../../agents/types.js';
 
 /** What a HelixDesk agent acts on, for an observation of `env`. */
 function inputOf(env: HelixDeskEnv, observation: Float32Array): HelixAgentInput {
@@ -96,29 +96,32 @@ describe('determinism', () => {
 });
 
 describe('emails', () => {
-  it('have a readable subject, body and sender from the project templates; flagged ones carry a keyword sentence', () => {
-    const env = new HelixDeskEnv();
-    env.reset({ seed: 3 });
-    let sawFlag = false;
-    for (let t = 0; t < 100; t++) {
-      const e = env.currentEmail();
-      const templates = TEMPLATES[e.categoryName];
-      expect(templates?.subjects).toContain(e.subject);
-      expect(e.body).toContain((e.type === 'query' ? templates?.query : templates?.complaint)?.[e.bodyIndex]);
-      expect(e.body).toMatch(/HD-\d{5}/);
-      expect(e.sender).toMatch(/^[a-z]+\d{2,3}@[a-z.]+$/);
-      expect(e.id).toMatch(/^[0-9a-f]{32}$/);
-      const hasKeyword = KEYWORD_SENTENCES.some((k) => e.body.includes(k));
-      expect(hasKeyword).toBe(e.keywordFlag);
-      if (e.keywordFlag) {
-        sawFlag = true;
-        expect(e.type).toBe('complaint');
-        expect(e.sentiment).toBeGreaterThanOrEqual(0.85);
+  it(
+    'have a readable subject, body and sender from the project templates; flagged ones carry a keyword ' + 'sentence',
+    () => {
+      const env = new HelixDeskEnv();
+      env.reset({ seed: 3 });
+      let sawFlag = false;
+      for (let t = 0; t < 100; t++) {
+        const e = env.currentEmail();
+        const templates = TEMPLATES[e.categoryName];
+        expect(templates?.subjects).toContain(e.subject);
+        expect(e.body).toContain((e.type === 'query' ? templates?.query : templates?.complaint)?.[e.bodyIndex]);
+        expect(e.body).toMatch(/HD-\d{5}/);
+        expect(e.sender).toMatch(/^[a-z]+\d{2,3}@[a-z.]+$/);
+        expect(e.id).toMatch(/^[0-9a-f]{32}$/);
+        const hasKeyword = KEYWORD_SENTENCES.some((k) => e.body.includes(k));
+        expect(hasKeyword).toBe(e.keywordFlag);
+        if (e.keywordFlag) {
+          sawFlag = true;
+          expect(e.type).toBe('complaint');
+          expect(e.sentiment).toBeGreaterThanOrEqual(0.85);
+        }
+        env.step([2, 3, 5, 2]);
       }
-      env.step([2, 3, 5, 2]);
-    }
-    expect(sawFlag).toBe(true);
-  });
+      expect(sawFlag).toBe(true);
+    },
+  );
 
   it('a config-added category uses the generic templates with its name', () => {
     const env = new HelixDeskEnv({ email_gen: { categories: ['warranty_claim'] } });
@@ -312,7 +315,8 @@ describe('agents', () => {
     };
     const loads = { 15: 0.3, 17: 0.1, 19: 0.1, 21: 0.5, 23: 0.2 };
     const full = { 15: 1, 17: 1, 19: 1, 21: 1, 23: 1 };
-    expect([...agent.act(inputOf(env, obs({ 1: 1, 0: 0.9, ...loads })))]).toEqual([1, 0, 1, 1]); // flag: critical, least loaded (first), GM
+    // flag: critical, least loaded (first), GM
+    expect([...agent.act(inputOf(env, obs({ 1: 1, 0: 0.9, ...loads })))]).toEqual([1, 0, 1, 1]);
     expect([...agent.act(inputOf(env, obs({ 1: 1, ...full })))]).toEqual([2, 3, 5, 2]);
     expect([...agent.act(inputOf(env, obs({ 0: 0.9, ...loads })))]).toEqual([1, 1, 1, 2]);
     expect([...agent.act(inputOf(env, obs({ 0: 0.5, 2: 1, ...loads })))]).toEqual([1, 1, 1, 2]);

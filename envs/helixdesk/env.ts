@@ -22,23 +22,23 @@
  */
 import type { Env, ResetOptions, ResetResult, Snapshotable, StepResult } from '../core/env.js';
 import { EpisodeEndedError, InvalidActionError, NotResetError } from '../core/errors.js';
-import { createStream, restoreStream } from '../core/random/streams.js';
 import type { RandomStream, RandomStreamState } from '../core/random/streams.js';
+import { createStream, restoreStream } from '../core/random/streams.js';
 import { Box, MultiDiscrete } from '../core/spaces.js';
 import { SimClock } from './clock.js';
 import type { HelixConfig, HelixConfigInput } from './config.js';
 import { observationSize, parseHelixConfig } from './config.js';
-import { Email, EmailGenerator, PRIORITIES } from './emails.js';
 import type { EmailData, Priority } from './emails.js';
-import { EmployeeSimulator } from './employees.js';
+import { Email, EmailGenerator, PRIORITIES } from './emails.js';
 import type { EmployeeData } from './employees.js';
-import { KnowledgeBase } from './knowledge-base.js';
+import { EmployeeSimulator } from './employees.js';
 import type { KbEntry } from './knowledge-base.js';
+import { KnowledgeBase } from './knowledge-base.js';
 import { buildObservation } from './observation.js';
-import { TicketQueue } from './queue.js';
 import type { Ticket } from './queue.js';
-import { computeHelixReward } from './reward.js';
+import { TicketQueue } from './queue.js';
 import type { RewardEvent } from './reward.js';
+import { computeHelixReward } from './reward.js';
 import { TrendWatchdog } from './trends.js';
 
 export const CLASSIFICATIONS = ['query', 'complaint', 'flag_for_review'] as const;

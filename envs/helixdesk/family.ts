@@ -6,12 +6,12 @@
  * Options: `config` (a partial HelixDesk config, as in config.yaml).
  */
 import { z } from 'zod';
-import { parseEnvOptions, registerEnvFamily } from '../core/registry.js';
 import type { EnvOptions } from '../core/registry.js';
+import { parseEnvOptions, registerEnvFamily } from '../core/registry.js';
 import { MultiDiscrete } from '../core/spaces.js';
 import { observationSize, parseHelixConfig } from './config.js';
-import { HELIX_TASK_IDS } from './graders.js';
 import type { HelixTaskId } from './graders.js';
+import { HELIX_TASK_IDS } from './graders.js';
 import { helixTaskMetrics } from './task-env.js';
 import { HelixMember } from './vector-member.js';
 

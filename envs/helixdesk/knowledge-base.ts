@@ -27,7 +27,8 @@ const SEED_ARTICLES: readonly (readonly [string, readonly string[], string])[] =
   [
     'login_failure',
     ['password reset', 'sign in', 'credentials'],
-    'Use "Forgot password" on the sign-in page; the reset link is valid for one hour. Clearing cookies fixes most loops.',
+    'Use "Forgot password" on the sign-in page; the reset link is valid for one hour. Clearing cookies fixes ' +
+      'most loops.',
   ],
   [
     'login_failure',

@@ -11,8 +11,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
-import { HelixDeskEnv } from './env.js';
 import type { HelixAgentInput } from '../../agents/types.js';
+import { HelixDeskEnv } from './env.js';
 
 /** What a HelixDesk agent acts on, for an observation of `env`. */
 function inputOf(env: HelixDeskEnv, observation: Float32Array): HelixAgentInput {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HELIX_CONFIG, parseHelixConfig } from './config.js';
 import type { ResolutionEvent } from './employees.js';
 import type { Ticket } from './queue.js';
-import { computeHelixReward, populationStd } from './reward.js';
 import type { HelixRewardInputs } from './reward.js';
+import { computeHelixReward, populationStd } from './reward.js';
 
 const W = DEFAULT_HELIX_CONFIG.rewards;
 const AGENTIC = parseHelixConfig({ rewards: { agentic: { enabled: true } } }).rewards;

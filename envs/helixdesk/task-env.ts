@@ -9,10 +9,10 @@ import type { Env, Gradable, GradeResult, ResetOptions, ResetResult, Snapshotabl
 import { UnknownIdError } from '../core/errors.js';
 import { isRecord, isTypedArray } from '../core/plain-data.js';
 import type { HelixConfig, HelixConfigInput } from './config.js';
-import { HelixDeskEnv } from './env.js';
 import type { HelixResetInfo, HelixSnapshot, HelixStepInfo } from './env.js';
-import { HELIX_TASK_IDS, HELIX_TASK_PARTS, HelixTaskScorer, isHelixTask, taskStepLimit } from './graders.js';
+import { HelixDeskEnv } from './env.js';
 import type { HelixScorerState, HelixTaskId } from './graders.js';
+import { HELIX_TASK_IDS, HELIX_TASK_PARTS, HelixTaskScorer, isHelixTask, taskStepLimit } from './graders.js';
 import { REWARD_EVENT_TYPES } from './reward.js';
 
 /** A task env's snapshot: the env's, the scorer's counters, the event counts and the step count of the episode. */
@@ -128,7 +128,8 @@ export class HelixTaskEnv
       !Number.isInteger(state.steps)
     ) {
       throw new TypeError(
-        `HelixTaskEnv.restore: expected { env, scorer, events: Float64Array(${this.events.length}), steps } from snapshot()`,
+        `HelixTaskEnv.restore: expected { env, scorer, events: Float64Array(${this.events.length}), steps } from ` +
+          `snapshot()`,
       );
     }
     // The scorer first: it checks its counters, and the env's restore is the last thing that can fail.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type CategoryTemplates,
   DATE_PHRASES,
   DEFAULT_CATEGORIES,
   FIRST_NAMES,
@@ -10,7 +11,6 @@ import {
   PRODUCTS,
   SENDER_DOMAINS,
   TEMPLATES,
-  type CategoryTemplates,
 } from './templates.js';
 
 const RISK_WORDS = [

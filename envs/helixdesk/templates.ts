@@ -41,18 +41,28 @@ export interface CategoryTemplates {
 
 const LOGIN_FAILURE: CategoryTemplates = {
   query: [
-    'When I enter my password on the sign-in page it just reloads the form without any message. Could you tell me whether there is a known issue or something I should clear on my side?',
-    'I changed phones recently and the one-time code for two-step sign-in now goes to my old number. How can I update where the code is sent so I can log in again?',
-    'The password reset email says the link has expired even though I click it within a minute of receiving it. Is there another way to reset my password?',
-    'I can sign in from my laptop but the mobile app keeps saying my credentials are incorrect. Do the app and the website use different passwords?',
-    'Could you confirm which email address my account is registered under? I have tried both of mine and neither seems to be recognised on the login screen.',
+    'When I enter my password on the sign-in page it just reloads the form without any message. Could you tell me ' +
+      'whether there is a known issue or something I should clear on my side?',
+    'I changed phones recently and the one-time code for two-step sign-in now goes to my old number. How can I ' +
+      'update where the code is sent so I can log in again?',
+    'The password reset email says the link has expired even though I click it within a minute of receiving it. Is ' +
+      'there another way to reset my password?',
+    'I can sign in from my laptop but the mobile app keeps saying my credentials are incorrect. Do the app and the ' +
+      'website use different passwords?',
+    'Could you confirm which email address my account is registered under? I have tried both of mine and neither ' +
+      'seems to be recognised on the login screen.',
   ],
   complaint: [
-    'I have reset my password FOUR times today and your site still says it is wrong. I cannot get into my own account and nobody has answered my last two messages.',
-    'Your login page has been throwing a "session error" since this morning and I have a deadline in two hours. Fix this NOW, I am paying for a service I literally cannot use.',
-    'The verification code never arrives, I have waited over an hour and requested it a dozen times. This is completely unacceptable for a paid plan.',
-    'Every time I sign in the app kicks me straight back to the login screen. I have reinstalled it twice and wasted my whole afternoon on this nonsense.',
-    'I am locked out of my dashboard with no explanation and your help articles are useless. I need someone to actually look at my account TODAY.',
+    'I have reset my password FOUR times today and your site still says it is wrong. I cannot get into my own ' +
+      'account and nobody has answered my last two messages.',
+    'Your login page has been throwing a "session error" since this morning and I have a deadline in two hours. Fix ' +
+      'this NOW, I am paying for a service I literally cannot use.',
+    'The verification code never arrives, I have waited over an hour and requested it a dozen times. This is ' +
+      'completely unacceptable for a paid plan.',
+    'Every time I sign in the app kicks me straight back to the login screen. I have reinstalled it twice and wasted ' +
+      'my whole afternoon on this nonsense.',
+    'I am locked out of my dashboard with no explanation and your help articles are useless. I need someone to ' +
+      'actually look at my account TODAY.',
   ],
   subjects: [
     'Unable to sign in',
@@ -65,18 +75,28 @@ const LOGIN_FAILURE: CategoryTemplates = {
 
 const BILLING_DISPUTE: CategoryTemplates = {
   query: [
-    'My latest invoice shows a charge that is a little higher than the price listed for my plan. Could you explain what the extra line item is for?',
-    'I see two payments of the same amount on my card statement this month. Could you check whether one of them was a duplicate?',
-    'I downgraded my plan mid-cycle and expected a prorated bill, but the full amount was taken. Can you walk me through how the proration works?',
-    'Is it possible to get an itemised invoice with our company tax number on it? The one I downloaded only shows the total.',
-    'I was charged in US dollars although my account is set to rupees. Could you tell me how to change the billing currency for future invoices?',
+    'My latest invoice shows a charge that is a little higher than the price listed for my plan. Could you explain ' +
+      'what the extra line item is for?',
+    'I see two payments of the same amount on my card statement this month. Could you check whether one of them was ' +
+      'a duplicate?',
+    'I downgraded my plan mid-cycle and expected a prorated bill, but the full amount was taken. Can you walk me ' +
+      'through how the proration works?',
+    'Is it possible to get an itemised invoice with our company tax number on it? The one I downloaded only shows ' +
+      'the total.',
+    'I was charged in US dollars although my account is set to rupees. Could you tell me how to change the billing ' +
+      'currency for future invoices?',
   ],
   complaint: [
-    'You charged my card TWICE this month and my bank account is now overdrawn because of it. I want the duplicate charge reversed immediately.',
-    'I cancelled my subscription weeks ago and you STILL billed me again. I have the cancellation confirmation email, so explain yourselves.',
-    'My bill jumped by almost forty percent with zero notice. I never agreed to this price increase and I will not pay it.',
-    'There is a charge on my statement for an add-on I never ordered. This is the second time this has happened and I am absolutely fed up.',
-    'Your billing team promised a correction on my invoice ten days ago and nothing has changed. I am tired of chasing you for my own money.',
+    'You charged my card TWICE this month and my bank account is now overdrawn because of it. I want the duplicate ' +
+      'charge reversed immediately.',
+    'I cancelled my subscription weeks ago and you STILL billed me again. I have the cancellation confirmation ' +
+      'email, so explain yourselves.',
+    'My bill jumped by almost forty percent with zero notice. I never agreed to this price increase and I will not ' +
+      'pay it.',
+    'There is a charge on my statement for an add-on I never ordered. This is the second time this has happened and ' +
+      'I am absolutely fed up.',
+    'Your billing team promised a correction on my invoice ten days ago and nothing has changed. I am tired of ' +
+      'chasing you for my own money.',
   ],
   subjects: [
     'Question about my invoice',
@@ -89,18 +109,28 @@ const BILLING_DISPUTE: CategoryTemplates = {
 
 const REFUND_REQUEST: CategoryTemplates = {
   query: [
-    'I returned the unopened item last week using the prepaid label. How long does it usually take for the refund to show up on my card?',
-    'I signed up for the annual plan by mistake and meant to choose monthly. Am I still within the window to get a refund for the difference?',
-    'Could you let me know whether refunds go back to the original payment method or can be issued as store credit instead?',
-    'My refund status page has said "processing" for six days now. Is there anything else you need from me to complete it?',
-    'I only used the service for two days before realising it does not fit our workflow. What is your policy on refunds for a partial first month?',
+    'I returned the unopened item last week using the prepaid label. How long does it usually take for the refund to ' +
+      'show up on my card?',
+    'I signed up for the annual plan by mistake and meant to choose monthly. Am I still within the window to get a ' +
+      'refund for the difference?',
+    'Could you let me know whether refunds go back to the original payment method or can be issued as store credit ' +
+      'instead?',
+    'My refund status page has said "processing" for six days now. Is there anything else you need from me to ' +
+      'complete it?',
+    'I only used the service for two days before realising it does not fit our workflow. What is your policy on ' +
+      'refunds for a partial first month?',
   ],
   complaint: [
-    'You confirmed my refund THREE weeks ago and I have not seen a single rupee. Stop telling me it is processing and send my money back.',
-    'I returned the product exactly as instructed and now you say the refund was rejected with no reason. This is outrageous.',
-    'Your refund form keeps failing with an error and support just sends me canned replies. I want my money returned, not another template.',
-    'I was promised a full refund on the phone and only received half of it. I expect the remaining amount credited by the end of this week.',
-    'It has been over a month since I requested a refund for a service you never delivered. This is the worst customer experience I have ever had.',
+    'You confirmed my refund THREE weeks ago and I have not seen a single rupee. Stop telling me it is processing ' +
+      'and send my money back.',
+    'I returned the product exactly as instructed and now you say the refund was rejected with no reason. This is ' +
+      'outrageous.',
+    'Your refund form keeps failing with an error and support just sends me canned replies. I want my money ' +
+      'returned, not another template.',
+    'I was promised a full refund on the phone and only received half of it. I expect the remaining amount credited ' +
+      'by the end of this week.',
+    'It has been over a month since I requested a refund for a service you never delivered. This is the worst ' +
+      'customer experience I have ever had.',
   ],
   subjects: [
     'Refund status',
@@ -113,18 +143,27 @@ const REFUND_REQUEST: CategoryTemplates = {
 
 const PRODUCT_DEFECT: CategoryTemplates = {
   query: [
-    'The device charges normally but the screen flickers for a few seconds after it wakes up. Is there a firmware update that addresses this?',
-    'One of the buttons on the unit I received feels loose and sometimes does not register a press. Would this be covered under the warranty?',
-    'The export feature produces a file with the dates shifted by one day. Is this a known bug, and is there a workaround in the meantime?',
+    'The device charges normally but the screen flickers for a few seconds after it wakes up. Is there a firmware ' +
+      'update that addresses this?',
+    'One of the buttons on the unit I received feels loose and sometimes does not register a press. Would this be ' +
+      'covered under the warranty?',
+    'The export feature produces a file with the dates shifted by one day. Is this a known bug, and is there a ' +
+      'workaround in the meantime?',
     'My unit makes a faint clicking noise when it starts up. Is that normal, or should I arrange for it to be checked?',
-    'The battery now lasts about half as long as it did when I first bought it. Could you tell me how to run a diagnostic or request a replacement?',
+    'The battery now lasts about half as long as it did when I first bought it. Could you tell me how to run a ' +
+      'diagnostic or request a replacement?',
   ],
   complaint: [
-    'The unit you sent stopped working completely after TWO days. I paid full price for something that is now a paperweight.',
-    'This is the second replacement that has arrived with a cracked casing. How hard is it to send me a product that actually works?',
-    'Your latest update broke the sync feature and I have lost a week of data entries. I am furious and I need this fixed right away.',
-    'The charger overheats so badly that it is too hot to touch. I am genuinely worried about a fire and nobody is taking this seriously.',
-    'Half the features advertised on your website simply do not work on the device I received. I feel completely misled and want a working unit NOW.',
+    'The unit you sent stopped working completely after TWO days. I paid full price for something that is now a ' +
+      'paperweight.',
+    'This is the second replacement that has arrived with a cracked casing. How hard is it to send me a product that ' +
+      'actually works?',
+    'Your latest update broke the sync feature and I have lost a week of data entries. I am furious and I need this ' +
+      'fixed right away.',
+    'The charger overheats so badly that it is too hot to touch. I am genuinely worried about a fire and nobody is ' +
+      'taking this seriously.',
+    'Half the features advertised on your website simply do not work on the device I received. I feel completely ' +
+      'misled and want a working unit NOW.',
   ],
   subjects: [
     'Device not working properly',
@@ -137,18 +176,28 @@ const PRODUCT_DEFECT: CategoryTemplates = {
 
 const SHIPPING_DELAY: CategoryTemplates = {
   query: [
-    'The tracking page for my order has not updated in four days and still shows it at the sorting hub. Could you check where the parcel is?',
-    'My order was supposed to arrive by Friday, but the estimate now says next week. Is there any way to speed up the delivery?',
-    'I will be travelling next week. Is it possible to change the delivery address for an order that has already been dispatched?',
-    'The courier marked my package as "attempted delivery" but nobody rang the bell. How do I arrange a new delivery slot?',
-    'Could you tell me which carrier is handling my shipment? The confirmation email does not include a tracking number.',
+    'The tracking page for my order has not updated in four days and still shows it at the sorting hub. Could you ' +
+      'check where the parcel is?',
+    'My order was supposed to arrive by Friday, but the estimate now says next week. Is there any way to speed up ' +
+      'the delivery?',
+    'I will be travelling next week. Is it possible to change the delivery address for an order that has already ' +
+      'been dispatched?',
+    'The courier marked my package as "attempted delivery" but nobody rang the bell. How do I arrange a new ' +
+      'delivery slot?',
+    'Could you tell me which carrier is handling my shipment? The confirmation email does not include a tracking ' +
+      'number.',
   ],
   complaint: [
-    'My order is now TWO weeks late and your tracking link has shown the same status the entire time. Where is my package?',
-    'I paid extra for express shipping and it is slower than standard would have been. I want the shipping fee refunded immediately.',
-    'The package was marked delivered yesterday but it is nowhere to be found. I have checked with every neighbour and I am done waiting on you.',
-    'This was a birthday gift and it missed the date entirely because of your delays. Nobody even bothered to tell me it was held up.',
-    'Every time I contact you I get a new delivery date, and every date passes with nothing. This is ridiculous, give me a REAL answer.',
+    'My order is now TWO weeks late and your tracking link has shown the same status the entire time. Where is my ' +
+      'package?',
+    'I paid extra for express shipping and it is slower than standard would have been. I want the shipping fee ' +
+      'refunded immediately.',
+    'The package was marked delivered yesterday but it is nowhere to be found. I have checked with every neighbour ' +
+      'and I am done waiting on you.',
+    'This was a birthday gift and it missed the date entirely because of your delays. Nobody even bothered to tell ' +
+      'me it was held up.',
+    'Every time I contact you I get a new delivery date, and every date passes with nothing. This is ridiculous, ' +
+      'give me a REAL answer.',
   ],
   subjects: [
     'Where is my order?',
@@ -161,18 +210,27 @@ const SHIPPING_DELAY: CategoryTemplates = {
 
 const ACCOUNT_LOCKED: CategoryTemplates = {
   query: [
-    'I received an email saying my account was locked after several failed sign-in attempts. What steps do I need to take to unlock it?',
-    'My account shows as suspended pending verification. Could you tell me which documents you need and where to upload them?',
-    'How long does an automatic lockout usually last? I would like to know whether I should wait it out or contact you to reset it.',
-    'A colleague on our team plan has been locked out and the admin panel does not show an unlock option. Could you help us restore her access?',
-    'I think my account may have been locked because I signed in from abroad. Is there a way to mark that location as trusted?',
+    'I received an email saying my account was locked after several failed sign-in attempts. What steps do I need to ' +
+      'take to unlock it?',
+    'My account shows as suspended pending verification. Could you tell me which documents you need and where to ' +
+      'upload them?',
+    'How long does an automatic lockout usually last? I would like to know whether I should wait it out or contact ' +
+      'you to reset it.',
+    'A colleague on our team plan has been locked out and the admin panel does not show an unlock option. Could you ' +
+      'help us restore her access?',
+    'I think my account may have been locked because I signed in from abroad. Is there a way to mark that location ' +
+      'as trusted?',
   ],
   complaint: [
     'You locked my account with NO warning and my whole team has been stuck for a full day. Unlock it right now.',
-    'I submitted the verification documents three times and my account is still frozen. How many times do I have to prove who I am?',
-    'My account was suspended for "unusual activity" that was just me doing my normal work. This is absurd and it is costing me clients.',
-    'All my saved projects are trapped behind a locked account and your unlock link leads to an error page. I am beyond frustrated.',
-    'Nobody has replied to my unlock request in three days. I pay for this service every month and I cannot even log in to cancel it.',
+    'I submitted the verification documents three times and my account is still frozen. How many times do I have to ' +
+      'prove who I am?',
+    'My account was suspended for "unusual activity" that was just me doing my normal work. This is absurd and it is ' +
+      'costing me clients.',
+    'All my saved projects are trapped behind a locked account and your unlock link leads to an error page. I am ' +
+      'beyond frustrated.',
+    'Nobody has replied to my unlock request in three days. I pay for this service every month and I cannot even log ' +
+      'in to cancel it.',
   ],
   subjects: [
     'Account locked',
@@ -185,18 +243,26 @@ const ACCOUNT_LOCKED: CategoryTemplates = {
 
 const DATA_PRIVACY: CategoryTemplates = {
   query: [
-    'Could you send me a copy of the personal data you hold about me? I would like to review what is stored on my account.',
+    'Could you send me a copy of the personal data you hold about me? I would like to review what is stored on my ' +
+      'account.',
     'I would like my account and all associated data deleted. Could you confirm the process and how long it takes?',
-    'Does your service share my contact details with any third-party marketing partners? I could not find a clear answer in the privacy policy.',
+    'Does your service share my contact details with any third-party marketing partners? I could not find a clear ' +
+      'answer in the privacy policy.',
     'How do I turn off the usage analytics that the app collects? I do not see an option for it in the settings.',
-    'Where are your servers located, and is customer data stored within the country? Our procurement team has asked me to confirm this.',
+    'Where are your servers located, and is customer data stored within the country? Our procurement team has asked ' +
+      'me to confirm this.',
   ],
   complaint: [
-    'I asked you to delete my data a month ago and I am STILL getting emails from you. Clearly nothing was deleted at all.',
-    'I started receiving spam calls the week after signing up with you. Somebody is passing my phone number around and I want answers.',
-    'Your app asked for access to my contacts and location for no obvious reason. I never agreed to that and I find it deeply invasive.',
-    "I found another customer's invoice, with their full address, attached to MY account. This is a shocking breach of basic privacy.",
-    'You changed your privacy settings without telling anyone and switched my data sharing back on. I want it switched off and an explanation.',
+    'I asked you to delete my data a month ago and I am STILL getting emails from you. Clearly nothing was deleted ' +
+      'at all.',
+    'I started receiving spam calls the week after signing up with you. Somebody is passing my phone number around ' +
+      'and I want answers.',
+    'Your app asked for access to my contacts and location for no obvious reason. I never agreed to that and I find ' +
+      'it deeply invasive.',
+    "I found another customer's invoice, with their full address, attached to MY account. This is a shocking breach " +
+      'of basic privacy.',
+    'You changed your privacy settings without telling anyone and switched my data sharing back on. I want it ' +
+      'switched off and an explanation.',
   ],
   subjects: [
     'Request for my personal data',
@@ -209,18 +275,23 @@ const DATA_PRIVACY: CategoryTemplates = {
 
 const GENERAL_QUERY: CategoryTemplates = {
   query: [
-    'Could you tell me what the main differences are between your plans? I am trying to decide whether to upgrade before the end of the quarter.',
+    'Could you tell me what the main differences are between your plans? I am trying to decide whether to upgrade ' +
+      'before the end of the quarter.',
     'Is there a way to export all of our reports in one go, rather than downloading them one at a time?',
     'What are your support hours, and is phone support available on weekends?',
     'Do you offer a discount for non-profit organisations or for paying annually?',
     'Can I add a second user to my plan, or does each person need a separate subscription?',
   ],
   complaint: [
-    'I have asked the same simple question three times and received three different answers. Can someone who actually knows the product reply?',
-    'Your website says one thing, your sales rep said another, and the app does something else entirely. I am sick of the confusion.',
+    'I have asked the same simple question three times and received three different answers. Can someone who ' +
+      'actually knows the product reply?',
+    'Your website says one thing, your sales rep said another, and the app does something else entirely. I am sick ' +
+      'of the confusion.',
     'I have been waiting a WEEK for a reply to a basic question. Is anyone actually reading these emails?',
-    'The help centre links all lead to pages that no longer exist. It is impossible to find any useful information on your site.',
-    'Your chat assistant keeps looping me back to the same menu and never connects me to a person. This is incredibly frustrating.',
+    'The help centre links all lead to pages that no longer exist. It is impossible to find any useful information ' +
+      'on your site.',
+    'Your chat assistant keeps looping me back to the same menu and never connects me to a person. This is ' +
+      'incredibly frustrating.',
   ],
   subjects: [
     'Quick question',
@@ -252,14 +323,18 @@ export const GENERIC_TEMPLATES: CategoryTemplates = {
     'I have a question about a {category} matter on my account. Could someone explain what my options are?',
     'Could you point me to the right team for a {category} issue? I would like to understand the usual process.',
     'I noticed something related to {category} that I do not quite understand. Is there a guide I can follow?',
-    'What information do you need from me to look into a {category} request? I want to make sure I send everything at once.',
+    'What information do you need from me to look into a {category} request? I want to make sure I send everything ' +
+      'at once.',
     'Is there an expected timeline for resolving {category} cases? I would like to plan around it.',
   ],
   complaint: [
-    'This {category} problem has dragged on for far too long and nobody is taking ownership of it. I want it resolved TODAY.',
-    'I have reported this {category} issue several times and keep getting the same useless reply. I am completely fed up.',
+    'This {category} problem has dragged on for far too long and nobody is taking ownership of it. I want it ' +
+      'resolved TODAY.',
+    'I have reported this {category} issue several times and keep getting the same useless reply. I am completely ' +
+      'fed up.',
     'Your handling of my {category} case has been a total mess from start to finish. Fix it now.',
-    'I am extremely unhappy with how this {category} situation has been handled. Someone senior needs to look at it immediately.',
+    'I am extremely unhappy with how this {category} situation has been handled. Someone senior needs to look at it ' +
+      'immediately.',
     'Another week has passed and my {category} issue is still open. This is not the service I am paying for.',
   ],
   subjects: [
@@ -369,4 +444,5 @@ export const SENDER_DOMAINS: readonly string[] = [
 
 /** The intro sentence put before every body. Placeholders: {name} {order} {product} {date}. */
 export const INTRO_TEMPLATE: string =
-  'Hello, my name is {name} and I am writing about order {order} on the {product} plan, regarding something that came up {date}.';
+  'Hello, my name is {name} and I am writing about order {order} on the {product} plan, regarding something that ' +
+  'came up {date}.';

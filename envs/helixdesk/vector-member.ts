@@ -2,8 +2,8 @@
 import type { MemberStep, VecEnvMember } from '../core/member.js';
 import type { HelixConfigInput } from './config.js';
 import type { HelixTaskId } from './graders.js';
-import { HelixTaskEnv } from './task-env.js';
 import type { HelixTaskSnapshot } from './task-env.js';
+import { HelixTaskEnv } from './task-env.js';
 
 export class HelixMember implements VecEnvMember {
   private readonly env: HelixTaskEnv;

@@ -4,9 +4,10 @@
  * 30 s. Loaded into workers through WorkerVectorEnv's `setupModules` (a real module, not a mock: the
  * failure happens inside a real worker thread).
  */
-import { Discrete } from '../core/spaces.js';
-import { envFamilies, registerEnvFamily } from '../core/registry.js';
+
 import type { MemberStep, VecEnvMember } from '../core/member.js';
+import { envFamilies, registerEnvFamily } from '../core/registry.js';
+import { Discrete } from '../core/spaces.js';
 
 const TASKS = ['throw', 'exit', 'hang', 'ok'] as const;
 

@@ -45,7 +45,8 @@ export function loadActions(target: Int32Array, actions: ArrayLike<number> | und
   if (actions === undefined) return;
   if (actions.length !== target.length) {
     throw new RangeError(
-      `step: expected ${target.length} action integers (${target.length / actionDims} envs × ${actionDims}), got ${actions.length}`,
+      `step: expected ${target.length} action integers (${target.length / actionDims} envs × ${actionDims}), got ` +
+        `${actions.length}`,
     );
   }
   for (let k = 0; k < target.length; k++) target[k] = actions[k] as number;

@@ -12,9 +12,10 @@
  * Snapshots: snapshot()/restore() cover each member's state, the running returns and lengths, and
  * the slice's rows of the current observations and masks — everything the next step depends on.
  */
+
+import type { VecEnvMember } from '../core/member.js';
 import { deriveSeed } from '../core/random/streams.js';
 import type { VecBuffers } from './buffers.js';
-import type { VecEnvMember } from '../core/member.js';
 import type { VecMemberSnapshot } from './vector-env.js';
 
 export function memberSeed(seed: number, index: number): number {
@@ -128,7 +129,8 @@ export class VecSlice {
     const n = this.members.length;
     if (part.members.length !== n || part.observations.length !== n * o || part.masks.length !== n * m) {
       throw new Error(
-        `slice restore: a part for ${n} envs needs ${n} members, ${n * o} observation values and ${n * m} mask values (got ${part.members.length}, ${part.observations.length}, ${part.masks.length})`,
+        `slice restore: a part for ${n} envs needs ${n} members, ${n * o} observation values and ${n * m} mask ` +
+          `values (got ${part.members.length}, ${part.observations.length}, ${part.masks.length})`,
       );
     }
     this.members.forEach((member, j) => {

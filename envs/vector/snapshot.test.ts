@@ -11,7 +11,10 @@ import { VectorEnvSnapshotError } from './vector-env.js';
 import { WorkerVectorEnv } from './workers.js';
 
 interface Recording {
-  /** SHA-256 of every batch returned (observations, masks, rewards, flags, final observations of ended episodes, episode summaries). */
+  /**
+   * SHA-256 of every batch returned (observations, masks, rewards, flags, final observations of ended episodes, episode
+   * summaries).
+   */
   hash: string;
   /** The actions taken, one copy per step. */
   actions: Int32Array[];
@@ -141,9 +144,9 @@ describe('vector-env snapshots restore bit for bit, across worker counts and thr
       // the byte (the whole differs only in which constants the envs of one thread share).
       const fromSync = await snapshotMidRollout(new SyncVectorEnv(id, n), 7, k, m);
       expect(snap).toEqual(fromSync.snap);
-      snap.members.forEach((member, i) =>
-        expect(serialize(member).equals(serialize(fromSync.snap.members[i])), `env ${i}`).toBe(true),
-      );
+      snap.members.forEach((member, i) => {
+        expect(serialize(member).equals(serialize(fromSync.snap.members[i])), `env ${i}`).toBe(true);
+      });
       expect(bytes(snap.observations)).toEqual(bytes(fromSync.snap.observations));
       expect(continuation.hash).toBe(fromSync.continuation.hash);
 

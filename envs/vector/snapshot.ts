@@ -9,8 +9,8 @@
  * `format` and `version` fields identify it.
  */
 import { deserialize, serialize } from 'node:v8';
-import type { EnvOptions, EnvSpec } from '../core/registry.js';
 import { canonicalJson, isRecord, isTypedArray } from '../core/plain-data.js';
+import type { EnvOptions, EnvSpec } from '../core/registry.js';
 import type { VecSliceSnapshot } from './slice.js';
 import type { VecMemberSnapshot, VectorEnvSnapshot } from './vector-env.js';
 import { VectorEnvSnapshotError } from './vector-env.js';
@@ -34,7 +34,8 @@ export function checkSnapshotShape(s: unknown, where: string): VectorEnvSnapshot
   if (s.version !== VECTOR_ENV_SNAPSHOT_VERSION)
     fail(
       'version',
-      `${where}: snapshot.version ${JSON.stringify(s.version)} is not supported (expected ${VECTOR_ENV_SNAPSHOT_VERSION})`,
+      `${where}: snapshot.version ${JSON.stringify(s.version)} is not supported (expected ` +
+        `${VECTOR_ENV_SNAPSHOT_VERSION})`,
     );
   if (typeof s.envId !== 'string') fail('envId', `${where}: snapshot.envId must be a string`);
   if (!isRecord(s.options)) fail('options', `${where}: snapshot.options must be an object`);
@@ -44,7 +45,8 @@ export function checkSnapshotShape(s: unknown, where: string): VectorEnvSnapshot
   if (!Array.isArray(s.members) || s.members.length !== n) {
     fail(
       'members',
-      `${where}: snapshot.members must be an array of one entry per env (numEnvs ${n}, got ${Array.isArray(s.members) ? s.members.length : typeof s.members})`,
+      `${where}: snapshot.members must be an array of one entry per env (numEnvs ${n}, got ` +
+        `${Array.isArray(s.members) ? s.members.length : typeof s.members})`,
     );
   }
   (s.members as unknown[]).forEach((m, i) => {
@@ -85,7 +87,8 @@ export function checkSnapshotFits(s: unknown, spec: EnvSpec, numEnvs: number): V
   if (snap.observations.length !== numEnvs * spec.observationSize) {
     fail(
       'observations',
-      `restore: snapshot.observations has ${snap.observations.length} values, expected ${numEnvs} × ${spec.observationSize}`,
+      `restore: snapshot.observations has ${snap.observations.length} values, expected ${numEnvs} × ` +
+        `${spec.observationSize}`,
     );
   }
   if (snap.masks.length !== numEnvs * spec.maskLength)

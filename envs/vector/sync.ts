@@ -5,8 +5,8 @@ import { VecBuffers } from './buffers.js';
 import { loadActions, stepResult } from './result.js';
 import { MemberError, VecSlice } from './slice.js';
 import { checkSnapshotFits, joinSnapshot, sliceOfSnapshot } from './snapshot.js';
-import { checkVectorSize, VectorEnvError } from './vector-env.js';
 import type { VecResetResult, VecStepResult, VectorEnv, VectorEnvSnapshot } from './vector-env.js';
+import { checkVectorSize, VectorEnvError } from './vector-env.js';
 
 export class SyncVectorEnv implements VectorEnv {
   readonly spec: EnvSpec;

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
+import { runHelixTask } from '../../agents/run-helixdesk.js';
 import { UnknownIdError } from '../core/errors.js';
 import { GovWorkflowRlEnv } from '../gov-workflow/adapter/rl-env.js';
 import { HelixDeskEnv } from '../helixdesk/env.js';
-import { runHelixTask } from '../../agents/run-helixdesk.js';
 import { envIds, resolveEnv } from '../registry.js';
 import './faulty-env.fixture.js';
+import type { HelixAgentInput } from '../../agents/types.js';
 import { fingerprintRollout } from './rollout-hash.js';
 import { memberSeed } from './slice.js';
 import { SyncVectorEnv } from './sync.js';
 import type { VectorEnv } from './vector-env.js';
 import { VectorEnvError } from './vector-env.js';
 import { WorkerVectorEnv } from './workers.js';
-import type { HelixAgentInput } from '../../agents/types.js';
 
 /** What a HelixDesk agent acts on, for an observation of `env`. */
 function inputOf(env: HelixDeskEnv, observation: Float32Array): HelixAgentInput {
@@ -52,40 +52,45 @@ describe('sync and worker vector envs agree bit for bit, whatever the worker cou
 });
 
 describe('same-step autoreset', () => {
-  it('a finished HelixDesk easy episode: final observation, truncation, return, length and score match a single env', async () => {
-    const vec = new SyncVectorEnv('helixdesk/easy', 3);
-    const agent = new HelixRuleAgent();
-    let r = await vec.reset(11);
-    // Replay env 1 alone with the same seed and the same (rule-agent) actions.
-    const single = new HelixDeskEnv();
-    let obs = single.reset({ seed: memberSeed(11, 1) }).observation;
-    let total = 0;
-    for (let t = 1; t <= 20; t++) {
-      for (let i = 0; i < 3; i++)
-        vec.actionBuffer.set(agent.act(inputOf(single, r.observations.subarray(i * 42, (i + 1) * 42))), i * 4);
-      const action = agent.act(inputOf(single, obs));
-      expect([...vec.actionBuffer.subarray(4, 8)]).toEqual([...action]);
-      const s = await vec.step();
-      const one = single.step(action);
-      total += one.reward;
-      obs = one.observation;
-      if (t < 20) {
-        expect([...s.observations.subarray(42, 84)]).toEqual([...obs]);
-        expect(s.episodes).toEqual([]);
-      } else {
-        expect([s.terminated[1], s.truncated[1]]).toEqual([0, 1]); // a task time limit, not a terminal state
-        expect([...s.finalObservations.subarray(42, 84)]).toEqual([...obs]);
-        expect([...s.observations.subarray(42, 84)]).toEqual([...single.reset().observation]); // reset inside the step
-        const ep = s.episodes.find((e) => e.envIndex === 1);
-        expect(ep?.length).toBe(20);
-        expect(ep?.return).toBeCloseTo(total, 10);
-        expect(ep?.score).toBe((await runHelixTask(new HelixRuleAgent(), 'easy', memberSeed(11, 1))).score);
-        expect(ep?.metrics).toHaveProperty('flagged');
-        expect(s.episodes.map((e) => e.envIndex)).toEqual([0, 1, 2]);
+  it(
+    'a finished HelixDesk easy episode: final observation, truncation, return, length and score match a ' +
+      'single env',
+    async () => {
+      const vec = new SyncVectorEnv('helixdesk/easy', 3);
+      const agent = new HelixRuleAgent();
+      let r = await vec.reset(11);
+      // Replay env 1 alone with the same seed and the same (rule-agent) actions.
+      const single = new HelixDeskEnv();
+      let obs = single.reset({ seed: memberSeed(11, 1) }).observation;
+      let total = 0;
+      for (let t = 1; t <= 20; t++) {
+        for (let i = 0; i < 3; i++)
+          vec.actionBuffer.set(agent.act(inputOf(single, r.observations.subarray(i * 42, (i + 1) * 42))), i * 4);
+        const action = agent.act(inputOf(single, obs));
+        expect([...vec.actionBuffer.subarray(4, 8)]).toEqual([...action]);
+        const s = await vec.step();
+        const one = single.step(action);
+        total += one.reward;
+        obs = one.observation;
+        if (t < 20) {
+          expect([...s.observations.subarray(42, 84)]).toEqual([...obs]);
+          expect(s.episodes).toEqual([]);
+        } else {
+          expect([s.terminated[1], s.truncated[1]]).toEqual([0, 1]); // a task time limit, not a terminal state
+          expect([...s.finalObservations.subarray(42, 84)]).toEqual([...obs]);
+          // reset inside the step
+          expect([...s.observations.subarray(42, 84)]).toEqual([...single.reset().observation]);
+          const ep = s.episodes.find((e) => e.envIndex === 1);
+          expect(ep?.length).toBe(20);
+          expect(ep?.return).toBeCloseTo(total, 10);
+          expect(ep?.score).toBe((await runHelixTask(new HelixRuleAgent(), 'easy', memberSeed(11, 1))).score);
+          expect(ep?.metrics).toHaveProperty('flagged');
+          expect(s.episodes.map((e) => e.envIndex)).toEqual([0, 1, 2]);
+        }
+        r = s;
       }
-      r = s;
-    }
-  });
+    },
+  );
 
   it('a Gov Workflow episode ends with the grader score and the masks of the new episode', async () => {
     const vec = new SyncVectorEnv('gov-workflow/district_backlog_easy', 2, { variant: 'reference' });

@@ -8,8 +8,8 @@ import type { EnvOptions } from '../core/registry.js';
 import { resolveEnv } from '../core/registry.js';
 import { CommandServer } from '../core/threads.js';
 import { VecBuffers } from './buffers.js';
-import { CMD_CLOSE, CMD_RESET, CMD_RESTORE, CMD_SNAPSHOT, CMD_STEP } from './protocol.js';
 import type { RestoreMail, SnapshotMail, WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
+import { CMD_CLOSE, CMD_RESET, CMD_RESTORE, CMD_SNAPSHOT, CMD_STEP } from './protocol.js';
 import { MemberError, VecSlice } from './slice.js';
 
 const init = workerData as WorkerInit;

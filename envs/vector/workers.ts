@@ -16,19 +16,20 @@
  *
  * Runs under tsx and vitest (TS sources) and as compiled JS (envs/core/threads.ts spawnWorker).
  */
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { EnvOptions, EnvSpec } from '../core/registry.js';
 import { resolveEnv } from '../core/registry.js';
 import { allocateChannel, CommandChannel, LateWorkersError, spawnWorker } from '../core/threads.js';
 import { VecBuffers } from './buffers.js';
-import { CMD_CLOSE, CMD_RESET, CMD_RESTORE, CMD_SNAPSHOT, CMD_STEP } from './protocol.js';
 import type { RestoreMail, SnapshotMail, WorkerErrorReport, WorkerInit, WorkerMessage } from './protocol.js';
+import { CMD_CLOSE, CMD_RESET, CMD_RESTORE, CMD_SNAPSHOT, CMD_STEP } from './protocol.js';
 import { loadActions, stepResult } from './result.js';
 import type { VecSliceSnapshot } from './slice.js';
 import { checkSnapshotFits, joinSnapshot, sliceOfSnapshot } from './snapshot.js';
-import { checkVectorSize, VectorEnvError } from './vector-env.js';
 import type { VecResetResult, VecStepResult, VectorEnv, VectorEnvSnapshot } from './vector-env.js';
+import { checkVectorSize, VectorEnvError } from './vector-env.js';
 
 export interface WorkerVectorEnvOptions {
   /** Worker threads (default 2, at most numEnvs). */

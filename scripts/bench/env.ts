@@ -18,10 +18,10 @@ import { cpus } from 'node:os';
 import { HelixRuleAgent } from '../../agents/helixdesk-rule.js';
 import { MaskedRandomAgent } from '../../agents/random.js';
 import { createStream } from '../../envs/core/random/streams.js';
+import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { ADVANCE_INDEX, N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
 import { GovAgentView } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowRlEnv } from '../../envs/gov-workflow/adapter/rl-env.js';
-import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
 import { HelixDeskEnv } from '../../envs/helixdesk/env.js';
@@ -133,7 +133,8 @@ function measure(task: string, variant: Variant, mode: Mode): Row {
 function main(): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(
-    `bench:env — Node ${process.version}, ${cpus().length} × ${cpu}; ${RUNS} runs × ${EPISODES} whole episodes each, median steps/s\n`,
+    `bench:env — Node ${process.version}, ${cpus().length} × ${cpu}; ` +
+      `${RUNS} runs × ${EPISODES} whole episodes each, median steps/s\n`,
   );
   const rows: Row[] = [];
   const modes: Mode[] = ['advance/json', 'advance/rl', 'random/rl', 'random/json'];
@@ -145,7 +146,9 @@ function main(): void {
         const ref = REFERENCE_STEPS_PER_SEC[task] as number;
         const ratio = mode.startsWith('advance') ? `${(row.median / ref).toFixed(0)}× the reference's ${ref}` : '';
         console.log(
-          `${task.padEnd(22)} ${variant.padEnd(9)} ${mode.padEnd(13)} ${Math.round(row.median).toString().padStart(7)} steps/s  (${Math.round(row.min)}–${Math.round(row.max)})  ${ratio}`,
+          `${task.padEnd(22)} ${variant.padEnd(9)} ${mode.padEnd(13)} ` +
+            `${Math.round(row.median).toString().padStart(7)} steps/s  ` +
+            `(${Math.round(row.min)}–${Math.round(row.max)})  ${ratio}`,
         );
       }
     }
@@ -156,7 +159,11 @@ function main(): void {
     const rate = measureRate((first) => runHelixEpisodes(agentic, first), EPISODES * 5);
     helix.push({ agentic, ...rate });
     console.log(
-      `${'helixdesk'.padEnd(22)} ${(agentic ? 'agentic' : 'default').padEnd(9)} ${'rule agent'.padEnd(13)} ${Math.round(rate.median).toString().padStart(7)} steps/s  (${Math.round(rate.min)}–${Math.round(rate.max)})  ${(rate.median / HELIX_REFERENCE_STEPS_PER_SEC).toFixed(0)}× the reference's ${HELIX_REFERENCE_STEPS_PER_SEC}`,
+      `${'helixdesk'.padEnd(22)} ${(agentic ? 'agentic' : 'default').padEnd(9)} ${'rule agent'.padEnd(13)} ` +
+        `${Math.round(rate.median).toString().padStart(7)} steps/s  ` +
+        `(${Math.round(rate.min)}–${Math.round(rate.max)})  ` +
+        `${(rate.median / HELIX_REFERENCE_STEPS_PER_SEC).toFixed(0)}× the reference's ` +
+        `${HELIX_REFERENCE_STEPS_PER_SEC}`,
     );
   }
   const goal = rows.filter((r) => r.variant === 'reference' && r.mode === 'advance/json');
@@ -169,7 +176,8 @@ function main(): void {
   for (const h of helix) {
     const ratio = h.median / HELIX_REFERENCE_STEPS_PER_SEC;
     console.log(
-      `  ${h.agentic ? 'agentic terms on' : 'default config'}: ${ratio.toFixed(0)}× — ${ratio >= 30 ? 'met' : 'NOT met'}`,
+      `  ${h.agentic ? 'agentic terms on' : 'default config'}: ${ratio.toFixed(0)}× — ` +
+        `${ratio >= 30 ? 'met' : 'NOT met'}`,
     );
   }
 }

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlmClient } from '../../agents/llm/client.js';
 import { startPolicyServer } from '../../agents/llm/policy-server.js';
-import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
 import { ppoServedPolicy } from '../../agents/llm/served-policies.js';
+import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
 import { parseGrpoConfig } from '../../training/grpo/config.js';
@@ -57,10 +57,12 @@ async function main(): Promise<void> {
       log: () => undefined,
     });
     console.log(
-      `bench:grpo — Gov Workflow mixed_urgency_medium, G = 8, ${states} states per iteration, H = ${values.horizon}, tfjs learner, ${iterations} iterations after 2 warm-up ones`,
+      `bench:grpo — Gov Workflow mixed_urgency_medium, G = 8, ${states} states per iteration, ` +
+        `H = ${values.horizon}, tfjs learner, ${iterations} iterations after 2 warm-up ones`,
     );
     console.log(
-      `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; backend ${backend}\n`,
+      `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; backend ` +
+        `${backend}\n`,
     );
     const config = parseGrpoConfig({
       init_from: ppo.finalCheckpoint,
@@ -92,58 +94,70 @@ async function main(): Promise<void> {
     console.log(`  sampling     ${((1000 * sampling) / timed.length).toFixed(1)} ms  ${pct(sampling)}`);
     console.log(`  env scoring  ${((1000 * scoring) / timed.length).toFixed(1)} ms  ${pct(scoring)}`);
     console.log(
-      `  learning     ${((1000 * learning) / timed.length).toFixed(1)} ms  ${pct(learning)}  (update + saving the policy + the server loading it)`,
+      `  learning     ${((1000 * learning) / timed.length).toFixed(1)} ms  ${pct(learning)}  (update + saving the ` +
+        `policy + the server loading it)`,
     );
     console.log(`  bookkeeping  ${((1000 * other) / timed.length).toFixed(1)} ms  ${pct(other)}`);
     console.log(`scoring + bookkeeping: ${pct(scoring + other)} of an iteration (goal < 5 %)`);
 
-    // The endpoint alone: the same kind of requests, back to back, nothing else.
-    const server = await startPolicyServer({ policy: ppoServedPolicy(ppo.finalCheckpoint, 'p'), modelName: 'p' });
-    try {
-      const client = new LlmClient({
-        baseURL: server.url,
-        apiKey: 'x',
-        model: 'p',
-        maxRetries: 0,
-        concurrency: 16,
-        log: () => undefined,
-      });
-      const prompts = Array.from({ length: states }, (_, i) => {
-        const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
-        env.reset({ seed: i });
-        for (let d = 0; d < 1 + (i % 5); d++) env.step({ action_type: 'advance_time' });
-        const trace = {
-          lastActionType: ACTION_TYPES.indexOf('advance_time'),
-          nonAdvanceStreak: 0,
-          maxNonAdvanceStreak: 3,
-        };
-        return buildGovPrompt(govAgentInputAt(env, trace, 1, i));
-      });
-      const rounds = timed.length;
-      const t0 = performance.now();
-      for (let r = 0; r < rounds; r++)
-        await Promise.all(
-          prompts.map((p, i) =>
-            client.complete({
-              messages: p.messages,
-              temperature: 1,
-              maxTokens: 64,
-              n: 8,
-              seed: r * 1000 + i,
-              logprobs: true,
-              jsonSchema: { name: p.schemaName, schema: p.jsonSchema },
-            }),
-          ),
-        );
-      const endpoint = (performance.now() - t0) / 1000;
-      console.log(
-        `\nendpoint alone: ${(completions / endpoint).toFixed(0)} completions/s (${((1000 * endpoint) / rounds).toFixed(1)} ms per ${states} requests of n = 8) — GRPO's sampling phase runs at ${((100 * endpoint) / sampling).toFixed(0)} % of that rate`,
-      );
-    } finally {
-      await server.close();
-    }
+    await benchEndpoint(ppo.finalCheckpoint, states, timed.length, completions, sampling);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The endpoint alone: the same kind of requests, back to back, nothing else. */
+async function benchEndpoint(
+  checkpoint: string,
+  states: number,
+  rounds: number,
+  completions: number,
+  sampling: number,
+): Promise<void> {
+  const server = await startPolicyServer({ policy: ppoServedPolicy(checkpoint, 'p'), modelName: 'p' });
+  try {
+    const client = new LlmClient({
+      baseURL: server.url,
+      apiKey: 'x',
+      model: 'p',
+      maxRetries: 0,
+      concurrency: 16,
+      log: () => undefined,
+    });
+    const prompts = Array.from({ length: states }, (_, i) => {
+      const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
+      env.reset({ seed: i });
+      for (let d = 0; d < 1 + (i % 5); d++) env.step({ action_type: 'advance_time' });
+      const trace = {
+        lastActionType: ACTION_TYPES.indexOf('advance_time'),
+        nonAdvanceStreak: 0,
+        maxNonAdvanceStreak: 3,
+      };
+      return buildGovPrompt(govAgentInputAt(env, trace, 1, i));
+    });
+    const t0 = performance.now();
+    for (let r = 0; r < rounds; r++)
+      await Promise.all(
+        prompts.map((p, i) =>
+          client.complete({
+            messages: p.messages,
+            temperature: 1,
+            maxTokens: 64,
+            n: 8,
+            seed: r * 1000 + i,
+            logprobs: true,
+            jsonSchema: { name: p.schemaName, schema: p.jsonSchema },
+          }),
+        ),
+      );
+    const endpoint = (performance.now() - t0) / 1000;
+    console.log(
+      `\nendpoint alone: ${(completions / endpoint).toFixed(0)} completions/s ` +
+        `(${((1000 * endpoint) / rounds).toFixed(1)} ms per ${states} requests of n = 8) — GRPO's sampling phase ` +
+        `runs at ${((100 * endpoint) / sampling).toFixed(0)} % of that rate`,
+    );
+  } finally {
+    await server.close();
   }
 }
 

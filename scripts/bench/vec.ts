@@ -20,7 +20,10 @@ import type { VectorEnv } from '../../envs/vector/vector-env.js';
 import { WorkerVectorEnv } from '../../envs/vector/workers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-/** Env-steps per timed run, and for the warm-up: V8 compiles each worker's code separately, and short runs measure the JIT, not the envs. */
+/**
+ * Env-steps per timed run, and for the warm-up: V8 compiles each worker's code separately, and short runs measure the
+ * JIT, not the envs.
+ */
 const ENV_STEPS = Number(process.env.BENCH_ENV_STEPS ?? 60_000);
 const ENVS = [8, 16, 32, 64];
 const FIXTURE = fileURLToPath(new URL('../../envs/vector/faulty-env.fixture.js', import.meta.url));
@@ -69,7 +72,8 @@ async function main(): Promise<void> {
   const cores = availableParallelism();
   const workerCounts = [1, 2, ...(cores >= 4 ? [4] : [])];
   console.log(
-    `bench:vec — Node ${process.version}, ${cores} × ${cpus()[0]?.model ?? 'CPU'}; after a warm-up, ${RUNS} runs × ~${ENV_STEPS} env-steps, median env-steps/s\n`,
+    `bench:vec — Node ${process.version}, ${cores} × ${cpus()[0]?.model ?? 'CPU'}; ` +
+      `after a warm-up, ${RUNS} runs × ~${ENV_STEPS} env-steps, median env-steps/s\n`,
   );
   const header = [
     'env',

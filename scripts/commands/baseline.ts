@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import type { EpisodeRecord } from '../../agents/types.js';
-import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
-import { loadHelixConfig } from '../../envs/helixdesk/config.js';
+import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import type { HelixConfig } from '../../envs/helixdesk/config.js';
+import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
 import {
   formatCsv,
@@ -22,8 +22,6 @@ import {
   summarise,
 } from '../../training/baseline-table.js';
 import { orderRecords, runBaselines } from '../../training/baselines.js';
-import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
-import type { LlmSettings } from '../llm-options.js';
 import { runId, writeFileAtomic } from '../../training/run-io.js';
 import {
   MAX_EPISODE_STEPS,
@@ -34,6 +32,8 @@ import {
   parseSeeds,
   UsageError,
 } from '../args.js';
+import type { LlmSettings } from '../llm-options.js';
+import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 import { Progress } from '../progress.js';
 
 export const BASELINE_ENVS = ['gov-workflow', 'helixdesk'] as const;

@@ -3,17 +3,17 @@
  * (deterministic policy), printed and written as CSV and Markdown.
  */
 import { join } from 'node:path';
-import { VARIANTS } from '../../envs/gov-workflow/types.js';
-import { familyTasks, govEnvOptions } from '../../envs/registry.js';
-import type { EnvOptions } from '../../envs/registry.js';
 import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
-import { BASELINE_FAMILIES, baselineAgentNames } from '../../training/baselines.js';
-import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
-import { formatEpisodesCsv } from '../../training/baseline-table.js';
-import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
 import { loadPolicyCheckpoint } from '../../agents/policy/checkpoint.js';
+import { VARIANTS } from '../../envs/gov-workflow/types.js';
+import type { EnvOptions } from '../../envs/registry.js';
+import { familyTasks, govEnvOptions } from '../../envs/registry.js';
+import { formatEpisodesCsv } from '../../training/baseline-table.js';
+import { BASELINE_FAMILIES, baselineAgentNames } from '../../training/baselines.js';
+import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
 import { runId, writeFileAtomic } from '../../training/run-io.js';
 import { parseChoice, parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
+import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 
 export const EVALUATE_HELP = `usage: npm run cli -- evaluate --checkpoint <dir> [options]
 
@@ -104,7 +104,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   writeFileAtomic(join(dir, 'evaluation.md'), `${result.markdown}\n`);
   writeFileAtomic(join(dir, 'episodes.csv'), formatEpisodesCsv(result.records));
   console.log(
-    `${family}: ${checkpoints.map((c) => `${c.label} = ${c.dir}`).join(', ')} vs baselines, seeds ${describeSeeds(seeds)}\n`,
+    `${family}: ${checkpoints.map((c) => `${c.label} = ${c.dir}`).join(', ')} vs baselines, seeds ` +
+      `${describeSeeds(seeds)}\n`,
   );
   console.log(result.text);
   console.log(`\nwrote ${join(dir, 'evaluation.csv')}, ${join(dir, 'evaluation.md')} and ${join(dir, 'episodes.csv')}`);

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
+import type { StoryOptions, StoryRow } from '../../training/story.js';
 import {
   checkRowWidths,
   metricsKind,
@@ -11,11 +12,10 @@ import {
   storyRowsFromPpoMetrics,
   writeStory,
 } from '../../training/story.js';
-import type { StoryOptions, StoryRow } from '../../training/story.js';
 import { parseIntInRange, parseOptions, UsageError } from '../args.js';
 
-export const EXPORT_STORY_HELP = `usage: npm run cli -- export-story --run <results dir> --task <task_id> [--out <dir>] [meta options]
-       npm run cli -- export-story --csv <story.csv> --task <task_id> --out <dir> [meta options]
+export const EXPORT_STORY_HELP = `usage: npm run cli -- export-story --run <results dir> --task <task_id> [options]
+       npm run cli -- export-story --csv <story.csv> --task <task_id> --out <dir> [options]
 
 Writes <out>/<task_id>_training_log.json (the JSON the Gov Workflow /training/* story endpoints
 serve, as scripts/convert_grpo_csv.py writes it) and <out>/<task_id>_story.csv
@@ -61,7 +61,8 @@ function readMetricsDir(dir: string, lenient: boolean): Source {
   const kind = metricsKind(parsed.header);
   if (kind === null) {
     throw new Error(
-      `${file}: neither a PPO metrics.csv (needs rollout/ep_rew_mean) nor a GRPO metrics.csv (needs reward, rewards/fn1_valid, …); columns: ${parsed.header.join(', ')}`,
+      `${file}: neither a PPO metrics.csv (needs rollout/ep_rew_mean) nor a GRPO metrics.csv (needs reward, ` +
+        `rewards/fn1_valid, …); columns: ${parsed.header.join(', ')}`,
     );
   }
   if (kind === 'grpo') {
@@ -80,7 +81,10 @@ function readMetricsDir(dir: string, lenient: boolean): Source {
   return {
     kind,
     rows,
-    description: `PPO metrics ${file} (${rows.length} iterations${skipped > 0 ? `; ${skipped} without a finished episode left out` : ''}${evalRecords.length > 0 ? `; eval.csv read` : ''})`,
+    description:
+      `PPO metrics ${file} (${rows.length} iterations` +
+      (skipped > 0 ? `; ${skipped} without a finished episode left out` : '') +
+      `${evalRecords.length > 0 ? '; eval.csv read' : ''})`,
   };
 }
 
@@ -99,12 +103,14 @@ function resolveRunDir(dir: string, log: (line: string) => void): string {
   const last = phases[phases.length - 1];
   if (last === undefined) {
     throw new UsageError(
-      `--run: '${dir}' has no metrics.csv and no phase directory with one; give results/<run-id>/<phase> (holding metrics.csv) or results/<run-id>`,
+      `--run: '${dir}' has no metrics.csv and no phase directory with one; give results/<run-id>/<phase> (holding ` +
+        `metrics.csv) or results/<run-id>`,
     );
   }
   const chosen = join(dir, last);
   log(
-    `export-story: ${dir} is a run directory; using its last phase with a metrics.csv: ${chosen}${phases.length > 1 ? ` (phases: ${phases.join(', ')})` : ''}`,
+    `export-story: ${dir} is a run directory; using its last phase with a metrics.csv: ` +
+      `${chosen}${phases.length > 1 ? ` (phases: ${phases.join(', ')})` : ''}`,
   );
   return chosen;
 }
@@ -137,12 +143,14 @@ export function exportStoryCommand(argv: string[]): number {
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(task)) {
     throw new UsageError(
-      `--task: '${task}' is not allowed; allowed: a task id of letters, digits, '.', '_' and '-', e.g. one of ${TASK_IDS.join(', ')}`,
+      `--task: '${task}' is not allowed; allowed: a task id of letters, digits, '.', '_' and '-', e.g. one of ` +
+        `${TASK_IDS.join(', ')}`,
     );
   }
   if (!task.includes('_') && values['adapter-path'] === undefined) {
     throw new UsageError(
-      `--task: '${task}' has no '_', so the reference's adapter_path (artifacts/llm/<second '_' part>/) is undefined; give --adapter-path or a task id such as ${TASK_IDS.join(', ')}`,
+      `--task: '${task}' has no '_', so the reference's adapter_path (artifacts/llm/<second '_' part>/) is ` +
+        `undefined; give --adapter-path or a task id such as ${TASK_IDS.join(', ')}`,
     );
   }
 
@@ -187,8 +195,10 @@ export function exportStoryCommand(argv: string[]): number {
   const written = writeStory(source.rows, task, outDir, options);
   const s = written.json.summary;
   log(
-    `export-story: ${task}: ${written.json.total_episodes} episodes, reward ${s.first_episode_reward} -> ${s.last_episode_reward} (best ${s.best_episode_reward}), ` +
-      `score ${s.first_episode_score} -> ${s.last_episode_score} (best ${s.best_episode_score}), invalid steps ${s.invalid_action_steps}, hallucination steps ${s.hallucination_steps}`,
+    `export-story: ${task}: ${written.json.total_episodes} episodes, reward ${s.first_episode_reward} -> ` +
+      `${s.last_episode_reward} (best ${s.best_episode_reward}), ` +
+      `score ${s.first_episode_score} -> ${s.last_episode_score} (best ${s.best_episode_score}), invalid steps ` +
+      `${s.invalid_action_steps}, hallucination steps ${s.hallucination_steps}`,
   );
   log(`wrote ${written.jsonPath}`);
   log(`wrote ${written.csvPath}`);

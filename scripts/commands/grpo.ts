@@ -5,15 +5,15 @@
  * groups/*.jsonl for the export learner) and checkpoints/<run-id>/<phase>/.
  */
 import { join } from 'node:path';
-import { GRPO_CONFIG_FIELDS, loadGrpoConfig } from '../../training/grpo/config.js';
-import { isConfigFlag } from '../../training/ppo/config.js';
 import type { GrpoConfig } from '../../training/grpo/config.js';
+import { GRPO_CONFIG_FIELDS, loadGrpoConfig } from '../../training/grpo/config.js';
 import { trainGrpo } from '../../training/grpo/grpo.js';
+import { isConfigFlag } from '../../training/ppo/config.js';
 import { runId as makeRunId } from '../../training/run-io.js';
 import { parseOptions, UsageError } from '../args.js';
 import { installSigint } from './train.js';
 
-export const GRPO_HELP = `usage: npm run cli -- grpo --config grpo-phase1 --init-from <checkpoint> [options] [--<field> <value> …]
+export const GRPO_HELP = `usage: npm run cli -- grpo --config grpo-phase1 --init-from <checkpoint> [options]
        npm run cli -- grpo --phases --init-from <checkpoint> [options]
 
   --config <c>        grpo-phase1, grpo-phase2, or a JSON/YAML file (default grpo-phase1)
@@ -68,7 +68,9 @@ export async function grpoCommand(argv: string[]): Promise<number> {
         signal: sigint.signal,
       });
       console.log(
-        `${config.phase}: ${result.iterations} iterations${result.interrupted ? ' (interrupted)' : ''}; results ${join(out, runId, config.phase)}; checkpoint ${result.finalCheckpoint}${result.policyDir ? `; trained policy ${result.policyDir}` : ''}`,
+        `${config.phase}: ${result.iterations} iterations${result.interrupted ? ' (interrupted)' : ''}; results ` +
+          `${join(out, runId, config.phase)}; checkpoint ` +
+          `${result.finalCheckpoint}${result.policyDir ? `; trained policy ${result.policyDir}` : ''}`,
       );
       return result;
     };

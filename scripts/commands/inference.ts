@@ -18,7 +18,9 @@ import type { LlmEpisodeResult, LlmStepLog } from '../../agents/llm/llm-episodes
 import { runGovLlmEpisode, runHelixLlmEpisode } from '../../agents/llm/llm-episodes.js';
 import { pyFixed } from '../../envs/core/py-round.js';
 import { getTask } from '../../envs/gov-workflow/tasks.js';
+import type { Variant } from '../../envs/gov-workflow/types.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
+import type { HelixConfig } from '../../envs/helixdesk/config.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
 import {
@@ -31,6 +33,7 @@ import {
   parsePositiveInt,
   UsageError,
 } from '../args.js';
+import type { LlmSettings } from '../llm-options.js';
 import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 
 export const INFERENCE_ENVS = ['gov-workflow', 'helixdesk'] as const;
@@ -81,7 +84,21 @@ class OrderedPrinter {
   }
 }
 
-export async function inferenceCommand(argv: string[]): Promise<number> {
+/** The inference run's settings, from the command line and the environment. */
+interface InferenceSettings {
+  env: (typeof INFERENCE_ENVS)[number];
+  tasks: string[];
+  seed: number | undefined;
+  maxSteps: number | undefined;
+  threshold: number;
+  variant: Variant;
+  helixConfig: HelixConfig | undefined;
+  benchmark: string;
+  llm: LlmSettings;
+}
+
+/** null: --help was printed. */
+function parseInferenceArgs(argv: string[]): InferenceSettings | null {
   const { values } = parseOptions(argv, {
     env: 'string',
     task: 'string',
@@ -96,97 +113,97 @@ export async function inferenceCommand(argv: string[]): Promise<number> {
   });
   if (values.help) {
     console.log(INFERENCE_HELP);
-    return 0;
+    return null;
   }
   const env = parseChoice(values.env ?? 'gov-workflow', INFERENCE_ENVS, '--env');
+  // Gov Workflow: the three graded tasks of the reference's inference run first.
+  const first =
+    env === 'gov-workflow' ? ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'] : [];
   const tasks = parseList(
     values.task ?? 'all',
-    env === 'gov-workflow'
-      ? [
-          'district_backlog_easy',
-          'mixed_urgency_medium',
-          'cross_department_hard',
-          ...familyTasks(env).filter(
-            (t) => !['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard'].includes(t),
-          ),
-        ]
-      : familyTasks(env),
+    [...first, ...familyTasks(env).filter((t) => !first.includes(t))],
     '--task',
   );
   if (env === 'helixdesk' && values.variant !== undefined)
     throw new UsageError('--variant applies to gov-workflow only');
   if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
-  const seedArg =
-    values.seed === undefined
-      ? undefined
-      : parseIntInRange(values.seed, '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const maxSteps =
-    values['max-steps'] === undefined
-      ? undefined
-      : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS);
-  const threshold = parseNumberInRange(values['success-threshold'] ?? '0.5', '--success-threshold', 0, 1);
-  const variant = parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant');
-  const helixConfig = values.config ? loadHelixConfig(values.config) : undefined;
-  const llm = llmSettings(llmOptionValues(values));
-  const benchmark = values.benchmark ?? BENCHMARK_NAMES[env];
-  // The sample's control flow prints [START] before the env resets; the model field is the model id.
-  const printer = new OrderedPrinter(tasks.length);
-  let failures = 0;
+  return {
+    env,
+    tasks,
+    seed:
+      values.seed === undefined
+        ? undefined
+        : parseIntInRange(values.seed, '--seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    maxSteps:
+      values['max-steps'] === undefined
+        ? undefined
+        : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS),
+    threshold: parseNumberInRange(values['success-threshold'] ?? '0.5', '--success-threshold', 0, 1),
+    variant: parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant'),
+    helixConfig: values.config ? loadHelixConfig(values.config) : undefined,
+    benchmark: values.benchmark ?? BENCHMARK_NAMES[env],
+    llm: llmSettings(llmOptionValues(values)),
+  };
+}
 
-  await Promise.all(
-    tasks.map(async (task, k) => {
-      const seed = seedArg ?? (env === 'gov-workflow' ? getTask(task).seed : 42);
-      printer.line(k, `[START] task=${task} env=${benchmark} model=${llm.model}`);
-      const steps: LlmStepLog[] = [];
-      const onStep = (s: LlmStepLog): void => {
-        steps.push(s);
-        printer.line(
-          k,
-          `[STEP] step=${s.step} action=${s.action} reward=${pyFixed(s.reward, 2)} done=${s.done} error=${s.error ?? 'null'}`,
-        );
-      };
-      let result: LlmEpisodeResult | null = null;
-      try {
-        result =
-          env === 'gov-workflow'
-            ? await runGovLlmEpisode(
-                llm.policy,
-                { taskId: task, seed, variant, ...(maxSteps !== undefined ? { maxSteps } : {}) },
-                onStep,
-              )
-            : await runHelixLlmEpisode(
-                llm.policy,
-                {
-                  task,
-                  seed,
-                  ...(helixConfig ? { config: helixConfig } : {}),
-                  ...(maxSteps !== undefined ? { maxSteps } : {}),
-                },
-                onStep,
-              );
-      } catch (err) {
-        failures++;
-        process.stderr.write(`[inference] ${task}: ${err instanceof Error ? err.message : String(err)}\n`);
-      } finally {
-        const raw = result ? result.record.score : 0;
-        const score = Math.min(Math.max(raw, 0.01), 0.99);
-        if (result) {
-          const m = result.record.metrics;
-          process.stderr.write(
-            `[inference] ${task}: grader score ${raw.toFixed(4)}, reward ${result.record.reward.toFixed(2)}, ${m.invalid_outputs ?? 0} invalid answers, ${m.fallbacks ?? 0} fallbacks, ${m.prompt_tokens ?? 0}+${m.completion_tokens ?? 0} tokens\n`,
-          );
-        }
-        printer.line(
-          k,
-          `[END] success=${result !== null && score >= threshold} steps=${steps.length} score=${pyFixed(score, 3)} rewards=${steps.map((s) => pyFixed(s.reward, 2)).join(',')}`,
-        );
-        printer.finish(k);
-      }
-    }),
-  );
-  const u = llm.client.usage;
+export async function inferenceCommand(argv: string[]): Promise<number> {
+  const settings = parseInferenceArgs(argv);
+  if (!settings) return 0;
+  const printer = new OrderedPrinter(settings.tasks.length);
+  const outcomes = await Promise.all(settings.tasks.map((task, k) => runTask(settings, task, k, printer)));
+  const u = settings.llm.client.usage;
   process.stderr.write(
-    `[inference] ${u.requests} requests (${u.retries} retries, ${u.failures} failed), ${u.promptTokens} prompt + ${u.completionTokens} completion tokens\n`,
+    `[inference] ${u.requests} requests (${u.retries} retries, ${u.failures} failed), ${u.promptTokens} prompt + ` +
+      `${u.completionTokens} completion tokens\n`,
   );
-  return failures > 0 ? 1 : 0;
+  return outcomes.every(Boolean) ? 0 : 1;
+}
+
+/** One task's [START], [STEP]s and [END] (always printed); false when the episode failed. */
+async function runTask(s: InferenceSettings, task: string, k: number, printer: OrderedPrinter): Promise<boolean> {
+  const seed = s.seed ?? (s.env === 'gov-workflow' ? getTask(task).seed : 42);
+  // The sample's control flow prints [START] before the env resets; the model field is the model id.
+  printer.line(k, `[START] task=${task} env=${s.benchmark} model=${s.llm.model}`);
+  const steps: LlmStepLog[] = [];
+  const onStep = (step: LlmStepLog): void => {
+    steps.push(step);
+    printer.line(
+      k,
+      `[STEP] step=${step.step} action=${step.action} reward=${pyFixed(step.reward, 2)} done=${step.done} ` +
+        `error=${step.error ?? 'null'}`,
+    );
+  };
+  const maxSteps = s.maxSteps !== undefined ? { maxSteps: s.maxSteps } : {};
+  let result: LlmEpisodeResult | null = null;
+  try {
+    result =
+      s.env === 'gov-workflow'
+        ? await runGovLlmEpisode(s.llm.policy, { taskId: task, seed, variant: s.variant, ...maxSteps }, onStep)
+        : await runHelixLlmEpisode(
+            s.llm.policy,
+            { task, seed, ...(s.helixConfig ? { config: s.helixConfig } : {}), ...maxSteps },
+            onStep,
+          );
+  } catch (err) {
+    process.stderr.write(`[inference] ${task}: ${err instanceof Error ? err.message : String(err)}\n`);
+  } finally {
+    const raw = result ? result.record.score : 0;
+    const score = Math.min(Math.max(raw, 0.01), 0.99);
+    if (result) {
+      const m = result.record.metrics;
+      process.stderr.write(
+        `[inference] ${task}: grader score ${raw.toFixed(4)}, reward ${result.record.reward.toFixed(2)}, ` +
+          `${m.invalid_outputs ?? 0} invalid answers, ${m.fallbacks ?? 0} fallbacks, ` +
+          `${m.prompt_tokens ?? 0}+${m.completion_tokens ?? 0} tokens\n`,
+      );
+    }
+    const rewards = steps.map((step) => pyFixed(step.reward, 2)).join(',');
+    printer.line(
+      k,
+      `[END] success=${result !== null && score >= s.threshold} steps=${steps.length} score=${pyFixed(score, 3)} ` +
+        `rewards=${rewards}`,
+    );
+    printer.finish(k);
+  }
+  return result !== null;
 }

@@ -4,8 +4,8 @@
  * every baseline agent, and results/<run-id>/summary.md with the table and the plots.
  */
 import { familyTasks } from '../../envs/registry.js';
-import { loadPpoConfig } from '../../training/ppo/config.js';
 import { runPipeline } from '../../training/pipeline.js';
+import { loadPpoConfig } from '../../training/ppo/config.js';
 import { runId as makeRunId } from '../../training/run-io.js';
 import { parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
 import { installSigint, PPO_OVERRIDES } from './train.js';
@@ -69,7 +69,8 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
     });
     if (result.interrupted) {
       console.log(
-        `interrupted; checkpoints are under ${flags.checkpoints ?? 'checkpoints'}/${runId}/ (resume a phase with npm run train -- --resume <dir>)`,
+        `interrupted; checkpoints are under ${flags.checkpoints ?? 'checkpoints'}/${runId}/ (resume a phase with npm ` +
+          `run train -- --resume <dir>)`,
       );
       return 130;
     }

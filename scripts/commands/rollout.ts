@@ -3,14 +3,15 @@
  * masked actions and print one line `sha256=<hex>` over every batch (envs/vector/rollout-hash.ts);
  * throughput goes to stderr. `--workers 0` uses SyncVectorEnv; the hash is the same for every W.
  */
+
+import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { envIds } from '../../envs/registry.js';
 import { fingerprintRollout } from '../../envs/vector/rollout-hash.js';
 import { SyncVectorEnv } from '../../envs/vector/sync.js';
-import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';
 import type { VectorEnv } from '../../envs/vector/vector-env.js';
+import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';
 import { WorkerVectorEnv } from '../../envs/vector/workers.js';
-import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import { parseChoice, parseIntInRange, parseOptions, parsePositiveInt, UsageError } from '../args.js';
 
 export const ROLLOUT_HELP = `usage: npm run cli -- rollout --env <id> [options]
@@ -62,7 +63,9 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
     const f = await fingerprintRollout(vec, seed, steps);
     console.log(`sha256=${f.hash}`);
     console.error(
-      `${values.env}: ${numEnvs} envs × ${steps} steps = ${f.envSteps} env-steps in ${f.seconds.toFixed(3)} s (${Math.round(f.envSteps / f.seconds)} env-steps/s, ${workers === 0 ? 'sync' : `${workers} worker(s)`}), ${f.episodes.length} episodes finished`,
+      `${values.env}: ${numEnvs} envs × ${steps} steps = ${f.envSteps} env-steps in ${f.seconds.toFixed(3)} s ` +
+        `(${Math.round(f.envSteps / f.seconds)} env-steps/s, ${workers === 0 ? 'sync' : `${workers} worker(s)`}), ` +
+        `${f.episodes.length} episodes finished`,
     );
   } finally {
     await vec.close();

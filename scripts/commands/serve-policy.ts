@@ -10,15 +10,16 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import { isLoopbackHost, MAX_BODY_BYTES, startPolicyServer } from '../../agents/llm/policy-server.js';
-import { ppoServedPolicy, ruleServedPolicy, SERVED_ENVS } from '../../agents/llm/served-policies.js';
 import type { ServedEnv, ServedPolicy } from '../../agents/llm/served-policies.js';
+import { ppoServedPolicy, ruleServedPolicy, SERVED_ENVS } from '../../agents/llm/served-policies.js';
 import { BACKEND_PREFERENCES, describeBackend, initBackend } from '../../agents/policy/backend.js';
 import { resolveCheckpointDir } from '../../agents/policy/checkpoint.js';
+import { GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import { parseChoice, parseIntInRange, parseOptions, parsePositiveInt, UsageError } from '../args.js';
 
-export const SERVE_POLICY_HELP = `usage: npm run cli -- serve-policy (--checkpoint <dir> | --agent <name> --env <env>) [options]
+export const SERVE_POLICY_HELP = `usage: npm run cli -- serve-policy --checkpoint <dir> [options]
+       npm run cli -- serve-policy --agent <name> --env <env> [options]
 
   --checkpoint <dir>  a PPO or GRPO policy checkpoint (a checkpoint directory, or a directory with
                       a 'latest' pointer)
@@ -43,8 +44,9 @@ export const SERVE_POLICY_HELP = `usage: npm run cli -- serve-policy (--checkpoi
   --max-body <bytes>  largest request body accepted, up to 67108864 (default 1000000)
 
 Endpoints: GET /v1/models, POST /v1/chat/completions (n 1…128, temperature 0…2 — below 1e-5 the
-answer is greedy —, seed, logprobs; no streaming), POST /v1/load_weights. The last user message must end with the <queue-rl-observation> block that
-every queue-rl prompt carries. Runs until SIGINT or SIGTERM.`;
+answer is greedy —, seed, logprobs; no streaming), POST /v1/load_weights. The last user message
+must end with the <queue-rl-observation> block that every queue-rl prompt carries. Runs until
+SIGINT or SIGTERM.`;
 
 const OPTIONS = {
   checkpoint: 'string',
@@ -96,7 +98,8 @@ export async function servePolicyCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--allow-load-weights: '${loadRoot}' is not a directory`);
   if (!isLoopbackHost(host) && apiKey === null && flags['allow-unauthenticated'] !== true) {
     throw new UsageError(
-      `--host ${host}: not a loopback address, and no API key is set; set QUEUE_RL_API_KEY (or --api-key), or pass --allow-unauthenticated to let anyone who reaches the port use the policy`,
+      `--host ${host}: not a loopback address, and no API key is set; set QUEUE_RL_API_KEY (or --api-key), or pass ` +
+        `--allow-unauthenticated to let anyone who reaches the port use the policy`,
     );
   }
 

@@ -3,16 +3,18 @@
  * overridden by a flag, resumable with --resume. SIGINT finishes the current iteration, saves a
  * checkpoint and exits (code 130); a second SIGINT exits at once.
  */
+
+import { runTraining } from '../../training/pipeline.js';
+import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
+import type { PpoConfig } from '../../training/ppo/config.js';
 import {
   applyOverrides,
   builtinConfigNames,
   isConfigFlag,
   loadPpoConfig,
-  parsePpoConfig,
   PPO_CONFIG_FIELDS,
+  parsePpoConfig,
 } from '../../training/ppo/config.js';
-import { runTraining } from '../../training/pipeline.js';
-import { loadCheckpoint } from '../../training/ppo/checkpoint.js';
 import { runId as makeRunId } from '../../training/run-io.js';
 import { parseOptions, UsageError } from '../args.js';
 
@@ -48,7 +50,9 @@ const OPTIONS = {
 /** parseOptions settings for commands whose other flags are PPO config fields. */
 export const PPO_OVERRIDES = {
   acceptsOverride: (name: string) => isConfigFlag(name, PPO_CONFIG_FIELDS),
-  overrideHint: `a config field: ${PPO_CONFIG_FIELDS.map((f) => `--${f.replace(/_/g, '-')}`).join(', ')} (nested with dots, e.g. --eval.seeds 100-104)`,
+  overrideHint:
+    `a config field: ${PPO_CONFIG_FIELDS.map((f) => `--${f.replace(/_/g, '-')}`).join(', ')} (nested ` +
+    `with dots, e.g. --eval.seeds 100-104)`,
 };
 
 export function installSigint(): { signal: AbortSignal; dispose: () => void } {
@@ -82,7 +86,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     throw new UsageError('--resume takes the config from the checkpoint; drop --config (override fields with flags)');
   const initFrom = flags['init-from'];
   const all: [string, string][] = [...overrides, ...(initFrom ? [['--init-from', initFrom] as [string, string]] : [])];
-  let config;
+  let config: PpoConfig;
   let runId: string;
   if (resume) {
     const ckpt = loadCheckpoint(resume);
@@ -111,10 +115,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
     );
     console.log(`results:     ${result.resultsDir}`);
     console.log(
-      `checkpoints: ${result.checkpointDir} (final/last: ${result.finalCheckpoint}${result.bestCheckpoint ? `, best: ${result.bestCheckpoint}` : ''})`,
+      `checkpoints: ${result.checkpointDir} (final/last: ` +
+        `${result.finalCheckpoint}${result.bestCheckpoint ? `, best: ${result.bestCheckpoint}` : ''})`,
     );
     console.log(`plots:       ${result.plots.join(', ')}`);
-    const dirs = `${flags.out !== undefined ? ` --out ${flags.out}` : ''}${flags.checkpoints !== undefined ? ` --checkpoints ${flags.checkpoints}` : ''}`;
+    const dirs =
+      (flags.out !== undefined ? ` --out ${flags.out}` : '') +
+      (flags.checkpoints !== undefined ? ` --checkpoints ${flags.checkpoints}` : '');
     if (result.interrupted) console.log(`resume with: npm run train -- --resume ${result.finalCheckpoint}${dirs}`);
     return sigint.signal.aborted ? 130 : 0;
   } finally {

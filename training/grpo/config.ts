@@ -5,10 +5,10 @@
  * command-line flags override any field (`--group-size 4`, `--learner.type export`).
  */
 import { z } from 'zod';
+import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 import { InvalidConfigError } from '../../envs/core/errors.js';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
-import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 import { applyOverrides, configFieldNames, isConfigFlag, parseConfigWith, readConfigObject } from '../ppo/config.js';
 
 const fraction = z.number().min(0).max(1);
@@ -31,7 +31,10 @@ export const GrpoConfigSchema = z
     /** Completions per state (TRL num_generations). */
     group_size: z.number().int().min(2).max(128).default(8),
     temperature: z.number().positive().max(2).default(1),
-    /** 'n': one request with n = group_size; 'parallel': group_size requests; 'auto': n, parallel if the endpoint refuses n. */
+    /**
+     * 'n': one request with n = group_size; 'parallel': group_size requests; 'auto': n, parallel if the endpoint
+     * refuses n.
+     */
     sampling: z.enum(['auto', 'n', 'parallel']).default('auto'),
     max_tokens: z.number().int().positive().max(1_000_000).default(256),
     /** Steps of the fixed continuation policy after the scored action (fn3 sums the rewards of 1 + H steps). */
@@ -48,7 +51,9 @@ export const GrpoConfigSchema = z
     /** 'group': (r − mean)/(std + eps) per group (GRPO); 'none': r − mean (Dr. GRPO). */
     scale_rewards: z.enum(['group', 'none']).default('group'),
     advantage_eps: z.number().positive().default(1e-4),
-    /** Drop groups whose rewards all tie (no signal; DAPO's dynamic sampling without resampling). Counted either way. */
+    /**
+     * Drop groups whose rewards all tie (no signal; DAPO's dynamic sampling without resampling). Counted either way.
+     */
     drop_zero_std_groups: z.boolean().default(true),
     /** Clipped ratio: [1 − epsilon, 1 + (epsilon_high ?? epsilon)]. */
     epsilon: z.number().positive().default(0.2),
@@ -67,9 +72,15 @@ export const GrpoConfigSchema = z
       })
       .strict()
       .default({ beta1: 0.9, beta2: 0.999, eps: 1e-5 }),
-    /** The policy the run starts from and trains (a PPO or GRPO checkpoint); required by the tfjs learner and the built-in server. */
+    /**
+     * The policy the run starts from and trains (a PPO or GRPO checkpoint); required by the tfjs learner and the
+     * built-in server.
+     */
     init_from: z.string().nullable().default(null),
-    /** Where completions come from: null = a policy server started in-process on 127.0.0.1 from init_from (what the tfjs learner updates). */
+    /**
+     * Where completions come from: null = a policy server started in-process on 127.0.0.1 from init_from (what the tfjs
+     * learner updates).
+     */
     endpoint: z
       .object({
         base_url: z.string().url().nullable().default(null),

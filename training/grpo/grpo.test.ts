@@ -2,30 +2,30 @@
  * GRPO end to end against real loopback servers (the policy server, a vLLM-style proxy, a trainer
  * receiver, a flaky endpoint) with the real openai client. No mocks.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGovPrompt } from '../../agents/llm/prompts.js';
-import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
-import { forward, loopbackServer } from '../../agents/llm/loopback.fixture.js';
 import type { Handler } from '../../agents/llm/loopback.fixture.js';
+import { forward, loopbackServer } from '../../agents/llm/loopback.fixture.js';
 import { decodeFeatures, decodeMask, parseObservationBlock } from '../../agents/llm/observation-block.js';
-import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
-import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
+import { buildGovPrompt } from '../../agents/llm/prompts.js';
 import { initBackend } from '../../agents/policy/backend.js';
 import { loadPolicyCheckpoint } from '../../agents/policy/checkpoint.js';
-import { parsePpoConfig } from '../ppo/config.js';
 import { ActorCriticPolicy } from '../../agents/policy/policy.js';
-import { trainPpo } from '../ppo/ppo.js';
-import { parseGrpoConfig } from './config.js';
-import type { GrpoConfigInput } from './config.js';
-import { trainGrpo } from './grpo.js';
-import type { GrpoMetricRow } from './grpo.js';
-import { groupAdvantages, parseCompletion, scoreCompletion } from './rewards.js';
-import { StoryJsonSchema } from '../story.js';
-import { main } from '../../scripts/cli.js';
 import { pyRound } from '../../envs/core/py-round.js';
+import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
+import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
+import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
+import { main } from '../../scripts/cli.js';
+import { parsePpoConfig } from '../ppo/config.js';
+import { trainPpo } from '../ppo/ppo.js';
+import { StoryJsonSchema } from '../story.js';
+import type { GrpoConfigInput } from './config.js';
+import { parseGrpoConfig } from './config.js';
+import type { GrpoMetricRow } from './grpo.js';
+import { trainGrpo } from './grpo.js';
+import { groupAdvantages, parseCompletion, scoreCompletion } from './rewards.js';
 
 const dirs: string[] = [];
 const cleanups: (() => unknown)[] = [];
@@ -97,7 +97,7 @@ function evaluationStates(task: string): { env: GovWorkflowEnv; messages: string
   return out;
 }
 
-/** Exact expected reward E_π[r(s, a)] of a policy over the fixed states (the GRPO objective without sampling noise). */
+/** Exact expected reward E_π[r(s, a)] of a policy over the fixed states (the GRPO objective, no sampling noise). */
 function expectedReward(policyDir: string, task = 'district_backlog_easy'): number {
   const ckpt = loadPolicyCheckpoint(policyDir);
   const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
@@ -146,14 +146,18 @@ describe('reward functions and advantages', () => {
   it('fn1 and fn2 grade every kind of bad completion', () => {
     const cases: [string, number, number][] = [
       ['{"action_type":"advance_time"}', 1, 1],
-      ['Here you go: ```json\n{"action_type":"advance_time"}\n```', 1, -1], // parseable, but fenced chatter is blocklisted
+      // parseable, but fenced chatter is blocklisted
+      ['Here you go: ```json\n{"action_type":"advance_time"}\n```', 1, -1],
       ['I would advance time.', -1, 0], // no JSON
       ['Sorry, as an AI I cannot decide.', -1, -1], // no JSON, off-topic
       ['{"service": "passport"}', 0, 0], // no action_type
       ['{"action_type":"launch_rocket"}', 0, -1], // invented action
-      ['{"action_type":"request_missing_documents","service_target":"moon_permit"}', 0.5, -1], // invented service: malformed
-      ['{"action_type":"advance_time","mood":"happy"}', 1, -1], // invented field (dropped by the env, still a hallucination)
-      ['{"action_type":"escalate_service","escalation_target":"birth_certificate"}', 0.5, 1], // well-formed, not legal now (the service is not in this task)
+      // invented service: malformed
+      ['{"action_type":"request_missing_documents","service_target":"moon_permit"}', 0.5, -1],
+      // invented field (dropped by the env, still a hallucination)
+      ['{"action_type":"advance_time","mood":"happy"}', 1, -1],
+      // well-formed, not legal now (the service is not in this task)
+      ['{"action_type":"escalate_service","escalation_target":"birth_certificate"}', 0.5, 1],
       ['{"action_type":"set_priority_mode","priority_mode":"urgent_first"}', 1, 1],
     ];
     for (const [text, fn1, fn2] of cases) {
@@ -165,22 +169,25 @@ describe('reward functions and advantages', () => {
     expect(parseCompletion('{"action_type": 7}').form).toBe(0);
   });
 
-  it('fn3 is the env reward over 1 + H steps from the restored state, an unusable completion being the env’s invalid step', () => {
-    const direct = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
-    direct.reset({ seed: 4 });
-    direct.step({ action_type: 'advance_time' });
-    const a = direct.step({ action_type: 'advance_time' }).reward;
-    const b = direct.step({ action_type: 'advance_time' }).reward;
-    expect(scoreCompletion('{"action_type":"advance_time"}', scratch, snap, 1, 'advance', w).fn3_env_score).toBeCloseTo(
-      a + b,
-      9,
-    );
-    const invalid = score('garbage');
-    const probe = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
-    probe.restore(snap);
-    expect(invalid.fn3_env_score).toBe(probe.stepInvalid('x').reward);
-    expect(invalid.fn3_env_score).toBeLessThan(0);
-  });
+  it(
+    'fn3 is the env reward over 1 + H steps from the restored state, an unusable completion being the env’s ' +
+      'invalid step',
+    () => {
+      const direct = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
+      direct.reset({ seed: 4 });
+      direct.step({ action_type: 'advance_time' });
+      const a = direct.step({ action_type: 'advance_time' }).reward;
+      const b = direct.step({ action_type: 'advance_time' }).reward;
+      expect(
+        scoreCompletion('{"action_type":"advance_time"}', scratch, snap, 1, 'advance', w).fn3_env_score,
+      ).toBeCloseTo(a + b, 9);
+      const invalid = score('garbage');
+      const probe = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
+      probe.restore(snap);
+      expect(invalid.fn3_env_score).toBe(probe.stepInvalid('x').reward);
+      expect(invalid.fn3_env_score).toBeLessThan(0);
+    },
+  );
 
   it('group advantages: standardised per group, r − mean without scaling, zero for a tied group', () => {
     const g = groupAdvantages([1, 2, 3, 6], 'group', 1e-4);
@@ -193,91 +200,95 @@ describe('reward functions and advantages', () => {
 });
 
 describe('GRPO with the tfjs learner against the policy server', () => {
-  it('Phase 1 then Phase 2 each raise the expected group reward within a fixed budget, pushing each update to the server', async () => {
-    const d = tempDir();
-    const before = expectedReward(initPolicy);
-    const result = await trainGrpo({
-      config: grpoConfig({
-        iterations: 12,
-        states_per_iteration: 8,
-        group_size: 8,
-        learning_rate: 1e-2,
-        checkpoint_every: 4,
-      }),
-      resultsDir: join(d, 'r'),
-      checkpointDir: join(d, 'c'),
-      log: quiet,
-    });
-    expect(result.iterations).toBe(12);
-    const last = result.metrics[result.metrics.length - 1] as GrpoMetricRow;
-    expect(last.policy_version).toBe(13); // one new version per update, served over HTTP
-    expect(result.policyDir && existsSync(join(result.policyDir, 'model.json'))).toBe(true);
-    const after = expectedReward(result.policyDir as string);
-    expect(after).toBeGreaterThan(before + 5); // measured: 23.8 → 36.2
-    // Phase 2 continues from Phase 1's trained policy on its own task mix (medium), with a KL leash
-    const medBefore = expectedReward(result.policyDir as string, 'mixed_urgency_medium');
-    const p2 = await trainGrpo({
-      config: grpoConfig({
-        phase: 'grpo-phase2',
-        init_from: result.policyDir,
-        task_mix: { mixed_urgency_medium: 1 },
-        iterations: 12,
-        states_per_iteration: 8,
-        group_size: 8,
-        learning_rate: 1e-2,
-        beta: 0.04,
-        checkpoint_every: 4,
-        seed: 2,
-      }),
-      resultsDir: join(d, 'r2'),
-      checkpointDir: join(d, 'c2'),
-      log: quiet,
-    });
-    const medAfter = expectedReward(p2.policyDir as string, 'mixed_urgency_medium');
-    expect(medAfter).toBeGreaterThan(medBefore + 3); // measured: 39.3 → 47.7
-    expect(p2.metrics.some((r) => typeof r.kl === 'number' && r.kl > 0)).toBe(true);
-    // every row has the documented columns
-    const header = readFileSync(join(d, 'r', 'metrics.csv'), 'utf8').split('\n')[0] as string;
-    for (const col of [
-      'step',
-      'reward',
-      'reward_std',
-      'rewards/fn1_valid',
-      'rewards/fn2_no_halluc',
-      'rewards/fn3_env_score',
-      'frac_reward_zero_std',
-      'kl',
-      'clip_ratio',
-      'invalid_action_rate',
-      'tokens',
-      'policy_version',
-    ])
-      expect(header.split(',')).toContain(col);
-    expect(existsSync(join(d, 'r', 'reward.png'))).toBe(true);
-    expect(existsSync(join(d, 'r', 'reward-functions.svg'))).toBe(true);
-    // the training-story export of this run validates against the documented shape
-    const out = join(d, 'story');
-    const exported = await main([
-      'export-story',
-      '--run',
-      join(d, 'r'),
-      '--task',
-      'district_backlog_easy',
-      '--out',
-      out,
-    ]);
-    expect(exported).toBe(0);
-    const story = StoryJsonSchema.parse(
-      JSON.parse(readFileSync(join(out, 'district_backlog_easy_training_log.json'), 'utf8')),
-    );
-    expect(story.total_episodes).toBe(12);
-    expect(story.episodes.map((e) => e.total_reward)).toEqual(
-      result.metrics.map((r) => pyRound(r.reward as number, 4)),
-    );
-    expect(readFileSync(join(out, 'district_backlog_easy_story.csv'), 'utf8').split('\n')[0]).toBe(
-      'step,reward,fn1_valid,fn2_no_halluc,fn3_env_score',
-    );
-  });
+  it(
+    'Phase 1 then Phase 2 each raise the expected group reward within a fixed budget, pushing each update to ' +
+      'the server',
+    async () => {
+      const d = tempDir();
+      const before = expectedReward(initPolicy);
+      const result = await trainGrpo({
+        config: grpoConfig({
+          iterations: 12,
+          states_per_iteration: 8,
+          group_size: 8,
+          learning_rate: 1e-2,
+          checkpoint_every: 4,
+        }),
+        resultsDir: join(d, 'r'),
+        checkpointDir: join(d, 'c'),
+        log: quiet,
+      });
+      expect(result.iterations).toBe(12);
+      const last = result.metrics[result.metrics.length - 1] as GrpoMetricRow;
+      expect(last.policy_version).toBe(13); // one new version per update, served over HTTP
+      expect(result.policyDir && existsSync(join(result.policyDir, 'model.json'))).toBe(true);
+      const after = expectedReward(result.policyDir as string);
+      expect(after).toBeGreaterThan(before + 5); // measured: 23.8 → 36.2
+      // Phase 2 continues from Phase 1's trained policy on its own task mix (medium), with a KL leash
+      const medBefore = expectedReward(result.policyDir as string, 'mixed_urgency_medium');
+      const p2 = await trainGrpo({
+        config: grpoConfig({
+          phase: 'grpo-phase2',
+          init_from: result.policyDir,
+          task_mix: { mixed_urgency_medium: 1 },
+          iterations: 12,
+          states_per_iteration: 8,
+          group_size: 8,
+          learning_rate: 1e-2,
+          beta: 0.04,
+          checkpoint_every: 4,
+          seed: 2,
+        }),
+        resultsDir: join(d, 'r2'),
+        checkpointDir: join(d, 'c2'),
+        log: quiet,
+      });
+      const medAfter = expectedReward(p2.policyDir as string, 'mixed_urgency_medium');
+      expect(medAfter).toBeGreaterThan(medBefore + 3); // measured: 39.3 → 47.7
+      expect(p2.metrics.some((r) => typeof r.kl === 'number' && r.kl > 0)).toBe(true);
+      // every row has the documented columns
+      const header = readFileSync(join(d, 'r', 'metrics.csv'), 'utf8').split('\n')[0] as string;
+      for (const col of [
+        'step',
+        'reward',
+        'reward_std',
+        'rewards/fn1_valid',
+        'rewards/fn2_no_halluc',
+        'rewards/fn3_env_score',
+        'frac_reward_zero_std',
+        'kl',
+        'clip_ratio',
+        'invalid_action_rate',
+        'tokens',
+        'policy_version',
+      ])
+        expect(header.split(',')).toContain(col);
+      expect(existsSync(join(d, 'r', 'reward.png'))).toBe(true);
+      expect(existsSync(join(d, 'r', 'reward-functions.svg'))).toBe(true);
+      // the training-story export of this run validates against the documented shape
+      const out = join(d, 'story');
+      const exported = await main([
+        'export-story',
+        '--run',
+        join(d, 'r'),
+        '--task',
+        'district_backlog_easy',
+        '--out',
+        out,
+      ]);
+      expect(exported).toBe(0);
+      const story = StoryJsonSchema.parse(
+        JSON.parse(readFileSync(join(out, 'district_backlog_easy_training_log.json'), 'utf8')),
+      );
+      expect(story.total_episodes).toBe(12);
+      expect(story.episodes.map((e) => e.total_reward)).toEqual(
+        result.metrics.map((r) => pyRound(r.reward as number, 4)),
+      );
+      expect(readFileSync(join(out, 'district_backlog_easy_story.csv'), 'utf8').split('\n')[0]).toBe(
+        'step,reward,fn1_valid,fn2_no_halluc,fn3_env_score',
+      );
+    },
+  );
 
   it('resumes exactly: 2 + 2 iterations equal 4', async () => {
     const a = tempDir();
@@ -347,73 +358,77 @@ describe('export and http learners', () => {
     }
   });
 
-  it('http posts the groups to the trainer, loads the returned adapter into a vLLM-style server, and samples with it next', async () => {
-    const d = tempDir();
-    // A vLLM-style front: /v1/load_lora_adapter registers names; completions for a registered name
-    // are answered by the policy server (started by the run itself? no: this test runs its own).
-    const { startPolicyServer } = await import('../../agents/llm/policy-server.js');
-    const { ppoServedPolicy } = await import('../../agents/llm/served-policies.js');
-    const policyServer = await startPolicyServer({ policy: ppoServedPolicy(initPolicy, 'base'), modelName: 'base' });
-    cleanups.push(() => policyServer.close());
-    const loaded: { lora_name: string; lora_path: string }[] = [];
-    const modelsSeen: string[] = [];
-    const vllm = await httpServer((req, res, body) => {
-      if (req.url === '/v1/load_lora_adapter') {
-        loaded.push(JSON.parse(body) as { lora_name: string; lora_path: string });
-        res.writeHead(200).end('Success');
-        return;
-      }
-      const parsed = JSON.parse(body) as { model: string };
-      modelsSeen.push(parsed.model);
-      if (parsed.model !== 'base' && !loaded.some((l) => l.lora_name === parsed.model)) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(
-          JSON.stringify({
-            error: {
-              message: 'no such model',
-              type: 'invalid_request_error',
-              param: 'model',
-              code: 'model_not_found',
-            },
-          }),
-        );
-        return;
-      }
-      void forward(
-        policyServer.url.replace(/\/v1$/, ''),
-        req.url ?? '',
-        JSON.stringify({ ...parsed, model: 'base' }),
-      ).then((f) => res.writeHead(f.status, { 'content-type': 'application/json' }).end(f.body));
-    });
-    const posts: { iteration: number; policy_version: number; groups: unknown[] }[] = [];
-    const trainer = await httpServer((_req, res, body) => {
-      const p = JSON.parse(body) as { iteration: number; policy_version: number; groups: unknown[] };
-      posts.push(p);
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ version: p.policy_version + 1, adapter_path: `/adapters/v${p.policy_version + 1}` }));
-    });
-    await trainGrpo({
-      config: grpoConfig({
-        iterations: 2,
-        init_from: null,
-        drop_zero_std_groups: false,
-        endpoint: { base_url: `${vllm}/v1`, model: 'base' },
-        learner: { type: 'http', trainer_url: `${trainer}/train`, load_adapter_url: vllm, adapter_prefix: 'gov' },
-      }),
-      resultsDir: join(d, 'r'),
-      checkpointDir: join(d, 'c'),
-      log: quiet,
-    });
-    expect(posts.map((p) => [p.iteration, p.policy_version, p.groups.length])).toEqual([
-      [1, 1, 24],
-      [2, 2, 24],
-    ]);
-    expect(loaded).toEqual([
-      { lora_name: 'gov-v2', lora_path: '/adapters/v2' },
-      { lora_name: 'gov-v3', lora_path: '/adapters/v3' },
-    ]);
-    expect(new Set(modelsSeen)).toEqual(new Set(['base', 'gov-v2']));
-  });
+  it(
+    'http posts the groups to the trainer, loads the returned adapter into a vLLM-style server, and samples with ' +
+      'it next',
+    async () => {
+      const d = tempDir();
+      // A vLLM-style front: /v1/load_lora_adapter registers names; completions for a registered name
+      // are answered by the policy server (started by the run itself? no: this test runs its own).
+      const { startPolicyServer } = await import('../../agents/llm/policy-server.js');
+      const { ppoServedPolicy } = await import('../../agents/llm/served-policies.js');
+      const policyServer = await startPolicyServer({ policy: ppoServedPolicy(initPolicy, 'base'), modelName: 'base' });
+      cleanups.push(() => policyServer.close());
+      const loaded: { lora_name: string; lora_path: string }[] = [];
+      const modelsSeen: string[] = [];
+      const vllm = await httpServer((req, res, body) => {
+        if (req.url === '/v1/load_lora_adapter') {
+          loaded.push(JSON.parse(body) as { lora_name: string; lora_path: string });
+          res.writeHead(200).end('Success');
+          return;
+        }
+        const parsed = JSON.parse(body) as { model: string };
+        modelsSeen.push(parsed.model);
+        if (parsed.model !== 'base' && !loaded.some((l) => l.lora_name === parsed.model)) {
+          res.writeHead(404, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              error: {
+                message: 'no such model',
+                type: 'invalid_request_error',
+                param: 'model',
+                code: 'model_not_found',
+              },
+            }),
+          );
+          return;
+        }
+        void forward(
+          policyServer.url.replace(/\/v1$/, ''),
+          req.url ?? '',
+          JSON.stringify({ ...parsed, model: 'base' }),
+        ).then((f) => res.writeHead(f.status, { 'content-type': 'application/json' }).end(f.body));
+      });
+      const posts: { iteration: number; policy_version: number; groups: unknown[] }[] = [];
+      const trainer = await httpServer((_req, res, body) => {
+        const p = JSON.parse(body) as { iteration: number; policy_version: number; groups: unknown[] };
+        posts.push(p);
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ version: p.policy_version + 1, adapter_path: `/adapters/v${p.policy_version + 1}` }));
+      });
+      await trainGrpo({
+        config: grpoConfig({
+          iterations: 2,
+          init_from: null,
+          drop_zero_std_groups: false,
+          endpoint: { base_url: `${vllm}/v1`, model: 'base' },
+          learner: { type: 'http', trainer_url: `${trainer}/train`, load_adapter_url: vllm, adapter_prefix: 'gov' },
+        }),
+        resultsDir: join(d, 'r'),
+        checkpointDir: join(d, 'c'),
+        log: quiet,
+      });
+      expect(posts.map((p) => [p.iteration, p.policy_version, p.groups.length])).toEqual([
+        [1, 1, 24],
+        [2, 2, 24],
+      ]);
+      expect(loaded).toEqual([
+        { lora_name: 'gov-v2', lora_path: '/adapters/v2' },
+        { lora_name: 'gov-v3', lora_path: '/adapters/v3' },
+      ]);
+      expect(new Set(modelsSeen)).toEqual(new Set(['base', 'gov-v2']));
+    },
+  );
 
   it('a learner error stops the run and leaves the last checkpoint intact', async () => {
     const d = tempDir();

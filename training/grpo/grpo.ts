@@ -10,13 +10,13 @@
  */
 import { join } from 'node:path';
 import type { BackendInfo } from '../../agents/policy/backend.js';
-import { consoleWriter, csvWriter, fmt, Logger } from '../logger.js';
 import type { MetricRow } from '../logger.js';
+import { consoleWriter, csvWriter, fmt, Logger } from '../logger.js';
 import { writeLineChart } from '../plots.js';
 import { packageVersion, removeStaleTemporaries, writeJsonAtomic } from '../run-io.js';
 import type { GrpoConfig } from './config.js';
-import { sampleGroups, scoreGroups } from './groups.js';
 import type { ScoredIteration } from './groups.js';
+import { sampleGroups, scoreGroups } from './groups.js';
 import type { LearnerStep } from './learners.js';
 import { GrpoRun } from './run.js';
 import { advanceWalker, walkerPrompt } from './walkers.js';
@@ -144,8 +144,10 @@ function metricsLogger(run: GrpoRun, resultsDir: string, log: (line: string) => 
   const line = (row: MetricRow): string => {
     const skipped = row.skipped_groups as number;
     return (
-      `[grpo] it ${row.step}/${run.config.iterations} reward ${fmt(row.reward, 3)} ± ${fmt(row.reward_std, 3)} fn1 ${fmt(row['rewards/fn1_valid'], 3)} ` +
-      `fn2 ${fmt(row['rewards/fn2_no_halluc'], 3)} fn3 ${fmt(row['rewards/fn3_env_score'], 3)} zero-std ${fmt(row.frac_reward_zero_std, 3)} v${row.policy_version}${skipped > 0 ? ` (${skipped} groups skipped)` : ''}`
+      `[grpo] it ${row.step}/${run.config.iterations} reward ${fmt(row.reward, 3)} ± ${fmt(row.reward_std, 3)} fn1 ` +
+      `${fmt(row['rewards/fn1_valid'], 3)} ` +
+      `fn2 ${fmt(row['rewards/fn2_no_halluc'], 3)} fn3 ${fmt(row['rewards/fn3_env_score'], 3)} zero-std ` +
+      `${fmt(row.frac_reward_zero_std, 3)} v${row.policy_version}${skipped > 0 ? ` (${skipped} groups skipped)` : ''}`
     );
   };
   return new Logger([csvWriter(join(resultsDir, 'metrics.csv')), consoleWriter(log, line)], run.history);
@@ -190,7 +192,9 @@ function round(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
 
-/** reward.svg|png (mean group reward and its spread) and reward-functions.svg|png (fn1, fn2, fn3) against the iteration. */
+/**
+ * reward.svg|png (mean group reward and its spread) and reward-functions.svg|png (fn1, fn2, fn3) against the iteration.
+ */
 export async function drawGrpoCurves(
   config: GrpoConfig,
   history: readonly GrpoMetricRow[],

@@ -25,13 +25,13 @@
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { createStream } from '../../envs/core/random/streams.js';
-import { writeDirAtomic, writeFileAtomic } from '../run-io.js';
-import { Adam, clipScale, sumOfSquares } from '../ppo/adam.js';
-import { loadPolicyCheckpoint, writeLayersModel } from '../../agents/policy/checkpoint.js';
 import type { PolicyCheckpoint } from '../../agents/policy/checkpoint.js';
+import { loadPolicyCheckpoint, writeLayersModel } from '../../agents/policy/checkpoint.js';
 import { TowerEngine } from '../../agents/policy/engine.js';
 import { ActorCriticPolicy } from '../../agents/policy/policy.js';
+import { createStream } from '../../envs/core/random/streams.js';
+import { Adam, clipScale, sumOfSquares } from '../ppo/adam.js';
+import { writeDirAtomic, writeFileAtomic } from '../run-io.js';
 import type { GrpoConfig } from './config.js';
 
 /** One scored completion, as learners see it. */
@@ -140,7 +140,8 @@ export function httpLearner(config: GrpoConfig['learner'], timeoutMs: number): G
       const answer = TrainerAnswerSchema.safeParse(raw);
       if (!answer.success)
         throw new Error(
-          `${trainer}: the answer must be {"version": <integer>, "adapter_path"?: <string>} (${answer.error.issues[0]?.message ?? ''})`,
+          `${trainer}: the answer must be {"version": <integer>, "adapter_path"?: <string>} ` +
+            `(${answer.error.issues[0]?.message ?? ''})`,
         );
       let model: string | null = null;
       if (config.load_adapter_url && answer.data.adapter_path) {

@@ -20,10 +20,9 @@ import { HeuristicAgent } from '../../agents/gov-rules.js';
 import { extractJson } from '../../agents/llm/parse.js';
 import { compact } from '../../agents/llm/prompts.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
-import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { GovActionSchema } from '../../envs/gov-workflow/actions.js';
-import type { GovEnvSnapshot } from '../../envs/gov-workflow/env.js';
-import type { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
+import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
+import type { GovEnvSnapshot, GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { ACTION_TYPES, SERVICES } from '../../envs/gov-workflow/types.js';
 
 /** Phrases that mark a completion as off-topic (assistant chatter, code, other domains). */

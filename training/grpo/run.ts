@@ -10,20 +10,20 @@ import { basename, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { z } from 'zod';
 import { endpointFromEnv, LlmClient } from '../../agents/llm/client.js';
-import { startPolicyServer } from '../../agents/llm/policy-server.js';
 import type { PolicyServer } from '../../agents/llm/policy-server.js';
+import { startPolicyServer } from '../../agents/llm/policy-server.js';
 import { ppoServedPolicy } from '../../agents/llm/served-policies.js';
-import { describeBackend, initBackend } from '../../agents/policy/backend.js';
 import type { BackendInfo } from '../../agents/policy/backend.js';
+import { describeBackend, initBackend } from '../../agents/policy/backend.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import type { MetricRow } from '../logger.js';
 import { packageVersion, pointLatest, pruneKeepLast, writeDirAtomic } from '../run-io.js';
 import type { GrpoConfig } from './config.js';
 import { GrpoConfigSchema } from './config.js';
-import { exportLearner, httpLearner, TfjsGrpoLearner } from './learners.js';
 import type { GrpoLearner } from './learners.js';
-import { restoreWalkers, startWalkers, walkerStates } from './walkers.js';
+import { exportLearner, httpLearner, TfjsGrpoLearner } from './learners.js';
 import type { Walker, WalkerState } from './walkers.js';
+import { restoreWalkers, startWalkers, walkerStates } from './walkers.js';
 
 const GrpoCheckpointSchema = z
   .object({

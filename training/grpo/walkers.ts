@@ -6,15 +6,15 @@
  */
 import type { Prompt } from '../../agents/llm/prompts.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
-import { createStream, deriveSeed, restoreStream } from '../../envs/core/random/streams.js';
 import type { RandomStream, RandomStreamState } from '../../envs/core/random/streams.js';
+import { createStream, deriveSeed, restoreStream } from '../../envs/core/random/streams.js';
 import { weightedChoice } from '../../envs/core/random/weighted.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
 import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
 import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
-import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import type { GovEnvSnapshot } from '../../envs/gov-workflow/env.js';
+import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
 import type { GrpoConfig } from './config.js';
 

@@ -56,12 +56,12 @@ export class Adam {
     const m = this.m;
     const v = this.v;
     for (let i = from; i < to; i++) {
-      const g = grad[i]!;
-      const mi = beta1 * m[i]! + c1 * g;
-      const vi = beta2 * v[i]! + c2 * g * g;
+      const g = grad[i] as number;
+      const mi = beta1 * (m[i] as number) + c1 * g;
+      const vi = beta2 * (v[i] as number) + c2 * g * g;
       m[i] = mi;
       v[i] = vi;
-      theta[i] = theta[i]! - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
+      theta[i] = (theta[i] as number) - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
     }
   }
 
@@ -81,7 +81,7 @@ export class Adam {
 /** Σ g² over grad[from, to), in index order. */
 export function sumOfSquares(grad: Float32Array, from = 0, to = grad.length): number {
   let sq = 0;
-  for (let i = from; i < to; i++) sq += grad[i]! * grad[i]!;
+  for (let i = from; i < to; i++) sq += (grad[i] as number) * (grad[i] as number);
   return sq;
 }
 
@@ -93,5 +93,6 @@ export function sumOfSquares(grad: Float32Array, from = 0, to = grad.length): nu
 export function clipScale(sumsOfSquares: readonly number[], maxNorm: number): { norm: number; scale: number } {
   const norm = Math.sqrt(sumsOfSquares.reduce((a, b) => a + b, 0));
   const coef = maxNorm / (norm + 1e-6);
+  // biome-ignore lint/complexity/useMathMinMax: a NaN norm must give scale 1 here (Math.min would give NaN)
   return { norm, scale: coef < 1 ? coef : 1 };
 }

@@ -8,8 +8,8 @@
 import { join } from 'node:path';
 import type { EpisodeRecord } from '../../agents/types.js';
 import { evaluatePolicy, meanOf, stdOf } from '../evaluation.js';
-import { csvWriter, fmt, Logger } from '../logger.js';
 import type { MetricRow } from '../logger.js';
+import { csvWriter, fmt, Logger } from '../logger.js';
 import { pruneKeepLast } from '../run-io.js';
 import type { CheckpointState } from './checkpoint.js';
 import type { PpoConfig } from './config.js';
@@ -74,7 +74,8 @@ export class EvalCallback {
     const score = (row['eval/grader_score'] ?? row['eval/mean_reward']) as number;
     const isBest = this.best === null || score > this.best.score;
     log(
-      `[ppo] eval at ${steps}: grader_score ${fmt(row['eval/grader_score'], 4)} mean_reward ${fmt(row['eval/mean_reward'])}${isBest ? ' (best)' : ''}`,
+      `[ppo] eval at ${steps}: grader_score ${fmt(row['eval/grader_score'], 4)} mean_reward ` +
+        `${fmt(row['eval/mean_reward'])}${isBest ? ' (best)' : ''}`,
     );
     if (isBest) {
       this.best = { score, numTimesteps: steps };

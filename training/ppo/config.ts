@@ -14,10 +14,10 @@ import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 import { InvalidConfigError } from '../../envs/core/errors.js';
 import { EnvOptionsSchema } from '../../envs/registry.js';
 import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';
-import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 
 /** training/configs/, from the sources or from dist/ (the YAML files are not compiled). */
 export const CONFIGS_DIR = ((): string => {
@@ -161,7 +161,9 @@ export const PpoConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['n_steps'],
-        message: `n_steps × n_envs = ${buffer} samples per rollout is more than the ${MAX_ROLLOUT_SAMPLES} allowed (docs/limits.md)`,
+        message:
+          `n_steps × n_envs = ${buffer} samples per rollout is more than the ${MAX_ROLLOUT_SAMPLES} allowed ` +
+          `(docs/limits.md)`,
       });
     if (c.batch_size > buffer)
       ctx.addIssue({ code: 'custom', path: ['batch_size'], message: `must be at most n_steps × n_envs = ${buffer}` });
@@ -220,9 +222,15 @@ export function parseConfigWith<T extends z.ZodType>(
 function allowedFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value') return issue.values.map(String).join(', ');
   if (issue.code === 'too_small')
-    return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+    return (
+      `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '>' : '>='} ` +
+      `${String(issue.minimum)}`
+    );
   if (issue.code === 'too_big')
-    return `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+    return (
+      `${issue.origin === 'array' ? 'a list of length' : 'a value'} ${issue.inclusive === false ? '<' : '<='} ` +
+      `${String(issue.maximum)}`
+    );
   if (issue.code === 'invalid_type') return `a ${issue.expected}`;
   return 'see training/configs/README or the README';
 }
@@ -254,7 +262,9 @@ export function configFieldNames(schema: z.ZodType): string[] {
   return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
 }
 
-/** Whether a flag name (`n-steps`, `eval.seeds`, `env.options.variant`) addresses one of the `known` top-level fields. */
+/**
+ * Whether a flag name (`n-steps`, `eval.seeds`, `env.options.variant`) addresses one of the `known` top-level fields.
+ */
 export function isConfigFlag(name: string, known: readonly string[]): boolean {
   return known.includes(name.split('.')[0]?.replace(/-/g, '_') ?? '');
 }

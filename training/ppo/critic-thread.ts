@@ -4,13 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../agents/policy/backend.js';
-import { Adam, sumOfSquares } from './adam.js';
-import { CMD, SCALAR } from './critic-worker.js';
-import { CommandServer } from '../../envs/core/threads.js';
-import type { CriticThreadInit } from './critic-worker.js';
-import { valueLossGrad } from './losses.js';
 import { TowerEngine } from '../../agents/policy/engine.js';
 import { ParameterLayout } from '../../agents/policy/parameters.js';
+import { CommandServer } from '../../envs/core/threads.js';
+import { Adam, sumOfSquares } from './adam.js';
+import type { CriticThreadInit } from './critic-worker.js';
+import { CMD, SCALAR } from './critic-worker.js';
+import { valueLossGrad } from './losses.js';
 
 const init = workerData as CriticThreadInit;
 

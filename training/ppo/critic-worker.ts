@@ -12,11 +12,11 @@
  * an Int32Array control block with Atomics (no message passing per minibatch).
  */
 import type { Worker } from 'node:worker_threads';
-import { allocateChannel, CommandChannel, spawnWorker } from '../../envs/core/threads.js';
-import type { ChannelBuffers } from '../../envs/core/threads.js';
 import type { BackendPreference } from '../../agents/policy/backend.js';
-import type { AdamSettings } from './adam.js';
 import type { Activation, NetArch, PolicyShape } from '../../agents/policy/parameters.js';
+import type { ChannelBuffers } from '../../envs/core/threads.js';
+import { allocateChannel, CommandChannel, spawnWorker } from '../../envs/core/threads.js';
+import type { AdamSettings } from './adam.js';
 
 export const CMD = { GRAD: 1, APPLY: 2, DISCARD: 3, SYNC: 4, CLOSE: 5 } as const;
 /** Float64 scalars: inputs (batch, lr, scale, adam step) and outputs (value loss, critic Σg²). */
@@ -119,7 +119,10 @@ export class CriticWorker {
     this.issue(CMD.DISCARD);
   }
 
-  /** Re-uploads the critic's parameters from the shared vector and sets Adam's step count (after init, warm start or resume). */
+  /**
+   * Re-uploads the critic's parameters from the shared vector and sets Adam's step count (after init, warm start or
+   * resume).
+   */
   sync(adamStep: number): void {
     this.scalars[SCALAR.ADAM_STEP] = adamStep;
     this.issue(CMD.SYNC);

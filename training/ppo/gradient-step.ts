@@ -11,8 +11,8 @@ import type { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import type { Adam } from './adam.js';
 import { clipScale, sumOfSquares } from './adam.js';
 import type { CriticWorker } from './critic-worker.js';
-import { policyLossGrad, valueLossGrad } from './losses.js';
 import type { MinibatchData, MinibatchStats, PpoLossSettings } from './losses.js';
+import { policyLossGrad, valueLossGrad } from './losses.js';
 
 /** A minibatch's arrays (the parts the critic thread reads live in shared memory). */
 export interface Minibatch extends Omit<MinibatchData, 'batch'> {

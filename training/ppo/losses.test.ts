@@ -4,15 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStream } from '../../envs/core/random/streams.js';
-import type { RandomStream } from '../../envs/core/random/streams.js';
 import { initBackend } from '../../agents/policy/backend.js';
 import { MASKED_LOGIT, MaskedDistribution } from '../../agents/policy/distributions.js';
 import { PolicyEngine } from '../../agents/policy/engine.js';
-import { ParameterLayout } from '../../agents/policy/parameters.js';
 import type { Activation, NetArch } from '../../agents/policy/parameters.js';
-import { ppoMinibatch } from './losses.js';
+import { ParameterLayout } from '../../agents/policy/parameters.js';
+import type { RandomStream } from '../../envs/core/random/streams.js';
+import { createStream } from '../../envs/core/random/streams.js';
 import type { MinibatchData, PpoLossSettings } from './losses.js';
+import { ppoMinibatch } from './losses.js';
 
 interface Case {
   name: string;
@@ -78,7 +78,10 @@ function randomMinibatch(
   return { x, xT, mb };
 }
 
-/** The same loss written with tfjs ops, differentiated by tf.variableGrads: the reference for the hand-written backward pass. */
+/**
+ * The same loss written with tfjs ops, differentiated by tf.variableGrads: the reference for the hand-written backward
+ * pass.
+ */
 function referenceGradients(
   c: Case,
   layout: ParameterLayout,
@@ -182,7 +185,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const rng = createStream(7, 'engine-test', c.name);
         const layout = new ParameterLayout({ observationSize: c.obs, nvec: c.nvec }, c.arch);
         const theta = layout.initialize(rng, true);
-        for (let i = 0; i < theta.length; i++) theta[i] = (theta[i] as number) + (rng.next() - 0.5) * 0.4; // non-zero biases, larger head
+        // Non-zero biases, a larger head.
+        for (let i = 0; i < theta.length; i++) theta[i] = (theta[i] as number) + (rng.next() - 0.5) * 0.4;
         const engine = new PolicyEngine(layout, c.activation);
         engine.setParameters(theta);
         const B = 11;

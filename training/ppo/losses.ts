@@ -132,7 +132,10 @@ export function policyLossGrad(
   };
 }
 
-/** The value loss (SB3: mean squared error, optionally against clipped values) and vf_coef × its gradient with respect to the values. */
+/**
+ * The value loss (SB3: mean squared error, optionally against clipped values) and vf_coef × its gradient with respect
+ * to the values.
+ */
 export function valueLossGrad(
   values: Float32Array,
   mb: Pick<MinibatchData, 'batch' | 'oldValues' | 'returns'>,

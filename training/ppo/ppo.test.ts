@@ -3,19 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import { InvalidConfigError } from '../../envs/core/errors.js';
 import { evaluatePolicy } from '../evaluation.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { applyOverrides, loadPpoConfig, parsePpoConfig } from './config.js';
 import type { PpoConfigInput } from './config.js';
-import { ActorCriticPolicy } from '../../agents/policy/policy.js';
-import { policySpecFor, trainPpo } from './ppo.js';
+import { applyOverrides, loadPpoConfig, parsePpoConfig } from './config.js';
 import type { MetricRow } from './ppo.js';
+import { policySpecFor, trainPpo } from './ppo.js';
 import { RewardNormalizer } from './reward-normalizer.js';
 import { RolloutBuffer } from './rollout-buffer.js';
 import './toy-envs.fixture.js';
-import { BANDIT, CHAIN_LENGTH, MULTI } from './toy-envs.fixture.js';
 import { resolveEnv } from '../../envs/registry.js';
+import { BANDIT, CHAIN_LENGTH, MULTI } from './toy-envs.fixture.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -112,26 +112,29 @@ describe('RewardNormalizer', () => {
 });
 
 describe('PPO on toy envs', () => {
-  it('ratio is exactly 1 and approx_kl exactly 0 on the first minibatch of the first epoch; masks are re-applied', async () => {
-    const seen: { iteration: number; epoch: number; index: number; ratioDev: number; kl: number }[] = [];
-    const dir = tempDir();
-    await trainPpo({
-      config: toyConfig({ total_timesteps: 256, n_steps: 16, batch_size: 16, env: { id: 'toy/multi', options: {} } }),
-      resultsDir: join(dir, 'r'),
-      checkpointDir: join(dir, 'c'),
-      log: quiet,
-      onMinibatch: ({ iteration, epoch, index, stats }) =>
-        seen.push({ iteration, epoch, index, ratioDev: stats.ratioMaxDeviation, kl: stats.approxKl }),
-    });
-    const firsts = seen.filter((s) => s.epoch === 0 && s.index === 0);
-    expect(firsts.length).toBe(4); // one per iteration
-    for (const s of firsts) {
-      expect(s.ratioDev).toBe(0);
-      expect(s.kl).toBe(0);
-    }
-    // later minibatches do move the policy
-    expect(seen.some((s) => s.ratioDev > 0)).toBe(true);
-  });
+  it(
+    'ratio is exactly 1 and approx_kl exactly 0 on the first minibatch of the first epoch; masks are ' + 're-applied',
+    async () => {
+      const seen: { iteration: number; epoch: number; index: number; ratioDev: number; kl: number }[] = [];
+      const dir = tempDir();
+      await trainPpo({
+        config: toyConfig({ total_timesteps: 256, n_steps: 16, batch_size: 16, env: { id: 'toy/multi', options: {} } }),
+        resultsDir: join(dir, 'r'),
+        checkpointDir: join(dir, 'c'),
+        log: quiet,
+        onMinibatch: ({ iteration, epoch, index, stats }) =>
+          seen.push({ iteration, epoch, index, ratioDev: stats.ratioMaxDeviation, kl: stats.approxKl }),
+      });
+      const firsts = seen.filter((s) => s.epoch === 0 && s.index === 0);
+      expect(firsts.length).toBe(4); // one per iteration
+      for (const s of firsts) {
+        expect(s.ratioDev).toBe(0);
+        expect(s.kl).toBe(0);
+      }
+      // later minibatches do move the policy
+      expect(seen.some((s) => s.ratioDev > 0)).toBe(true);
+    },
+  );
 
   it('bootstraps truncated episodes from the final observation, never the reset one', async () => {
     const dir = tempDir();
@@ -169,7 +172,7 @@ describe('PPO on toy envs', () => {
   });
 
   for (const envId of ['toy/bandit', 'toy/multi'] as const) {
-    it(`solves the masked contextual bandit ${envId} within a fixed budget, never sampling a masked action`, async () => {
+    it(`solves the masked bandit ${envId} within a fixed budget, never sampling a masked action`, async () => {
       const dir = tempDir();
       const result = await trainPpo({
         config: toyConfig({
@@ -223,7 +226,8 @@ describe('PPO on toy envs', () => {
 
 describe('checkpoints and exact resume', () => {
   for (const backend of ['cpu', 'wasm'] as const) {
-    it(`training 2N steps equals training N, stopping, and resuming for N more, bit for bit (${backend}, gov-workflow)`, async () => {
+    it(`training 2N steps equals training N, stopping, and resuming for N more, bit for bit (${backend}, ` +
+      `gov-workflow)`, async () => {
       const config = parsePpoConfig({
         env: { id: 'gov-workflow/district_backlog_easy', options: {} },
         seed: 5,

@@ -7,24 +7,24 @@
  */
 import { join } from 'node:path';
 import type { BackendInfo } from '../../agents/policy/backend.js';
+import type { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import type { CompletedEpisode } from '../../envs/vector/vector-env.js';
-import { consoleWriter, csvWriter, fmt, Logger } from '../logger.js';
 import type { MetricRow } from '../logger.js';
+import { consoleWriter, csvWriter, fmt, Logger } from '../logger.js';
 import { packageVersion, removeStaleTemporaries, writeJsonAtomic } from '../run-io.js';
-import { CheckpointCallback, EvalCallback, stepName } from './callbacks.js';
 import type { SaveCheckpoint } from './callbacks.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { CheckpointCallback, EvalCallback, stepName } from './callbacks.js';
 import type { CheckpointState } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { PpoConfig } from './config.js';
 import type { MinibatchStats } from './losses.js';
 import { collectRollout, computeAdvantages, rolloutScratch } from './rollout.js';
 import type { RolloutBuffer } from './rollout-buffer.js';
 import { explainedVariance } from './rollout-buffer.js';
-import { PpoRun } from './run.js';
 import type { PpoTiming } from './run.js';
-import { updatePolicy } from './update.js';
+import { PpoRun } from './run.js';
 import type { UpdateStats } from './update.js';
-import type { ActorCriticPolicy } from '../../agents/policy/policy.js';
+import { updatePolicy } from './update.js';
 
 export type { MetricRow } from '../logger.js';
 export { evaluationEnvIds } from './callbacks.js';
@@ -166,9 +166,12 @@ function recordEpisodes(run: PpoRun, episodes: readonly CompletedEpisode[]): voi
 /** metrics.csv and the console line of each iteration (SB3 names). */
 function metricsLogger(run: PpoRun, resultsDir: string, log: (line: string) => void, history: MetricRow[]): Logger {
   const line = (row: MetricRow): string =>
-    `[ppo] it ${row['time/iterations']} steps ${row['time/total_timesteps']}/${run.config.total_timesteps} fps ${row['time/fps']} ` +
-    `ep_rew ${fmt(row['rollout/ep_rew_mean'])} score ${fmt(row['rollout/ep_score_mean'])} kl ${fmt(row['train/approx_kl'], 4)} ` +
-    `clip ${fmt(row['train/clip_fraction'], 3)} ev ${fmt(row['train/explained_variance'], 3)} (rollout ${row['time/rollout_seconds']} s, update ${row['time/update_seconds']} s)`;
+    `[ppo] it ${row['time/iterations']} steps ${row['time/total_timesteps']}/${run.config.total_timesteps} fps ` +
+    `${row['time/fps']} ` +
+    `ep_rew ${fmt(row['rollout/ep_rew_mean'])} score ${fmt(row['rollout/ep_score_mean'])} kl ` +
+    `${fmt(row['train/approx_kl'], 4)} ` +
+    `clip ${fmt(row['train/clip_fraction'], 3)} ev ${fmt(row['train/explained_variance'], 3)} (rollout ` +
+    `${row['time/rollout_seconds']} s, update ${row['time/update_seconds']} s)`;
   return new Logger([csvWriter(join(resultsDir, 'metrics.csv')), consoleWriter(log, line)], history);
 }
 
@@ -264,14 +267,19 @@ async function saveRun(
   return dir;
 }
 
-/** Resuming may change the budget, evaluation, checkpoints, workers, threads and backend — nothing that shapes the training. */
+/**
+ * Resuming may change the budget, evaluation, checkpoints, workers, threads and backend — nothing that shapes the
+ * training.
+ */
 function checkResumable(state: CheckpointState, config: PpoConfig): void {
   const mayChange = new Set(['total_timesteps', 'eval', 'checkpoint', 'workers', 'backend', 'update_threads']);
   for (const key of Object.keys(state.config) as (keyof PpoConfig)[]) {
     if (mayChange.has(key)) continue;
     if (JSON.stringify(state.config[key]) !== JSON.stringify(config[key])) {
       throw new Error(
-        `--resume: the checkpoint was trained with ${key} = ${JSON.stringify(state.config[key])}, this run asks for ${JSON.stringify(config[key])}; only total_timesteps, eval, checkpoint, workers, update_threads and backend may change on resume`,
+        `--resume: the checkpoint was trained with ${key} = ${JSON.stringify(state.config[key])}, this run asks for ` +
+          `${JSON.stringify(config[key])}; only total_timesteps, eval, checkpoint, workers, update_threads and ` +
+          `backend may change on resume`,
       );
     }
   }

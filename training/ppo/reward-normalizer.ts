@@ -26,7 +26,10 @@ export class RewardNormalizer {
     this.returns = new Float64Array(numEnvs);
   }
 
-  /** Updates the statistics with this step's rewards and writes the scaled rewards into `out`; `dones` resets the returns after. */
+  /**
+   * Updates the statistics with this step's rewards and writes the scaled rewards into `out`; `dones` resets the
+   * returns after.
+   */
   normalize(rewards: Float32Array, dones: Uint8Array, out: Float32Array): Float32Array {
     const n = this.numEnvs;
     let batchMean = 0;

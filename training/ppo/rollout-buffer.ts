@@ -55,7 +55,9 @@ export class RolloutBuffer {
     this.pos = 0;
   }
 
-  /** Stores vector step t's observations (as the policy saw them), actions, masks, episode starts, values and log-probs. */
+  /**
+   * Stores vector step t's observations (as the policy saw them), actions, masks, episode starts, values and log-probs.
+   */
   store(
     t: number,
     observations: Float32Array,

@@ -5,15 +5,15 @@
  * (callbacks.ts) and restores it bit for bit.
  */
 import { availableParallelism } from 'node:os';
-import { ActorCriticPolicy } from '../../agents/policy/policy.js';
-import type { PolicySpec } from '../../agents/policy/policy.js';
-import { ParameterLayout } from '../../agents/policy/parameters.js';
-import { describeBackend, initBackend } from '../../agents/policy/backend.js';
 import type { BackendInfo, BackendPreference } from '../../agents/policy/backend.js';
-import { createStream, restoreStream } from '../../envs/core/random/streams.js';
+import { describeBackend, initBackend } from '../../agents/policy/backend.js';
+import { ParameterLayout } from '../../agents/policy/parameters.js';
+import type { PolicySpec } from '../../agents/policy/policy.js';
+import { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import type { RandomStream } from '../../envs/core/random/streams.js';
-import { resolveEnv } from '../../envs/registry.js';
+import { createStream, restoreStream } from '../../envs/core/random/streams.js';
 import type { EnvOptions, EnvSpec } from '../../envs/registry.js';
+import { resolveEnv } from '../../envs/registry.js';
 import { SyncVectorEnv } from '../../envs/vector/sync.js';
 import type { VectorEnv } from '../../envs/vector/vector-env.js';
 import { WorkerVectorEnv } from '../../envs/vector/workers.js';
@@ -21,10 +21,10 @@ import { Adam } from './adam.js';
 import type { CheckpointContents } from './checkpoint.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { PpoConfig } from './config.js';
-import { allocateSharedUpdateBuffers, CriticWorker } from './critic-worker.js';
 import type { SharedUpdateBuffers } from './critic-worker.js';
-import { GradientStep, inlineCritic, threadedCritic } from './gradient-step.js';
+import { allocateSharedUpdateBuffers, CriticWorker } from './critic-worker.js';
 import type { CriticHalf, Minibatch } from './gradient-step.js';
+import { GradientStep, inlineCritic, threadedCritic } from './gradient-step.js';
 import { RewardNormalizer } from './reward-normalizer.js';
 import { RolloutBuffer } from './rollout-buffer.js';
 
@@ -172,7 +172,8 @@ export class PpoRun {
     let run: PpoRun | null = null;
     try {
       const policySpec = policySpecFor(config, spec);
-      // Parameters, Adam moments, gradients and the minibatch live in SharedArrayBuffers (the critic thread's memory too).
+      // Parameters, Adam moments, gradients and the minibatch live in SharedArrayBuffers (the critic thread's memory
+      // too).
       const paramCount = new ParameterLayout(policySpec.shape, policySpec.arch).size;
       const shared = allocateSharedUpdateBuffers(paramCount, config.batch_size, spec.observationSize);
       const policy = new ActorCriticPolicy(policySpec, undefined, shared.theta);
@@ -220,7 +221,8 @@ export class PpoRun {
       targetKl: c.target_kl,
     });
     this.log(
-      `[ppo] update on ${threads === 2 ? '2 threads (critic on a worker)' : '1 thread'}; ${c.workers > 0 ? `${c.workers} env worker(s)` : 'envs in-process'}`,
+      `[ppo] update on ${threads === 2 ? '2 threads (critic on a worker)' : '1 thread'}; ` +
+        `${c.workers > 0 ? `${c.workers} env worker(s)` : 'envs in-process'}`,
     );
     this.workerRef = worker;
   }
@@ -235,7 +237,8 @@ export class PpoRun {
       const warm = loadCheckpoint(c.init_from);
       if (warm.parameters.length !== policy.layout.size) {
         throw new Error(
-          `init_from ${warm.dir}: ${warm.parameters.length} parameters, this policy has ${policy.layout.size} (same net_arch and env spaces needed)`,
+          `init_from ${warm.dir}: ${warm.parameters.length} parameters, this policy has ${policy.layout.size} (same ` +
+            `net_arch and env spaces needed)`,
         );
       }
       policy.parameters.set(warm.parameters);
@@ -271,7 +274,8 @@ export class PpoRun {
     if (this.rewardNormalizer && s.rewardNormalizer) this.rewardNormalizer.load(s.rewardNormalizer);
     if (!ckpt.envSnapshot) {
       throw new Error(
-        `${ckpt.dir}: has no env-state.bin, so it cannot be resumed exactly (warm-start from it with init_from instead)`,
+        `${ckpt.dir}: has no env-state.bin, so it cannot be resumed exactly (warm-start from it with init_from ` +
+          `instead)`,
       );
     }
     const { observations, masks } = await this.vec.restore(ckpt.envSnapshot);

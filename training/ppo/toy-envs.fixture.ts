@@ -9,11 +9,12 @@
  *                terminated) after 5 steps — for truncation bootstrapping.
  * Contexts come from the member's stream `queue-rl/<seed>/toy`.
  */
-import { createStream, restoreStream } from '../../envs/core/random/streams.js';
+
+import type { MemberStep, VecEnvMember } from '../../envs/core/member.js';
 import type { RandomStream, RandomStreamState } from '../../envs/core/random/streams.js';
+import { createStream, restoreStream } from '../../envs/core/random/streams.js';
 import { Discrete, MultiDiscrete } from '../../envs/core/spaces.js';
 import { envFamilies, registerEnvFamily } from '../../envs/registry.js';
-import type { MemberStep, VecEnvMember } from '../../envs/core/member.js';
 
 export const CONTEXTS = 4;
 /** Right action per context and dimension, and masked actions (the first one would pay 2 if allowed). */
@@ -62,7 +63,7 @@ class BanditMember implements VecEnvMember {
     if (this.multi) {
       MULTI.nvec.forEach((_, d) => {
         const a = action[d] as number;
-        if ((MULTI.masked[c]?.[d] as readonly number[]).includes(a))
+        if (((MULTI.masked[c]?.[d] ?? []) as readonly number[]).includes(a))
           throw new Error(`toy/multi: masked action ${a} in dimension ${d} (context ${c})`);
         if (a === MULTI.target[c]?.[d]) reward += 1;
       });
@@ -98,7 +99,7 @@ class BanditMember implements VecEnvMember {
     if (this.multi) {
       let off = 0;
       MULTI.nvec.forEach((n, d) => {
-        for (const a of MULTI.masked[this.context]?.[d] as readonly number[]) mask[off + a] = 0;
+        for (const a of MULTI.masked[this.context]?.[d] ?? []) mask[off + a] = 0;
         off += n;
       });
     } else {

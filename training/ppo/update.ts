@@ -54,7 +54,8 @@ export async function updatePolicy(run: PpoRun, permutation: Int32Array, hooks: 
       if (!step.stepped) {
         stopped = true;
         run.log(
-          `[ppo] early stop at epoch ${epoch} (approx_kl ${step.stats.approxKl.toFixed(4)} > 1.5 × target_kl ${config.target_kl})`,
+          `[ppo] early stop at epoch ${epoch} (approx_kl ${step.stats.approxKl.toFixed(4)} > 1.5 × target_kl ` +
+            `${config.target_kl})`,
         );
         break;
       }

@@ -28,8 +28,8 @@
  */
 import type { GovAction } from '../actions.js';
 import type { GovWorkflowEnv } from '../env.js';
-import { PRIORITY_MODES, SERVICES } from '../types.js';
 import type { ActionType } from '../types.js';
+import { PRIORITY_MODES, SERVICES } from '../types.js';
 
 export const N_SERVICES = SERVICES.length;
 export const PRIORITY_OFFSET = 0;

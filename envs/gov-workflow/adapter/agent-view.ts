@@ -8,9 +8,9 @@ import type { GovAction } from '../actions.js';
 import type { GovWorkflowEnv } from '../env.js';
 import type { GovObservation } from '../observation.js';
 import { ACTION_TYPES } from '../types.js';
-import { computeActionMask, decodeAction, DEFAULT_MAX_NON_ADVANCE_STREAK, N_ACTIONS } from './action-table.js';
-import { buildFeatures, N_FEATURES } from './features.js';
+import { computeActionMask, DEFAULT_MAX_NON_ADVANCE_STREAK, decodeAction, N_ACTIONS } from './action-table.js';
 import type { AdapterTrace } from './features.js';
+import { buildFeatures, N_FEATURES } from './features.js';
 
 export interface GovAgentInput {
   readonly task: string;

@@ -43,6 +43,7 @@ export const GLOBALS_OFFSET = SERVICES.length * SERVICE_BLOCK; // 128
 export const N_FEATURES = GLOBALS_OFFSET + N_GLOBALS; // 163
 
 const sq = (x: number, c: number): number => x / (x + c);
+// biome-ignore lint/complexity/useMathMinMax: Math.max(-0, 0) is +0; the features keep −0 as computed
 const clip01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 /** What the adapter tracks beyond the env state. */

@@ -10,22 +10,22 @@ import type { Env, Gradable, Maskable, ResetOptions, ResetResult, Snapshotable, 
 import { InvalidActionError } from '../../core/errors.js';
 import { Box, Discrete } from '../../core/spaces.js';
 import type { GovAction } from '../actions.js';
-import { GovWorkflowEnv } from '../env.js';
 import type { GovEnvSnapshot, GovResetInfo, GovResetOptions, GovWorkflowEnvConfig } from '../env.js';
+import { GovWorkflowEnv } from '../env.js';
 import type { GovGradeResult } from '../graders.js';
 import type { RewardBreakdown } from '../reward.js';
 import { ACTION_TYPES } from '../types.js';
 import {
-  actionTypeOf,
   ADVANCE_INDEX,
+  actionTypeOf,
   computeActionMask,
-  decodeAction,
   DEFAULT_MAX_NON_ADVANCE_STREAK,
+  decodeAction,
   describeAction,
   N_ACTIONS,
 } from './action-table.js';
-import { buildFeatures, N_FEATURES } from './features.js';
 import type { AdapterTrace } from './features.js';
+import { buildFeatures, N_FEATURES } from './features.js';
 
 export interface GovRlEnvConfig extends GovWorkflowEnvConfig {
   /** After this many consecutive non-advance actions only advance_time is allowed (default 3). */
