@@ -1,5 +1,5 @@
 /**
- * The rule agents against figures measured on the reference code (reference-envs.md A13.4): in the
+ * The rule agents against figures measured on the reference code (its v2 baselines; docs/baselines.md): in the
  * `reference` variant our agents must reproduce them.
  */
 import { describe, expect, it } from 'vitest';

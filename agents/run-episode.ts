@@ -1,9 +1,3 @@
-/**
- * The one episode loop. Baseline tables, evaluation of trained policies, the HelixDesk graders and
- * LLM runs all play episodes through `runEpisode(env, policy)`: an EpisodeEnv (an env plus the input
- * its policies act on) and a Policy (rule agent, LLM client, or a neural policy batched over
- * episodes running side by side, agents/policy/batched-policy.ts).
- */
 import type { VecEnvMember } from '../envs/core/member.js';
 import type { EnvSpec } from '../envs/core/registry.js';
 import type { GovAction } from '../envs/gov-workflow/actions.js';
@@ -47,6 +41,12 @@ export interface RunEpisodeOptions<Input, Action, Info> {
   onStep?: (step: number, action: Action, outcome: EpisodeStep<Input, Info>) => void;
 }
 
+/**
+ * Plays one episode of `env` with `policy` from `seed` (until the env ends it, or `maxSteps`) and
+ * returns its record. The one episode loop: baseline tables, evaluation, HelixDesk graded tasks and
+ * LLM runs all use it, with an EpisodeEnv (an env plus the input its policies act on) and a Policy
+ * (a rule agent, an LLM client, or a neural policy batched over episodes side by side).
+ */
 export async function runEpisode<Input, Action, Info>(
   env: EpisodeEnv<Input, Action, Info>,
   policy: Policy<Input, Action>,

@@ -1,6 +1,6 @@
 /**
  * Command-line options of the LLM policy, shared by `inference`, `baseline --agent llm` and
- * `evaluate --agent llm`. Endpoint settings come from flags, else the environment (DECISIONS):
+ * `evaluate --agent llm`. Endpoint settings come from flags, else the environment (docs/decisions.md):
  * API_BASE_URL, MODEL_NAME, and the key from API_KEY, else HF_TOKEN, else OPENAI_API_KEY. The key
  * is never printed; only the name of the variable it came from is.
  */

@@ -1,34 +1,8 @@
 /**
- * The Gov Workflow "training story": the CSV and JSON files the reference app's seven read-only
- * `/training/*` endpoints serve (conventions.md §5, reference-envs.md A13.10), written from a story
- * CSV or from a queue-rl run.
- *
- * The CSV → JSON conversion reproduces the reference's `scripts/convert_grpo_csv.py`:
- *
- *   reading  `step` (else the row's index + 1; a fractional step is truncated like int(float(s))),
- *            `reward` | `total_reward` (default 0), `fn1_valid` | `valid_action_rate` (default 1.0),
- *            `fn2_no_halluc` | `hallucination_free` (default 1.0), `fn3_env_score` | `env_score`
- *            (default: this row's reward min–max-normalised over all rows, the range taken as 1 when
- *            every reward is equal). The first name is used when its cell is non-empty, else the alias.
- *   per row  norm_fn3 = (fn3 − min fn3) / range, range = max − min, or 1 when that is 0 (so a
- *            constant fn3 gives norm_fn3 = 0 everywhere); score = round(0.3·fn1 + 0.2·fn2 + 0.5·norm_fn3, 4);
- *            phase "random" while index < 0.25n, "exploring" < 0.5n, "learning" < 0.75n, else "converged".
- *   summary  first/last/best reward and score; reward_improvement_pct = (last − first)/|first|·100
- *            rounded to 2 decimals (0.0 when first = 0); invalid_action_steps = #(fn1 < 1);
- *            hallucination_steps = #(fn2 < 1); the three averages (plain left-to-right sums, as
- *            Python 3.11's sum()). Every other float is rounded to 4 decimals with Python's round().
- *   header   task_id, total_episodes, base_model "Qwen/Qwen2-1.5B-Instruct", adapter_path
- *            `artifacts/llm/{task_id.split('_')[1]}/` (a quirk: mixed_urgency_medium → "artifacts/llm/urgency/"),
- *            training_method "GRPO", lora_rank 16, and the three reward-function descriptions.
- *
- * Deliberate differences from the Python script, all on inputs it mishandles: a non-empty cell that
- * is not a finite decimal number is an error naming the row and the column (the script silently
- * falls back to the alias or the default), header names are trimmed and a UTF-8 BOM is ignored
- * (the script would miss a ` reward` or BOM-prefixed `step` column), and an empty CSV is an error
- * (the script crashes on min([])).
- *
- * The JSON text is written as Python's json.dump(indent=2) writes it (floats keep their `.0`,
- * exponents as `1e-05`, non-ASCII escaped), so the files are byte-identical to the script's.
+ * The Gov Workflow "training story": the CSV and JSON files the reference app's `/training/*`
+ * endpoints serve, written from a story CSV or from a queue-rl run, byte-identical to the
+ * reference's `scripts/convert_grpo_csv.py` on valid input. The conversion rule by rule and the
+ * deliberate differences: docs/grpo.md#training-story-export.
  */
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -357,7 +331,7 @@ export const StorySummarySchema = z.strictObject({
   avg_fn3_env_score: finite,
 });
 
-/** `data/training_logs/<task_id>_training_log.json` as the reference writes it (conventions.md §5.2). */
+/** `data/training_logs/<task_id>_training_log.json` as the reference writes it (docs/grpo.md). */
 export const StoryJsonSchema = z
   .strictObject({
     task_id: z.string().min(1),
@@ -414,7 +388,7 @@ export function storyPhase(index: number, n: number): StoryPhase {
 
 const r4 = (x: number): number => pyRound(x, 4);
 
-/** The JSON object `convert_grpo_csv.py` writes for these rows (conventions.md §5.2). */
+/** The JSON object `convert_grpo_csv.py` writes for these rows (docs/grpo.md). */
 export function storyJson(rows: readonly StoryRow[], taskId: string, options: StoryOptions = {}): StoryJson {
   const n = rows.length;
   if (n === 0) throw new Error('a story needs at least one row');

@@ -237,8 +237,8 @@ function errorText(err: unknown): string {
 }
 
 /**
- * Endpoint settings from the environment (DECISIONS): API_BASE_URL, MODEL_NAME, key from API_KEY, else HF_TOKEN, else
- * OPENAI_API_KEY.
+ * Endpoint settings from the environment (docs/decisions.md): API_BASE_URL, MODEL_NAME, key from
+ * API_KEY, else HF_TOKEN, else OPENAI_API_KEY.
  */
 export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): {
   baseURL: string;

@@ -1,49 +1,8 @@
 /**
- * An OpenAI-compatible chat-completions server backed by a local policy (served-policies.ts): the
- * LLM inference client, evaluation and a GRPO learner can talk to a PPO checkpoint or a baseline
- * agent exactly as they talk to a hosted model or vLLM. The policy reads the machine-readable
- * observation block (`<queue-rl-observation>…</queue-rl-observation>`, observation-block.ts) at the
- * end of the last user message and answers with the action as compact JSON.
- *
- * Endpoints (node:http, JSON only, no streaming):
- *   GET  /v1/models, /v1/models/{id}   the one model this server serves
- *   POST /v1/chat/completions          n answers; logprobs on request
- *   POST /v1/load_weights              {"checkpoint": dir}: swap in another checkpoint of the same
- *                                      env at run time (off unless allowed; docs/policy-server.md).
- *                                      It plays the role vLLM's /v1/load_lora_adapter plays for a
- *                                      GRPO learner: the learner saves a checkpoint, tells the server,
- *                                      and the next request is answered by the new weights (atomic:
- *                                      a request is answered wholly by the old or the new policy).
- *
- * Request fields (zod; unknown fields are ignored): model, messages [{role, content: string |
- * [{type:'text', text}, …]}], n (1–128, default 1), temperature (0–2, default 1 as OpenAI),
- * seed, max_tokens / max_completion_tokens (validated, not enforced: an action is never cut short),
- * logprobs, top_logprobs (0–20, needs logprobs), response_format ({type: 'text' | 'json_object' |
- * 'json_schema', …}; every answer is JSON of the prompt's action format, so each is satisfied; the
- * schema is not checked), stream (false only).
- *
- * The answer follows OpenAI's chat.completion object:
- *   system_fingerprint  'queue-rl-policy-v<version>' (the version starts at 1 and goes up by one on
- *                       every weight swap, so a learner can tell which weights answered)
- *   choices[i]          message.content = the answer as compact JSON; finish_reason 'stop';
- *                       logprobs (only when requested, else null) = {content: [{token: <the whole
- *                       content>, logprob, bytes: null, top_logprobs: []}]}: the answer is treated as
- *                       one token whose log-probability is the policy's log-probability of the
- *                       action (served-policies.ts: under softmax(logits / T) when sampled, under the
- *                       policy when temperature is 0). Deterministic rule agents have no distribution
- *                       (their logprob is null): reported as 0, i.e. probability 1. Alternatives
- *                       (top_logprobs) are not reported.
- *   usage               an estimate, not a tokenizer: prompt_tokens = ⌈characters of all message
- *                       texts / 4⌉, completion_tokens = Σ over choices ⌈characters of the content / 4⌉.
- *
- * Errors use OpenAI's shape {error: {message, type, param, code}}: 400 invalid_request_error (bad
- * JSON, a failed field — `param` names it —, no observation block, a block that does not fit the
- * policy, stream: true), 404 model_not_found (another model) or an unknown path, 405 a known path with
- * another method, 413 a body over maxBodyBytes, 500 server_error.
- *
- * Requests are served concurrently; the policy call itself is synchronous (microseconds to a
- * millisecond). `requests` counts every HTTP request received. The HTTP stance (loopback, key, body
- * limits, parser errors) is envs/core/http.ts's; the security model is docs/policy-server.md.
+ * An OpenAI-compatible chat-completions server backed by a local policy (served-policies.ts): it
+ * reads the observation block at the end of the last user message and answers with the action as
+ * compact JSON. The API, the answers and the security model: docs/policy-server.md. The HTTP stance
+ * (loopback, key, body limits, parser errors) is envs/core/http.ts's.
  */
 import { realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';

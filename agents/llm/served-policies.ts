@@ -1,40 +1,8 @@
 /**
- * Local policies that the OpenAI-compatible policy server (policy-server.ts) answers with. A served
- * policy reads the observation block every queue-rl prompt ends with (observation-block.ts) and
- * returns JSON answers in the format an LLM is asked for (prompts.ts): a Gov Workflow action
- * (compacted, no null fields) or a HelixDesk decision ({classify, priority, assign, secondary}).
- *
- *   ppoServedPolicy(dir)            a PPO checkpoint: the masked actor's logits for the block's
- *                                   features (normalised with the checkpoint's frozen statistics
- *                                   when it normalises observations)
- *   ruleServedPolicy(name, env)     a baseline agent of agents/registry.ts
- *
- * Sampling and log-probabilities (what `choose` returns for each of the n answers):
- *   - PPO, temperature 0 (or below GREEDY_TEMPERATURE, 1e-5): the most likely allowed action (argmax of the masked
- *   logits, per action
- *     dimension); logprob = its log-probability under the policy itself (temperature 1), so it is
- *     what PPO/GRPO would compute for that action.
- *   - PPO, temperature T > 0: n independent draws from softmax(logits / T) over the allowed entries
- *     (per dimension for HelixDesk's MultiDiscrete); logprob = the draw's log-probability under that
- *     tempered distribution, Σ_d log softmax(l_d / T)[a_d]. At T = 1 this is exactly the policy's
- *     log-probability (sb3 MaskableCategorical; masked entries excluded).
- *   - Rule agents ignore the temperature. Deterministic ones answer n copies with logprob null (their
- *     action has probability 1). `random` draws n times: uniform over the allowed Gov actions
- *     (logprob log(1/k)), or uniform per HelixDesk dimension over its allowed entries (Σ log(1/k_d)).
- *   - The stream: with a request seed, createStream(seed, 'policy-server', 'seeded') — the same
- *     request with the same seed gets the same answers, on any server; without one,
- *     createStream(0, 'policy-server', 'unseeded', k) with k counting this policy's unseeded calls
- *     (different answers per request, yet a server run is reproducible).
- *
- * Stateful rule agents (`heuristic` keeps "priority mode set", "last administrative day", "last
- * document request day") are kept per episode, keyed by the block's task and seed: a request for
- * step s continues the agent from step s − 1, a repeated request for the same step starts again from
- * the state before that step (retries and resamples give the same answer), and anything else (step 0,
- * a gap, an unknown episode) starts a fresh agent. So `--agent heuristic` behind the server plays an
- * episode like the heuristic baseline does. At most 256 episodes are remembered (oldest dropped).
- *
- * A policy whose input does not fit (another env, other action sizes, another feature count, a Gov
- * block without `state`/`actions`) throws PolicyInputError, which the server answers with a 400.
+ * The local policies the policy server answers with: a PPO or GRPO checkpoint (masked logits of the
+ * block's features; argmax at temperature 0, draws from softmax(logits / T) otherwise, with the
+ * log-probability of each answer) or a baseline agent (stateful ones kept per episode). Seeded
+ * requests get the same answers on any server. Details: docs/policy-server.md.
  */
 
 import { UnknownIdError } from '../../envs/core/errors.js';
@@ -65,7 +33,7 @@ export const GREEDY_TEMPERATURE = 1e-5;
 export interface ChooseOptions {
   /** Answers wanted (≥ 1). */
   n: number;
-  /** Below GREEDY_TEMPERATURE (0 included): the most likely action; otherwise sampled (see the file comment). */
+  /** Below GREEDY_TEMPERATURE (0 included): the most likely action; otherwise sampled (docs/policy-server.md). */
   temperature: number;
   /** Seed of the sampling stream; null = a fresh stream per call. */
   seed: number | null;

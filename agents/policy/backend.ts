@@ -1,5 +1,5 @@
 /**
- * TensorFlow.js backend selection (DECISIONS): `auto` tries tfjs-node-gpu, then tfjs-node (the
+ * TensorFlow.js backend selection (docs/decisions.md, docs/gpu.md): `auto` tries tfjs-node-gpu, then tfjs-node (the
  * native 'tensorflow' backend; optional peer dependencies, never downloaded by npm ci), then wasm
  * (SIMD, one thread), then the pure-JS cpu backend. `tensorflow`, `wasm` and `cpu` ask for one
  * backend and fail with the reasons when it cannot load. The choice (and whether a GPU is in use) is

@@ -1,6 +1,6 @@
 /**
  * Masked categorical distributions over logits, in JS (sb3-contrib MaskableCategorical /
- * MaskableMultiCategoricalDistribution; rl-reference §1.5):
+ * MaskableMultiCategoricalDistribution):
  *   - a masked entry's logit is replaced by −1e8 (not −∞, so p·log p stays finite);
  *   - MultiDiscrete: one segment of the logits and of the flat mask per dimension; log-probs and
  *     entropies are summed over dimensions;

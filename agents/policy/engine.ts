@@ -6,7 +6,7 @@
  * Float32Arrays, where they cost microseconds and are exact and backend-independent.
  *
  * Why not tf.variableGrads: on wasm its generic autodiff costs ~3× more per minibatch (many small
- * kernels, transposed matMuls that are slow on XNNPACK; platform-notes §2.2). The backward pass of
+ * kernels, transposed matMuls that are slow on XNNPACK; docs/benchmarks.md). The backward pass of
  * an MLP is short: for each layer z = h·W + b, a = act(z):
  *   dz = da ⊙ act'(a)     (tanh: 1 − a²; relu: a > 0)
  *   dW = hᵀ·dz,  db = Σ_rows dz,  dh = dz·Wᵀ

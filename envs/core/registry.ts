@@ -80,8 +80,11 @@ export function resolveEnv(id: string, options: EnvOptions = {}): EnvSpec {
   const definition = FAMILIES.get(family);
   if (!definition || !(definition.tasks.includes(task) || definition.extraTasks?.includes(task))) {
     const err = new UnknownIdError('env id', id, envIds());
-    // The usual cause of an empty list: the built-in families were never loaded.
-    if (FAMILIES.size === 0) err.message += '(no env family is registered: import envs/registry.js first)';
+    // The usual cause: the built-in families were never loaded (like a Gymnasium env package never imported).
+    if (!definition)
+      err.message +=
+        ` (env family '${family}' is not registered; queue-rl's gov-workflow and helixdesk families ` +
+        'register when envs/registry.js is imported)';
     throw err;
   }
   return definition.resolve(task, options);

@@ -1,5 +1,5 @@
 /**
- * Gymnasium-style spaces with a JSON description (the superset form of conventions §3.2):
+ * Gymnasium-style spaces with a JSON description (Gymnasium's spaces, plus `Json`):
  * `{type:"Box",low,high,shape,dtype} | {type:"Discrete",n,start} | {type:"MultiDiscrete",nvec,start}
  * | {type:"Json",schema}`. `Json` describes the structured observations and actions of the
  * reference envs (validated by a zod schema, described by its JSON Schema).

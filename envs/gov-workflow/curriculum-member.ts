@@ -1,6 +1,6 @@
 /**
  * A Gov Workflow vector-env member that draws each episode's task from a curriculum (the
- * reference's Phase 2, reference-envs A13.6): stages [{ until, weights }] over the training
+ * reference's Phase 2; docs/ppo.md, configs): stages [{ until, weights }] over the training
  * progress, e.g. 0–30 % easy only; 30–70 % easy or medium; 70–100 % easy/medium/hard 0.2/0.4/0.4.
  *
  * Progress is the member's own step count × numEnvs / totalTimesteps: every env of a vector env

@@ -1,15 +1,3 @@
-/**
- * Gov Workflow OpenEnv, ported from the public v2 reference (SiddharajShirke/OPENENV_RL @ d01bbe51).
- *
- *   const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
- *   const { observation } = env.reset({ seed: 7 });
- *   const { reward, terminated, truncated, info } = env.step({ action_type: 'advance_time' });
- *   env.grade(); // { grader_name, score, metrics }
- *
- * Seeding: `reset({seed})` starts the episode the reference starts with that seed. `reset()` without
- * a seed uses the task's own seed on a fresh env (as the reference does) and afterwards continues the
- * seeded sequence Gymnasium-style: the next episode's seed is deriveSeed(previous seed, 'next-episode').
- */
 import { z } from 'zod';
 import type { Env, Gradable, ResetOptions, ResetResult, Snapshotable, StepResult } from '../core/env.js';
 import { EpisodeEndedError, InvalidConfigError, NotResetError } from '../core/errors.js';
@@ -124,6 +112,13 @@ export interface GovEnvSnapshot {
 const ACTION_SPACE = new JsonSpace(GovActionSchema, 'GovWorkflowAction');
 const OBSERVATION_SPACE = new JsonSpace(GovObservationSchema, 'GovWorkflowObservation');
 
+/**
+ * Gov Workflow OpenEnv, ported from the public v2 reference (SiddharajShirke/OPENENV_RL @ d01bbe51):
+ * a district office's service queues, stepped with the reference's JSON actions and observed as its
+ * JSON observation; `grade()` is the task's grader. `reset({seed})` starts the episode the reference
+ * starts with that seed; `reset()` uses the task's seed on a fresh env, then continues the seeded
+ * sequence (next seed = deriveSeed(previous, 'next-episode')). Snapshotable. docs/envs.md#gov-workflow.
+ */
 export class GovWorkflowEnv
   implements
     Env<GovObservation, GovAction, GovStepInfo, GovResetInfo, GovResetOptions>,

@@ -1,5 +1,5 @@
 /**
- * Golden-trace replay (format `gov-workflow-trace/1`, see ../shared/fixtures/gov-workflow/README.md).
+ * Golden-trace replay (format `gov-workflow-trace/1`; docs/parity.md).
  *
  * A trace records, for one (task, seed, action script), every step's reward, breakdown, flags, step
  * info and an observation subset, then the final state and the grader output. `replayTrace` runs the

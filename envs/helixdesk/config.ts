@@ -57,7 +57,7 @@ export const HelixConfigSchema = z
         /** Never fires: nothing in the simulation reopens a complaint (as in the reference). */
         complaint_reopened: weight.default(-0.4),
         keyword_flag_missed: weight.default(-0.3),
-        /** The reference v2 "agentic" terms: an opt-in switch (DECISIONS), off by default. */
+        /** The reference v2 "agentic" terms: an opt-in switch (docs/decisions.md), off by default. */
         agentic: z
           .object({
             enabled: z.boolean().default(false),

@@ -10,7 +10,7 @@
  *   7 sentiment: Beta(2, 5) query / Beta(4, 2) complaint; flagged → max(s, 0.85)
  *   8 sender domain and number, 16-byte id        9 subject line (ours; drawn last)
  *
- * Bit parity with numpy is not a goal (DECISIONS); the draws and distributions are the same. Text is
+ * Bit parity with numpy is not a goal (docs/decisions.md); the draws and distributions are the same. Text is
  * assembled only when asked for (subject, body, sender): RL never pays for string building.
  */
 import { beta, integers } from '../core/random/distributions.js';

@@ -1,25 +1,3 @@
-/**
- * HelixDesk OpenEnv: an agent triages a stream of customer emails — classify, prioritise, assign to
- * an employee, optionally auto-reply from the knowledge base or alert the general manager. Ported
- * from the public reference (nottherajyk/HelixDesk-AI-Agent; seed README semantics, DECISIONS).
- *
- *   const env = new HelixDeskEnv();                     // or new HelixDeskEnv({ env: { n_employees: 6 } })
- *   const { observation } = env.reset({ seed: 7 });     // Float32Array(42), values in [−1, 1]
- *   env.step(Int32Array.of(1, 0, 2, 1));                 // complaint, critical, employee 2, alert GM
- *
- * Action: MultiDiscrete([3, 4, n_employees + 1, 3]) = classify (query, complaint, flag_for_review),
- * priority (critical, high, medium, normal), assign (employee 0…n−1, or n = none), secondary
- * (auto_reply_from_kb, alert_gm, none). flag_for_review forces (normal, none, none).
- *
- * One step, in the reference's order: apply the action to the current email → the clock advances
- * 8–15 min → employees work (resolve/miss) → the trend watchdog ticks → the SLA watch → the reward
- * → the next email arrives → the observation (of that next email). terminated after episode_emails.
- *
- * Randomness: three seedrandom streams per episode seed — clock, emails, employees (keys
- * `queue-rl/<seed>/helixdesk/clock|emails|employees`), the reference's three numpy generators.
- * reset({seed}) restarts them; reset() without a seed continues them (as the reference does),
- * starting from config env.seed on a fresh env.
- */
 import type { Env, ResetOptions, ResetResult, Snapshotable, StepResult } from '../core/env.js';
 import { EpisodeEndedError, InvalidActionError, NotResetError } from '../core/errors.js';
 import type { RandomStream, RandomStreamState } from '../core/random/streams.js';
@@ -91,6 +69,14 @@ export interface HelixSnapshot {
   readonly trends: number[][];
 }
 
+/**
+ * HelixDesk OpenEnv, ported from the public reference (nottherajyk/HelixDesk-AI-Agent; the seed
+ * README's semantics): an agent triages a stream of customer emails — classify, prioritise, assign,
+ * optionally auto-reply from the knowledge base or alert the general manager — with
+ * MultiDiscrete([3, 4, n_employees + 1, 3]) actions and a 42-dim observation (5 employees), in the
+ * reference's step order, from three seeded streams per episode (clock, emails, employees; reset()
+ * without a seed continues them). Terminated after episode_emails. docs/envs.md#helixdesk.
+ */
 export class HelixDeskEnv
   implements Env<Float32Array, Int32Array, HelixStepInfo, HelixResetInfo>, Snapshotable<HelixSnapshot>
 {

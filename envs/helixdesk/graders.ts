@@ -1,6 +1,6 @@
 /**
  * The four graded HelixDesk tasks, with the seed README's semantics as the reference v1 graders
- * compute them (DECISIONS; the v2 "hardened" graders crash or are trivially gamed and are not
+ * compute them (docs/decisions.md; the v2 "hardened" graders crash or are trivially gamed and are not
  * ported). HelixTaskScorer scores a run step by step; task-env.ts plays a task as an env with it.
  *
  *   easy    20 emails: the share of keyword-flagged emails (read from the observation before acting)

@@ -1,5 +1,5 @@
 /**
- * Statistical parity with the reference (issue 3, reference-envs B6 — measured on the reference with
+ * Statistical parity with the reference (docs/parity.md — measured on the reference with
  * the agentic terms on, 200 seeds): the rule agent's mean episode reward 72.82 (std 3.57) and its mean
  * events per episode. Our RNG is seedrandom, not numpy's PCG64, so only distributions can match.
  *

@@ -1,10 +1,3 @@
-/**
- * One graded HelixDesk task as an env — Gymnasium's TimeLimit and RecordEpisodeStatistics rolled
- * into one for this family: the task's own length (easy: 20 emails) ends an episode as a
- * truncation, the task's scorer is fed every step, reward events are counted, and `grade()` /
- * `summary()` give the task's score with its parts. Baselines, evaluation, vector-env members and
- * LLM runs all play HelixDesk tasks through it.
- */
 import type { Env, Gradable, GradeResult, ResetOptions, ResetResult, Snapshotable, StepResult } from '../core/env.js';
 import { UnknownIdError } from '../core/errors.js';
 import { isRecord, isTypedArray } from '../core/plain-data.js';
@@ -28,6 +21,12 @@ export function helixTaskMetrics(task: HelixTaskId): readonly string[] {
   return [...HELIX_TASK_PARTS[task], ...REWARD_EVENT_TYPES.map((t) => `events_${t}`)];
 }
 
+/**
+ * One graded HelixDesk task as an env, Gymnasium's TimeLimit and RecordEpisodeStatistics in one:
+ * the task's length (easy: 20 emails) ends an episode as a truncation, the task's scorer sees every
+ * step, reward events are counted, and `grade()` / `summary()` give the score with its parts.
+ * Baselines, evaluation, vector-env members and LLM runs all play HelixDesk tasks through it.
+ */
 export class HelixTaskEnv
   implements
     Env<Float32Array, Int32Array | readonly number[], HelixStepInfo, HelixResetInfo>,

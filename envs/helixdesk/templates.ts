@@ -2,7 +2,7 @@
  * HelixDesk email text templates: the project's own original writing, used to build the simulated
  * customer-support inbox that LLM policies read.
  *
- * DECISIONS: 5 texts per category per ticket type (5 calm "query" bodies, 5 upset "complaint" bodies)
+ * docs/decisions.md: 5 texts per category per ticket type (5 calm "query" bodies, 5 upset "complaint" bodies)
  * plus 5 subject lines per category.
  *
  * - DEFAULT_CATEGORIES: the 8 built-in ticket categories, in canonical order.

@@ -1,6 +1,6 @@
 /**
  * The vector-env contract: N envs of one id stepped together, batched in typed arrays, with
- * same-step autoreset (the SB3 convention; rl-reference §1.6): an env whose episode ends on a step
+ * same-step autoreset (the SB3 convention; docs/vector-envs.md): an env whose episode ends on a step
  * is reset inside that step, the returned observation and mask are the new episode's first, and the
  * true last observation is in `finalObservations`. `terminated` and `truncated` are kept apart so the
  * learner bootstraps truncated episodes from the final observation (and never from the reset one).
@@ -86,6 +86,12 @@ export interface VectorEnvSnapshot {
   readonly masks: Uint8Array;
 }
 
+/**
+ * N envs of one id stepped together (Gymnasium's VectorEnv, SB3's autoreset): reset(seed) and
+ * step(actions) return typed-array batches; an env whose episode ends is reset inside that step,
+ * its true last observation kept in `finalObservations` and its summary in `episodes`. Knows no
+ * specific env: ids resolve through envs/core/registry.ts. docs/vector-envs.md.
+ */
 export interface VectorEnv {
   readonly spec: EnvSpec;
   readonly numEnvs: number;

@@ -197,6 +197,11 @@ describe('bad input', () => {
     expect(() => resolveEnv('gov-workflow/mixed_urgency_medium', { config: {} })).toThrow(/'options.config'/);
     expect(() => resolveEnv('helixdesk/easy', { colour: 'red' } as never)).toThrow(/'options.colour'/);
     expect(envIds()).toContain('helixdesk/medium');
+    // A known family's unknown task is only listed; an unknown family says how families get registered.
+    expect(() => resolveEnv('gov-workflow/nope')).not.toThrow(/is not registered/);
+    expect(() => resolveEnv('gymworld/cartpole')).toThrow(
+      /env family 'gymworld' is not registered; .* register when envs\/registry\.js is imported/,
+    );
   });
 
   it('action counts and call order are checked', async () => {

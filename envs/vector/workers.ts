@@ -1,22 +1,3 @@
-/**
- * WorkerVectorEnv: N envs split over W worker threads (contiguous slices, sizes differing by at most
- * one). Observations, masks, rewards, flags, final observations, episode summaries and actions live
- * in SharedArrayBuffers that workers write in place; each command is a bump of a shared counter
- * (Atomics.notify) and each answer another (awaited with Atomics.waitAsync), so the main thread's
- * event loop stays free to notice a worker that dies.
- *
- * Failures never hang: an exception inside an env comes back as a VectorEnvError naming the env
- * index, env id, message and stack; a worker that exits or crashes fails the pending call; a worker
- * that does not answer within `timeoutMs` fails it with a message naming the worker and its envs.
- * After any failure the vector env refuses further steps; close() still works (and is idempotent).
- *
- * snapshot()/restore() move each worker's slice state over a MessagePort of its own (protocol.ts),
- * read synchronously after (snapshot) or before (restore) the usual command barrier; steps do not
- * touch the ports.
- *
- * Runs under tsx and vitest (TS sources) and as compiled JS (envs/core/threads.ts spawnWorker).
- */
-
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { EnvOptions, EnvSpec } from '../core/registry.js';
@@ -53,6 +34,14 @@ interface WorkerHandle {
   exited: boolean;
 }
 
+/**
+ * N envs split over W worker threads (contiguous slices). Observations, masks, rewards, flags, final
+ * observations, episode summaries and actions live in SharedArrayBuffers the workers write in place;
+ * a command and its answer are bumps of shared counters (envs/core/threads.ts), awaited so the event
+ * loop notices a dying worker. Failures never hang: an env's exception comes back as a VectorEnvError
+ * naming the env; a worker that exits or misses `timeoutMs` fails the call; afterwards only close()
+ * works. Snapshots travel over each worker's own MessagePort. Results equal SyncVectorEnv's.
+ */
 export class WorkerVectorEnv implements VectorEnv {
   readonly spec: EnvSpec;
   readonly numWorkers: number;

@@ -4,7 +4,7 @@
  * [64, 64]: env steps/s, the split between rollout (env + policy forward + sampling) and update, and
  * sample-updates/s of the update. One warm-up iteration, then ITERATIONS timed ones (2,048 env steps
  * each); figures are per 20,480 env steps to compare with Stable-Baselines3 MaskablePPO (PyTorch CPU)
- * on the reference env, measured on the 2-core development machine (rl-reference §2.2 / the issue):
+ * on the reference env, measured on the 2-core development machine (quoted from the issue that set the goal):
  * 900 env steps/s and 8.6 s of update per 20,480 steps with [256, 256]; 1,100 and 5.0 s with [64, 64].
  *
  *   npm run bench:ppo [-- --backend wasm|cpu|tensorflow] [--iterations 10] [--workers 0] [--threads both|1|2]

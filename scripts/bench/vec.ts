@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createStream } from '../../envs/core/random/streams.js';
+import '../../envs/registry.js';
 import '../../envs/vector/faulty-env.fixture.js';
 import { sampleMaskedActions } from '../../envs/vector/random-actions.js';
 import { SyncVectorEnv } from '../../envs/vector/sync.js';

@@ -1,4 +1,4 @@
-/** `export-story`: the Gov Workflow training-story files (conventions.md §5) from a run or a story CSV. */
+/** `export-story`: the Gov Workflow training-story files (docs/grpo.md) from a run or a story CSV. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TASK_IDS } from '../../envs/gov-workflow/tasks.js';

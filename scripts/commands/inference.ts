@@ -1,5 +1,5 @@
 /**
- * `inference`: the baseline inference run OpenEnv environments are judged by (conventions.md §2):
+ * `inference`: the baseline inference run OpenEnv environments are judged by (docs/llm.md):
  * for each task, exactly one `[START]`, one `[STEP]` per step and one `[END]` line on stdout, each
  * flushed as it is written, and nothing else on stdout (diagnostics go to stderr):
  *
@@ -8,7 +8,7 @@
  *   [END] success=<true|false> steps=<n> score=<0.000> rewards=<r1,r2,…>
  *
  * Numbers are formatted as Python's f"{x:.2f}" / f"{x:.3f}" would (round half to even on the exact
- * binary value). The score is the task grader's, clamped to [0.01, 0.99] as conventions.md §2.4
+ * binary value). The score is the task grader's, clamped to [0.01, 0.99] as the OpenEnv convention
  * advises (so it never prints as 0 or 1; the unclamped score goes to stderr); success = score ≥
  * --success-threshold (default 0.5, the references'). `[END]` is printed even when the run fails.
  * Tasks may run concurrently (--concurrency limits requests in flight), but each task's lines come

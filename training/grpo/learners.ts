@@ -1,26 +1,8 @@
 /**
- * GRPO learners: what happens to an iteration's scored groups. One interface, three kinds.
- *
- *   tfjs    updates a queue-rl policy (a PPO or GRPO checkpoint) with the GRPO objective, per sample
- *           (the completion is one action, so sequence- and token-level GRPO coincide):
- *             L = −mean[min(ρ·A, clip(ρ, 1 − ε, 1 + ε_high)·A)] + β·mean[k3(π_ref ‖ π_θ)],
- *             ρ = π_θ(a)/π_old(a) with π_old the sampler's log-probability (as the endpoint reported
- *             it; the learner's own pre-update log-probability when the endpoint reports none),
- *             k3 = π_ref/π_θ − log(π_ref/π_θ) − 1 with π_ref the frozen initial policy; no critic.
- *           Actor parameters only, Adam and global-norm clipping as PPO's. Then it saves a checkpoint
- *           and tells the policy server to load it (POST {base}/load_weights), so the next iteration
- *           samples from the new weights; the server's version is the policy version.
- *   export  writes each iteration's groups as JSONL (one line per completion) for an external trainer
- *           (TRL, Unsloth, ART): iteration, policy_version, group_id, task, seed, step, messages,
- *           completion, sampler_logprob, rewards {fn1_valid, fn2_no_halluc, fn3_env_score, total},
- *           advantage. The policy does not change.
- *   http    POSTs the same groups to a trainer, and when configured asks a vLLM-style server to load
- *           the adapter the trainer answers with. Contract:
- *             POST <trainer_url>  {"iteration": n, "policy_version": v, "groups": [<export lines>]}
- *             → 200 {"version": v2, "adapter_path"?: "<path the inference server can read>"}
- *             POST <load_adapter_url>/v1/load_lora_adapter {"lora_name": "<prefix>-v<v2>", "lora_path": adapter_path}
- *             → 200 (vLLM's dynamic LoRA endpoint; rl-reference §3.5); later requests then use the
- *             model id "<prefix>-v<v2>". Non-2xx answers stop the run with the trainer's message.
+ * GRPO learners: what happens to an iteration's scored groups. One interface, three kinds: `tfjs`
+ * updates a queue-rl policy with the GRPO objective and makes the policy server load it, `export`
+ * writes the groups as JSONL for an external trainer, `http` posts them to a trainer (and has a
+ * vLLM-style server load the adapter it answers with). Objective, formats and contracts: docs/grpo.md.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

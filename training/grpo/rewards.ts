@@ -1,6 +1,6 @@
 /**
  * The reward functions GRPO scores a completion with (after the Gov Workflow notebook's three,
- * reference-envs A13.9), as pure functions of the completion text and, for the env score, of the
+ * docs/grpo.md), as pure functions of the completion text and, for the env score, of the
  * env state the prompt was built from:
  *
  *   fn1_valid      −1 the text holds no JSON object; 0 JSON without an action_type, or an action_type

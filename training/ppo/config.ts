@@ -1,7 +1,7 @@
 /**
  * PPO run configuration: every hyperparameter named, defaulted and validated with zod. Field names
  * are Stable-Baselines3's (`learning_rate`, `n_steps`, `batch_size`, …) so a config can be diffed
- * against an SB3/MaskablePPO one; defaults are SB3's (rl-reference §1.1) unless a field says otherwise.
+ * against an SB3/MaskablePPO one; defaults are SB3's unless a field says otherwise.
  * The resolved config is echoed into every run's results (config.json) and checkpoint (state.json).
  *
  * Files: JSON or YAML (`training/configs/<name>.yaml`, or any path). A config may `extends` another

@@ -5,7 +5,7 @@
  *
  * Truncation: the collector adds γ·V(final observation) to the reward of a step whose episode was
  * truncated (and not terminated), and the step then counts as an episode end here — SB3's trick
- * (rl-reference §1.7). The bootstrap never uses the reset observation that same-step autoreset puts
+ * (docs/ppo.md). The bootstrap never uses the reset observation that same-step autoreset puts
  * in the batch.
  */
 

@@ -2,7 +2,7 @@
  * Collecting a rollout (SB3 `collect_rollouts`): n_steps vector steps of the current policy, every
  * transition stored with its action mask; a truncated (not terminated) episode bootstraps its last
  * reward from the value of its true final observation, never from the observation the same-step
- * autoreset put in its place (rl-reference §1.7, in docs/ppo.md).
+ * autoreset put in its place (docs/ppo.md).
  */
 import type { CompletedEpisode } from '../../envs/vector/vector-env.js';
 import type { PpoRun } from './run.js';

@@ -1,5 +1,5 @@
 /**
- * Seeded random streams for everything that is not a reference reproduction (DECISIONS: HelixDesk
+ * Seeded random streams for everything that is not a reference reproduction (docs/decisions.md: HelixDesk
  * dynamics, action sampling, shuffling, curriculum draws, GRPO sampling, vector-env member seeds).
  *
  * Scheme: a stream is named by the run seed and a path of labels; its seed string is

@@ -1,30 +1,7 @@
 /**
- * The discrete action table of the Gov Workflow RL adapter (DECISIONS: all eight services), its
- * masks, and decoding an index into the env's JSON action.
- *
- *   index    action
- *   0–3      set_priority_mode: urgent_first, oldest_first, balanced, backlog_clearance
- *   4–11     request_missing_documents, service_target = SERVICES[i − 4]
- *   12–19    escalate_service, escalation_target = SERVICES[i − 12]
- *   20       advance_time
- *   21–28    reallocate_officers: one officer from SERVICES[i − 21] to the other enabled service
- *            with the most pending cases (first in task order on ties)
- *   29       assign_capacity +1 to the enabled service with the most pending cases
- *   30       assign_capacity +1 to the enabled service with the most urgent cases (ties: most pending)
- *
- * SERVICES order: passport, driving_license, aadhaar_card, gst_registration, income_certificate,
- * caste_certificate, birth_certificate, land_registration. Services a task does not enable are
- * always masked out.
- *
- * Masks (1 = allowed) follow the reference adapter's rules (reference-envs A13.5):
- * - no backlog → only advance_time; after `maxNonAdvanceStreak` (default 3) consecutive
- *   non-advance actions → only advance_time;
- * - a priority mode is masked while it is the current mode;
- * - request documents needs blocked cases in that service; escalation needs budget and a non-urgent
- *   pending case in that service;
- * - reallocation from a service needs an officer there, a pending case there and another enabled
- *   service with pending cases; assignment needs an idle officer (and a pending / urgent case).
- * Every masked-in action is a valid env action (tested on long random rollouts).
+ * The discrete action table of the Gov Workflow RL adapter (31 indices over all eight services), its
+ * masks, and decoding an index into the env's JSON action. The table and the mask rules:
+ * docs/envs.md#rl-adapter-what-ppo-and-evaluation-use.
  */
 import type { GovAction } from '../actions.js';
 import type { GovWorkflowEnv } from '../env.js';

@@ -1,38 +1,7 @@
 /**
- * The Gov Workflow feature vector the RL adapter feeds to policies: a fixed-length Float32Array with
- * every value in [0, 1], covering all eight services (the reference adapter dropped aadhaar_card).
- *
- * Layout (163 values):
- *   8 service blocks of 16, in SERVICES order (passport, driving_license, aadhaar_card,
- *   gst_registration, income_certificate, caste_certificate, birth_certificate, land_registration);
- *   a service the task does not enable is a block of zeros.
- *     +0  enabled (1)
- *     +1  pending cases             sq(x, 100)
- *     +2  avg waiting days          sq(x, 15)
- *     +3  oldest case age (days)    sq(x, 15)
- *     +4  urgent pending            sq(x, 10)
- *     +5  blocked on documents      sq(x, 20)
- *     +6  in field verification     sq(x, 20)
- *     +7  SLA-breached share of pending
- *     +8  current SLA risk (mean, as reported)
- *     +9  officers allocated / total officers
- *     +10 cumulative completions    sq(x, 100)
- *     +11..+15 share of pending in each public stage (submission … issuance)
- *   35 globals at 128:
- *     +0  day / max_days            +1 backlog sq(x, 200)     +2 completed sq(x, 200)
- *     +3  SLA breaches sq(x, 200)   +4 fairness_index         +5 completion fairness gap (reward's)
- *     +6  escalation budget left / task budget                +7 last action valid
- *     +8..+13  last action type one-hot (ACTION_TYPES order; advance_time after reset)
- *     +14..+17 priority mode one-hot (PRIORITY_MODES order)
- *     +18 backlog_pressure  +19 sla_risk_score  +20 resource_utilization  +21 digital_intake_ratio
- *     +22 field_verification_load  +23 pending document resolutions sq(x, 20)
- *     +24 idle officers / total  +25 urgent share of backlog  +26 non-advance streak / max streak
- *     +27..+31 today's events one-hot (surge, officer_unavailable, doc_rejection_spike,
- *              revenue_db_delay, sla_escalation_order)
- *     +32..+34 scenario one-hot (normal, crisis, extreme_overload)
- *
- * sq(x, c) = x / (x + c): monotone, 0 at 0, ½ at c, never saturating — counts here are unbounded
- * (hard-task backlogs pass 1,000), so clipping would hide differences a policy needs.
+ * The Gov Workflow feature vector the RL adapter feeds to policies: 163 values in [0, 1] covering all
+ * eight services (8 service blocks of 16, then 35 globals), counts squashed as x / (x + c) so nothing
+ * saturates. The layout, value by value: docs/envs.md#feature-layout.
  */
 import type { GovWorkflowEnv } from '../env.js';
 import { EVENT_TYPES, PRIORITY_MODES, SCENARIO_MODES, SERVICES, STAGES } from '../types.js';

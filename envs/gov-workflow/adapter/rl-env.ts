@@ -1,11 +1,3 @@
-/**
- * The Gov Workflow env as PPO and evaluation see it: Box(0, 1, [163]) observations (features.ts),
- * Discrete(31) actions (action-table.ts) and their masks, the env's reward. Gymnasium-shaped,
- * maskable (sb3-contrib `action_masks()` convention), snapshotable and gradable.
- *
- * Stepping a masked-out index throws MaskedActionError and changes nothing: a correct masked policy
- * never samples one, so it is a bug worth surfacing, not an action to repair silently.
- */
 import type { Env, Gradable, Maskable, ResetOptions, ResetResult, Snapshotable, StepResult } from '../../core/env.js';
 import { InvalidActionError } from '../../core/errors.js';
 import { Box, Discrete } from '../../core/spaces.js';
@@ -56,6 +48,12 @@ const OBSERVATION_SPACE = new Box(0, 1, [N_FEATURES]);
 const ACTION_SPACE = new Discrete(N_ACTIONS);
 const ADVANCE_TYPE = ACTION_TYPES.indexOf('advance_time');
 
+/**
+ * The Gov Workflow env as PPO and evaluation see it: Box(0, 1, [163]) observations (features.ts),
+ * Discrete(31) actions (action-table.ts) with masks (sb3-contrib's `action_masks()`), the env's
+ * reward; snapshotable and gradable. Stepping a masked-out index throws MaskedActionError and
+ * changes nothing: a correct masked policy never samples one, so it is a bug to surface, not to repair.
+ */
 export class GovWorkflowRlEnv
   implements
     Env<Float32Array, number, GovRlStepInfo, GovResetInfo, GovResetOptions>,
