@@ -7,7 +7,7 @@
 import type { RandomStream } from '../envs/core/random/streams.js';
 import { createStream } from '../envs/core/random/streams.js';
 import type { GovAction } from '../envs/gov-workflow/actions.js';
-import { ADVANCE_INDEX, N_ACTIONS } from '../envs/gov-workflow/adapter/action-table.js';
+import { ADVANCE_INDEX } from '../envs/gov-workflow/adapter/action-table.js';
 import type { GovAgent, GovAgentInput } from './types.js';
 
 export class MaskedRandomAgent implements GovAgent {
@@ -24,7 +24,7 @@ export class MaskedRandomAgent implements GovAgent {
     for (const m of mask) allowed += m;
     let k = this.rng.int(allowed);
     let index = ADVANCE_INDEX;
-    for (let i = 0; i < N_ACTIONS; i++) {
+    for (let i = 0; i < mask.length; i++) {
       if (mask[i] === 1 && k-- === 0) {
         index = i;
         break;

@@ -1,6 +1,7 @@
 import type { VecEnvMember } from '../envs/core/member.js';
 import type { EnvSpec } from '../envs/core/registry.js';
 import type { GovAction } from '../envs/gov-workflow/actions.js';
+import type { GovAdapterVersion } from '../envs/gov-workflow/adapter/action-table.js';
 import { GovAgentView } from '../envs/gov-workflow/adapter/agent-view.js';
 import type { GovStepInfo } from '../envs/gov-workflow/env.js';
 import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
@@ -81,12 +82,16 @@ export interface GovEpisodeOptions {
   taskId: string;
   variant?: Variant;
   maxNonAdvanceStreak?: number;
+  adapter?: GovAdapterVersion;
 }
 
 /** The Gov Workflow JSON env with the agent view (envs/gov-workflow/adapter/agent-view.ts) as input. */
 export function govEpisodeEnv(opts: GovEpisodeOptions): EpisodeEnv<GovAgentView, GovAction | NoAction, GovStepInfo> {
   const env = new GovWorkflowEnv({ taskId: opts.taskId, variant: opts.variant ?? 'corrected' });
-  const view = new GovAgentView(env, opts.maxNonAdvanceStreak);
+  const view = new GovAgentView(env, {
+    ...(opts.maxNonAdvanceStreak !== undefined ? { maxNonAdvanceStreak: opts.maxNonAdvanceStreak } : {}),
+    ...(opts.adapter !== undefined ? { adapter: opts.adapter } : {}),
+  });
   return {
     family: 'gov-workflow',
     task: opts.taskId,

@@ -8,7 +8,6 @@
 import { z } from 'zod';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { GovActionSchema } from '../../envs/gov-workflow/actions.js';
-import { N_ACTIONS } from '../../envs/gov-workflow/adapter/action-table.js';
 import type { GovAgentInput } from '../../envs/gov-workflow/adapter/agent-view.js';
 import { ACTION_TYPES, PRIORITY_MODES, SERVICES } from '../../envs/gov-workflow/types.js';
 import type { HelixTaskView } from '../../envs/helixdesk/agent-view.js';
@@ -54,7 +53,7 @@ export function buildGovPrompt(
 ): Prompt<GovAction> & { allowed: Map<number, GovAction>; features: Float32Array; mask: Uint8Array } {
   const { mask, step, seed } = input;
   const allowed = new Map<number, GovAction>();
-  for (let i = 0; i < N_ACTIONS; i++) if (mask[i] === 1) allowed.set(i, compact(input.actionAt(i)));
+  for (let i = 0; i < mask.length; i++) if (mask[i] === 1) allowed.set(i, compact(input.actionAt(i)));
   const obs = input.observation;
   const pool = obs.officer_pool;
   const lines: string[] = [
@@ -88,7 +87,7 @@ export function buildGovPrompt(
     seed,
     features: encodeFeatures(features),
     mask: encodeMask(mask),
-    nvec: [N_ACTIONS],
+    nvec: [mask.length],
     actions: Object.fromEntries([...allowed.entries()].map(([i, a]) => [String(i), a as Record<string, unknown>])),
     state: obs as unknown as Record<string, unknown>,
   });

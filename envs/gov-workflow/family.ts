@@ -1,20 +1,22 @@
 /**
  * The `gov-workflow` env family (envs/core/registry.ts):
  *
- *   gov-workflow/<task>        the RL adapter: Box(0, 1, [163]), Discrete(31) with masks.
+ *   gov-workflow/<task>        the RL adapter: Box(0, 1, [163]), Discrete(31) with masks (v1; v2: 166, 79).
  *   gov-workflow/curriculum    the same spaces; each episode's task drawn from `options.curriculum`
  *                              (curriculum-member.ts). Not in the default task list.
  *
- * Options: `variant` ('corrected' | 'reference'), `maxNonAdvanceStreak`, and `curriculum` (only with
+ * Options: `variant` ('corrected' | 'reference'), `maxNonAdvanceStreak`, `adapter` ('v1' | 'v2'),
+ * `reward` ({ mode: 'env' | 'grader' | 'mix', graderScale, envWeight }), and `curriculum` (only with
  * the id gov-workflow/curriculum).
  */
 import { z } from 'zod';
 import { InvalidConfigError } from '../core/errors.js';
 import type { EnvOptions } from '../core/registry.js';
 import { parseEnvOptions, registerEnvFamily } from '../core/registry.js';
+import { RewardSettingsSchema } from '../core/reward-mode.js';
 import { Discrete } from '../core/spaces.js';
-import { DEFAULT_MAX_NON_ADVANCE_STREAK, N_ACTIONS } from './adapter/action-table.js';
-import { N_FEATURES } from './adapter/features.js';
+import { DEFAULT_MAX_NON_ADVANCE_STREAK, GOV_ADAPTER_VERSIONS, govActionTable } from './adapter/action-table.js';
+import { govFeatureSize } from './adapter/features.js';
 import { curriculumMetricNames, GovCurriculumMember } from './curriculum-member.js';
 import { GOV_EPISODE_METRICS } from './episode-summary.js';
 import { TASK_IDS } from './tasks.js';
@@ -25,6 +27,10 @@ export const GovEnvOptionsSchema = z
   .object({
     variant: z.enum(VARIANTS).optional(),
     maxNonAdvanceStreak: z.number().int().positive().optional(),
+    /** The action table and features (docs/envs.md): v1 (default) or v2. */
+    adapter: z.enum(GOV_ADAPTER_VERSIONS).optional(),
+    /** What a step pays (docs/envs.md#reward-modes); default the env's reward. */
+    reward: RewardSettingsSchema.optional(),
     /** gov-workflow/curriculum: each episode's task drawn from stages over the training progress. */
     curriculum: z
       .object({
@@ -49,7 +55,11 @@ export type GovEnvOptions = z.infer<typeof GovEnvOptionsSchema>;
 
 /** Gov Workflow options out of generic env options (errors name the option). */
 export function govEnvOptions(options: EnvOptions): GovEnvOptions {
-  return parseEnvOptions(GovEnvOptionsSchema, options, 'variant, maxNonAdvanceStreak, curriculum for gov-workflow');
+  return parseEnvOptions(
+    GovEnvOptionsSchema,
+    options,
+    'variant, maxNonAdvanceStreak, adapter, reward, curriculum for gov-workflow',
+  );
 }
 
 registerEnvFamily('gov-workflow', {
@@ -61,7 +71,10 @@ registerEnvFamily('gov-workflow', {
     const config = {
       variant: opts.variant ?? 'corrected',
       maxNonAdvanceStreak: opts.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK,
-    };
+      adapter: opts.adapter ?? 'v1',
+      ...(opts.reward !== undefined ? { reward: opts.reward } : {}),
+    } as const;
+    const table = govActionTable(config.adapter);
     if ((task === 'curriculum') !== (opts.curriculum !== undefined)) {
       throw new InvalidConfigError(
         'options.curriculum',
@@ -75,10 +88,10 @@ registerEnvFamily('gov-workflow', {
       task,
       options,
       module: import.meta.url,
-      observationSize: N_FEATURES,
-      actionSpace: new Discrete(N_ACTIONS),
+      observationSize: govFeatureSize(config.adapter),
+      actionSpace: new Discrete(table.size),
       actionDims: 1,
-      maskLength: N_ACTIONS,
+      maskLength: table.size,
       graded: true,
     } as const;
     if (curriculum) {

@@ -44,6 +44,8 @@ export interface HelixStepInfo {
   reward_breakdown: RewardEvent[];
   /** Sum before the clip to [−1, 1]. */
   reward_unclipped: number;
+  /** The env's own (clipped) reward, when a task env pays another (reward modes, docs/envs.md). */
+  env_reward?: number;
   queue_depth: number;
   overdue_count: number;
   trend_alerts_active: number;

@@ -1,6 +1,8 @@
 import type { Env, Gradable, GradeResult, ResetOptions, ResetResult, Snapshotable, StepResult } from '../core/env.js';
 import { UnknownIdError } from '../core/errors.js';
 import { isRecord, isTypedArray } from '../core/plain-data.js';
+import type { RewardSettings, RewardSettingsInput } from '../core/reward-mode.js';
+import { needsGrader, rewardSettings, shapedReward } from '../core/reward-mode.js';
 import type { HelixConfig, HelixConfigInput } from './config.js';
 import type { HelixResetInfo, HelixSnapshot, HelixStepInfo } from './env.js';
 import { HelixDeskEnv } from './env.js';
@@ -14,6 +16,8 @@ export interface HelixTaskSnapshot {
   scorer: HelixScorerState;
   events: Float64Array;
   steps: number;
+  /** The task score the next step is measured from (grader and mix rewards). */
+  scoreBefore?: number;
 }
 
 /** Metric names of a task's episodes: the task's score parts, then the count of each reward event. */
@@ -41,11 +45,15 @@ export class HelixTaskEnv
   private readonly events = new Float64Array(REWARD_EVENT_TYPES.length);
   private readonly metricNames: readonly string[];
   private steps = 0;
+  /** The task score before the next step (grader and mix rewards; 0 before the first step). */
+  private scoreBefore = 0;
+  readonly reward: RewardSettings;
   /** Whether the current observation (the one the next action is chosen on) shows the keyword flag. */
   private flagged = false;
 
-  constructor(task: string, config: HelixConfigInput | HelixConfig = {}) {
+  constructor(task: string, config: HelixConfigInput | HelixConfig = {}, reward?: RewardSettingsInput) {
     if (!isHelixTask(task)) throw new UnknownIdError('task', task, HELIX_TASK_IDS);
+    this.reward = rewardSettings(reward);
     this.task = task;
     this.id = `helixdesk/${task}`;
     this.inner = new HelixDeskEnv(config);
@@ -68,6 +76,7 @@ export class HelixTaskEnv
     this.scorer.reset();
     this.events.fill(0);
     this.steps = 0;
+    this.scoreBefore = 0;
     this.flagged = (observation[1] as number) > 0.5;
     return { observation, info };
   }
@@ -84,6 +93,12 @@ export class HelixTaskEnv
     this.flagged = (r.observation[1] as number) > 0.5;
     // The task's own length is a time limit, not a terminal state.
     if (!r.terminated && this.steps >= this.limit) r.truncated = true;
+    r.info.env_reward = r.reward;
+    if (needsGrader(this.reward)) {
+      const scoreAfter = this.scorer.result().score;
+      r.reward = shapedReward(this.reward, r.reward, this.scoreBefore, scoreAfter);
+      this.scoreBefore = scoreAfter;
+    }
     return r;
   }
 
@@ -113,7 +128,13 @@ export class HelixTaskEnv
   }
 
   snapshot(): HelixTaskSnapshot {
-    return { env: this.inner.snapshot(), scorer: this.scorer.save(), events: this.events.slice(), steps: this.steps };
+    return {
+      env: this.inner.snapshot(),
+      scorer: this.scorer.save(),
+      events: this.events.slice(),
+      steps: this.steps,
+      scoreBefore: this.scoreBefore,
+    };
   }
 
   restore(state: HelixTaskSnapshot): void {
@@ -136,6 +157,7 @@ export class HelixTaskEnv
     this.inner.restore(state.env);
     this.events.set(state.events);
     this.steps = state.steps;
+    this.scoreBefore = typeof state.scoreBefore === 'number' ? state.scoreBefore : 0;
     this.flagged = ((this.inner.observe()[1] as number) ?? 0) > 0.5;
   }
 

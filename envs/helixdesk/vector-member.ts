@@ -1,5 +1,6 @@
 /** The HelixDesk task env (task-env.ts) as a vector-env member (envs/core/member.ts). */
 import type { MemberStep, VecEnvMember } from '../core/member.js';
+import type { RewardSettingsInput } from '../core/reward-mode.js';
 import type { HelixConfigInput } from './config.js';
 import type { HelixTaskId } from './graders.js';
 import type { HelixTaskSnapshot } from './task-env.js';
@@ -9,8 +10,8 @@ export class HelixMember implements VecEnvMember {
   private readonly env: HelixTaskEnv;
   private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
 
-  constructor(task: HelixTaskId, config: HelixConfigInput) {
-    this.env = new HelixTaskEnv(task, config);
+  constructor(task: HelixTaskId, config: HelixConfigInput, reward?: RewardSettingsInput) {
+    this.env = new HelixTaskEnv(task, config, reward);
   }
 
   reset(seed: number | undefined, observation: Float32Array, mask: Uint8Array): void {

@@ -192,7 +192,7 @@ describe('bad input', () => {
     expect(() => resolveEnv('gov-workflow/nope')).toThrow(UnknownIdError);
     expect(() => resolveEnv('gov-workflow/nope')).toThrow(/gov-workflow\/district_backlog_easy, .*helixdesk\/expert/);
     expect(() => resolveEnv('helixdesk/easy', { variant: 'reference' })).toThrow(
-      /'options.variant'.*allowed: config for helixdesk/,
+      /'options.variant'.*allowed: config, reward for helixdesk/,
     );
     expect(() => resolveEnv('gov-workflow/mixed_urgency_medium', { config: {} })).toThrow(/'options.config'/);
     expect(() => resolveEnv('helixdesk/easy', { colour: 'red' } as never)).toThrow(/'options.colour'/);

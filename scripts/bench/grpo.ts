@@ -18,8 +18,8 @@ import { startPolicyServer } from '../../agents/llm/policy-server.js';
 import { buildGovPrompt } from '../../agents/llm/prompts.js';
 import { ppoServedPolicy } from '../../agents/llm/served-policies.js';
 import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
+import { freshTrace } from '../../envs/gov-workflow/adapter/trace.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
-import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
 import { parseGrpoConfig } from '../../training/grpo/config.js';
 import { trainGrpo } from '../../training/grpo/grpo.js';
 import { parsePpoConfig } from '../../training/ppo/config.js';
@@ -128,11 +128,7 @@ async function benchEndpoint(
       const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
       env.reset({ seed: i });
       for (let d = 0; d < 1 + (i % 5); d++) env.step({ action_type: 'advance_time' });
-      const trace = {
-        lastActionType: ACTION_TYPES.indexOf('advance_time'),
-        nonAdvanceStreak: 0,
-        maxNonAdvanceStreak: 3,
-      };
+      const trace = freshTrace(3);
       return buildGovPrompt(govAgentInputAt(env, trace, 1, i));
     });
     const t0 = performance.now();

@@ -15,8 +15,8 @@ import { loadPolicyCheckpoint } from '../../agents/policy/checkpoint.js';
 import { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import { pyRound } from '../../envs/core/py-round.js';
 import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
+import { freshTrace } from '../../envs/gov-workflow/adapter/trace.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
-import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
 import { main } from '../../scripts/cli.js';
 import { parsePpoConfig } from '../ppo/config.js';
 import { trainPpo } from '../ppo/ppo.js';
@@ -101,7 +101,7 @@ function evaluationStates(task: string): { env: GovWorkflowEnv; messages: string
 function expectedReward(policyDir: string, task = 'district_backlog_easy'): number {
   const ckpt = loadPolicyCheckpoint(policyDir);
   const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
-  const trace = { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: 3 };
+  const trace = freshTrace(3);
   let total = 0;
   const states = evaluationStates(task);
   for (const { env } of states) {

@@ -21,7 +21,9 @@ import { extractJson } from '../../agents/llm/parse.js';
 import { compact } from '../../agents/llm/prompts.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { GovActionSchema } from '../../envs/gov-workflow/actions.js';
+import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
 import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
+import { freshTrace } from '../../envs/gov-workflow/adapter/trace.js';
 import type { GovEnvSnapshot, GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
 import { ACTION_TYPES, SERVICES } from '../../envs/gov-workflow/types.js';
 
@@ -166,7 +168,7 @@ export function scoreCompletion(
   }
   const agent = continuation === 'heuristic' ? new HeuristicAgent() : null;
   // The heuristic reads only the JSON observation; the trace is there to complete its input.
-  const trace = { lastActionType: ACTION_TYPES.indexOf('advance_time'), nonAdvanceStreak: 0, maxNonAdvanceStreak: 3 };
+  const trace = freshTrace(DEFAULT_MAX_NON_ADVANCE_STREAK);
   for (let h = 0; h < horizon && !done; h++) {
     const r = env.stepParsed(agent ? agent.act(govAgentInputAt(env, trace, h, 0)) : ADVANCE);
     fn3 += r.reward.total_reward;

@@ -12,10 +12,10 @@ import { weightedChoice } from '../../envs/core/random/weighted.js';
 import type { GovAction } from '../../envs/gov-workflow/actions.js';
 import { DEFAULT_MAX_NON_ADVANCE_STREAK } from '../../envs/gov-workflow/adapter/action-table.js';
 import { govAgentInputAt } from '../../envs/gov-workflow/adapter/agent-view.js';
-import type { AdapterTrace } from '../../envs/gov-workflow/adapter/features.js';
+import type { AdapterTrace } from '../../envs/gov-workflow/adapter/trace.js';
+import { freshTrace, recordAction } from '../../envs/gov-workflow/adapter/trace.js';
 import type { GovEnvSnapshot } from '../../envs/gov-workflow/env.js';
 import { GovWorkflowEnv } from '../../envs/gov-workflow/env.js';
-import { ACTION_TYPES } from '../../envs/gov-workflow/types.js';
 import type { GrpoConfig } from './config.js';
 
 export interface Walker {
@@ -41,19 +41,11 @@ export interface WalkerState {
 
 export type WalkerPrompt = ReturnType<typeof buildGovPrompt> & Prompt<GovAction>;
 
-function freshTrace(): AdapterTrace {
-  return {
-    lastActionType: ACTION_TYPES.indexOf('advance_time'),
-    nonAdvanceStreak: 0,
-    maxNonAdvanceStreak: DEFAULT_MAX_NON_ADVANCE_STREAK,
-  };
-}
-
 export function startWalkers(config: GrpoConfig): Walker[] {
   return Array.from({ length: config.states_per_iteration }, (_, i) => {
     const w: Walker = {
       env: new GovWorkflowEnv({ taskId: 'district_backlog_easy', variant: config.variant }),
-      trace: freshTrace(),
+      trace: freshTrace(DEFAULT_MAX_NON_ADVANCE_STREAK),
       task: '',
       seed: 0,
       step: 0,
@@ -100,7 +92,7 @@ export function resetWalker(w: Walker, config: GrpoConfig, index: number): void 
   w.seed = deriveSeed(config.seed, 'grpo', 'walker', index, 'episode', w.episode);
   w.env = new GovWorkflowEnv({ taskId: w.task, variant: config.variant });
   w.env.reset({ seed: w.seed });
-  w.trace = freshTrace();
+  w.trace = freshTrace(DEFAULT_MAX_NON_ADVANCE_STREAK);
   w.step = 0;
 }
 
@@ -111,10 +103,10 @@ export function walkerPrompt(w: Walker): WalkerPrompt {
 
 /** The walker takes `action` (null: an unusable completion, the env's invalid step) and moves on. */
 export function advanceWalker(w: Walker, action: GovAction | null, config: GrpoConfig, index: number): void {
+  const day = w.env.current.counters.day;
   const r = action ? w.env.step(action) : w.env.stepInvalid('unusable completion');
   const advanced = action?.action_type === 'advance_time' && !r.info.invalid_action;
-  if (action) w.trace.lastActionType = ACTION_TYPES.indexOf(action.action_type);
-  w.trace.nonAdvanceStreak = advanced ? 0 : w.trace.nonAdvanceStreak + 1;
+  recordAction(w.trace, action?.action_type ?? null, day, advanced);
   w.step++;
   if (r.terminated || r.truncated) resetWalker(w, config, index);
 }

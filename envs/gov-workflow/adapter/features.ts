@@ -5,31 +5,38 @@
  */
 import type { GovWorkflowEnv } from '../env.js';
 import { EVENT_TYPES, PRIORITY_MODES, SCENARIO_MODES, SERVICES, STAGES } from '../types.js';
+import type { GovAdapterVersion } from './action-table.js';
+import type { AdapterTrace } from './trace.js';
+
+export type { AdapterTrace } from './trace.js';
 
 export const SERVICE_BLOCK = 16;
 export const N_GLOBALS = 35;
 export const GLOBALS_OFFSET = SERVICES.length * SERVICE_BLOCK; // 128
-export const N_FEATURES = GLOBALS_OFFSET + N_GLOBALS; // 163
+export const N_FEATURES = GLOBALS_OFFSET + N_GLOBALS; // 163 (v1)
+/** v2 appends three recency features: days since the last document request, reallocation, escalation. */
+export const N_FEATURES_V2 = N_FEATURES + 3; // 166
+
+/** The feature count of an adapter version. */
+export function govFeatureSize(version: GovAdapterVersion = 'v1'): number {
+  return version === 'v1' ? N_FEATURES : N_FEATURES_V2;
+}
 
 const sq = (x: number, c: number): number => x / (x + c);
 // biome-ignore lint/complexity/useMathMinMax: Math.max(-0, 0) is +0; the features keep −0 as computed
 const clip01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
-
-/** What the adapter tracks beyond the env state. */
-export interface AdapterTrace {
-  /** ACTION_TYPES index of the last action taken (advance_time after reset). */
-  lastActionType: number;
-  nonAdvanceStreak: number;
-  maxNonAdvanceStreak: number;
-}
+/** Days since `day` (−1 = never), scaled to [0, 1] over 10 days; never reads as 1. */
+const recency = (today: number, day: number): number => (day < 0 ? 1 : Math.min(today - day, 10) / 10);
 
 export function buildFeatures(
   env: GovWorkflowEnv,
-  trace: AdapterTrace,
+  trace: Readonly<AdapterTrace>,
   out: Float32Array = new Float32Array(N_FEATURES),
 ): Float32Array {
-  if (out.length !== N_FEATURES)
-    throw new RangeError(`buildFeatures: output must have ${N_FEATURES} values (got ${out.length})`);
+  if (out.length !== N_FEATURES && out.length !== N_FEATURES_V2)
+    throw new RangeError(
+      `buildFeatures: output must have ${N_FEATURES} (v1) or ${N_FEATURES_V2} (v2) values (got ${out.length})`,
+    );
   out.fill(0);
   const stats = env.queueStats();
   const ep = env.current;
@@ -86,5 +93,10 @@ export function buildFeatures(
     if (k >= 0 && k < 5) out[g + 27 + k] = 1;
   }
   out[g + 32 + SCENARIO_MODES.indexOf(task.scenarioMode)] = 1;
+  if (out.length === N_FEATURES_V2) {
+    out[N_FEATURES] = recency(c.day, trace.lastDocRequestDay);
+    out[N_FEATURES + 1] = recency(c.day, trace.lastReallocationDay);
+    out[N_FEATURES + 2] = recency(c.day, trace.lastEscalationDay);
+  }
   return out;
 }

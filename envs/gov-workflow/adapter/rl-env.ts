@@ -1,27 +1,26 @@
 import type { Env, Gradable, Maskable, ResetOptions, ResetResult, Snapshotable, StepResult } from '../../core/env.js';
 import { InvalidActionError } from '../../core/errors.js';
+import type { RewardSettings, RewardSettingsInput } from '../../core/reward-mode.js';
+import { needsGrader, rewardSettings, shapedReward } from '../../core/reward-mode.js';
 import { Box, Discrete } from '../../core/spaces.js';
 import type { GovAction } from '../actions.js';
 import type { GovEnvSnapshot, GovResetInfo, GovResetOptions, GovWorkflowEnvConfig } from '../env.js';
 import { GovWorkflowEnv } from '../env.js';
 import type { GovGradeResult } from '../graders.js';
 import type { RewardBreakdown } from '../reward.js';
-import { ACTION_TYPES } from '../types.js';
-import {
-  ADVANCE_INDEX,
-  actionTypeOf,
-  computeActionMask,
-  DEFAULT_MAX_NON_ADVANCE_STREAK,
-  decodeAction,
-  describeAction,
-  N_ACTIONS,
-} from './action-table.js';
-import type { AdapterTrace } from './features.js';
-import { buildFeatures, N_FEATURES } from './features.js';
+import type { GovActionTable, GovAdapterVersion } from './action-table.js';
+import { ADVANCE_INDEX, DEFAULT_MAX_NON_ADVANCE_STREAK, govActionTable } from './action-table.js';
+import { buildFeatures, govFeatureSize } from './features.js';
+import type { AdapterTrace } from './trace.js';
+import { freshTrace, recordAction, resetTrace, restoreTrace } from './trace.js';
 
 export interface GovRlEnvConfig extends GovWorkflowEnvConfig {
   /** After this many consecutive non-advance actions only advance_time is allowed (default 3). */
   maxNonAdvanceStreak?: number;
+  /** The action table and features: v1 (31 actions, 163 features; default) or v2 (79, 166). */
+  adapter?: GovAdapterVersion;
+  /** What a step pays: the reference reward (default), the grader-score change, or a mix. */
+  reward?: RewardSettingsInput;
 }
 
 export interface GovRlStepInfo {
@@ -29,24 +28,24 @@ export interface GovRlStepInfo {
   action: GovAction;
   invalid_action: boolean;
   reward_breakdown: RewardBreakdown;
+  /** The reference reward of the step (what `reward` is in the env mode). */
+  env_reward: number;
 }
 
 export interface GovRlSnapshot {
   readonly env: GovEnvSnapshot;
   readonly trace: Readonly<AdapterTrace>;
+  /** The grader's score before the next step (grader and mix rewards). */
+  readonly scoreBefore?: number;
 }
 
 /** An action index that the current mask forbids. */
 export class MaskedActionError extends Error {
   override readonly name = 'MaskedActionError';
-  constructor(index: number, allowed: readonly number[]) {
-    super(`action ${index} (${describeAction(index)}) is masked out in this state; allowed: ${allowed.join(', ')}`);
+  constructor(index: number, label: string, allowed: readonly number[]) {
+    super(`action ${index} (${label}) is masked out in this state; allowed: ${allowed.join(', ')}`);
   }
 }
-
-const OBSERVATION_SPACE = new Box(0, 1, [N_FEATURES]);
-const ACTION_SPACE = new Discrete(N_ACTIONS);
-const ADVANCE_TYPE = ACTION_TYPES.indexOf('advance_time');
 
 /**
  * The Gov Workflow env as PPO and evaluation see it: Box(0, 1, [163]) observations (features.ts),
@@ -61,21 +60,29 @@ export class GovWorkflowRlEnv
     Snapshotable<GovRlSnapshot>,
     Gradable
 {
-  readonly observationSpace = OBSERVATION_SPACE;
-  readonly actionSpace = ACTION_SPACE;
+  readonly observationSpace: Box;
+  readonly actionSpace: Discrete;
+  readonly table: GovActionTable;
+  readonly reward: RewardSettings;
   /** The underlying JSON env (read it freely; step it only through this adapter). */
   readonly inner: GovWorkflowEnv;
   private readonly trace: AdapterTrace;
-  private readonly mask = new Uint8Array(N_ACTIONS);
+  private readonly mask: Uint8Array;
   private maskFresh = false;
+  private scoreBefore = 0;
 
   constructor(config: GovRlEnvConfig = {}) {
     const maxStreak = config.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK;
     if (!Number.isInteger(maxStreak) || maxStreak < 1) {
       throw new RangeError(`maxNonAdvanceStreak must be a positive integer (got ${maxStreak})`);
     }
+    this.table = govActionTable(config.adapter ?? 'v1');
+    this.reward = rewardSettings(config.reward);
+    this.observationSpace = new Box(0, 1, [govFeatureSize(this.table.version)]);
+    this.actionSpace = new Discrete(this.table.size);
+    this.mask = new Uint8Array(this.table.size);
     this.inner = new GovWorkflowEnv(config);
-    this.trace = { lastActionType: ADVANCE_TYPE, nonAdvanceStreak: 0, maxNonAdvanceStreak: maxStreak };
+    this.trace = freshTrace(maxStreak);
   }
 
   get id(): string {
@@ -84,51 +91,68 @@ export class GovWorkflowRlEnv
 
   reset(args: ResetOptions<GovResetOptions> = {}): ResetResult<Float32Array, GovResetInfo> {
     const { info } = this.inner.reset(args);
-    this.trace.lastActionType = ADVANCE_TYPE;
-    this.trace.nonAdvanceStreak = 0;
+    resetTrace(this.trace);
     this.maskFresh = false;
+    this.scoreBefore = 0;
     return { observation: this.observe(), info };
   }
 
   /** One step; the next observation is written into `observationOut` when given (no allocation). */
   step(action: number, observationOut?: Float32Array): StepResult<Float32Array, GovRlStepInfo> {
-    if (!ACTION_SPACE.contains(action)) {
-      throw new InvalidActionError('action', `an integer in [0, ${N_ACTIONS - 1}]`, `got ${JSON.stringify(action)}`);
+    if (!this.actionSpace.contains(action)) {
+      throw new InvalidActionError(
+        'action',
+        `an integer in [0, ${this.table.size - 1}]`,
+        `got ${JSON.stringify(action)}`,
+      );
     }
     const mask = this.actionMasks();
     if (mask[action] !== 1) {
       throw new MaskedActionError(
         action,
+        this.table.describe(action),
         [...mask.keys()].filter((i) => mask[i] === 1),
       );
     }
-    const json = decodeAction(action, this.inner);
+    const json = this.table.decode(action, this.inner);
+    const day = this.inner.current.counters.day;
     const outcome = this.inner.stepParsed(json);
-    this.trace.lastActionType = ACTION_TYPES.indexOf(actionTypeOf(action));
-    this.trace.nonAdvanceStreak = action === ADVANCE_INDEX ? 0 : this.trace.nonAdvanceStreak + 1;
+    recordAction(this.trace, this.table.actionTypeOf(action), day, action === ADVANCE_INDEX);
     this.maskFresh = false;
+    const envReward = outcome.reward.total_reward;
+    let reward = envReward;
+    if (needsGrader(this.reward)) {
+      const scoreAfter = this.inner.grade().score;
+      reward = shapedReward(this.reward, envReward, this.scoreBefore, scoreAfter);
+      this.scoreBefore = scoreAfter;
+    }
     return {
       observation: this.observe(observationOut),
-      reward: outcome.reward.total_reward,
+      reward,
       terminated: outcome.terminated,
       truncated: outcome.truncated,
-      info: { action: json, invalid_action: outcome.invalidAction, reward_breakdown: outcome.reward },
+      info: {
+        action: json,
+        invalid_action: outcome.invalidAction,
+        reward_breakdown: outcome.reward,
+        env_reward: envReward,
+      },
     };
   }
 
   /** The current feature vector written into `out` (no allocation). */
-  observe(out: Float32Array = new Float32Array(N_FEATURES)): Float32Array {
+  observe(out: Float32Array = new Float32Array(this.observationSpace.shape[0] as number)): Float32Array {
     return buildFeatures(this.inner, this.trace, out);
   }
 
   /** Mask for the current observation (1 = allowed). A copy; see actionMasksInto for no allocation. */
   actionMasks(): Uint8Array {
-    return this.actionMasksInto(new Uint8Array(N_ACTIONS));
+    return this.actionMasksInto(new Uint8Array(this.table.size));
   }
 
   actionMasksInto(out: Uint8Array): Uint8Array {
     if (!this.maskFresh) {
-      computeActionMask(this.inner, this.trace.nonAdvanceStreak, this.trace.maxNonAdvanceStreak, this.mask);
+      this.table.mask(this.inner, this.trace, this.mask);
       this.maskFresh = true;
     }
     out.set(this.mask);
@@ -137,7 +161,7 @@ export class GovWorkflowRlEnv
 
   /** The JSON action an index stands for now (for logs and LLM prompts). */
   decode(action: number): GovAction {
-    return decodeAction(action, this.inner);
+    return this.table.decode(action, this.inner);
   }
 
   grade(): GovGradeResult {
@@ -145,13 +169,13 @@ export class GovWorkflowRlEnv
   }
 
   snapshot(): GovRlSnapshot {
-    return { env: this.inner.snapshot(), trace: { ...this.trace } };
+    return { env: this.inner.snapshot(), trace: { ...this.trace }, scoreBefore: this.scoreBefore };
   }
 
   restore(snap: GovRlSnapshot): void {
     this.inner.restore(snap.env);
-    this.trace.lastActionType = snap.trace.lastActionType;
-    this.trace.nonAdvanceStreak = snap.trace.nonAdvanceStreak;
+    restoreTrace(this.trace, snap.trace);
+    this.scoreBefore = snap.scoreBefore ?? 0;
     this.maskFresh = false;
   }
 
