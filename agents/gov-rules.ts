@@ -104,6 +104,26 @@ export class HeuristicAgent implements GovAgent {
     this.lastDocRequestDay = undefined;
   }
 
+  /** An independent copy with the same memory (a planner rolls copies forward). */
+  clone(): HeuristicAgent {
+    const copy = new HeuristicAgent();
+    copy.prioritySet = this.prioritySet;
+    copy.adminActionDay = this.adminActionDay;
+    copy.lastDocRequestDay = this.lastDocRequestDay;
+    return copy;
+  }
+
+  /**
+   * Remembers `action`, taken on `day` by someone else (a planner that overrode this agent), as if it
+   * had chosen it: the day's administrative action, the priority mode, the last document request.
+   */
+  note(action: GovAction, day: number): void {
+    if (action.action_type === 'advance_time') return;
+    this.adminActionDay = day;
+    if (action.action_type === 'set_priority_mode') this.prioritySet = true;
+    if (action.action_type === 'request_missing_documents') this.lastDocRequestDay = day;
+  }
+
   act({ observation: obs }: GovAgentInput): GovAction {
     const snaps = snapshots(obs);
     if (this.adminActionDay === obs.day) return ADVANCE; // one administrative action per day

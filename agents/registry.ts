@@ -4,6 +4,7 @@ import { BacklogClearanceAgent, HeuristicAgent, OldestFirstAgent, UrgentFirstAge
 import { HelixRandomAgent } from './helixdesk-random.js';
 import { HelixRuleAgent } from './helixdesk-rule.js';
 import { MaskedRandomAgent } from './random.js';
+import { SearchAgent } from './search.js';
 import type { GovAgent, HelixAgent } from './types.js';
 
 function registry<A>(entries: readonly (readonly [string, () => A])[]): {
@@ -28,6 +29,7 @@ const GOV = registry<GovAgent>([
   ['backlog_clearance', () => new BacklogClearanceAgent()],
   ['heuristic', () => new HeuristicAgent()],
   ['random', () => new MaskedRandomAgent()],
+  ['search', () => new SearchAgent()],
 ]);
 
 const HELIX = registry<HelixAgent>([
@@ -35,7 +37,12 @@ const HELIX = registry<HelixAgent>([
   ['random', () => new HelixRandomAgent()],
 ]);
 
-export const GOV_AGENT_NAMES: readonly string[] = GOV.names;
+/** Agents that plan by simulating the env (they need a live env: not served, not in `--agent all`). */
+export const GOV_PLANNER_NAMES: readonly string[] = ['search'];
+/** The Gov agents that act on an observation alone: the rule agents and random. */
+export const GOV_AGENT_NAMES: readonly string[] = GOV.names.filter((n) => !GOV_PLANNER_NAMES.includes(n));
+/** Every Gov agent name, planners included. */
+export const ALL_GOV_AGENT_NAMES: readonly string[] = GOV.names;
 export const createGovAgent = GOV.create;
 export const HELIX_AGENT_NAMES: readonly string[] = HELIX.names;
 export const createHelixAgent = HELIX.create;

@@ -5,7 +5,7 @@
  *   helixdesk     task × agent: mean ± std [min, max] of grader score and episode reward
  */
 import { join } from 'node:path';
-import { GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
+import { ALL_GOV_AGENT_NAMES, GOV_AGENT_NAMES, GOV_PLANNER_NAMES, HELIX_AGENT_NAMES } from '../../agents/registry.js';
 import type { EpisodeRecord } from '../../agents/types.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
@@ -56,7 +56,9 @@ export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
                         gov-workflow: ${TASKS['gov-workflow'].join(', ')}
                         helixdesk:    ${TASKS.helixdesk.join(', ')}
   --agent <list>      all (every rule/random agent), or a comma-separated list of the env's agents:
-                        gov-workflow: ${GOV_AGENT_NAMES.join(', ')}, llm
+                        gov-workflow: ${GOV_AGENT_NAMES.join(', ')}, ${GOV_PLANNER_NAMES.join(', ')}, llm
+                      search = a planner: one-step lookahead with heuristic rollouts (slow: ~1 s per
+                      medium episode)
                         helixdesk:    ${HELIX_AGENT_NAMES.join(', ')}, llm
                       llm = an LLM through an OpenAI-compatible endpoint (options below)
   --seeds <list>      seeds and ranges, e.g. 0-9,42 (default 0-9)
@@ -113,7 +115,11 @@ export function parseBaselineArgs(argv: string[]): {
     agents:
       (values.agent ?? 'all').trim() === 'all'
         ? [...AGENTS[env]]
-        : parseList(values.agent ?? 'all', [...AGENTS[env], 'llm'], '--agent'),
+        : parseList(
+            values.agent ?? 'all',
+            [...(env === 'gov-workflow' ? ALL_GOV_AGENT_NAMES : AGENTS[env]), 'llm'],
+            '--agent',
+          ),
     seeds: parseSeeds(values.seeds ?? '0-9'),
     variant: parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant'),
     maxSteps:
