@@ -13,6 +13,7 @@ import type { GovStateCopy } from '../envs/gov-workflow/adapter/agent-view.js';
 import { GovAgentView } from '../envs/gov-workflow/adapter/agent-view.js';
 import { restoreTrace } from '../envs/gov-workflow/adapter/trace.js';
 import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
+import type { ActionType } from '../envs/gov-workflow/types.js';
 import { HeuristicAgent } from './gov-rules.js';
 import type { GovAgent, GovAgentInput } from './types.js';
 
@@ -21,12 +22,15 @@ export interface SearchAgentOptions {
   horizonDays?: number;
   /** The action table whose allowed actions are tried (default v1: fewer officer moves, cheaper). */
   candidates?: GovAdapterVersion;
+  /** Only these action types are tried besides the heuristic's choice (default: all). */
+  actionTypes?: readonly ActionType[];
 }
 
 export class SearchAgent implements GovAgent {
   readonly name = 'search';
   private readonly horizonDays: number;
   private readonly candidates: GovAdapterVersion;
+  private readonly actionTypes: ReadonlySet<ActionType> | null;
   private memory = new HeuristicAgent();
   private sim: GovWorkflowEnv | null = null;
   private view: GovAgentView | null = null;
@@ -36,6 +40,7 @@ export class SearchAgent implements GovAgent {
   constructor(options: SearchAgentOptions = {}) {
     this.horizonDays = options.horizonDays ?? Number.POSITIVE_INFINITY;
     this.candidates = options.candidates ?? 'v1';
+    this.actionTypes = options.actionTypes ? new Set(options.actionTypes) : null;
     if (!(this.horizonDays > 0)) throw new RangeError(`horizonDays must be > 0 (got ${this.horizonDays})`);
   }
 
@@ -76,7 +81,10 @@ export class SearchAgent implements GovAgent {
     this.load(view, state);
     const out: GovAction[] = [];
     const mask = view.mask;
-    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(view.actionAt(i));
+    for (let i = 0; i < mask.length; i++) {
+      if (mask[i] !== 1 || (this.actionTypes && !this.actionTypes.has(view.table.actionTypeOf(i)))) continue;
+      out.push(view.actionAt(i));
+    }
     return out;
   }
 

@@ -196,6 +196,7 @@ export async function evaluateCheckpoints(opts: {
   family: BaselineFamily;
   tasks: readonly string[];
   seeds: readonly number[];
+  /** Options that replace the checkpoint's own (e.g. the Gov variant); its reward mode never applies. */
   envOptions?: EnvOptions;
   agents?: readonly string[];
   backend?: BackendInfo['backend'] | 'auto';
@@ -208,7 +209,7 @@ export async function evaluateCheckpoints(opts: {
   for (const task of opts.tasks) {
     for (const c of opts.checkpoints) {
       const ckpt = loadPolicyCheckpoint(c.dir);
-      const envOptions = opts.envOptions ?? stripCurriculum(ckpt.envOptions);
+      const envOptions = evaluationOptions(ckpt.envOptions, opts.envOptions);
       const envId = `${opts.family}/${task}`;
       resolveEnv(envId, envOptions); // a clear error for a bad task before any work
       const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
@@ -222,7 +223,7 @@ export async function evaluateCheckpoints(opts: {
       policy.dispose();
     }
     const saved = opts.checkpoints[0] ? loadPolicyCheckpoint(opts.checkpoints[0].dir).envOptions : {};
-    const runOptions = baselineRunOptions(opts.family, opts.envOptions ?? stripCurriculum(saved));
+    const runOptions = baselineRunOptions(opts.family, evaluationOptions(saved, opts.envOptions));
     const agents = [
       ...(opts.agents ?? baselineAgentNames(opts.family)).filter((a) => a !== 'llm'),
       ...(opts.llm ? ['llm'] : []),
@@ -248,9 +249,15 @@ export async function evaluateCheckpoints(opts: {
   };
 }
 
-function stripCurriculum(options: EnvOptions): EnvOptions {
-  const { curriculum: _c, ...rest } = options;
+/**
+ * The env options an evaluation plays with: the checkpoint's (its adapter, variant, HelixDesk config),
+ * then `overrides`; without its curriculum, and paying the env's own reward, so that every row of a
+ * table (checkpoints trained on any reward mode, and the baselines) reports the same reward.
+ */
+function evaluationOptions(saved: EnvOptions, overrides: EnvOptions = {}): EnvOptions {
+  const { curriculum: _c, reward: _r, ...rest } = { ...saved, ...overrides };
   void _c;
+  void _r;
   return rest;
 }
 

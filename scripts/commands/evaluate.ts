@@ -2,9 +2,11 @@
  * `evaluate`: a checkpoint next to every baseline agent on the same tasks and seeds
  * (deterministic policy), printed and written as CSV and Markdown.
  */
+
 import { join } from 'node:path';
 import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 import { loadPolicyCheckpoint } from '../../agents/policy/checkpoint.js';
+import { GOV_PLANNER_NAMES } from '../../agents/registry.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import type { EnvOptions } from '../../envs/registry.js';
 import { familyTasks, govEnvOptions } from '../../envs/registry.js';
@@ -83,7 +85,11 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
       ? [...baselineAgentNames(family)]
       : agentText === 'none'
         ? []
-        : parseList(agentText, [...baselineAgentNames(family), 'llm'], '--agent');
+        : parseList(
+            agentText,
+            [...baselineAgentNames(family), ...(family === 'gov-workflow' ? GOV_PLANNER_NAMES : []), 'llm'],
+            '--agent',
+          );
   const llmValues = llmOptionValues(flags);
   if (!agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined))
     throw new UsageError('the LLM options need --agent llm (or a list with llm)');

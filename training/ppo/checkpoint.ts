@@ -49,7 +49,7 @@ export const CheckpointStateSchema = z
     packageVersion: z.string(),
     createdAt: z.string(),
     /** Why it was written: periodic, best (by evaluation), final, interrupted (SIGINT). */
-    kind: z.enum(['periodic', 'best', 'final', 'interrupted']),
+    kind: z.enum(['periodic', 'best', 'final', 'interrupted', 'warm-start']),
     phase: z.string(),
     config: PpoConfigSchema,
     numTimesteps: z.number().int().nonnegative(),
@@ -97,6 +97,8 @@ export interface CheckpointContents {
   adam: AdamState;
   /** Null for checkpoints saved without env state (best/final copies keep it too; this is for foreign checkpoints). */
   envSnapshot: VectorEnvSnapshot | null;
+  /** The warm start's parameters that init_kl pulls toward (anchor.bin), when the run has one. */
+  anchor?: Float32Array | null;
 }
 
 export function policySpecOf(state: CheckpointState): PolicySpec {
@@ -105,7 +107,7 @@ export function policySpecOf(state: CheckpointState): PolicySpec {
 
 /** Writes a checkpoint directory atomically (see the file comment), then points `<root>/latest` at it when asked. */
 export function saveCheckpoint(dir: string, contents: CheckpointContents, options: { updateLatest: boolean }): void {
-  const { state, parameters, adam, envSnapshot } = contents;
+  const { state, parameters, adam, envSnapshot, anchor } = contents;
   const parsed = CheckpointStateSchema.parse(state); // never write what we could not read back
   writeDirAtomic(dir, (tmp) => {
     writeLayersModel(tmp, policySpecOf(parsed), parameters, {
@@ -115,6 +117,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents, option
     });
     writeFileSync(join(tmp, 'optimizer.bin'), float32Bytes([adam.m, adam.v]));
     if (envSnapshot) writeFileSync(join(tmp, 'env-state.bin'), serializeVectorEnvSnapshot(envSnapshot));
+    if (anchor) writeFileSync(join(tmp, 'anchor.bin'), float32Bytes([anchor]));
     writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(parsed, null, 1)}\n`);
   });
   if (options.updateLatest) writeFileAtomic(join(dirname(dir), 'latest'), `${basename(dir)}\n`);
@@ -153,11 +156,20 @@ export function loadCheckpoint(path: string): CheckpointContents & { dir: string
       );
     }
   }
+  const anchorFile = join(dir, 'anchor.bin');
+  let anchor: Float32Array | null = null;
+  if (files.exists(anchorFile)) {
+    anchor = float32Of(anchorFile, files.read(anchorFile));
+    if (anchor.length !== layout.size)
+      throw new CheckpointError(anchorFile, `holds ${anchor.length} values; this policy has ${layout.size} parameters`);
+    requireFinite(anchorFile, anchor, 'warm-start parameters');
+  }
   return {
     dir,
     state,
     parameters,
     adam: { step: state.adam.step, m: moments.slice(0, layout.size), v: moments.slice(layout.size) },
     envSnapshot,
+    anchor,
   };
 }

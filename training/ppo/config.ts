@@ -152,6 +152,35 @@ export const PpoConfigSchema = z
       .default({ freq: 50_000, keep_last: 2 }),
     /** Warm start: a checkpoint directory whose weights initialise the policy (Phase 2 from Phase 1). */
     init_from: z.string().nullable().default(null),
+    /**
+     * Imitation warm start: before PPO, behaviour cloning of this baseline agent of the env (e.g.
+     * heuristic, search, rule) on its masked actions, and the critic fitted to the demonstrations'
+     * returns (docs/ppo.md#imitation-warm-start). After init_from, if both are set. Null: none.
+     */
+    init_from_agent: z.string().min(1).nullable().default(null),
+    imitation: z
+      .object({
+        /** Demonstration episodes per training task. */
+        episodes: positiveInt.max(100_000).default(30),
+        epochs: positiveInt.max(10_000).default(30),
+        batch_size: positiveInt.max(65_536).default(256),
+        learning_rate: z.number().positive().max(1).default(1e-3),
+        /** Fit the critic to the demonstrations' discounted returns (skipped with normalize_reward). */
+        value_pretrain: z.boolean().default(true),
+      })
+      .strict()
+      .default({ episodes: 30, epochs: 30, batch_size: 256, learning_rate: 1e-3, value_pretrain: true }),
+    /**
+     * A penalty coef × KL(π_warm ‖ π) toward the warm start (init_from or init_from_agent), added to
+     * the policy loss; 'linear' decays the coefficient to 0 over the run. 0: off.
+     */
+    init_kl: z
+      .object({
+        coef: z.number().nonnegative().max(1e6).default(0),
+        decay: z.enum(['constant', 'linear']).default('linear'),
+      })
+      .strict()
+      .default({ coef: 0, decay: 'linear' }),
     backend: z.enum(BACKEND_PREFERENCES).default('auto'),
   })
   .strict()
@@ -164,6 +193,12 @@ export const PpoConfigSchema = z
         message:
           `n_steps × n_envs = ${buffer} samples per rollout is more than the ${MAX_ROLLOUT_SAMPLES} allowed ` +
           `(docs/limits.md)`,
+      });
+    if (c.init_kl.coef > 0 && c.init_from === null && c.init_from_agent === null)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['init_kl', 'coef'],
+        message: 'needs a warm start to pull toward (init_from or init_from_agent)',
       });
     if (c.batch_size > buffer)
       ctx.addIssue({ code: 'custom', path: ['batch_size'], message: `must be at most n_steps × n_envs = ${buffer}` });

@@ -12,7 +12,7 @@ import type { Adam } from './adam.js';
 import { clipScale, sumOfSquares } from './adam.js';
 import type { CriticWorker } from './critic-worker.js';
 import type { MinibatchData, MinibatchStats, PpoLossSettings } from './losses.js';
-import { policyLossGrad, valueLossGrad } from './losses.js';
+import { anchorKlGrad, policyLossGrad, valueLossGrad } from './losses.js';
 
 /** A minibatch's arrays (the parts the critic thread reads live in shared memory). */
 export interface Minibatch extends Omit<MinibatchData, 'batch'> {
@@ -23,6 +23,8 @@ export interface Minibatch extends Omit<MinibatchData, 'batch'> {
   values: Float32Array;
   dLogits: Float32Array;
   dValues: Float32Array;
+  /** The warm start's logits of the same rows (init_kl); empty when the run has no anchor. */
+  anchorLogits: Float32Array;
 }
 
 /** The critic's half of a minibatch step. */
@@ -61,7 +63,8 @@ export class GradientStep {
     this.actorSize = policy.layout.actorSize;
   }
 
-  run(mb: Minibatch, size: number, lr: number): StepOutcome {
+  /** One minibatch step; `klCoef` > 0 adds klCoef × KL(π_warm ‖ π) to the policy loss (init_kl). */
+  run(mb: Minibatch, size: number, lr: number, klCoef = 0): StepOutcome {
     const s = this.settings;
     const data: MinibatchData = {
       batch: size,
@@ -75,6 +78,10 @@ export class GradientStep {
     this.critic.startGradient(size);
     this.engine.actor.forwardTrain(mb.obs, mb.obsT, size, mb.logits);
     const policyStats = policyLossGrad(this.policy.distribution, mb.logits, data, s, mb.dLogits);
+    const klToAnchor =
+      mb.anchorLogits.length > 0
+        ? anchorKlGrad(this.policy.distribution.nvec, mb.logits, mb.anchorLogits, mb.masks, size, klCoef, mb.dLogits)
+        : null;
     // SB3: stop the epochs at the first minibatch whose approx_kl exceeds 1.5 × target_kl, before its step.
     const stop = s.targetKl !== null && policyStats.approxKl > 1.5 * s.targetKl;
     if (stop) this.engine.actor.discardActivations();
@@ -82,6 +89,7 @@ export class GradientStep {
     const critic = this.critic.finishGradient(size, data, !stop);
     const stats: MinibatchStats = {
       ...policyStats,
+      klToAnchor,
       valueLoss: critic.valueLoss,
       loss: policyStats.policyLoss + s.entCoef * policyStats.entropyLoss + s.vfCoef * critic.valueLoss,
     };

@@ -37,6 +37,8 @@ export interface MinibatchStats {
   /** Mean and extremes of the ratio (debugging: exactly 1 on the first minibatch). */
   ratioMean: number;
   ratioMaxDeviation: number;
+  /** KL(π_warm ‖ π) of the minibatch before its step (init_kl), or null. */
+  klToAnchor?: number | null;
 }
 
 /** The policy part of a minibatch's loss (everything but the value loss). */
@@ -159,4 +161,48 @@ export function valueLossGrad(
     dValues[i] = (s.vfCoef * 2 * err * passes) / B;
   }
   return valueLoss / B;
+}
+
+/**
+ * coef × KL(π_anchor ‖ π) summed over the action dimensions, averaged over the minibatch, and its
+ * gradient coef/B × (p − p_anchor) per masked-in logit, added into dLogits. Returns the mean KL.
+ */
+export function anchorKlGrad(
+  nvec: readonly number[],
+  logits: Float32Array,
+  anchorLogits: Float32Array,
+  masks: Uint8Array,
+  batch: number,
+  coef: number,
+  dLogits: Float32Array,
+): number {
+  const A = nvec.reduce((a, b) => a + b, 0);
+  let kl = 0;
+  for (let i = 0; i < batch; i++) {
+    let offset = 0;
+    for (const n of nvec) {
+      const start = i * A + offset;
+      const lse = maskedLogSumExp(logits, masks, start, n);
+      const lseAnchor = maskedLogSumExp(anchorLogits, masks, start, n);
+      for (let k = 0; k < n; k++) {
+        if (masks[start + k] !== 1) continue;
+        const lp = (logits[start + k] as number) - lse;
+        const lq = (anchorLogits[start + k] as number) - lseAnchor;
+        const q = Math.exp(lq);
+        kl += q * (lq - lp);
+        dLogits[start + k] = (dLogits[start + k] as number) + (coef / batch) * (Math.exp(lp) - q);
+      }
+      offset += n;
+    }
+  }
+  return kl / batch;
+}
+
+function maskedLogSumExp(logits: Float32Array, masks: Uint8Array, start: number, n: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < n; k++)
+    if (masks[start + k] === 1 && (logits[start + k] as number) > max) max = logits[start + k] as number;
+  let sum = 0;
+  for (let k = 0; k < n; k++) if (masks[start + k] === 1) sum += Math.exp((logits[start + k] as number) - max);
+  return max + Math.log(sum);
 }

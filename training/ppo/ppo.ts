@@ -93,6 +93,11 @@ export async function trainPpo(opts: TrainPpoOptions): Promise<TrainPpoResult> {
     const checkpoints = new CheckpointCallback(config, checkpointDir, resumed?.state ?? null);
     const save: SaveCheckpoint = (name, kind, updateLatest) =>
       saveRun(run, join(checkpointDir, name), kind, updateLatest, metrics, evaluation, checkpoints);
+    if (run.imitation) {
+      const rows = run.imitation.rows;
+      csvWriter(join(opts.resultsDir, 'imitation.csv')).write(rows[rows.length - 1] as MetricRow, rows);
+      await save('warm-start', 'warm-start', false);
+    }
     const scratch = rolloutScratch(run);
     const permutation = new Int32Array(run.buffer.size);
     const startTimesteps = run.state.numTimesteps;
@@ -210,6 +215,7 @@ function logIteration(
     'train/n_updates': state.nUpdates,
     'train/policy_gradient_loss': u.policyLoss,
     'train/value_loss': u.valueLoss,
+    ...(run.anchor ? { 'train/kl_to_warm_start': u.klToAnchor, 'train/kl_coef': u.klCoef } : {}),
   });
   metrics.dump();
 }
@@ -262,6 +268,7 @@ async function saveRun(
     parameters: policy.parameters,
     adam: run.adam.state(),
     envSnapshot: await run.vec.snapshot(),
+    anchor: run.anchor ? run.anchor.parameters : null,
   };
   saveCheckpoint(dir, contents, { updateLatest });
   return dir;

@@ -27,6 +27,8 @@ import type { CriticHalf, Minibatch } from './gradient-step.js';
 import { GradientStep, inlineCritic, threadedCritic } from './gradient-step.js';
 import { RewardNormalizer } from './reward-normalizer.js';
 import { RolloutBuffer } from './rollout-buffer.js';
+import type { ImitationResult } from './warm-start.js';
+import { imitateAgent, KlAnchor } from './warm-start.js';
 
 /** One finished episode in the rollout/ep_* window. */
 export interface EpisodeStats {
@@ -148,11 +150,16 @@ export class PpoRun {
       values: new Float32Array(B),
       dLogits: new Float32Array(B * M),
       dValues: new Float32Array(B),
+      anchorLogits: new Float32Array(config.init_kl.coef > 0 ? B * M : 0),
     };
   }
 
   /** The gradient step (one or two threads), set by create. */
   gradientStep!: GradientStep;
+  /** The behaviour cloning this run started with (fresh runs with init_from_agent). */
+  imitation: ImitationResult | null = null;
+  /** The warm start the KL penalty pulls toward (init_kl.coef > 0). */
+  anchor: KlAnchor | null = null;
   private critic!: CriticHalf;
 
   /** Sets up a run: fresh, warm-started from config.init_from, or continued from `resumed`. */
@@ -180,7 +187,7 @@ export class PpoRun {
       const adam = new Adam(paramCount, config.adam, { m: shared.m, v: shared.v });
       run = new PpoRun(config, env, spec, backend, vec, policy, adam, shared, log);
       await run.startUpdate(policySpec);
-      await (resumed ? run.resume(resumed) : run.start());
+      await (resumed ? run.resume(resumed) : run.start(policySpec));
       return run;
     } catch (err) {
       if (run) await run.close();
@@ -229,8 +236,8 @@ export class PpoRun {
 
   private workerRef: CriticWorker | null = null;
 
-  /** A fresh run: initial or warm-start weights, envs reset with the run's seed. */
-  private async start(): Promise<void> {
+  /** A fresh run: initial or warm-start weights (a checkpoint, then imitation), envs reset with the run's seed. */
+  private async start(policySpec: PolicySpec): Promise<void> {
     const c = this.config;
     const policy = this.policy;
     if (c.init_from) {
@@ -248,6 +255,8 @@ export class PpoRun {
       policy.parameters.set(policy.layout.initialize(createStream(c.seed, 'ppo', 'init'), c.ortho_init));
     }
     policy.sync();
+    if (c.init_from_agent) this.imitation = imitateAgent(policy, c, this.log);
+    if (c.init_kl.coef > 0) this.anchor = new KlAnchor(policySpec, policy.parameters, this.buffer.size);
     const { observations, masks } = await this.vec.reset(c.seed);
     policy.normalizer?.update(observations, c.n_envs);
     this.state = {
@@ -270,6 +279,10 @@ export class PpoRun {
     this.policy.parameters.set(ckpt.parameters);
     this.policy.sync();
     this.adam.load(ckpt.adam);
+    if (this.config.init_kl.coef > 0) {
+      if (!ckpt.anchor) throw new Error(`${ckpt.dir}: has no anchor.bin, the warm start init_kl pulls toward`);
+      this.anchor = new KlAnchor(policySpecFor(this.config, this.spec), ckpt.anchor, this.buffer.size);
+    }
     if (this.policy.normalizer && s.obsNormalizer) this.policy.normalizer.load(s.obsNormalizer);
     if (this.rewardNormalizer && s.rewardNormalizer) this.rewardNormalizer.load(s.rewardNormalizer);
     if (!ckpt.envSnapshot) {
@@ -303,5 +316,6 @@ export class PpoRun {
     await this.vec.close();
     await this.critic?.close();
     this.policy.dispose();
+    this.anchor?.dispose();
   }
 }

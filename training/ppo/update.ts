@@ -7,6 +7,7 @@ import type { Minibatch } from './gradient-step.js';
 import type { MinibatchStats } from './losses.js';
 import type { RolloutBuffer } from './rollout-buffer.js';
 import type { PpoRun } from './run.js';
+import { KlAnchor } from './warm-start.js';
 
 export interface UpdateStats {
   learningRate: number;
@@ -18,6 +19,9 @@ export interface UpdateStats {
   gradNorm: number;
   /** The last minibatch's total loss (SB3 train/loss). */
   loss: number | null;
+  /** Mean KL(π_warm ‖ π) over the minibatches and the penalty's coefficient (init_kl), when the run has one. */
+  klToAnchor: number | null;
+  klCoef: number;
 }
 
 export interface UpdateHooks {
@@ -34,21 +38,24 @@ export async function updatePolicy(run: PpoRun, permutation: Int32Array, hooks: 
   const progressRemaining = 1 - state.numTimesteps / config.total_timesteps;
   const lr =
     config.lr_schedule === 'linear' ? config.learning_rate * Math.max(progressRemaining, 0) : config.learning_rate;
-  const sums = { pg: 0, value: 0, entropy: 0, kl: 0, clip: 0, count: 0, gradNorm: 0 };
+  const sums = { pg: 0, value: 0, entropy: 0, kl: 0, clip: 0, count: 0, gradNorm: 0, anchorKl: 0 };
+  const klCoef = run.anchor ? KlAnchor.coefficient(config, state.numTimesteps / config.total_timesteps) : 0;
+  run.anchor?.computeLogits(buffer);
   let last: MinibatchStats | null = null;
   let stopped = false;
   for (let epoch = 0; epoch < config.n_epochs && !stopped; epoch++) {
     shuffle(permutation, state.minibatchRng);
     for (let start = 0, index = 0; start < buffer.size; start += B, index++) {
       const size = Math.min(B, buffer.size - start);
-      gatherMinibatch(buffer, permutation, start, size, run.minibatch);
-      const step = run.gradientStep.run(run.minibatch, size, lr);
+      gatherMinibatch(buffer, permutation, start, size, run.minibatch, run.anchor?.logits ?? null);
+      const step = run.gradientStep.run(run.minibatch, size, lr, klCoef);
       hooks.onMinibatch?.({ iteration: state.iteration, epoch, index, stats: step.stats });
       sums.pg += step.stats.policyLoss;
       sums.value += step.stats.valueLoss;
       sums.entropy += step.stats.entropyLoss;
       sums.kl += step.stats.approxKl;
       sums.clip += step.stats.clipFraction;
+      sums.anchorKl += step.stats.klToAnchor ?? 0;
       sums.count++;
       last = step.stats;
       if (!step.stepped) {
@@ -76,6 +83,8 @@ export async function updatePolicy(run: PpoRun, permutation: Int32Array, hooks: 
     clipFraction: sums.clip / n,
     gradNorm: sums.gradNorm / Math.max(n, 1),
     loss: last ? last.loss : null,
+    klToAnchor: run.anchor ? sums.anchorKl / n : null,
+    klCoef,
   };
 }
 
@@ -90,7 +99,14 @@ function shuffle(perm: Int32Array, rng: RandomStream): void {
 }
 
 /** Rows perm[start…start+size) of the buffer into the minibatch arrays (and the observations transposed). */
-function gatherMinibatch(buffer: RolloutBuffer, perm: Int32Array, start: number, size: number, mb: Minibatch): void {
+function gatherMinibatch(
+  buffer: RolloutBuffer,
+  perm: Int32Array,
+  start: number,
+  size: number,
+  mb: Minibatch,
+  anchorLogits: Float32Array | null,
+): void {
   const { observationSize: O, maskLength: M, actionDims: D } = buffer;
   for (let r = 0; r < size; r++) {
     const k = perm[start + r] as number;
@@ -102,5 +118,6 @@ function gatherMinibatch(buffer: RolloutBuffer, perm: Int32Array, start: number,
     mb.oldValues[r] = buffer.values[k] as number;
     mb.advantages[r] = buffer.advantages[k] as number;
     mb.returns[r] = buffer.returns[k] as number;
+    if (anchorLogits) mb.anchorLogits.set(anchorLogits.subarray(k * M, (k + 1) * M), r * M);
   }
 }
