@@ -87,7 +87,7 @@ describe('demonstrations', () => {
 });
 
 describe('behaviour cloning', () => {
-  it('reaches the rule agents on a small budget (Gov heuristic, medium; HelixDesk rule, easy), reproducibly', async () => {
+  it('reaches the rule agents on a small budget (Gov heuristic; HelixDesk rule), reproducibly', async () => {
     await initBackend('cpu');
     const gov = resolveEnv('gov-workflow/mixed_urgency_medium', GOV_V2);
     const demos = collectDemonstrations({
