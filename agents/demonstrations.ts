@@ -7,6 +7,7 @@
 
 import { deriveSeed } from '../envs/core/random/streams.js';
 import type { EnvOptions } from '../envs/core/registry.js';
+import type { GovAction } from '../envs/gov-workflow/actions.js';
 import { ADVANCE_INDEX } from '../envs/gov-workflow/adapter/action-table.js';
 import { GovAgentView } from '../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowRlEnv } from '../envs/gov-workflow/adapter/rl-env.js';
@@ -14,6 +15,7 @@ import { HelixTaskView } from '../envs/helixdesk/agent-view.js';
 import { HelixTaskEnv } from '../envs/helixdesk/task-env.js';
 import { govEnvOptions, helixEnvOptions } from '../envs/registry.js';
 import { createGovAgent, createHelixAgent } from './registry.js';
+import type { Demonstrating, GovAgentInput, HelixAgentInput, Policy } from './types.js';
 
 export interface DemonstrationEpisode {
   task: string;
@@ -46,6 +48,30 @@ export interface DemonstrationRequest {
   episodesPerTask: number;
   seed: number;
   gamma: number;
+  /**
+   * DAgger: a learner plays (its action for features and mask), the agent labels each state it
+   * visits; `round` (1, 2, …) names the seeds. Without it the agent plays its own episodes.
+   */
+  learner?: { act: (observation: Float32Array, mask: Uint8Array) => ArrayLike<number>; round: number };
+}
+
+/** The agent as a labeller: its choice without remembering it, then the action actually taken. */
+function demonstrator<I, A>(agent: Policy<I, A> & Partial<Demonstrating<I, A>>): Demonstrating<I, A> {
+  if (agent.label && agent.observe) {
+    const { label, observe } = agent;
+    return {
+      label: (input) => label.call(agent, input),
+      observe: (action, input) => observe.call(agent, action, input),
+    };
+  }
+  // Agents without memory: acting is labelling.
+  return { label: (input) => agent.act(input) as A, observe: () => undefined };
+}
+
+function episodeSeed(req: DemonstrationRequest, task: string, k: number): number {
+  return req.learner
+    ? deriveSeed(req.seed, 'imitation', task, 'dagger', req.learner.round, k)
+    : deriveSeed(req.seed, 'imitation', task, k);
 }
 
 /** Grows typed columns of steps; one episode's rewards are discounted when it ends. */
@@ -107,6 +133,30 @@ class Recorder {
   }
 }
 
+/** Both sets of steps, `a`'s first (DAgger aggregates its rounds). */
+export function concatDemonstrations(a: Demonstrations, b: Demonstrations): Demonstrations {
+  if (a.observationSize !== b.observationSize || a.maskLength !== b.maskLength || a.actionDims !== b.actionDims)
+    throw new RangeError('concatDemonstrations: the two sets have different shapes');
+  const join = <T extends Float32Array | Uint8Array | Int32Array>(x: T, y: T, make: (n: number) => T): T => {
+    const out = make(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return {
+    size: a.size + b.size,
+    observationSize: a.observationSize,
+    maskLength: a.maskLength,
+    actionDims: a.actionDims,
+    observations: join(a.observations, b.observations, (n) => new Float32Array(n)),
+    masks: join(a.masks, b.masks, (n) => new Uint8Array(n)),
+    actions: join(a.actions, b.actions, (n) => new Int32Array(n)),
+    returns: join(a.returns, b.returns, (n) => new Float32Array(n)),
+    episodes: [...a.episodes, ...b.episodes],
+    inexpressible: a.inexpressible + b.inexpressible,
+  };
+}
+
 /** Plays `agent` for `episodesPerTask` episodes of every task; the steps a policy should imitate. */
 export function collectDemonstrations(req: DemonstrationRequest): Demonstrations {
   if (!(req.gamma >= 0 && req.gamma <= 1)) throw new RangeError(`gamma must be in [0, 1] (got ${req.gamma})`);
@@ -127,8 +177,9 @@ function govDemonstrations(req: DemonstrationRequest): Demonstrations {
     const view = new GovAgentView(env.inner, config);
     recorder ??= new Recorder(env.observationSpace.shape[0] as number, env.table.size, 1);
     const agent = createGovAgent(req.agent);
+    const labeller = demonstrator<GovAgentInput, GovAction>(agent);
     for (let k = 0; k < req.episodesPerTask; k++) {
-      const seed = deriveSeed(req.seed, 'imitation', task, k);
+      const seed = episodeSeed(req, task, k);
       env.reset({ seed });
       view.begin(seed);
       agent.reset(seed);
@@ -137,14 +188,16 @@ function govDemonstrations(req: DemonstrationRequest): Demonstrations {
       for (;;) {
         const observation = env.observe();
         const mask = env.actionMasks();
-        let index = env.table.encode(agent.act(view), env.inner, mask);
-        const keep = index >= 0;
-        if (!keep) {
-          recorder.inexpressible++;
-          index = ADVANCE_INDEX;
+        const label = env.table.encode(req.learner ? labeller.label(view) : agent.act(view), env.inner, mask);
+        const keep = label >= 0;
+        if (!keep) recorder.inexpressible++;
+        let index = keep ? label : ADVANCE_INDEX;
+        if (req.learner) {
+          index = req.learner.act(observation, mask)[0] as number;
+          labeller.observe(env.decode(index), view);
         }
         const r = env.step(index);
-        recorder.step(observation, mask, [index], r.reward, keep);
+        recorder.step(observation, mask, [label], r.reward, keep);
         view.record(r.info.action, r.info.invalid_action);
         total += r.reward;
         steps++;
@@ -166,17 +219,23 @@ function helixDemonstrations(req: DemonstrationRequest): Demonstrations {
     const nvec = env.actionSpace.nvec;
     recorder ??= new Recorder(env.observationSpace.shape[0] as number, view.mask.length, nvec.length);
     const agent = createHelixAgent(req.agent);
+    const labeller = demonstrator<HelixAgentInput, Int32Array>(agent);
     for (let k = 0; k < req.episodesPerTask; k++) {
-      const seed = deriveSeed(req.seed, 'imitation', task, k);
+      const seed = episodeSeed(req, task, k);
       view.begin(seed, env.reset({ seed }).observation);
       agent.reset(seed);
       let total = 0;
       let steps = 0;
       for (;;) {
         const observation = view.observation.slice();
-        const action = agent.act(view);
-        const r = env.step(action);
-        recorder.step(observation, view.mask, action, r.reward);
+        const label = req.learner ? labeller.label(view) : agent.act(view);
+        let action: ArrayLike<number> = label;
+        if (req.learner) {
+          action = Int32Array.from(req.learner.act(observation, view.mask));
+          labeller.observe(action as Int32Array, view);
+        }
+        const r = env.step(action as Int32Array);
+        recorder.step(observation, view.mask, label, r.reward);
         view.record(r.observation);
         total += r.reward;
         steps++;

@@ -113,6 +113,14 @@ export class HeuristicAgent implements GovAgent {
     return copy;
   }
 
+  label(input: GovAgentInput): GovAction {
+    return this.clone().act(input);
+  }
+
+  observe(action: GovAction, input: GovAgentInput): void {
+    this.note(action, input.observation.day);
+  }
+
   /**
    * Remembers `action`, taken on `day` by someone else (a planner that overrode this agent), as if it
    * had chosen it: the day's administrative action, the priority mode, the last document request.

@@ -48,7 +48,22 @@ export class SearchAgent implements GovAgent {
     this.memory = new HeuristicAgent();
   }
 
+  /** The action act() would take, without remembering it. */
+  label(input: GovAgentInput): GovAction {
+    return this.plan(input).action;
+  }
+
+  observe(action: GovAction, input: GovAgentInput): void {
+    this.memory.note(action, input.observation.day);
+  }
+
   act(input: GovAgentInput): GovAction {
+    const { action, day } = this.plan(input);
+    this.memory.note(action, day);
+    return action;
+  }
+
+  private plan(input: GovAgentInput): { action: GovAction; day: number } {
     if (!input.snapshot) throw new Error('the search agent plans by simulation: its input must offer snapshot()');
     const state = input.snapshot();
     const { sim, view } = this.simulator(input.task, state);
@@ -64,8 +79,7 @@ export class SearchAgent implements GovAgent {
         best = candidate;
       }
     }
-    this.memory.note(best, day);
-    return best;
+    return { action: best, day };
   }
 
   private simulator(task: string, state: GovStateCopy): { sim: GovWorkflowEnv; view: GovAgentView } {

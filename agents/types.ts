@@ -22,6 +22,18 @@ export interface GovAgent extends Policy<GovAgentInput, GovAction> {
   act(input: GovAgentInput): GovAction;
 }
 
+/**
+ * An agent that can be asked what it would do without doing it, and told what was done instead:
+ * DAgger labels the states a learner visits with the agent's choices while the learner acts.
+ * Agents without memory need neither (their act() is already a label).
+ */
+export interface Demonstrating<Input, Action> {
+  /** What the agent would do here; its memory does not change. */
+  label(input: Input): Action;
+  /** `action` was taken at `input` (by someone else): the agent's memory follows it. */
+  observe(action: Action, input: Input): void;
+}
+
 export interface HelixAgent extends Policy<HelixAgentInput, Int32Array> {
   act(input: HelixAgentInput): Int32Array;
 }

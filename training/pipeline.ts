@@ -1,28 +1,28 @@
 /**
  * The jobs users run, built from the pieces: train one config (PPO, then curves with the baselines
- * as reference lines), evaluate a checkpoint next to every baseline agent, and the main job
- * (`npm start`): a short Phase 1 and Phase 2 on Gov Workflow, evaluation of the final and best
- * checkpoints against the baselines, and results/<run-id>/summary.md.
+ * as reference lines) and evaluate checkpoints next to every baseline agent. The main job that
+ * strings them together is main-job.ts.
  *
  * Layout of a run:
  *   results/<run-id>/<phase>/{config.json, metrics.csv, eval.csv, reward.svg|png, score.svg|png, baselines.csv}
  *   results/<run-id>/{evaluation.csv, evaluation.md, episodes.csv, summary.md}
  *   checkpoints/<run-id>/<phase>/{step-…, best, final, latest}
  */
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
 import type { BackendInfo } from '../agents/policy/backend.js';
-import { describeBackend, initBackend } from '../agents/policy/backend.js';
+import { initBackend } from '../agents/policy/backend.js';
 import { loadPolicyCheckpoint } from '../agents/policy/checkpoint.js';
 import { ActorCriticPolicy } from '../agents/policy/policy.js';
 import type { EpisodeRecord } from '../agents/types.js';
+import type { RewardSettingsInput } from '../envs/core/reward-mode.js';
+import { rewardSettings, shapedReward } from '../envs/core/reward-mode.js';
 import type { EnvOptions } from '../envs/registry.js';
-import { govEnvOptions, resolveEnv } from '../envs/registry.js';
+import { resolveEnv } from '../envs/registry.js';
 import type { Quantity } from './baseline-table.js';
 import {
   formatCsv,
-  formatEpisodesCsv,
   formatMarkdown,
   formatText,
   GOV_QUANTITIES,
@@ -81,7 +81,9 @@ export async function baselineReference(
   const family = config.env.id.split('/')[0] as string;
   if (!(BASELINE_FAMILIES as readonly string[]).includes(family)) return [];
   const tasks = config.eval.tasks.length > 0 ? config.eval.tasks : trainingTasks(config);
-  const agents = baselineAgentNames(family as BaselineFamily);
+  // The search agent (the upper reference) plans by simulation: on a handful of seeds only.
+  const planners = family === 'gov-workflow' && config.eval.seeds.length <= 10 ? ['search'] : [];
+  const agents = [...baselineAgentNames(family as BaselineFamily), ...planners];
   const records = await runBaselines(
     family as BaselineFamily,
     tasks,
@@ -124,21 +126,29 @@ export async function drawTrainingCurves(
         name: `eval: ${k.slice(prefix.length + 1)}, seeds ${describeSeeds(config.eval.seeds)}`,
         points: points(evaluations, k),
       }));
-  // Per evaluation task: the best rule baseline on it (and the random agent when there is one task).
+  // Per evaluation task: the best rule baseline on it, the search agent (the upper reference), and
+  // the random agent when there is one task.
   const tasks = [...new Set(baselines.map((b) => b.task))];
   const refs = (get: (b: { score: number; reward: number }) => number): ReferenceLine[] =>
     tasks.flatMap((task) => {
       const mine = baselines.filter((b) => b.task === task);
-      const rule = mine.filter((b) => b.agent !== 'random');
+      const rule = mine.filter((b) => b.agent !== 'random' && b.agent !== 'search');
       if (rule.length === 0) return [];
       const bestRule = rule.reduce((a, b) => (get(b) > get(a) ? b : a));
       const random = mine.find((b) => b.agent === 'random');
+      const search = mine.find((b) => b.agent === 'search');
       const suffix = tasks.length > 1 ? ` on ${task.split('_').pop() ?? task}` : '';
       return [
         { name: `best rule${suffix}: ${bestRule.agent}`, y: get(bestRule) },
+        ...(search ? [{ name: `search agent${suffix}`, y: get(search) }] : []),
         ...(random && tasks.length === 1 ? [{ name: 'random agent', y: get(random) }] : []),
       ];
     });
+  // The reward lines in the units the run is paid in (reward modes: the grader's score, scaled).
+  const paid = rewardSettings(
+    (config.env.options as { reward?: RewardSettingsInput }).reward as RewardSettingsInput | undefined,
+  );
+  const rewardOf = (b: { score: number; reward: number }): number => shapedReward(paid, b.reward, 0, b.score);
   const title = `${config.name}, ${config.curriculum ? 'curriculum' : (config.env.id.split('/')[1] ?? config.env.id)}`;
   const reward = await writeLineChart(
     {
@@ -149,7 +159,7 @@ export async function drawTrainingCurves(
         { name: 'training (rollout/ep_rew_mean)', points: points(metrics, 'rollout/ep_rew_mean') },
         ...perTask('eval/mean_reward'),
       ],
-      referenceLines: refs((b) => b.reward),
+      referenceLines: refs(rewardOf),
       height: 520,
     },
     join(resultsDir, 'reward'),
@@ -264,140 +274,4 @@ function evaluationOptions(saved: EnvOptions, overrides: EnvOptions = {}): EnvOp
 export function describeSeeds(seeds: readonly number[]): string {
   const contiguous = seeds.every((s, i) => i === 0 || s === (seeds[i - 1] as number) + 1);
   return contiguous && seeds.length > 2 ? `${seeds[0]}–${seeds[seeds.length - 1]}` : seeds.join(',');
-}
-
-export interface PipelineOptions {
-  phase1: PpoConfig;
-  phase2: PpoConfig;
-  runId: string;
-  resultsRoot: string;
-  checkpointsRoot: string;
-  evalSeeds: readonly number[];
-  evalTasks: readonly string[];
-  signal?: AbortSignal;
-  log?: (line: string) => void;
-}
-
-export interface PipelineResult {
-  summaryPath: string;
-  interrupted: boolean;
-  evaluation: CheckpointEvaluation | null;
-}
-
-/** The main job: Phase 1 → Phase 2 (warm start) → evaluation of final and best → summary.md. */
-export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const started = performance.now();
-  const runDir = join(opts.resultsRoot, opts.runId);
-  const p1 = await runTraining({
-    config: opts.phase1,
-    runId: opts.runId,
-    resultsRoot: opts.resultsRoot,
-    checkpointsRoot: opts.checkpointsRoot,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    log,
-  });
-  if (p1.interrupted) return { summaryPath: '', interrupted: true, evaluation: null };
-  const phase2 = { ...opts.phase2, init_from: p1.finalCheckpoint };
-  const p2 = await runTraining({
-    config: phase2,
-    runId: opts.runId,
-    resultsRoot: opts.resultsRoot,
-    checkpointsRoot: opts.checkpointsRoot,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    log,
-  });
-  if (p2.interrupted) return { summaryPath: '', interrupted: true, evaluation: null };
-
-  log(
-    `[pipeline] evaluating final and best checkpoints against the baselines on ${opts.evalTasks.join(', ')}, seeds ` +
-      `${describeSeeds(opts.evalSeeds)}`,
-  );
-  const checkpoints = [
-    { label: 'ppo-phase2-final', dir: p2.finalCheckpoint },
-    ...(p2.bestCheckpoint ? [{ label: 'ppo-phase2-best', dir: p2.bestCheckpoint }] : []),
-    { label: 'ppo-phase1-final', dir: p1.finalCheckpoint },
-  ];
-  const evaluation = await evaluateCheckpoints({
-    checkpoints,
-    family: 'gov-workflow',
-    tasks: opts.evalTasks,
-    seeds: opts.evalSeeds,
-    envOptions: { variant: govEnvOptions(opts.phase1.env.options).variant ?? 'corrected' },
-  });
-  writeFileAtomic(join(runDir, 'evaluation.csv'), evaluation.csv);
-  writeFileAtomic(join(runDir, 'evaluation.md'), `${evaluation.markdown}\n`);
-  writeFileAtomic(join(runDir, 'episodes.csv'), formatEpisodesCsv(evaluation.records));
-
-  const minutes = (performance.now() - started) / 60000;
-  const summaryPath = join(runDir, 'summary.md');
-  writeFileAtomic(summaryPath, pipelineSummary(opts, runDir, p1, p2, evaluation, minutes));
-  return { summaryPath, interrupted: false, evaluation };
-}
-
-/** summary.md of the main job: what ran, the verdict table, every agent, the curves and the files. */
-function pipelineSummary(
-  opts: PipelineOptions,
-  runDir: string,
-  p1: RunTrainingResult,
-  p2: RunTrainingResult,
-  evaluation: CheckpointEvaluation,
-  minutes: number,
-): string {
-  const rel = (p: string): string => relative(runDir, p);
-  const verdict = opts.evalTasks.map((task) => {
-    const mine = evaluation.records.filter((r) => r.task === task);
-    const score = (agent: string): number =>
-      meanOf(
-        mine.filter((r) => r.agent === agent),
-        (r) => r.score,
-      );
-    const rules = baselineAgentNames('gov-workflow').filter((a) => a !== 'random');
-    const bestRule = rules.reduce((a, b) => (score(b) > score(a) ? b : a), rules[0] as string);
-    const final = score('ppo-phase2-final');
-    const best = p2.bestCheckpoint ? score('ppo-phase2-best') : Number.NaN;
-    const beats = (x: number): string => (Number.isNaN(x) ? 'n/a' : x > score(bestRule) ? 'yes' : 'no');
-    return (
-      `| ${task} | ${final.toFixed(4)} | ${Number.isNaN(best) ? 'n/a' : best.toFixed(4)} | ${bestRule} ` +
-      `${score(bestRule).toFixed(4)} | ${score('random').toFixed(4)} | ${beats(final)} / ${beats(best)} |`
-    );
-  });
-  return [
-    `# queue-rl run ${opts.runId}`,
-    '',
-    `Gov Workflow (${govEnvOptions(opts.phase1.env.options).variant ?? 'corrected'} variant): PPO Phase 1 ` +
-      `(\`${opts.phase1.name}\`, ${p1.numTimesteps} steps on ${opts.phase1.env.id}) then Phase 2 ` +
-      `(\`${opts.phase2.name}\`, ${p2.numTimesteps} steps, curriculum ${trainingTasks(opts.phase2).join(' → ')}), ` +
-      `warm-started from Phase 1.`,
-    `Backend: ${describeBackend(p1.backend)}. Wall time ${minutes.toFixed(1)} min (Phase 1 ` +
-      `${p1.timing.wallSeconds.toFixed(0)} s, Phase 2 ${p2.timing.wallSeconds.toFixed(0)} s).`,
-    '',
-    `## Final policy against the baselines (seeds ${describeSeeds(opts.evalSeeds)}, deterministic policy)`,
-    '',
-    '| task | PPO phase 2 final | PPO phase 2 best | best rule baseline | random | beats the best rule baseline ' +
-      '(final / best) |',
-    '|---|---:|---:|---|---:|---|',
-    ...verdict,
-    '',
-    '## Every agent',
-    '',
-    evaluation.markdown,
-    '',
-    '## Curves',
-    '',
-    `Phase 1: ![reward](${rel(join(p1.resultsDir, 'reward.png'))}) ![score](${rel(join(p1.resultsDir, 'score.png'))})`,
-    '',
-    `Phase 2: ![reward](${rel(join(p2.resultsDir, 'reward.png'))}) ![score](${rel(join(p2.resultsDir, 'score.png'))})`,
-    '',
-    '## Files',
-    '',
-    `- metrics and evaluation curves: \`${rel(join(p1.resultsDir, 'metrics.csv'))}\`, ` +
-      `\`${rel(join(p1.resultsDir, 'eval.csv'))}\`, \`${rel(join(p2.resultsDir, 'metrics.csv'))}\`, ` +
-      `\`${rel(join(p2.resultsDir, 'eval.csv'))}\``,
-    `- plots (SVG and PNG): ${[...p1.plots, ...p2.plots].map((p) => `\`${rel(p)}\``).join(', ')}`,
-    `- evaluation table: \`evaluation.md\`, \`evaluation.csv\`; every episode: \`episodes.csv\``,
-    `- checkpoints: \`${p1.finalCheckpoint}\`, ` +
-      `\`${p2.finalCheckpoint}\`${p2.bestCheckpoint ? `, best \`${p2.bestCheckpoint}\`` : ''}`,
-    '',
-  ].join('\n');
 }

@@ -1,38 +1,50 @@
 /**
- * `pipeline` (what `npm start` runs): a short Phase 1 and Phase 2 on Gov Workflow (corrected
- * variant) with the built-in smoke configs, evaluation of the final and best checkpoints against
- * every baseline agent, and results/<run-id>/summary.md with the table and the plots.
+ * `pipeline` (what `npm start` runs): Gov Workflow Phase 1 → Phase 2 and a HelixDesk policy per
+ * graded task, each warm-started by imitation and fine-tuned with PPO on the grader reward; every
+ * policy and rule agent on held-out seeds; results/<run-id>/summary.md with the verdict.
  */
 import { familyTasks } from '../../envs/registry.js';
-import { runPipeline } from '../../training/pipeline.js';
+import { runMainJob } from '../../training/main-job.js';
 import { loadPpoConfig } from '../../training/ppo/config.js';
 import { runId as makeRunId } from '../../training/run-io.js';
 import { parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
 import { installSigint, PPO_OVERRIDES } from './train.js';
 
+const ENVS = ['gov-workflow', 'helixdesk'] as const;
+const GOV_TASKS = 'district_backlog_easy,mixed_urgency_medium,cross_department_hard';
+
 export const PIPELINE_HELP = `usage: npm start [-- options]   (= npm run cli -- pipeline [options])
 
-  --phase1 <c>        Phase 1 config (default gov-smoke-phase1: the reference Phase 1 settings, 61,440 steps)
-  --phase2 <c>        Phase 2 config (default gov-smoke-phase2: the reference curriculum, 102,400 steps)
-  --full              use the reference budgets instead (gov-phase1 200k + gov-phase2 500k)
-  --seeds <list>      evaluation seeds (default 100-119)
-  --task <list>       evaluation tasks (default district_backlog_easy,mixed_urgency_medium,cross_department_hard)
-  --run-id <id>       default pipeline-gov-workflow-<UTC time>
+  --full              the longer budgets (gov-main-*-full, helixdesk-main-full; search on every seed)
+  --env <list>        ${ENVS.join(', ')} (default both)
+  --gov-phase1 <c>    Gov Phase 1 config (default gov-main-phase1: imitation of the heuristic, then PPO)
+  --gov-phase2 <c>    Gov Phase 2 config (default gov-main-phase2: the curriculum, from Phase 1)
+  --helixdesk <c>     HelixDesk config, trained once per task (default helixdesk-main)
+  --task <list>       Gov tasks to evaluate (default ${GOV_TASKS})
+  --helixdesk-task <list>
+                      HelixDesk tasks to train and evaluate (default ${familyTasks('helixdesk').join(',')})
+  --seeds <list>      held-out evaluation seeds (default 100-199)
+  --search-seeds <list>
+                      seeds of the search agent, the upper reference (default 100-119; --full: 100-199)
+  --run-id <id>       default main-<UTC time>
   --out <dir>         results root (default results); --checkpoints <dir> (default checkpoints)
-  --<field> <value>   override a field in both phases, e.g. --backend tensorflow --workers 2
+  --<field> <value>   override a field in every config, e.g. --backend tensorflow --workers 2
 
-Writes results/<run-id>/summary.md (+ per-phase curves and the evaluation table) and
-checkpoints/<run-id>/phase1|phase2/.`;
+Writes results/<run-id>/summary.md (the verdict, every agent, the curves) and checkpoints/<run-id>/.`;
 
 export async function pipelineCommand(argv: string[]): Promise<number> {
   const { values: flags, overrides } = parseOptions(
     argv,
     {
-      phase1: 'string',
-      phase2: 'string',
       full: 'boolean',
-      seeds: 'string',
+      env: 'string',
+      'gov-phase1': 'string',
+      'gov-phase2': 'string',
+      helixdesk: 'string',
       task: 'string',
+      'helixdesk-task': 'string',
+      seeds: 'string',
+      'search-seeds': 'string',
       'run-id': 'string',
       out: 'string',
       checkpoints: 'string',
@@ -45,26 +57,39 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const full = flags.full === true;
-  if (full && (flags.phase1 !== undefined || flags.phase2 !== undefined))
-    throw new UsageError('--full picks the configs; drop --phase1/--phase2');
-  const phase1 = loadPpoConfig(flags.phase1 ?? (full ? 'gov-phase1' : 'gov-smoke-phase1'), overrides);
-  const phase2 = loadPpoConfig(flags.phase2 ?? (full ? 'gov-phase2' : 'gov-smoke-phase2'), overrides);
-  const evalTasks = parseList(
-    flags.task ?? 'district_backlog_easy,mixed_urgency_medium,cross_department_hard',
-    familyTasks('gov-workflow'),
-    '--task',
-  );
-  const runId = flags['run-id'] ?? makeRunId('pipeline-gov-workflow');
+  const suffix = full ? '-full' : '';
+  if (full && [flags['gov-phase1'], flags['gov-phase2'], flags.helixdesk].some((c) => c !== undefined))
+    throw new UsageError('--full picks the configs; drop --gov-phase1/--gov-phase2/--helixdesk');
+  const envs = parseList(flags.env ?? ENVS.join(','), ENVS, '--env');
+  const gov = envs.includes('gov-workflow')
+    ? {
+        phase1: loadPpoConfig(flags['gov-phase1'] ?? `gov-main-phase1${suffix}`, overrides),
+        phase2: loadPpoConfig(flags['gov-phase2'] ?? `gov-main-phase2${suffix}`, overrides),
+        tasks: parseList(flags.task ?? GOV_TASKS, familyTasks('gov-workflow'), '--task'),
+      }
+    : null;
+  const helixdesk = envs.includes('helixdesk')
+    ? {
+        config: loadPpoConfig(flags.helixdesk ?? `helixdesk-main${suffix}`, overrides),
+        tasks: parseList(flags['helixdesk-task'] ?? 'all', familyTasks('helixdesk'), '--helixdesk-task'),
+      }
+    : null;
+  const evalSeeds = parseSeeds(flags.seeds ?? '100-199');
+  const runId = flags['run-id'] ?? makeRunId('main');
   const sigint = installSigint();
   try {
-    const result = await runPipeline({
-      phase1,
-      phase2,
+    const result = await runMainJob({
+      gov,
+      helixdesk,
       runId,
       resultsRoot: flags.out ?? 'results',
       checkpointsRoot: flags.checkpoints ?? 'checkpoints',
-      evalSeeds: parseSeeds(flags.seeds ?? '100-119'),
-      evalTasks,
+      evalSeeds,
+      searchSeeds: flags['search-seeds']
+        ? parseSeeds(flags['search-seeds'])
+        : full
+          ? evalSeeds
+          : evalSeeds.slice(0, 20),
       signal: sigint.signal,
     });
     if (result.interrupted) {
@@ -74,8 +99,7 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
       );
       return 130;
     }
-    if (result.evaluation) console.log(result.evaluation.text);
-    console.log(`\nsummary: ${result.summaryPath}`);
+    console.log(`${result.verdict}\n\nsummary: ${result.summaryPath}`);
     return 0;
   } finally {
     sigint.dispose();

@@ -403,39 +403,19 @@ describe('evaluate', () => {
 });
 
 describe('pipeline', () => {
-  it('Phase 1 → Phase 2 → evaluation → summary.md with the verdict table and the curves', async () => {
+  it('Gov Phase 1 → 2 and HelixDesk per task → evaluation → summary.md with the verdict and curves', async () => {
     const out = join(TMP, 'pipeline');
     const ckpts = join(TMP, 'pipeline-checkpoints');
     const tiny = [
-      '--total-timesteps',
-      '256',
-      '--net-arch',
-      '8,8',
-      '--n-steps',
-      '32',
-      '--n-envs',
-      '2',
-      '--batch-size',
-      '32',
-      '--n-epochs',
-      '1',
-      '--eval.freq',
-      '128',
-      '--eval.seeds',
-      '1',
-      '--backend',
-      'cpu',
+      ...['--total-timesteps', '128', '--net-arch', '8,8', '--n-steps', '32', '--n-envs', '2'],
+      ...['--batch-size', '32', '--n-epochs', '1', '--eval.freq', '64', '--eval.seeds', '1', '--backend', 'cpu'],
+      ...['--imitation.episodes', '1', '--imitation.epochs', '1'],
     ];
     const r = await run([
       'pipeline',
-      '--run-id',
-      'pipe',
-      '--out',
-      out,
-      '--checkpoints',
-      ckpts,
-      '--seeds',
-      '100',
+      ...['--run-id', 'pipe', '--out', out, '--checkpoints', ckpts],
+      ...['--seeds', '100,101', '--search-seeds', '100', '--task', 'district_backlog_easy'],
+      ...['--helixdesk-task', 'easy,expert'],
       ...tiny,
     ]);
     expect(r.code, r.stderr).toBe(0);
@@ -443,40 +423,45 @@ describe('pipeline', () => {
     expect(r.stdout).toContain(`summary: ${join(runDir, 'summary.md')}`);
     const summary = readFileSync(join(runDir, 'summary.md'), 'utf8');
     expect(summary).toContain(
-      '| task | PPO phase 2 final | PPO phase 2 best | best rule baseline | random | beats the best rule baseline ' +
-        '(final / best) |',
+      '| env | task | final policy | best rule agent | final − best rule (paired, ± SE) | final ≥ best rule | ' +
+        'search agent |',
     );
-    for (const task of ['district_backlog_easy', 'mixed_urgency_medium', 'cross_department_hard']) {
-      expect(summary).toMatch(
-        new RegExp(
-          `^\\| ${task} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| ` +
-            `(urgent_first|oldest_first|backlog_clearance|heuristic) \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| (yes|no) / ` +
-            `(yes|no) \\|$`,
-          'm',
-        ),
+    const row = (env: string, task: string, rule: string, search: string): RegExp =>
+      new RegExp(
+        `^\\| ${env} \\| ${task} \\| \\d\\.\\d{4} ± \\d\\.\\d{4} \\| (${rule}) \\d\\.\\d{4} ± \\d\\.\\d{4} ` +
+          `\\| [+−]\\d\\.\\d{4} ± \\d\\.\\d{4} \\| (yes|yes \\(> 2 SE\\)|no) \\| ${search} \\|$`,
+        'm',
       );
-    }
     expect(summary).toMatch(
-      /256 steps on gov-workflow\/district_backlog_easy\) then Phase 2 \(`gov-smoke-phase2`, 256 steps/,
+      row(
+        'gov-workflow',
+        'district_backlog_easy',
+        'urgent_first|oldest_first|backlog_clearance|heuristic',
+        '0\\.\\d{4} \\(1 seeds\\)',
+      ),
     );
+    for (const task of ['easy', 'expert']) expect(summary).toMatch(row('helixdesk', task, 'rule', '—'));
+    expect(summary).toMatch(/phase1: `gov-main-phase1`, 128 steps on .*, warm start: imitation of heuristic/);
+    expect(summary).toMatch(/helixdesk-expert: `helixdesk-main`, 128 steps on expert, warm start: imitation of rule/);
     // Image links resolve relative to summary.md.
     const images = [...summary.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1] as string);
     expect(images).toEqual(
-      expect.arrayContaining(['phase1/reward.png', 'phase1/score.png', 'phase2/reward.png', 'phase2/score.png']),
+      expect.arrayContaining(['phase1/score.png', 'phase2/reward.png', 'helixdesk-easy/score.png']),
     );
     for (const img of images) expect(isPng(join(dirname(join(runDir, 'summary.md')), img)), img).toBe(true);
-    expect(summary).toContain('`evaluation.md`');
-    const md = readFileSync(join(runDir, 'evaluation.md'), 'utf8');
-    for (const agent of ['ppo-phase2-final', 'ppo-phase1-final', 'heuristic', 'random'])
-      expect(md).toContain(`| cross_department_hard | ${agent} | 1 |`);
-    expect(summary).toContain(md.trim()); // the full table is in the summary too
+    const episodes = readFileSync(join(runDir, 'episodes.csv'), 'utf8');
+    for (const agent of ['ppo-final', 'ppo-phase1-final', 'warm-start', 'heuristic', 'random', 'search'])
+      expect(episodes).toContain(`,${agent},`);
     expect(readJson(join(ckpts, 'pipe', 'phase2', 'final', 'state.json'))).toMatchObject({
       kind: 'final',
       phase: 'phase2',
-      numTimesteps: 256,
+      numTimesteps: 128,
     });
     expect(readJson(join(runDir, 'phase2', 'config.json')).init_from).toBe(join(ckpts, 'pipe', 'phase1', 'final'));
-  });
+    expect(readJson(join(runDir, 'helixdesk-expert', 'config.json'))).toMatchObject({
+      env: { id: 'helixdesk/expert' },
+    });
+  }, 120_000);
 });
 
 describe('bad input and damaged checkpoints', () => {
@@ -602,7 +587,7 @@ describe('bad input and damaged checkpoints', () => {
       ['train', '--n-steps', '1048576', '--n-envs', '4'],
       /n_steps × n_envs = 4194304 samples per rollout is more than the 1048576 allowed/,
     ],
-    [['pipeline', '--frobnicate'], /unknown option --frobnicate; options: --phase1/],
+    [['pipeline', '--frobnicate'], /unknown option --frobnicate; options: --full/],
     [['pipeline', '--seeds', '-1', '--frobnicate', '2'], /unknown option --frobnicate/],
     [['inference', '--temperature', '-1'], /--temperature: '-1' is not allowed; allowed: a number in \[0, 2\]/],
     [

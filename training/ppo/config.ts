@@ -167,9 +167,24 @@ export const PpoConfigSchema = z
         learning_rate: z.number().positive().max(1).default(1e-3),
         /** Fit the critic to the demonstrations' discounted returns (skipped with normalize_reward). */
         value_pretrain: z.boolean().default(true),
+        /**
+         * DAgger rounds after cloning: the policy plays `episodes` new episodes per task, the agent
+         * labels every state it visits, and the policy trains on all the labels so far.
+         */
+        dagger_rounds: z.number().int().nonnegative().max(100).default(0),
+        /** Maximum-entropy cloning: −log p(a) − entropy_coef × H(π), so PPO can still explore. */
+        entropy_coef: z.number().nonnegative().max(100).default(0),
       })
       .strict()
-      .default({ episodes: 30, epochs: 30, batch_size: 256, learning_rate: 1e-3, value_pretrain: true }),
+      .default({
+        episodes: 30,
+        epochs: 30,
+        batch_size: 256,
+        learning_rate: 1e-3,
+        value_pretrain: true,
+        dagger_rounds: 0,
+        entropy_coef: 0,
+      }),
     /**
      * A penalty coef × KL(π_warm ‖ π) toward the warm start (init_from or init_from_agent), added to
      * the policy loss; 'linear' decays the coefficient to 0 over the run. 0: off.
@@ -193,12 +208,6 @@ export const PpoConfigSchema = z
         message:
           `n_steps × n_envs = ${buffer} samples per rollout is more than the ${MAX_ROLLOUT_SAMPLES} allowed ` +
           `(docs/limits.md)`,
-      });
-    if (c.init_kl.coef > 0 && c.init_from === null && c.init_from_agent === null)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['init_kl', 'coef'],
-        message: 'needs a warm start to pull toward (init_from or init_from_agent)',
       });
     if (c.batch_size > buffer)
       ctx.addIssue({ code: 'custom', path: ['batch_size'], message: `must be at most n_steps × n_envs = ${buffer}` });
@@ -313,10 +322,14 @@ export function builtinConfigNames(): string[] {
     'gov-phase2',
     'gov-phase1-tuned',
     'gov-phase2-tuned',
-    'gov-smoke-phase1',
-    'gov-smoke-phase2',
     'helixdesk-sb3',
     'helixdesk-tuned',
+    'gov-main-phase1',
+    'gov-main-phase2',
+    'gov-main-phase1-full',
+    'gov-main-phase2-full',
+    'helixdesk-main',
+    'helixdesk-main-full',
     'grpo-phase1',
     'grpo-phase2',
   ];

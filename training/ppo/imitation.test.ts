@@ -207,7 +207,7 @@ describe('warm-started runs', () => {
       gamma: 1,
       net_arch: { pi: [16], vf: [16] },
       init_from_agent: 'heuristic',
-      imitation: { episodes: 2, epochs: 3, batch_size: 32 },
+      imitation: { episodes: 2, epochs: 3, batch_size: 32, dagger_rounds: 1, entropy_coef: 0.2 },
       init_kl: { coef: 0.2, decay: 'linear' },
       eval: { freq: 256, seeds: [9] },
       checkpoint: { freq: 0 },
@@ -227,8 +227,10 @@ describe('warm-started runs', () => {
     const csv = readFileSync(join(a, 'r', 'imitation.csv'), 'utf8')
       .trim()
       .split('\n');
-    expect(csv[0]).toBe('imitation/epoch,imitation/samples,imitation/loss,imitation/accuracy,imitation/value_loss');
-    expect(csv).toHaveLength(4);
+    expect(csv[0]).toBe(
+      'imitation/round,imitation/epoch,imitation/samples,imitation/loss,imitation/accuracy,imitation/value_loss',
+    );
+    expect(csv).toHaveLength(1 + 2 * 3); // two rounds (cloning, one DAgger round) of three epochs
     const warm = loadCheckpoint(join(a, 'c', 'warm-start'));
     expect(warm.state.kind).toBe('warm-start');
     expect(warm.state.numTimesteps).toBe(0);
@@ -277,8 +279,10 @@ describe('warm-started runs', () => {
   }, 60_000);
 
   it('refuse a KL penalty without a warm start, and an agent the env does not have', async () => {
-    expect(() => config({ init_from_agent: null })).toThrow(/init_kl.coef.*needs a warm start/);
     const d = tempDir();
+    await expect(
+      trainPpo({ config: config({ init_from_agent: null }), resultsDir: join(d, 'r'), checkpointDir: join(d, 'c') }),
+    ).rejects.toThrow(/init_kl.coef.*needs a warm start/);
     await expect(
       trainPpo({
         config: config({ init_from_agent: 'oracle' }),

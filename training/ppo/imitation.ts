@@ -20,6 +20,11 @@ export interface ImitationSettings {
   learningRate: number;
   /** Fit the critic to the returns too. */
   valuePretrain: boolean;
+  /**
+   * Maximum-entropy cloning: minimise −log p(a) − entropyCoef × H(π). Keeps the argmax the agent's
+   * while leaving the other actions some probability, so PPO still explores from the warm start.
+   */
+  entropyCoef?: number;
   adam: AdamSettings;
 }
 
@@ -173,7 +178,8 @@ function minibatchStep(
   let correct = 0;
   for (let i = 0; i < B; i++) {
     // d(−log p(a))/d logits = p − onehot(a), per dimension; masked logits get no gradient.
-    const { logp } = distribution.rowGradient(mb.logits, mb.masks, mb.actions, i, -1 / B, 0, mb.dLogits);
+    const gEnt = -(settings.entropyCoef ?? 0) / B;
+    const { logp } = distribution.rowGradient(mb.logits, mb.masks, mb.actions, i, -1 / B, gEnt, mb.dLogits);
     loss -= logp;
     if (argmaxMatches(distribution.nvec, mb.logits, mb.masks, mb.actions, i, layout.actionSize)) correct++;
   }

@@ -10,6 +10,7 @@ import { describeBackend, initBackend } from '../../agents/policy/backend.js';
 import { ParameterLayout } from '../../agents/policy/parameters.js';
 import type { PolicySpec } from '../../agents/policy/policy.js';
 import { ActorCriticPolicy } from '../../agents/policy/policy.js';
+import { InvalidConfigError } from '../../envs/core/errors.js';
 import type { RandomStream } from '../../envs/core/random/streams.js';
 import { createStream, restoreStream } from '../../envs/core/random/streams.js';
 import type { EnvOptions, EnvSpec } from '../../envs/registry.js';
@@ -255,6 +256,12 @@ export class PpoRun {
       policy.parameters.set(policy.layout.initialize(createStream(c.seed, 'ppo', 'init'), c.ortho_init));
     }
     policy.sync();
+    if (c.init_kl.coef > 0 && !c.init_from && !c.init_from_agent)
+      throw new InvalidConfigError(
+        'init_kl.coef',
+        '0 without a warm start (init_from or init_from_agent)',
+        'needs a warm start to pull toward',
+      );
     if (c.init_from_agent) this.imitation = imitateAgent(policy, c, this.log);
     if (c.init_kl.coef > 0) this.anchor = new KlAnchor(policySpec, policy.parameters, this.buffer.size);
     const { observations, masks } = await this.vec.reset(c.seed);
