@@ -13,6 +13,7 @@ import { INFERENCE_HELP, inferenceCommand } from './commands/inference.js';
 import { PIPELINE_HELP, pipelineCommand } from './commands/pipeline.js';
 import { REPLAY_HELP, replayCommand } from './commands/replay.js';
 import { ROLLOUT_HELP, rolloutCommand } from './commands/rollout.js';
+import { SERVE_ENV_HELP, serveEnvCommand } from './commands/serve-env.js';
 import { SERVE_POLICY_HELP, servePolicyCommand } from './commands/serve-policy.js';
 import { TRAIN_HELP, trainCommand } from './commands/train.js';
 
@@ -56,6 +57,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => number | Promise<numbe
     run: servePolicyCommand,
     summary: 'serve a PPO checkpoint or baseline agent as an OpenAI-compatible endpoint',
     help: SERVE_POLICY_HELP,
+  },
+  'serve-env': {
+    run: serveEnvCommand,
+    summary: 'serve gov-workflow or helixdesk over OpenEnv (HTTP + /ws) beside the seed routes',
+    help: SERVE_ENV_HELP,
   },
   'export-story': {
     run: exportStoryCommand,

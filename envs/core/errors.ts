@@ -59,3 +59,11 @@ export class InvalidConfigError extends FieldError {
     super('config', field, allowed, received);
   }
 }
+
+/** An action index that the current mask forbids. */
+export class MaskedActionError extends Error {
+  override readonly name = 'MaskedActionError';
+  constructor(index: number, label: string, allowed: readonly number[]) {
+    super(`action ${index} (${label}) is masked out in this state; allowed: ${allowed.join(', ')}`);
+  }
+}

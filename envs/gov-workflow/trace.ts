@@ -111,7 +111,7 @@ export function firstDifference(
   return undefined;
 }
 
-function stepRecord(
+export function stepRecord(
   total_steps: number,
   reward: number,
   terminated: boolean,

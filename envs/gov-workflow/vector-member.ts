@@ -15,7 +15,8 @@ export function summarizeGov(env: GovWorkflowRlEnv, metrics: Float64Array): numb
 }
 
 export class GovMember implements VecEnvMember {
-  private readonly env: GovWorkflowRlEnv;
+  /** The adapter (the env server reads its JSON observation and steps JSON actions through it). */
+  readonly env: GovWorkflowRlEnv;
   private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
 
   constructor(taskId: string, config: GovRlEnvConfig) {

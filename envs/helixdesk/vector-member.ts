@@ -7,7 +7,8 @@ import type { HelixTaskSnapshot } from './task-env.js';
 import { HelixTaskEnv } from './task-env.js';
 
 export class HelixMember implements VecEnvMember {
-  private readonly env: HelixTaskEnv;
+  /** The task env (the env server reads it). */
+  readonly env: HelixTaskEnv;
   private readonly out: MemberStep = { reward: 0, terminated: false, truncated: false };
 
   constructor(task: HelixTaskId, config: HelixConfigInput, reward?: RewardSettingsInput) {

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { BACKEND_PREFERENCES } from '../../agents/policy/backend.js';
 import { InvalidConfigError } from '../../envs/core/errors.js';
 import { EnvOptionsSchema } from '../../envs/registry.js';
+import { parseRemoteId } from '../../envs/vector/remote.js';
 import { MAX_NUM_ENVS, MAX_WORKERS } from '../../envs/vector/vector-env.js';
 
 /** training/configs/, from the sources or from dist/ (the YAML files are not compiled). */
@@ -56,9 +57,33 @@ export const PpoConfigSchema = z
         /** A registered env id, e.g. gov-workflow/district_backlog_easy or helixdesk/medium. */
         id: z.string().default('gov-workflow/district_backlog_easy'),
         options: EnvOptionsSchema.default({}),
+        /**
+         * Env servers (serve-env) to step the training envs on, member i on servers[i mod n]; empty = in this
+         * process. Results do not depend on it. `id: remote:<id>@<url>[,<url>…]` is the same thing.
+         */
+        servers: z.array(z.string().min(1)).max(MAX_NUM_ENVS).default([]),
       })
       .strict()
-      .default({ id: 'gov-workflow/district_backlog_easy', options: {} }),
+      .transform((env, ctx) => {
+        let remote: ReturnType<typeof parseRemoteId> = null;
+        try {
+          remote = parseRemoteId(env.id);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['id'], message: (err as Error).message });
+          return z.NEVER;
+        }
+        if (remote === null) return env;
+        if (remote.envId === null) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['id'],
+            message: 'a training config names its env: remote:<family>/<task>@ws://host:port[,…]',
+          });
+          return z.NEVER;
+        }
+        return { ...env, id: remote.envId, servers: [...env.servers, ...remote.urls] };
+      })
+      .default({ id: 'gov-workflow/district_backlog_easy', options: {}, servers: [] }),
     /**
      * Gov Workflow curriculum (Phase 2): stages in increasing `until`; the last must reach 1. Each
      * episode's task is drawn when it starts, from the stage the run's progress is in. Null: the
@@ -441,6 +466,7 @@ function parseValue(text: string, field: string): unknown {
   if (field === 'net_arch' || field.endsWith('.pi') || field.endsWith('.vf') || field === 'eval.seeds') {
     if (/^\d+$/.test(t)) return [Number(t)];
   }
+  if (field === 'env.servers') return t === '' ? [] : t.split(',').map((s) => s.trim());
   if (field === 'eval.tasks') return t === '' ? [] : t.split(',').map((s) => s.trim());
   try {
     return JSON.parse(t);

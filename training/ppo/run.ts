@@ -14,10 +14,8 @@ import { InvalidConfigError } from '../../envs/core/errors.js';
 import type { RandomStream } from '../../envs/core/random/streams.js';
 import { createStream, restoreStream } from '../../envs/core/random/streams.js';
 import type { EnvOptions, EnvSpec } from '../../envs/registry.js';
-import { resolveEnv } from '../../envs/registry.js';
-import { SyncVectorEnv } from '../../envs/vector/sync.js';
+import { openVectorEnv } from '../../envs/vector/open.js';
 import type { VectorEnv } from '../../envs/vector/vector-env.js';
-import { WorkerVectorEnv } from '../../envs/vector/workers.js';
 import { Adam } from './adam.js';
 import type { CheckpointContents } from './checkpoint.js';
 import { loadCheckpoint } from './checkpoint.js';
@@ -172,11 +170,12 @@ export class PpoRun {
     const backend = await initBackend(config.backend);
     log(`[ppo] ${config.name} (${config.phase}): ${describeBackend(backend)}`);
     const env = trainingEnv(config);
-    const spec = resolveEnv(env.id, env.options);
-    const vec: VectorEnv =
-      config.workers > 0
-        ? await WorkerVectorEnv.create(env.id, config.n_envs, { workers: config.workers, envOptions: env.options })
-        : new SyncVectorEnv(env.id, config.n_envs, env.options);
+    const vec: VectorEnv = await openVectorEnv(env.id, config.n_envs, {
+      options: env.options,
+      workers: config.workers,
+      servers: config.env.servers,
+    });
+    const spec = vec.spec;
     let run: PpoRun | null = null;
     try {
       const policySpec = policySpecFor(config, spec);

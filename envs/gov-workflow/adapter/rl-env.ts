@@ -1,13 +1,15 @@
 import type { Env, Gradable, Maskable, ResetOptions, ResetResult, Snapshotable, StepResult } from '../../core/env.js';
-import { InvalidActionError } from '../../core/errors.js';
+import { InvalidActionError, MaskedActionError } from '../../core/errors.js';
 import type { RewardSettings, RewardSettingsInput } from '../../core/reward-mode.js';
 import { needsGrader, rewardSettings, shapedReward } from '../../core/reward-mode.js';
 import { Box, Discrete } from '../../core/spaces.js';
 import type { GovAction } from '../actions.js';
 import type { GovEnvSnapshot, GovResetInfo, GovResetOptions, GovWorkflowEnvConfig } from '../env.js';
 import { GovWorkflowEnv } from '../env.js';
+import type { StepOutcome } from '../episode.js';
 import type { GovGradeResult } from '../graders.js';
 import type { RewardBreakdown } from '../reward.js';
+import type { ActionType } from '../types.js';
 import type { GovActionTable, GovAdapterVersion } from './action-table.js';
 import { ADVANCE_INDEX, DEFAULT_MAX_NON_ADVANCE_STREAK, govActionTable } from './action-table.js';
 import { buildFeatures, govFeatureSize } from './features.js';
@@ -39,13 +41,7 @@ export interface GovRlSnapshot {
   readonly scoreBefore?: number;
 }
 
-/** An action index that the current mask forbids. */
-export class MaskedActionError extends Error {
-  override readonly name = 'MaskedActionError';
-  constructor(index: number, label: string, allowed: readonly number[]) {
-    super(`action ${index} (${label}) is masked out in this state; allowed: ${allowed.join(', ')}`);
-  }
-}
+export { MaskedActionError };
 
 /**
  * The Gov Workflow env as PPO and evaluation see it: Box(0, 1, [163]) observations (features.ts),
@@ -70,6 +66,8 @@ export class GovWorkflowRlEnv
   private readonly mask: Uint8Array;
   private maskFresh = false;
   private scoreBefore = 0;
+  /** The JSON env's outcome of the last step (for the reference's step info; valid until the next step). */
+  lastOutcome: StepOutcome | null = null;
 
   constructor(config: GovRlEnvConfig = {}) {
     const maxStreak = config.maxNonAdvanceStreak ?? DEFAULT_MAX_NON_ADVANCE_STREAK;
@@ -115,9 +113,28 @@ export class GovWorkflowRlEnv
       );
     }
     const json = this.table.decode(action, this.inner);
+    return this.apply(json, this.table.actionTypeOf(action), action === ADVANCE_INDEX, observationOut);
+  }
+
+  /**
+   * One step with the env's own JSON action (what the seeds' clients send over the wire): no mask,
+   * the env judges the action as the JSON env does (an invalid one costs its penalty); the adapter's
+   * trace, features and reward follow as for an index.
+   */
+  stepAction(action: GovAction, observationOut?: Float32Array): StepResult<Float32Array, GovRlStepInfo> {
+    return this.apply(action, action.action_type, action.action_type === 'advance_time', observationOut);
+  }
+
+  private apply(
+    json: GovAction,
+    type: ActionType,
+    advanced: boolean,
+    observationOut: Float32Array | undefined,
+  ): StepResult<Float32Array, GovRlStepInfo> {
     const day = this.inner.current.counters.day;
     const outcome = this.inner.stepParsed(json);
-    recordAction(this.trace, this.table.actionTypeOf(action), day, action === ADVANCE_INDEX);
+    this.lastOutcome = outcome;
+    recordAction(this.trace, type, day, advanced);
     this.maskFresh = false;
     const envReward = outcome.reward.total_reward;
     let reward = envReward;

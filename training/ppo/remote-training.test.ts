@@ -1,0 +1,87 @@
+/** PPO over env servers (serve-env) trains exactly as in-process: same metrics, same checkpoints. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RunningEnvServer } from '../../envs/server/env-server.js';
+import { startEnvServer } from '../../envs/server/env-server.js';
+import { main } from '../../scripts/cli.js';
+
+const TMP = mkdtempSync(join(tmpdir(), 'queue-rl-remote-train-'));
+const TINY = [
+  ['--config', 'gov-phase1'],
+  ['--net-arch', '16,16'],
+  ['--n-steps', '64'],
+  ['--n-envs', '3'],
+  ['--batch-size', '64'],
+  ['--n-epochs', '2'],
+  ['--total-timesteps', '576'],
+  ['--eval.freq', '192'],
+  ['--eval.seeds', '1,2'],
+  ['--checkpoint.freq', '192'],
+  ['--backend', 'cpu'],
+  ['--out', TMP],
+  ['--checkpoints', join(TMP, 'ck')],
+].flat();
+
+async function train(extra: string[]): Promise<number> {
+  const quiet = [
+    vi.spyOn(console, 'log').mockImplementation(() => undefined),
+    vi.spyOn(console, 'error').mockImplementation(() => undefined),
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true),
+  ];
+  try {
+    return await main(['train', ...TINY, ...extra]);
+  } finally {
+    for (const q of quiet) q.mockRestore();
+  }
+}
+
+/** A CSV without its time/* columns (wall-clock figures differ between any two runs). */
+function withoutTimes(file: string): string[][] {
+  const rows = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
+  const keep = (rows[0] as string[]).map((h, k) => (h.startsWith('time/') ? -1 : k)).filter((k) => k >= 0);
+  return rows.map((r) => keep.map((k) => r[k] as string));
+}
+
+describe('PPO over two env servers', () => {
+  const servers: RunningEnvServer[] = [];
+  beforeAll(async () => {
+    servers.push(await startEnvServer({ family: 'gov-workflow', port: 0 }));
+    servers.push(await startEnvServer({ family: 'gov-workflow', port: 0 }));
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    rmSync(TMP, { recursive: true, force: true });
+  });
+
+  it('writes the metrics.csv and eval.csv of the in-process run, with env.servers or a remote: id', async () => {
+    expect(await train(['--run-id', 'local'])).toBe(0);
+    const urls = servers.map((s) => s.wsUrl).join(',');
+    expect(await train(['--run-id', 'servers', '--env.servers', urls])).toBe(0);
+    expect(await train(['--run-id', 'id', '--env.id', `remote:gov-workflow/district_backlog_easy@${urls}`])).toBe(0);
+    const local = withoutTimes(join(TMP, 'local/phase1/metrics.csv'));
+    expect(local.length).toBe(4);
+    for (const run of ['servers', 'id']) {
+      expect(withoutTimes(join(TMP, run, 'phase1/metrics.csv'))).toEqual(local);
+      expect(readFileSync(join(TMP, run, 'phase1/eval.csv'), 'utf8')).toBe(
+        readFileSync(join(TMP, 'local/phase1/eval.csv'), 'utf8'),
+      );
+    }
+    const config = JSON.parse(readFileSync(join(TMP, 'id/phase1/config.json'), 'utf8'));
+    expect(config.env).toMatchObject({ id: 'gov-workflow/district_backlog_easy', servers: urls.split(',') });
+  });
+
+  it('refuses a remote id without the env in a config, naming the field', async () => {
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(await main(['train', ...TINY, '--env.id', `remote:${servers[0]?.wsUrl}`])).toBe(2);
+      expect(String(quiet.mock.calls[0]?.[0])).toMatch(/env\.id.*remote:<family>\/<task>@ws:\/\/host:port/);
+    } finally {
+      quiet.mockRestore();
+    }
+  });
+});
