@@ -1,4 +1,5 @@
 import type { VecEnvMember } from '../envs/core/member.js';
+import { isRecord } from '../envs/core/plain-data.js';
 import type { EnvSpec } from '../envs/core/registry.js';
 import type { GovAction } from '../envs/gov-workflow/actions.js';
 import type { GovAdapterVersion } from '../envs/gov-workflow/adapter/action-table.js';
@@ -11,6 +12,9 @@ import { HelixTaskView } from '../envs/helixdesk/agent-view.js';
 import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js';
 import type { HelixStepInfo } from '../envs/helixdesk/env.js';
 import { HelixTaskEnv } from '../envs/helixdesk/task-env.js';
+import type { RemoteMember } from '../envs/vector/remote.js';
+import { decodeEpisode, decodeObservation, stepOutcome } from '../envs/vector/remote.js';
+import { RemoteEnvError } from '../envs/vector/remote-member.js';
 import type { EpisodeRecord, Policy, VectorInput } from './types.js';
 
 /** One step as the runner sees it: what the policy acts on next, and the env's outcome. */
@@ -22,6 +26,11 @@ export interface EpisodeStep<Input, Info> {
   info: Info;
 }
 
+export interface EpisodeSummary {
+  score: number;
+  metrics: Record<string, number>;
+}
+
 /** An env as the runner drives it. */
 export interface EpisodeEnv<Input, Action, Info = unknown> {
   /** The env family and task (the record's `env` and `task`). */
@@ -31,7 +40,16 @@ export interface EpisodeEnv<Input, Action, Info = unknown> {
   reset(seed: number): Input;
   step(action: Action): EpisodeStep<Input, Info>;
   /** The episode's score and metrics (ended or stopped early). */
-  summary(): { score: number; metrics: Record<string, number> };
+  summary(): EpisodeSummary;
+}
+
+/** An env the runner drives over a network (env servers): the same calls, answered later. */
+export interface AsyncEpisodeEnv<Input, Action, Info = unknown> {
+  readonly family: string;
+  readonly task: string;
+  reset(seed: number): Promise<Input>;
+  step(action: Action): Promise<EpisodeStep<Input, Info>>;
+  summary(): Promise<EpisodeSummary>;
 }
 
 export interface RunEpisodeOptions<Input, Action, Info> {
@@ -49,25 +67,25 @@ export interface RunEpisodeOptions<Input, Action, Info> {
  * (a rule agent, an LLM client, or a neural policy batched over episodes side by side).
  */
 export async function runEpisode<Input, Action, Info>(
-  env: EpisodeEnv<Input, Action, Info>,
+  env: EpisodeEnv<Input, Action, Info> | AsyncEpisodeEnv<Input, Action, Info>,
   policy: Policy<Input, Action>,
   opts: RunEpisodeOptions<Input, Action, Info>,
 ): Promise<EpisodeRecord> {
-  let input = env.reset(opts.seed);
+  let input = (await env.reset(opts.seed)) as Input;
   policy.reset(opts.seed);
   const cap = opts.maxSteps ?? Number.POSITIVE_INFINITY;
   let reward = 0;
   let steps = 0;
   while (steps < cap) {
     const action = await policy.act(input);
-    const outcome = env.step(action);
+    const outcome = await env.step(action);
     reward += outcome.reward;
     steps++;
     opts.onStep?.(steps, action, outcome);
     input = outcome.input;
     if (outcome.terminated || outcome.truncated) break;
   }
-  const { score, metrics } = env.summary();
+  const { score, metrics } = await env.summary();
   return { env: env.family, task: env.task, agent: policy.name, seed: opts.seed, score, reward, steps, metrics };
 }
 
@@ -170,4 +188,42 @@ export function runGovEpisode(
 ): Promise<EpisodeRecord> {
   const maxSteps = opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {};
   return runEpisode(govEpisodeEnv(opts), agent, { seed: opts.seed, ...maxSteps });
+}
+
+/**
+ * The same episode as memberEpisodeEnv(spec, index), played on an env server through a connected
+ * remote member (envs/vector/remote.ts): identical features, masks, rewards and summaries.
+ */
+export function remoteEpisodeEnv(spec: EnvSpec, member: RemoteMember): AsyncEpisodeEnv<VectorInput, Int32Array> {
+  const input = { observation: new Float32Array(spec.observationSize), mask: new Uint8Array(spec.maskLength) };
+  const metrics = new Float64Array(spec.metricNames.length);
+  let endScore: number | null = null;
+  const summary = (score: number): EpisodeSummary => ({
+    score,
+    metrics: Object.fromEntries(spec.metricNames.map((name, k) => [name, metrics[k] as number])),
+  });
+  return {
+    family: spec.family,
+    task: spec.task,
+    async reset(seed) {
+      const r = await member.conn.request(`${member.resetSeededPrefix}${seed}}}`, 'observation');
+      if (!isRecord(r.observation))
+        throw new RemoteEnvError(member.conn.url, 'PROTOCOL', 'a reset without observation');
+      decodeObservation(r.observation, input.observation, input.mask);
+      endScore = null;
+      return input;
+    },
+    async step(action) {
+      const index = action.length === 1 ? String(action[0]) : `[${Array.from(action).join(',')}]`;
+      const r = await member.conn.request(`{"type":"step","data":{"action_index":${index}}}`, 'observation');
+      const { observation, reward, terminated, truncated } = stepOutcome(r, member.conn.url);
+      decodeObservation(observation, input.observation, input.mask);
+      if (terminated || truncated) endScore = decodeEpisode(observation.episode, metrics);
+      return { input, reward, terminated, truncated, info: null };
+    },
+    async summary() {
+      if (endScore !== null) return summary(endScore);
+      return summary(decodeEpisode(await member.conn.request('{"type":"summary"}', 'summary'), metrics));
+    },
+  };
 }

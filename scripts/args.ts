@@ -164,3 +164,34 @@ export function parseNumberInRange(text: string, option: string, min: number, ma
     throw new UsageError(`${option}: '${text}' is not allowed; allowed: a number in [${min}, ${max}]`);
   return n === 0 ? 0 : n;
 }
+
+/** `--env-servers a,b`: env server URLs (ws://, wss://, http:// or https://), checked before any work. */
+export function parseServers(text: string | undefined, option = '--env-servers'): string[] {
+  if (text === undefined) return [];
+  const urls = text.split(',').map((u) => u.trim());
+  for (const u of urls) {
+    let ok = false;
+    try {
+      ok = ['ws:', 'wss:', 'http:', 'https:'].includes(new URL(u).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new UsageError(
+        `${option}: '${u.slice(0, 80)}' is not a server URL; allowed: ws://host:port, http://host:port`,
+      );
+  }
+  return urls;
+}
+
+/**
+ * Commands whose agents read an env's JSON state (rule agents, LLM prompts, GRPO branching) run their
+ * envs in-process: a `remote:` id gets a clear refusal naming what does run on env servers.
+ */
+export function refuseRemoteEnv(value: string | undefined, command: string): void {
+  if (value?.startsWith('remote:'))
+    throw new UsageError(
+      `--env ${value.slice(0, 60)}: ${command} runs its envs in-process (its agents read the env's JSON state); ` +
+        'env servers serve rollout, train (--env.servers) and evaluate (--env-servers)',
+    );
+}

@@ -1,5 +1,5 @@
 /** The CLI as users run it: a real child process through tsx, checking stdout, stderr and exit codes. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -197,3 +197,68 @@ it('an unknown command lists the commands', () => {
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/unknown command 'trian'; commands: baseline, replay/);
 });
+
+describe('serve-env and remote ids', () => {
+  it('rollout over a serve-env child process prints the in-process sha256; SIGTERM closes the server', async () => {
+    const server = spawn(TSX, ['scripts/cli.ts', 'serve-env', '--env', 'helixdesk', '--port', '0'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      let out = '';
+      server.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /^serving helixdesk at (http:\/\/127\.0\.0\.1:\d+) \((ws:\/\/127\.0\.0\.1:\d+\/ws)\)$/m.exec(out);
+        if (m) resolveUrl(m[2] as string);
+      });
+      server.once('exit', () => reject(new Error(`serve-env exited: ${out}`)));
+    });
+    try {
+      const args = ['--num-envs', '3', '--steps', '60', '--seed', '4'];
+      const local = cli('rollout', '--env', 'helixdesk/medium', ...args);
+      const remote = await cliAsync('rollout', '--env', `remote:helixdesk/medium@${url}`, ...args);
+      expect(local.code).toBe(0);
+      expect(remote.code).toBe(0);
+      expect(remote.stdout).toBe(local.stdout);
+      expect(remote.stdout).toMatch(/^sha256=[0-9a-f]{64}\n$/);
+      expect(remote.stderr).toMatch(/RemoteVectorEnv/);
+    } finally {
+      server.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses bad settings and remote ids where the agents read JSON state, with exit 2', () => {
+    const open = cli('serve-env', '--env', 'gov-workflow', '--host', '0.0.0.0', '--port', '0');
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/--host 0\.0\.0\.0: not a loopback address, and no API key is set/);
+    const sessions = cli('serve-env', '--env', 'gov-workflow', '--max-sessions', '0');
+    expect(sessions.code).toBe(2);
+    expect(sessions.stderr).toMatch(/--max-sessions/);
+    const variant = cli('serve-env', '--env', 'helixdesk', '--variant', 'reference');
+    expect(variant.code).toBe(2);
+    expect(variant.stderr).toMatch(/only gov-workflow has variants/);
+    const baseline = cli('baseline', '--env', 'remote:ws://127.0.0.1:1');
+    expect(baseline.code).toBe(2);
+    expect(baseline.stderr).toMatch(/baseline runs its envs in-process .* evaluate \(--env-servers\)/);
+    const url = cli('rollout', '--env', 'remote:ftp://x', '--steps', '1');
+    expect(url.code).toBe(1);
+    expect(url.stderr).toMatch(/unsupported scheme 'ftp:'/);
+  });
+});
+
+function cliAsync(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(TSX, ['scripts/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.once('exit', (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
+  });
+}

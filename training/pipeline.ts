@@ -213,6 +213,8 @@ export async function evaluateCheckpoints(opts: {
   deterministic?: boolean;
   /** Add an LLM policy's rows (agent 'llm') through an OpenAI-compatible endpoint. */
   llm?: LlmPolicyOptions;
+  /** Play the checkpoints' episodes on these env servers (serve-env); the rule agents stay in-process. */
+  servers?: readonly string[];
 }): Promise<CheckpointEvaluation> {
   await initBackend((opts.backend ?? 'auto') as 'auto');
   const records: EpisodeRecord[] = [];
@@ -228,6 +230,7 @@ export async function evaluateCheckpoints(opts: {
         ...(await evaluatePolicy(policy, envId, envOptions, opts.seeds, {
           agentName: c.label,
           deterministic: opts.deterministic ?? true,
+          ...(opts.servers ? { servers: opts.servers } : {}),
         })),
       );
       policy.dispose();

@@ -24,10 +24,15 @@ export interface SessionDriver {
     obs: Float32Array,
     mask: Uint8Array,
   ): unknown;
-  /** Steps the RL action (1 integer, or one per dimension), as the member does. */
-  step(action: Int32Array, obs: Float32Array, mask: Uint8Array): DriverStep;
+  /** Steps the RL action (1 integer, or one per dimension), as the member does; the info only when asked for. */
+  step(action: Int32Array, obs: Float32Array, mask: Uint8Array, withInfo: boolean): DriverStep;
   /** Steps the env's own JSON action, or null when the family has none (`data` is the wire action). */
-  stepNative(data: Readonly<Record<string, unknown>>, obs: Float32Array, mask: Uint8Array): DriverStep | null;
+  stepNative(
+    data: Readonly<Record<string, unknown>>,
+    obs: Float32Array,
+    mask: Uint8Array,
+    withInfo: boolean,
+  ): DriverStep | null;
   /** After an episode's last step: its score (NaN when ungraded), metrics in spec order. */
   summarize(metrics: Float64Array): number;
   /** The family's JSON observation fields (empty for families without a JSON face). */
@@ -59,12 +64,17 @@ export class MemberDriver implements SessionDriver {
     return null;
   }
 
-  step(action: Int32Array, obs: Float32Array, mask: Uint8Array): DriverStep {
+  step(action: Int32Array, obs: Float32Array, mask: Uint8Array, _withInfo: boolean): DriverStep {
     const r = this.member.step(action, obs, mask);
     return { reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: null };
   }
 
-  stepNative(_data: Readonly<Record<string, unknown>>, _obs: Float32Array, _mask: Uint8Array): DriverStep | null {
+  stepNative(
+    _data: Readonly<Record<string, unknown>>,
+    _obs: Float32Array,
+    _mask: Uint8Array,
+    _withInfo: boolean,
+  ): DriverStep | null {
     return null;
   }
 

@@ -46,9 +46,12 @@ describe('float32 vectors as base64 keep every bit', () => {
   it('refuses text of the wrong length, not base64, or not a string, naming the field', () => {
     const b64 = float32ToBase64(new Float32Array([1, 2]));
     expect(() => base64ToFloat32(b64, new Float32Array(3), 'features_b64')).toThrow(
-      /features_b64: expected 12 bytes of base64, got 8/,
+      /features_b64: expected base64 text of 12 bytes/,
     );
-    expect(() => base64ToFloat32('@@@@', new Float32Array(1), 'features_b64')).toThrow(/features_b64: expected base64/);
+    expect(() => base64ToFloat32('@@@@@@@@', new Float32Array(1), 'features_b64')).toThrow(
+      /features_b64: expected 4 bytes of base64, got 0/,
+    );
+    expect(() => base64ToFloat32('AAA@AA==', new Float32Array(1), 'features_b64')).toThrow(/expected 4 bytes/);
     expect(() => base64ToFloat32('AAA', new Float32Array(1), 'x')).toThrow(/x: expected base64/);
     expect(() => base64ToFloat32(42, new Float32Array(1), 'x')).toThrow(/x: expected base64/);
     expect(() => base64ToBytes(null, new Uint8Array(1), 'mask')).toThrow(/mask: expected base64/);

@@ -35,16 +35,23 @@ export class GovDriver extends MemberDriver {
     return info;
   }
 
-  override step(action: Int32Array, obs: Float32Array, mask: Uint8Array): DriverStep {
+  override step(action: Int32Array, obs: Float32Array, mask: Uint8Array, withInfo: boolean): DriverStep {
     const r = this.gov.env.step(action[0] as number, obs);
     this.gov.env.actionMasksInto(mask);
-    return { reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: this.info(r.info) };
+    const info = withInfo ? this.info(r.info) : null;
+    return { reward: r.reward, terminated: r.terminated, truncated: r.truncated, info };
   }
 
-  override stepNative(data: Readonly<Record<string, unknown>>, obs: Float32Array, mask: Uint8Array): DriverStep {
+  override stepNative(
+    data: Readonly<Record<string, unknown>>,
+    obs: Float32Array,
+    mask: Uint8Array,
+    withInfo: boolean,
+  ): DriverStep {
     const r = this.gov.env.stepAction(parseGovAction(data), obs);
     this.gov.env.actionMasksInto(mask);
-    return { reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: this.info(r.info) };
+    const info = withInfo ? this.info(r.info) : null;
+    return { reward: r.reward, terminated: r.terminated, truncated: r.truncated, info };
   }
 
   private info(rl: { action: unknown; env_reward: number }): unknown {

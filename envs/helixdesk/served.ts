@@ -35,13 +35,18 @@ export class HelixDriver extends MemberDriver {
     return info;
   }
 
-  override step(action: Int32Array, obs: Float32Array, mask: Uint8Array): DriverStep {
+  override step(action: Int32Array, obs: Float32Array, mask: Uint8Array, withInfo: boolean): DriverStep {
     const r = this.helix.env.step(action, obs);
     mask.fill(1);
-    return { reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: r.info };
+    return { reward: r.reward, terminated: r.terminated, truncated: r.truncated, info: withInfo ? r.info : null };
   }
 
-  override stepNative(data: Readonly<Record<string, unknown>>, obs: Float32Array, mask: Uint8Array): DriverStep | null {
+  override stepNative(
+    data: Readonly<Record<string, unknown>>,
+    obs: Float32Array,
+    mask: Uint8Array,
+    withInfo: boolean,
+  ): DriverStep | null {
     if (!('action' in data)) return null;
     const nvec = this.helix.env.actionSpace.nvec;
     const a = data.action;
@@ -53,7 +58,7 @@ export class HelixDriver extends MemberDriver {
         throw new InvalidActionError(`action.${k}`, allowed, `got ${JSON.stringify(v)}`);
       this.action[k] = v as number;
     });
-    return this.step(this.action, obs, mask);
+    return this.step(this.action, obs, mask, withInfo);
   }
 
   override stateJson(): Record<string, unknown> {

@@ -348,6 +348,42 @@ describe('serve-env: WS /ws sessions', () => {
     again.close();
   });
 
+  it('batch messages: many sessions on one connection, one reply per item, errors per item, capacity per session', async () => {
+    const c = await wsClient(server.wsUrl);
+    const item = (session: number, message: unknown) => ({ session, message });
+    const first = await c.send({
+      type: 'batch',
+      data: [
+        item(0, { type: 'reset', data: { seed: 4, observation_format: 'compact' } }),
+        item(1, { type: 'reset', data: { seed: 4, observation_format: 'compact' } }),
+        item(0, { type: 'step', data: { action_index: ADVANCE_INDEX } }),
+        item(1, { type: 'step', data: { action_index: 999 } }),
+        { session: -1, message: {} },
+        item(1, { type: 'state' }),
+      ],
+    });
+    expect(first.type).toBe('batch');
+    const r = first.data as unknown as Json[];
+    expect(r.map((x) => x.type)).toEqual(['observation', 'observation', 'observation', 'error', 'error', 'state']);
+    expect(r[0].data.observation.features_b64).toBe(r[1].data.observation.features_b64);
+    expect(r[3].data.code).toBe('VALIDATION_ERROR');
+    expect(r[4].data.code).toBe('VALIDATION_ERROR');
+    expect(r[5].data.step_count).toBe(0);
+    // The connection gave its own session up: it holds sessions 0 and 1; the server's third and last goes to 2.
+    const more = (await c.send({ type: 'batch', data: [item(2, { type: 'reset' }), item(3, { type: 'reset' })] }))
+      .data as unknown as Json[];
+    expect(more[0].type).toBe('observation');
+    expect(more[1].data).toMatchObject({ code: 'CAPACITY_REACHED', active_sessions: 3, max_sessions: 3 });
+    const closed = (await c.send({ type: 'batch', data: [item(2, { type: 'close' })] })).data as unknown as Json[];
+    expect(closed[0].type).toBe('closed');
+    expect(server.activeSessions()).toBe(2);
+    expect((await c.send({ type: 'batch', data: { session: 0 } })).data.code).toBe('VALIDATION_ERROR');
+    c.close();
+    await c.closed;
+    await new Promise((res) => setTimeout(res, 20));
+    expect(server.activeSessions()).toBe(0);
+  });
+
   it('refuses a WebSocket on another path', async () => {
     await expect(wsClient(server.wsUrl.replace(/\/ws$/, '/other'))).rejects.toThrow(/404/);
   });

@@ -171,6 +171,8 @@ function openEnvRoutes(
       default_task: defaults.task,
       default_options: defaults.options,
       tasks: [...familyTasks(defaults.family)],
+      /** The server answers `batch` messages (many sessions over one connection; ws-sessions.ts). */
+      batch: true,
       spec: {
         id: spec.id,
         observation_size: spec.observationSize,

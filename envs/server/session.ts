@@ -153,18 +153,15 @@ export class EnvSession {
       throw new SessionError('SESSION_ERROR', `the episode ${this.episodeId} has ended: send reset before step`);
     if (!isRecord(data)) throw validation(['action'], 'the action must be a JSON object', 'type_error.dict');
     let r: ReturnType<SessionDriver['step']> | null;
+    const withInfo = this.format === 'full';
     if ('action_index' in data) {
-      const extra = Object.keys(data).filter((k) => k !== 'action_index');
-      if (extra.length > 0)
-        throw validation(
-          ['action', extra[0] as string],
-          'extra fields not permitted beside action_index',
-          'extra_forbidden',
-        );
+      for (const k in data)
+        if (k !== 'action_index')
+          throw validation(['action', k], 'extra fields not permitted beside action_index', 'extra_forbidden');
       this.loadIndex(driver.spec, data.action_index);
-      r = this.guard('VALIDATION_ERROR', () => driver.step(this.action, this.obs, this.mask));
+      r = this.guard('VALIDATION_ERROR', () => driver.step(this.action, this.obs, this.mask, withInfo));
     } else {
-      r = this.guard('VALIDATION_ERROR', () => driver.stepNative(data, this.obs, this.mask));
+      r = this.guard('VALIDATION_ERROR', () => driver.stepNative(data, this.obs, this.mask, withInfo));
       if (r === null)
         throw validation(['action', 'action_index'], `field required: ${describeActionIndex(driver.spec)}`, 'missing');
     }
@@ -192,6 +189,19 @@ export class EnvSession {
     const driver = this.driver;
     if (driver === null) throw new SessionError('SESSION_ERROR', 'no episode: send reset first');
     return { mask: this.mask, labels: (i) => driver.describeAction(i) };
+  }
+
+  /** The episode's score and metrics so far (queue-rl's `summary` message; an episode stopped early). */
+  summary(): { score: number | string | null; metric_names: readonly string[]; metrics: (number | string)[] } {
+    this.lastActive = Date.now();
+    const driver = this.driver;
+    if (driver === null) throw new SessionError('SESSION_ERROR', 'no episode: send reset first');
+    const score = this.guard('EXECUTION_ERROR', () => driver.summarize(this.metrics));
+    return {
+      score: driver.spec.graded && !Number.isNaN(score) ? exactNumber(score) : null,
+      metric_names: driver.spec.metricNames,
+      metrics: Array.from(this.metrics, exactNumber),
+    };
   }
 
   /** The last step's info (the family's step info; null after reset). */

@@ -1,7 +1,11 @@
 /**
  * `WS /ws`: one EnvSession per connection (OpenEnv's protocol, conventions §1.3), CAPACITY_REACHED
- * beyond the maximum, idle sessions closed after a timeout. queue-rl adds `snapshot` and `restore`
- * messages (a member's exact state), which remote vector envs use for checkpoints.
+ * beyond the maximum, idle sessions closed after a timeout. queue-rl adds four message types:
+ * `snapshot` and `restore` (a member's exact state, for checkpoints), `summary` (the score and
+ * metrics of an episode so far, for evaluations stopped early) and `batch` — many sessions
+ * over one connection, `{"type":"batch","data":[{"session":k,"message":{…}}, …]}` answered by one
+ * `batch` message with the replies in order — which remote vector envs use to save a system call
+ * and a frame per env step (docs/serve-env.md#batches).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -20,10 +24,30 @@ export interface WsSessionsOptions {
   maxMessageBytes: number;
 }
 
+/** Most sessions one connection may multiplex in batches. */
+export const MAX_BATCH_SESSIONS = 4096;
+
+interface Reply {
+  type: string;
+  data: unknown;
+}
+
+/**
+ * A connection: its own OpenEnv session (created on connect, as OpenEnv does), and the sessions it
+ * multiplexes in batches (by number). A connection's first batch gives its own session up: a
+ * batching client holds exactly the sessions it numbers.
+ */
+interface Connection {
+  readonly session: EnvSession;
+  readonly batched: Map<number, EnvSession>;
+  ownCounted: boolean;
+}
+
 export class WsSessions {
-  private readonly sessions = new Map<WebSocket, EnvSession>();
+  private readonly connections = new Map<WebSocket, Connection>();
   private readonly wss: WebSocketServer;
   private counter = 0;
+  private total = 0;
 
   constructor(
     server: Server,
@@ -33,23 +57,29 @@ export class WsSessions {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
 
+  /** Sessions held: one per connection plus every batched one. */
   get size(): number {
-    return this.sessions.size;
+    return this.total;
   }
 
-  /** Closes sessions idle for `timeoutMs` or longer, telling the client why. */
+  /** Closes connections whose sessions have all been idle for `timeoutMs` or longer, telling the client why. */
   reap(now: number, timeoutMs: number): void {
-    for (const [ws, s] of this.sessions) {
-      if (now - s.lastActive < timeoutMs) continue;
-      send(ws, 'error', { message: `session idle for over ${timeoutMs / 1000} s: closed`, code: 'SESSION_ERROR' });
-      this.sessions.delete(ws);
+    for (const [ws, c] of this.connections) {
+      const last = Math.max(c.session.lastActive, ...[...c.batched.values()].map((s) => s.lastActive));
+      if (now - last < timeoutMs) continue;
+      send(ws, {
+        type: 'error',
+        data: { message: `session idle for over ${timeoutMs / 1000} s: closed`, code: 'SESSION_ERROR' },
+      });
+      this.drop(ws);
       ws.close(1001, 'idle timeout');
     }
   }
 
   close(): void {
-    for (const ws of this.sessions.keys()) ws.terminate();
-    this.sessions.clear();
+    for (const ws of this.connections.keys()) ws.terminate();
+    this.connections.clear();
+    this.total = 0;
     this.wss.close();
   }
 
@@ -68,78 +98,136 @@ export class WsSessions {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
-  private accept(ws: WebSocket): void {
+  private capacityError(): Reply {
     const max = this.opts.maxSessions;
-    if (this.sessions.size >= max) {
-      send(ws, 'error', {
-        message: `the server holds ${this.sessions.size} sessions, its maximum (--max-sessions ${max})`,
+    return {
+      type: 'error',
+      data: {
+        message: `the server holds ${this.total} sessions, its maximum (--max-sessions ${max})`,
         code: 'CAPACITY_REACHED',
-        active_sessions: this.sessions.size,
+        active_sessions: this.total,
         max_sessions: max,
-      });
+      },
+    };
+  }
+
+  private accept(ws: WebSocket): void {
+    if (this.total >= this.opts.maxSessions) {
+      send(ws, this.capacityError());
       ws.close(1013, 'capacity reached');
       return;
     }
-    const session = new EnvSession(this.opts.defaults, `ws-${++this.counter}`);
-    this.sessions.set(ws, session);
-    ws.on('message', (raw: RawData, isBinary: boolean) => this.onMessage(ws, session, raw, isBinary));
-    ws.on('close', () => this.sessions.delete(ws));
-    ws.on('error', () => this.sessions.delete(ws));
+    const c: Connection = {
+      session: new EnvSession(this.opts.defaults, `ws-${++this.counter}`),
+      batched: new Map(),
+      ownCounted: true,
+    };
+    this.connections.set(ws, c);
+    this.total++;
+    ws.on('message', (raw: RawData, isBinary: boolean) => send(ws, this.onMessage(ws, c, raw, isBinary)));
+    ws.on('close', () => this.drop(ws));
+    ws.on('error', () => this.drop(ws));
   }
 
-  private onMessage(ws: WebSocket, session: EnvSession, raw: RawData, isBinary: boolean): void {
+  private drop(ws: WebSocket): void {
+    const c = this.connections.get(ws);
+    if (!c) return;
+    this.connections.delete(ws);
+    this.total -= (c.ownCounted ? 1 : 0) + c.batched.size;
+  }
+
+  private onMessage(ws: WebSocket, c: Connection, raw: RawData, isBinary: boolean): Reply | null {
     let msg: unknown;
     try {
       if (isBinary) throw new Error('binary');
       msg = JSON.parse(rawText(raw));
     } catch {
-      send(ws, 'error', { message: 'the message is not a JSON text frame', code: 'INVALID_JSON' });
-      return;
+      return { type: 'error', data: { message: 'the message is not a JSON text frame', code: 'INVALID_JSON' } };
     }
-    if (!isRecord(msg) || typeof msg.type !== 'string') {
-      send(ws, 'error', { message: 'a message is {"type": …, "data": …}', code: 'VALIDATION_ERROR' });
-      return;
+    if (isRecord(msg) && msg.type === 'batch') return this.batch(c, msg.data);
+    return this.answer(ws, c.session, msg);
+  }
+
+  /** One reply per item, in order; an item's error is its reply, the others still run. */
+  private batch(c: Connection, items: unknown): Reply {
+    if (!Array.isArray(items))
+      return validationReply('a batch is {"type":"batch","data":[{"session": k, "message": {…}}, …]}');
+    if (c.ownCounted) {
+      c.ownCounted = false;
+      this.total--;
     }
+    const replies = items.map((item): Reply => {
+      if (!isRecord(item) || !Number.isInteger(item.session) || (item.session as number) < 0)
+        return validationReply('a batch item is {"session": <integer ≥ 0>, "message": {"type": …, "data": …}}');
+      const k = item.session as number;
+      let session = c.batched.get(k);
+      if (!session) {
+        if (k >= MAX_BATCH_SESSIONS) return validationReply(`batch session numbers go up to ${MAX_BATCH_SESSIONS - 1}`);
+        if (this.total >= this.opts.maxSessions) return this.capacityError();
+        session = new EnvSession(this.opts.defaults, `ws-${++this.counter}`);
+        c.batched.set(k, session);
+        this.total++;
+      }
+      const reply = this.answer(null, session, item.message);
+      if (reply !== null) return reply;
+      c.batched.delete(k); // a batched session's `close`
+      this.total--;
+      return { type: 'closed', data: {} };
+    });
+    return { type: 'batch', data: replies };
+  }
+
+  /** The reply to one message (null: the connection closes). */
+  private answer(ws: WebSocket | null, session: EnvSession, msg: unknown): Reply | null {
+    if (!isRecord(msg) || typeof msg.type !== 'string') return validationReply('a message is {"type": …, "data": …}');
     try {
-      this.answer(ws, session, msg.type, msg.data);
+      return this.dispatch(ws, session, msg.type, msg.data);
     } catch (err) {
       const e = err instanceof SessionError ? err : new SessionError('EXECUTION_ERROR', (err as Error).message);
-      send(ws, 'error', { message: e.message, code: e.code, ...(e.errors.length > 0 ? { errors: e.errors } : {}) });
+      return {
+        type: 'error',
+        data: { message: e.message, code: e.code, ...(e.errors.length > 0 ? { errors: e.errors } : {}) },
+      };
     }
   }
 
-  private answer(ws: WebSocket, session: EnvSession, type: string, data: unknown): void {
+  private dispatch(ws: WebSocket | null, session: EnvSession, type: string, data: unknown): Reply | null {
     switch (type) {
       case 'reset':
-        send(ws, 'observation', session.reset(data ?? {}));
-        return;
+        return { type: 'observation', data: session.reset(data ?? {}) };
       case 'step':
-        send(ws, 'observation', session.step(data));
-        return;
+        return { type: 'observation', data: session.step(data) };
       case 'state':
-        send(ws, 'state', session.state());
-        return;
+        return { type: 'state', data: session.state() };
       case 'close':
-        this.sessions.delete(ws);
-        ws.close(1000, 'closed by the client');
-        return;
+        if (ws) {
+          this.drop(ws);
+          ws.close(1000, 'closed by the client');
+        }
+        return null;
       case 'snapshot':
-        send(ws, 'snapshot', { state: session.snapshot() });
-        return;
+        return { type: 'snapshot', data: { state: session.snapshot() } };
+      case 'summary':
+        return { type: 'summary', data: session.summary() };
       case 'restore':
         session.restore(isRecord(data) ? data.state : undefined);
-        send(ws, 'restored', {});
-        return;
+        return { type: 'restored', data: {} };
       case 'mcp':
-        send(ws, 'mcp', mcpAnswer(data));
-        return;
+        return { type: 'mcp', data: mcpAnswer(data) };
       default:
-        send(ws, 'error', {
-          message: `unknown message type '${type.slice(0, 40)}'; allowed: reset, step, state, close, mcp, snapshot, restore`,
-          code: 'UNKNOWN_TYPE',
-        });
+        return {
+          type: 'error',
+          data: {
+            message: `unknown message type '${type.slice(0, 40)}'; allowed: reset, step, state, close, mcp, snapshot, restore, summary, batch`,
+            code: 'UNKNOWN_TYPE',
+          },
+        };
     }
   }
+}
+
+function validationReply(message: string): Reply {
+  return { type: 'error', data: { message, code: 'VALIDATION_ERROR' } };
 }
 
 function rawText(raw: RawData): string {
@@ -148,8 +236,8 @@ function rawText(raw: RawData): string {
   return Buffer.from(raw).toString('utf8');
 }
 
-function send(ws: WebSocket, type: string, data: unknown): void {
-  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type, data }));
+function send(ws: WebSocket, reply: Reply | null): void {
+  if (reply !== null && ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string, message: string): void {

@@ -32,7 +32,14 @@ export interface RemoteConnectOptions {
   maxMessageBytes?: number;
 }
 
-export class RemoteConnection {
+/** How a remote member talks to its server: one request at a time, answered in order. */
+export interface MemberLink {
+  readonly url: string;
+  request(message: string, expect: string): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+export class RemoteConnection implements MemberLink {
   private readonly pending: Pending[] = [];
   private failure: RemoteEnvError | null = null;
 
@@ -85,7 +92,7 @@ export class RemoteConnection {
     });
   }
 
-  /** Sends a message and resolves with the `data` of the reply of type `expect`. */
+  /** Sends a message and resolves with the `data` of the reply of type `expect` (an array for 'batch'). */
   request(message: string, expect: string): Promise<Record<string, unknown>> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
@@ -129,11 +136,15 @@ export class RemoteConnection {
       p.reject(new RemoteEnvError(this.url, 'PROTOCOL', 'the server sent a message that is not JSON'));
       return;
     }
-    if (!isRecord(msg) || typeof msg.type !== 'string' || !isRecord(msg.data)) {
+    if (
+      !isRecord(msg) ||
+      typeof msg.type !== 'string' ||
+      !(isRecord(msg.data) || (msg.type === 'batch' && Array.isArray(msg.data)))
+    ) {
       p.reject(new RemoteEnvError(this.url, 'PROTOCOL', 'the server sent a message without {type, data}'));
       return;
     }
-    if (msg.type === 'error') {
+    if (msg.type === 'error' && isRecord(msg.data)) {
       const code = typeof msg.data.code === 'string' ? msg.data.code : 'ERROR';
       const text = typeof msg.data.message === 'string' ? msg.data.message : 'the server answered an error';
       p.reject(new RemoteEnvError(this.url, code, text));
@@ -143,7 +154,7 @@ export class RemoteConnection {
       p.reject(new RemoteEnvError(this.url, 'PROTOCOL', `expected a '${p.expect}' message, got '${msg.type}'`));
       return;
     }
-    p.resolve(msg.data);
+    p.resolve(msg.data as Record<string, unknown>);
   }
 
   private fail(err: RemoteEnvError): void {
@@ -179,4 +190,89 @@ export function toWsUrl(url: string): string {
 export function toHttpOrigin(url: string): string {
   const u = new URL(toWsUrl(url));
   return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+}
+
+interface BatchItem {
+  session: number;
+  message: string;
+  expect: string;
+  resolve: (data: Record<string, unknown>) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Many members over one connection (queue-rl's `batch` message): the requests members make in one
+ * synchronous pass go out as one frame, and one frame brings their replies back.
+ */
+export class BatchChannel {
+  private queue: BatchItem[] = [];
+  private scheduled = false;
+  private open = 0;
+
+  constructor(private readonly conn: RemoteConnection) {}
+
+  get url(): string {
+    return this.conn.url;
+  }
+
+  /** A member link for session number `session` of this connection. */
+  link(session: number): MemberLink {
+    this.open++;
+    let closed = false;
+    return {
+      url: this.conn.url,
+      request: (message, expect) => this.request(session, message, expect),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (--this.open === 0) this.conn.close();
+      },
+    };
+  }
+
+  private request(session: number, message: string, expect: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ session, message, expect, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const items = this.queue;
+    this.queue = [];
+    this.scheduled = false;
+    const body = items.map((it) => `{"session":${it.session},"message":${it.message}}`).join(',');
+    this.conn.request(`{"type":"batch","data":[${body}]}`, 'batch').then(
+      (data) => {
+        const replies = data as unknown as unknown[];
+        if (replies.length !== items.length) {
+          const err = new RemoteEnvError(
+            this.url,
+            'PROTOCOL',
+            `a batch of ${items.length} got ${replies.length} replies`,
+          );
+          for (const it of items) it.reject(err);
+          return;
+        }
+        items.forEach((it, k) => settle(this.url, it, replies[k]));
+      },
+      (err: Error) => {
+        for (const it of items) it.reject(err);
+      },
+    );
+  }
+}
+
+function settle(url: string, it: BatchItem, reply: unknown): void {
+  if (!isRecord(reply) || typeof reply.type !== 'string' || !isRecord(reply.data)) {
+    it.reject(new RemoteEnvError(url, 'PROTOCOL', 'a batch reply without {type, data}'));
+  } else if (reply.type === 'error') {
+    const code = typeof reply.data.code === 'string' ? reply.data.code : 'ERROR';
+    it.reject(new RemoteEnvError(url, code, String(reply.data.message ?? 'the server answered an error')));
+  } else if (reply.type !== it.expect) {
+    it.reject(new RemoteEnvError(url, 'PROTOCOL', `expected a '${it.expect}' message, got '${reply.type}'`));
+  } else it.resolve(reply.data);
 }

@@ -71,26 +71,41 @@ describe('remote vector envs equal local ones bit for bit', () => {
   afterAll(() => Promise.all(servers.map((s) => s.close())));
 
   it.each([
-    ['gov-workflow/mixed_urgency_medium', {}, [0, 1]],
-    ['gov-workflow/cross_department_hard', { adapter: 'v2', reward: { mode: 'grader', graderScale: 100 } }, [0, 1]],
-    ['gov-workflow/district_backlog_easy', { variant: 'reference', reward: { mode: 'mix', envWeight: 0.5 } }, [1]],
-    ['helixdesk/hard', {}, [2]],
-  ] as const)('%s %j: same batches, rewards, flags, episodes and scores', async (id, options, which) => {
-    const urls = which.map((k) => (servers[k] as RunningEnvServer).wsUrl);
-    const local = new SyncVectorEnv(id, 5, options);
-    const remote = await openVectorEnv(`remote:${id}@${urls.join(',')}`, 5, { options });
-    try {
-      expect(remote).toBeInstanceOf(RemoteVectorEnv);
-      const [fl, fr] = [await fingerprintRollout(local, 9, 400), await fingerprintRollout(remote, 9, 400)];
-      expect(fr.hash).toBe(fl.hash);
-      expect(fl.episodes.length).toBeGreaterThan(3);
-      sameEpisodes(fl.episodes, fr.episodes);
-      // Negative rewards crossed the wire with their sign (the env reward of these tasks is mostly negative).
-      if (id.startsWith('gov') && !('reward' in options)) expect(fl.episodes.some((e) => e.return < 0)).toBe(true);
-    } finally {
-      await remote.close();
-    }
-  });
+    ['gov-workflow/mixed_urgency_medium', {}, [0, 1], true],
+    ['gov-workflow/mixed_urgency_medium', {}, [0, 1], false],
+    [
+      'gov-workflow/cross_department_hard',
+      { adapter: 'v2', reward: { mode: 'grader', graderScale: 100 } },
+      [0, 1],
+      true,
+    ],
+    [
+      'gov-workflow/district_backlog_easy',
+      { variant: 'reference', reward: { mode: 'mix', envWeight: 0.5 } },
+      [1],
+      false,
+    ],
+    ['helixdesk/hard', {}, [2], true],
+    ['helixdesk/hard', {}, [2], false],
+  ] as const)(
+    '%s %j on servers %j, batch %s: same batches, rewards, flags, episodes and scores',
+    async (id, options, which, batch) => {
+      const urls = which.map((k) => (servers[k] as RunningEnvServer).wsUrl);
+      const local = new SyncVectorEnv(id, 5, options);
+      const remote = await RemoteVectorEnv.create(5, { urls, envId: id, options, batch });
+      try {
+        expect(remote).toBeInstanceOf(RemoteVectorEnv);
+        const [fl, fr] = [await fingerprintRollout(local, 9, 400), await fingerprintRollout(remote, 9, 400)];
+        expect(fr.hash).toBe(fl.hash);
+        expect(fl.episodes.length).toBeGreaterThan(3);
+        sameEpisodes(fl.episodes, fr.episodes);
+        // Negative rewards crossed the wire with their sign (the env reward of these tasks is mostly negative).
+        if (id.startsWith('gov') && !('reward' in options)) expect(fl.episodes.some((e) => e.return < 0)).toBe(true);
+      } finally {
+        await remote.close();
+      }
+    },
+  );
 
   it("takes the servers' default env for remote:<url>, and agrees snapshots both ways", async () => {
     const remote = await openVectorEnv(`remote:${servers[0]?.wsUrl},${servers[1]?.origin}`, 4);
@@ -136,17 +151,20 @@ describe('remote failures name the member and the URL, and nothing hangs', () =>
     await vec.close();
   });
 
-  it('CAPACITY_REACHED when the servers have fewer sessions than members', async () => {
-    const server = await startEnvServer({ family: 'helixdesk', port: 0, maxSessions: 2 });
-    try {
-      const vec = await openVectorEnv(`remote:${server.wsUrl}`, 3);
-      const err = await vec.reset(0).catch((e: unknown) => e);
-      expect((err as Error).message).toMatch(/env 2 \(helixdesk\/easy\) failed: .*CAPACITY_REACHED/);
-      await vec.close();
-    } finally {
-      await server.close();
-    }
-  });
+  it.each([true, false])(
+    'CAPACITY_REACHED when the servers have fewer sessions than members (batch %s)',
+    async (batch) => {
+      const server = await startEnvServer({ family: 'helixdesk', port: 0, maxSessions: 2 });
+      try {
+        const vec = await RemoteVectorEnv.create(3, { urls: [server.wsUrl], batch });
+        const err = await vec.reset(0).catch((e: unknown) => e);
+        expect((err as Error).message).toMatch(/env 2 \(helixdesk\/easy\) failed: .*CAPACITY_REACHED/);
+        await vec.close();
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it('options the server resolves differently (a server default) are refused before any step', async () => {
     const server = await startEnvServer({ family: 'gov-workflow', port: 0, options: { variant: 'reference' } });

@@ -15,8 +15,8 @@ import { envFamilies, resolveEnv } from '../core/registry.js';
 import { Discrete, MultiDiscrete } from '../core/spaces.js';
 import { base64ToBytes, base64ToFloat32, decodePlain, encodePlain, parseExactNumber } from '../core/wire.js';
 import { VecBuffers } from './buffers.js';
-import type { RemoteConnectOptions } from './remote-member.js';
-import { RemoteConnection, RemoteEnvError, toHttpOrigin, toWsUrl } from './remote-member.js';
+import type { MemberLink, RemoteConnectOptions } from './remote-member.js';
+import { BatchChannel, RemoteConnection, RemoteEnvError, toHttpOrigin, toWsUrl } from './remote-member.js';
 import { loadActions, stepResult } from './result.js';
 import { memberSeed } from './slice.js';
 import { checkSnapshotFits, joinSnapshot } from './snapshot.js';
@@ -51,10 +51,16 @@ export interface RemoteVectorEnvOptions extends RemoteConnectOptions {
   /** `<family>/<task>`; default the servers' default env (GET /metadata). */
   envId?: string | null;
   options?: EnvOptions;
+  /**
+   * Many members per connection in `batch` messages (default: when every server offers them); false =
+   * one OpenEnv session per connection, as any OpenEnv client does.
+   */
+  batch?: boolean;
 }
 
-interface MemberState {
-  readonly conn: RemoteConnection;
+/** A connected remote member: its link and its reset messages (seeded, and the env's continuation). */
+export interface RemoteMember {
+  readonly conn: MemberLink;
   /** The reset message without a seed (the continuation), and its prefix for a seeded one. */
   readonly resetContinue: string;
   readonly resetSeededPrefix: string;
@@ -76,7 +82,7 @@ export class RemoteVectorEnv implements VectorEnv {
   private constructor(
     readonly spec: EnvSpec,
     readonly numEnvs: number,
-    private readonly members: readonly MemberState[],
+    private readonly members: readonly RemoteMember[],
   ) {
     this.buf = VecBuffers.allocate(
       {
@@ -97,37 +103,7 @@ export class RemoteVectorEnv implements VectorEnv {
 
   /** Connects `numEnvs` sessions over the servers (round robin) and agrees the env with them. */
   static async create(numEnvs: number, opts: RemoteVectorEnvOptions): Promise<RemoteVectorEnv> {
-    checkVectorSize(numEnvs);
-    if (opts.urls.length === 0) throw new RangeError('remote vector env: give at least one server URL');
-    const options = opts.options ?? {};
-    const spec = await agreeSpec(opts.urls, opts.envId ?? null, options, opts.apiKey ?? null);
-    const conns: RemoteConnection[] = [];
-    try {
-      const pending = Array.from({ length: numEnvs }, (_, i) =>
-        RemoteConnection.connect(opts.urls[i % opts.urls.length] as string, opts),
-      );
-      const settled = await Promise.allSettled(pending);
-      for (const s of settled) if (s.status === 'fulfilled') conns.push(s.value);
-      const failed = settled.findIndex((s) => s.status === 'rejected');
-      if (failed >= 0) {
-        const reason = (settled[failed] as PromiseRejectedResult).reason as Error;
-        throw new VectorEnvError(failed, spec.id, reason.message, reason.stack ?? '');
-      }
-    } catch (err) {
-      for (const c of conns) c.close();
-      throw err;
-    }
-    const task = spec.task;
-    const members = conns.map((conn, i) => {
-      const fields = { ...options, task_id: task, member_index: i, observation_format: 'compact' };
-      const data = JSON.stringify(fields);
-      return {
-        conn,
-        resetContinue: `{"type":"reset","data":${data}}`,
-        resetSeededPrefix: `{"type":"reset","data":{${data.slice(1, -1)},"seed":`,
-        wasReset: false,
-      };
-    });
+    const { spec, members } = await connectRemoteMembers(numEnvs, opts);
     return new RemoteVectorEnv(spec, numEnvs, members);
   }
 
@@ -227,7 +203,7 @@ export class RemoteVectorEnv implements VectorEnv {
   }
 
   private readReset(i: number, data: Record<string, unknown>): void {
-    const m = this.members[i] as MemberState;
+    const m = this.members[i] as RemoteMember;
     m.wasReset = true;
     const obs = data.observation;
     if (!isRecord(obs)) throw new RemoteEnvError(m.conn.url, 'PROTOCOL', 'the reset answer has no observation object');
@@ -245,19 +221,12 @@ export class RemoteVectorEnv implements VectorEnv {
   }
 
   private readStep(i: number, data: Record<string, unknown>): void {
-    const obs = data.observation;
-    const url = (this.members[i] as MemberState).conn.url;
-    if (!isRecord(obs)) throw new RemoteEnvError(url, 'PROTOCOL', 'the step answer has no observation object');
     const o = this.spec.observationSize;
-    this.readObservation(i, obs);
-    const reward =
-      obs.reward_exact !== undefined && obs.reward_exact !== null
-        ? parseExactNumber(obs.reward_exact, 'reward_exact')
-        : typeof data.reward === 'number'
-          ? data.reward
-          : Number.NaN;
-    const terminated = obs.terminated === true || (obs.terminated === undefined && data.done === true);
-    const truncated = obs.truncated === true;
+    const { observation, reward, terminated, truncated } = stepOutcome(
+      data,
+      (this.members[i] as RemoteMember).conn.url,
+    );
+    this.readObservation(i, observation);
     this.buf.rewards[i] = reward;
     this.buf.terminated[i] = terminated ? 1 : 0;
     this.buf.truncated[i] = truncated ? 1 : 0;
@@ -269,15 +238,7 @@ export class RemoteVectorEnv implements VectorEnv {
     const row = i * this.buf.episodeStride;
     this.buf.episodes[row] = this.returns[i] as number;
     this.buf.episodes[row + 1] = this.lengths[i] as number;
-    const episode = isRecord(obs.episode) ? obs.episode : null;
-    this.buf.episodes[row + 2] =
-      episode && episode.score !== null && episode.score !== undefined
-        ? parseExactNumber(episode.score, 'episode.score')
-        : Number.NaN;
-    const metrics = this.metrics[i] as Float64Array;
-    const values = episode && Array.isArray(episode.metrics) ? episode.metrics : [];
-    for (let k = 0; k < metrics.length; k++)
-      metrics[k] = k < values.length ? parseExactNumber(values[k], `episode.metrics[${k}]`) : Number.NaN;
+    this.buf.episodes[row + 2] = decodeEpisode(observation.episode, this.metrics[i] as Float64Array);
     this.returns[i] = 0;
     this.lengths[i] = 0;
   }
@@ -285,23 +246,15 @@ export class RemoteVectorEnv implements VectorEnv {
   private readObservation(i: number, obs: Record<string, unknown>): void {
     const o = this.spec.observationSize;
     const ml = this.spec.maskLength;
-    const features = this.buf.observations.subarray(i * o, (i + 1) * o);
-    if (typeof obs.features_b64 === 'string') base64ToFloat32(obs.features_b64, features, 'features_b64');
-    else if (Array.isArray(obs.features) && obs.features.length === o)
-      features.set(obs.features.map((v) => parseExactNumber(v, 'features')));
-    else throw new TypeError(`the observation carries neither features_b64 nor ${o} features`);
-    const mask = this.buf.masks.subarray(i * ml, (i + 1) * ml);
-    if (typeof obs.action_mask_b64 === 'string') base64ToBytes(obs.action_mask_b64, mask, 'action_mask_b64');
-    else if (Array.isArray(obs.action_mask) && obs.action_mask.length === ml)
-      mask.set(obs.action_mask.map((v) => (v === 1 || v === true ? 1 : 0)));
-    else if (Array.isArray(obs.legal_actions)) {
-      mask.fill(0);
-      for (const a of obs.legal_actions) if (Number.isInteger(a) && a >= 0 && a < ml) mask[a as number] = 1;
-    } else mask.fill(1);
+    decodeObservation(
+      obs,
+      this.buf.observations.subarray(i * o, (i + 1) * o),
+      this.buf.masks.subarray(i * ml, (i + 1) * ml),
+    );
   }
 
   /** One request per member, all sent before any is awaited; the first failure fails the vector env. */
-  private async all<T>(f: (m: MemberState, i: number) => Promise<T>): Promise<T[]> {
+  private async all<T>(f: (m: RemoteMember, i: number) => Promise<T>): Promise<T[]> {
     const settled = await Promise.allSettled(this.members.map((m, i) => f(m, i)));
     const bad = settled.findIndex((s) => s.status === 'rejected');
     if (bad >= 0) this.fail(bad, (settled[bad] as PromiseRejectedResult).reason);
@@ -342,8 +295,9 @@ async function agreeSpec(
   envId: string | null,
   options: EnvOptions,
   apiKey: string | null,
-): Promise<EnvSpec> {
+): Promise<{ spec: EnvSpec; batch: boolean }> {
   const metas = await Promise.all(urls.map((u) => fetchMetadata(u, apiKey)));
+  const batch = metas.every((m) => m.batch);
   const ids = new Set(metas.map((m) => m.defaultId));
   const id = envId ?? (ids.size === 1 ? (metas[0]?.defaultId as string) : null);
   if (id === null)
@@ -357,7 +311,7 @@ async function agreeSpec(
     if (m.family !== family)
       throw new RemoteEnvError(urls[k] as string, 'PROTOCOL', `the server serves ${m.family}, not ${family}`);
   });
-  if (envFamilies().includes(family)) return resolveEnv(id, options);
+  if (envFamilies().includes(family)) return { spec: resolveEnv(id, options), batch };
   const meta = metas[0] as Metadata;
   if (id !== meta.defaultId || Object.keys(options).length > 0)
     throw new RemoteEnvError(
@@ -365,11 +319,12 @@ async function agreeSpec(
       'PROTOCOL',
       `family ${family} is not registered here: only the server's default env without options can be used`,
     );
-  return foreignSpec(meta);
+  return { spec: foreignSpec(meta), batch };
 }
 
 interface Metadata {
   family: string;
+  batch: boolean;
   defaultId: string;
   spec: Record<string, unknown>;
 }
@@ -394,7 +349,7 @@ async function fetchMetadata(url: string, apiKey: string | null): Promise<Metada
       'PROTOCOL',
       'GET /metadata has no queue_rl {family, spec: {id, …}} block (docs/serve-env.md#remote-members)',
     );
-  return { family: q.family, defaultId: q.spec.id, spec: q.spec };
+  return { family: q.family, defaultId: q.spec.id, spec: q.spec, batch: q.batch === true };
 }
 
 function foreignSpec(meta: Metadata): EnvSpec {
@@ -425,4 +380,101 @@ function foreignSpec(meta: Metadata): EnvSpec {
       throw new Error(`${meta.defaultId}: a remote env has no local members`);
     },
   };
+}
+
+/**
+ * One link per member, member i on urls[i mod n]: with batches, one connection per server carrying
+ * its members as numbered sessions; without, one connection per member. A failed connection fails
+ * the creation naming the member, after closing the others.
+ */
+async function connectLinks(
+  numEnvs: number,
+  opts: RemoteVectorEnvOptions,
+  spec: EnvSpec,
+  batch: boolean,
+): Promise<MemberLink[]> {
+  const urlOf = (i: number): string => opts.urls[i % opts.urls.length] as string;
+  const count = batch ? Math.min(numEnvs, opts.urls.length) : numEnvs;
+  const settled = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) => RemoteConnection.connect(urlOf(i), opts)),
+  );
+  const failed = settled.findIndex((s) => s.status === 'rejected');
+  if (failed >= 0) {
+    for (const s of settled) if (s.status === 'fulfilled') s.value.close();
+    const reason = (settled[failed] as PromiseRejectedResult).reason as Error;
+    throw new VectorEnvError(failed, spec.id, reason.message, reason.stack ?? '');
+  }
+  const conns = settled.map((s) => (s as PromiseFulfilledResult<RemoteConnection>).value);
+  if (!batch) return conns;
+  const channels = conns.map((c) => new BatchChannel(c));
+  return Array.from({ length: numEnvs }, (_, i) => (channels[i % channels.length] as BatchChannel).link(i));
+}
+
+/**
+ * Connects `numEnvs` members over the servers (round robin) after agreeing the env with them
+ * (RemoteVectorEnv, and evaluation episodes played on env servers).
+ */
+export async function connectRemoteMembers(
+  numEnvs: number,
+  opts: RemoteVectorEnvOptions,
+): Promise<{ spec: EnvSpec; members: RemoteMember[] }> {
+  checkVectorSize(numEnvs);
+  if (opts.urls.length === 0) throw new RangeError('remote vector env: give at least one server URL');
+  const options = opts.options ?? {};
+  const { spec, batch } = await agreeSpec(opts.urls, opts.envId ?? null, options, opts.apiKey ?? null);
+  const links = await connectLinks(numEnvs, opts, spec, opts.batch === false ? false : batch);
+  const members = links.map((conn, i) => {
+    const data = JSON.stringify({ ...options, task_id: spec.task, member_index: i, observation_format: 'compact' });
+    return {
+      conn,
+      resetContinue: `{"type":"reset","data":${data}}`,
+      resetSeededPrefix: `{"type":"reset","data":{${data.slice(1, -1)},"seed":`,
+      wasReset: false,
+    };
+  });
+  return { spec, members };
+}
+
+/** An observation's features and mask (base64, or JSON numbers, or legal_actions) written into `features` and `mask`. */
+export function decodeObservation(obs: Record<string, unknown>, features: Float32Array, mask: Uint8Array): void {
+  const o = features.length;
+  const ml = mask.length;
+  if (typeof obs.features_b64 === 'string') base64ToFloat32(obs.features_b64, features, 'features_b64');
+  else if (Array.isArray(obs.features) && obs.features.length === o)
+    features.set(obs.features.map((v) => parseExactNumber(v, 'features')));
+  else throw new TypeError(`the observation carries neither features_b64 nor ${o} features`);
+  if (typeof obs.action_mask_b64 === 'string') base64ToBytes(obs.action_mask_b64, mask, 'action_mask_b64');
+  else if (Array.isArray(obs.action_mask) && obs.action_mask.length === ml)
+    mask.set(obs.action_mask.map((v) => (v === 1 || v === true ? 1 : 0)));
+  else if (Array.isArray(obs.legal_actions)) {
+    mask.fill(0);
+    for (const a of obs.legal_actions) if (Number.isInteger(a) && a >= 0 && a < ml) mask[a as number] = 1;
+  } else mask.fill(1);
+}
+
+/** An episode summary ({score, metrics} from a last step or a `summary` reply) as numbers, metrics in spec order. */
+export function decodeEpisode(episode: unknown, metrics: Float64Array): number {
+  const e = isRecord(episode) ? episode : null;
+  const values = e && Array.isArray(e.metrics) ? e.metrics : [];
+  for (let k = 0; k < metrics.length; k++)
+    metrics[k] = k < values.length ? parseExactNumber(values[k], `episode.metrics[${k}]`) : Number.NaN;
+  return e && e.score !== null && e.score !== undefined ? parseExactNumber(e.score, 'episode.score') : Number.NaN;
+}
+
+/** A step reply's observation, exact reward (reward_exact, else reward) and flags (done alone reads as terminated). */
+export function stepOutcome(
+  data: Record<string, unknown>,
+  url: string,
+): { observation: Record<string, unknown>; reward: number; terminated: boolean; truncated: boolean } {
+  const observation = data.observation;
+  if (!isRecord(observation)) throw new RemoteEnvError(url, 'PROTOCOL', 'the step answer has no observation object');
+  const exact = observation.reward_exact;
+  const reward =
+    exact !== undefined && exact !== null
+      ? parseExactNumber(exact, 'reward_exact')
+      : typeof data.reward === 'number'
+        ? data.reward
+        : Number.NaN;
+  const terminated = observation.terminated === true || (observation.terminated === undefined && data.done === true);
+  return { observation, reward, terminated, truncated: observation.truncated === true };
 }

@@ -30,6 +30,7 @@ import {
   parseOptions,
   parsePositiveInt,
   parseSeeds,
+  refuseRemoteEnv,
   UsageError,
 } from '../args.js';
 import type { LlmSettings } from '../llm-options.js';
@@ -103,6 +104,7 @@ export function parseBaselineArgs(argv: string[]): {
     help: 'boolean',
     ...LLM_OPTION_SPEC,
   });
+  refuseRemoteEnv(values.env, 'baseline');
   const env = parseChoice(values.env ?? 'gov-workflow', BASELINE_ENVS, '--env');
   if (env === 'helixdesk' && values.variant !== undefined)
     throw new UsageError('--variant applies to gov-workflow only');

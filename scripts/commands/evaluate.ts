@@ -10,11 +10,12 @@ import { GOV_PLANNER_NAMES } from '../../agents/registry.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
 import type { EnvOptions } from '../../envs/registry.js';
 import { familyTasks, govEnvOptions } from '../../envs/registry.js';
+import { REMOTE_PREFIX } from '../../envs/vector/remote.js';
 import { formatEpisodesCsv } from '../../training/baseline-table.js';
 import { BASELINE_FAMILIES, baselineAgentNames } from '../../training/baselines.js';
 import { describeSeeds, evaluateCheckpoints } from '../../training/pipeline.js';
 import { runId, writeFileAtomic } from '../../training/run-io.js';
-import { parseChoice, parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
+import { parseChoice, parseList, parseOptions, parseSeeds, parseServers, UsageError } from '../args.js';
 import { LLM_HELP, LLM_OPTION_SPEC, llmOptionValues, llmSettings } from '../llm-options.js';
 
 export const EVALUATE_HELP = `usage: npm run cli -- evaluate --checkpoint <dir> [options]
@@ -30,6 +31,9 @@ export const EVALUATE_HELP = `usage: npm run cli -- evaluate --checkpoint <dir> 
   --sample            sample actions instead of the deterministic (argmax) policy
   --agent <list>      baseline agents next to the checkpoints: all (default: every rule/random agent), none,
                       or a comma-separated list; add llm for an LLM through an OpenAI-compatible endpoint
+  --env-servers <urls> play the checkpoints' episodes on env servers (serve-env), comma-separated
+                      ws:// or http:// URLs; the key from $QUEUE_RL_API_KEY. Rule agents stay in-process
+                      (they read the env's JSON state)
   --out <dir>         results root (default results)
 
 ${LLM_HELP}
@@ -47,6 +51,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     sample: 'boolean',
     out: 'string',
     agent: 'string',
+    'env-servers': 'string',
     help: 'boolean',
     ...LLM_OPTION_SPEC,
   });
@@ -63,6 +68,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
       : { label: i === 0 ? 'ppo' : `ppo-${i + 1}`, dir: part };
   });
   const first = loadPolicyCheckpoint((checkpoints[0] as { dir: string }).dir);
+  if (flags.env?.startsWith(REMOTE_PREFIX))
+    throw new UsageError('--env: give the env id, and the servers with --env-servers ws://host:port[,…]');
   const envArg = flags.env ?? first.envId.split('/')[0] ?? 'gov-workflow';
   const [familyText, taskInId] = envArg.split('/') as [string, string | undefined];
   const family = parseChoice(familyText, BASELINE_FAMILIES, '--env');
@@ -79,6 +86,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
         }
       : { ...(first.envOptions.config ? { config: first.envOptions.config } : {}) };
   const backend = parseChoice(flags.backend ?? 'auto', BACKEND_PREFERENCES, '--backend');
+  const servers = parseServers(flags['env-servers']);
   const agentText = flags.agent ?? 'all';
   const agents =
     agentText === 'all'
@@ -104,6 +112,7 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
     deterministic: flags.sample !== true,
     agents: agents.filter((a) => a !== 'llm'),
     ...(llm ? { llm: llm.policy } : {}),
+    ...(servers.length > 0 ? { servers } : {}),
   });
   const dir = join(flags.out ?? 'results', runId(`evaluate-${family}`));
   writeFileAtomic(join(dir, 'evaluation.csv'), result.csv);

@@ -31,6 +31,7 @@ import {
   parseNumberInRange,
   parseOptions,
   parsePositiveInt,
+  refuseRemoteEnv,
   UsageError,
 } from '../args.js';
 import type { LlmSettings } from '../llm-options.js';
@@ -115,6 +116,7 @@ function parseInferenceArgs(argv: string[]): InferenceSettings | null {
     console.log(INFERENCE_HELP);
     return null;
   }
+  refuseRemoteEnv(values.env, 'inference');
   const env = parseChoice(values.env ?? 'gov-workflow', INFERENCE_ENVS, '--env');
   // Gov Workflow: the three graded tasks of the reference's inference run first.
   const first =

@@ -1,11 +1,14 @@
 /** PPO over env servers (serve-env) trains exactly as in-process: same metrics, same checkpoints. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadPolicyCheckpoint } from '../../agents/policy/checkpoint.js';
+import { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import type { RunningEnvServer } from '../../envs/server/env-server.js';
 import { startEnvServer } from '../../envs/server/env-server.js';
 import { main } from '../../scripts/cli.js';
+import { evaluatePolicy } from '../evaluation.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'queue-rl-remote-train-'));
 const TINY = [
@@ -73,6 +76,41 @@ describe('PPO over two env servers', () => {
     }
     const config = JSON.parse(readFileSync(join(TMP, 'id/phase1/config.json'), 'utf8'));
     expect(config.env).toMatchObject({ id: 'gov-workflow/district_backlog_easy', servers: urls.split(',') });
+  });
+
+  it('evaluate plays a checkpoint on env servers and writes the in-process episodes', async () => {
+    const quiet = [
+      vi.spyOn(console, 'log').mockImplementation(() => undefined),
+      vi.spyOn(console, 'error').mockImplementation(() => undefined),
+    ];
+    const episodes = async (out: string, extra: string[]): Promise<string> => {
+      const argv = ['evaluate', '--checkpoint', join(TMP, 'ck/local/phase1/final'), '--agent', 'none'];
+      expect(await main([...argv, '--seeds', '3-8', '--backend', 'cpu', '--out', join(TMP, out), ...extra])).toBe(0);
+      const [dir] = readdirSync(join(TMP, out));
+      return readFileSync(join(TMP, out, dir as string, 'episodes.csv'), 'utf8');
+    };
+    try {
+      const local = await episodes('eval-local', []);
+      const remote = await episodes('eval-remote', ['--env-servers', servers.map((s) => s.origin).join(',')]);
+      expect(remote).toBe(local);
+      expect(local.trim().split('\n').length).toBe(1 + 6 * 4); // 6 seeds × 4 tasks
+    } finally {
+      for (const q of quiet) q.mockRestore();
+    }
+  });
+
+  it('an evaluation stopped early reads the same score and metrics from the server', async () => {
+    const ckpt = loadPolicyCheckpoint(join(TMP, 'ck/local/phase1/final'));
+    const policy = new ActorCriticPolicy(ckpt.spec, ckpt.parameters);
+    try {
+      const id = 'gov-workflow/mixed_urgency_medium';
+      const local = await evaluatePolicy(policy, id, {}, [5, 6], { maxSteps: 7 });
+      const remote = await evaluatePolicy(policy, id, {}, [5, 6], { maxSteps: 7, servers: [servers[1]?.wsUrl ?? ''] });
+      expect(remote).toEqual(local);
+      expect(local[0]?.steps).toBe(7);
+    } finally {
+      policy.dispose();
+    }
   });
 
   it('refuses a remote id without the env in a config, naming the field', async () => {

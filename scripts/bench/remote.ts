@@ -1,0 +1,100 @@
+/**
+ * bench:remote — env steps/s through `/ws` over loopback against one `serve-env` process (a child of
+ * this one: client and server share the machine), for 1, 8 and 64 members (and 256), with queue-rl's
+ * batch messages and with plain OpenEnv sessions (one connection per member); next to it, the same
+ * envs in-process in this run, and the per-step overhead of the wire. Random masked actions, whole
+ * episodes with autoreset, median of several runs. Run compiled (`npm run bench:remote`).
+ */
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createStream } from '../../envs/core/random/streams.js';
+import '../../envs/registry.js';
+import { sampleMaskedActions } from '../../envs/vector/random-actions.js';
+import { RemoteVectorEnv } from '../../envs/vector/remote.js';
+import { SyncVectorEnv } from '../../envs/vector/sync.js';
+import type { VectorEnv } from '../../envs/vector/vector-env.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const ENV_STEPS = Number(process.env.BENCH_ENV_STEPS ?? 40_000);
+const MEMBERS = [1, 8, 64, 256];
+const ENVS = [
+  ['gov-workflow', 'mixed_urgency_medium'],
+  ['helixdesk', 'medium'],
+] as const;
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+async function throughput(vec: VectorEnv): Promise<number> {
+  const steps = Math.max(30, Math.round(ENV_STEPS / vec.numEnvs));
+  const rng = createStream(1, 'bench-remote');
+  let r = await vec.reset(1);
+  for (let t = 0; t < Math.min(steps, 200); t++)
+    r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer)); // warm-up
+  const rates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const t0 = performance.now();
+    for (let t = 0; t < steps; t++)
+      r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer));
+    rates.push((steps * vec.numEnvs) / ((performance.now() - t0) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)] as number;
+}
+
+/** Starts `serve-env` as a child process on a free port; resolves with its ws URL and a stop function. */
+function startServer(family: string, task: string): Promise<{ url: string; stop: () => void }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve-env', '--env', family, '--task', task, '--port', '0', '--max-sessions', '1024'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /\((ws:\/\/[^)]+)\)/.exec(out);
+      if (m) resolve({ url: m[1] as string, stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', (code) => reject(new Error(`serve-env exited (${code}) before listening: ${out}`)));
+  });
+}
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:remote — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, median of ${RUNS}, ` +
+      `~${ENV_STEPS} env steps per run; one serve-env child process on 127.0.0.1`,
+  );
+  console.log(
+    '| env | members | in-process steps/s | remote, batch | remote, one session per connection | wire overhead per step (batch) |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const [family, task] of ENVS) {
+    const id = `${family}/${task}`;
+    const server = await startServer(family, task);
+    try {
+      for (const n of MEMBERS) {
+        const local = await throughput(new SyncVectorEnv(id, n));
+        const batch = await RemoteVectorEnv.create(n, { urls: [server.url], batch: true });
+        const viaBatch = await throughput(batch);
+        await batch.close();
+        const plain = await RemoteVectorEnv.create(n, { urls: [server.url], batch: false });
+        const viaPlain = await throughput(plain);
+        await plain.close();
+        const overheadUs = (1e6 / viaBatch - 1e6 / local) * 1;
+        console.log(
+          `| ${id} | ${n} | ${fmt(local)} | ${fmt(viaBatch)} (${(viaBatch / local).toFixed(2)}×) | ${fmt(viaPlain)} ` +
+            `(${(viaPlain / local).toFixed(2)}×) | ${overheadUs.toFixed(1)} µs |`,
+        );
+      }
+    } finally {
+      server.stop();
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
