@@ -257,7 +257,9 @@ export class BatchChannel {
           for (const it of items) it.reject(err);
           return;
         }
-        items.forEach((it, k) => settle(this.url, it, replies[k]));
+        items.forEach((it, k) => {
+          settle(this.url, it, replies[k]);
+        });
       },
       (err: Error) => {
         for (const it of items) it.reject(err);
