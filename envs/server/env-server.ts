@@ -173,6 +173,8 @@ function openEnvRoutes(
       tasks: [...familyTasks(defaults.family)],
       /** The server answers `batch` messages (many sessions over one connection; ws-sessions.ts). */
       batch: true,
+      /** Its largest HTTP body and WS message (--max-body): batching clients split their frames below it. */
+      max_message_bytes: maxBody,
       spec: {
         id: spec.id,
         observation_size: spec.observationSize,

@@ -192,6 +192,9 @@ export function toHttpOrigin(url: string): string {
   return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
 }
 
+/** Most items in one batch frame (bounds the answer's size: 256 snapshots of a late Gov Workflow episode ≈ 50 MB). */
+export const MAX_ITEMS_PER_FRAME = 256;
+
 interface BatchItem {
   session: number;
   message: string;
@@ -209,7 +212,15 @@ export class BatchChannel {
   private scheduled = false;
   private open = 0;
 
-  constructor(private readonly conn: RemoteConnection) {}
+  /**
+   * @param maxFrameBytes the server's largest message (its `--max-body`, from /metadata): requests are
+   *   split into frames below it, and at most MAX_ITEMS_PER_FRAME items go in one frame so that the
+   *   answers (snapshots can be 100 KB each) stay far below the client's own limit.
+   */
+  constructor(
+    private readonly conn: RemoteConnection,
+    private readonly maxFrameBytes = 1_000_000,
+  ) {}
 
   get url(): string {
     return this.conn.url;
@@ -244,8 +255,40 @@ export class BatchChannel {
     const items = this.queue;
     this.queue = [];
     this.scheduled = false;
-    const body = items.map((it) => `{"session":${it.session},"message":${it.message}}`).join(',');
-    this.conn.request(`{"type":"batch","data":[${body}]}`, 'batch').then(
+    const budget = this.maxFrameBytes - 64; // the frame's own `{"type":"batch","data":[…]}`
+    let frame: BatchItem[] = [];
+    let parts: string[] = [];
+    let bytes = 0;
+    const send = (): void => {
+      if (frame.length > 0) this.send(frame, parts);
+      frame = [];
+      parts = [];
+      bytes = 0;
+    };
+    for (const it of items) {
+      const part = `{"session":${it.session},"message":${it.message}}`;
+      const size = Buffer.byteLength(part) + 1;
+      if (size > budget) {
+        it.reject(
+          new RemoteEnvError(
+            this.url,
+            'PROTOCOL',
+            `a ${size}-byte message is larger than the server's ${this.maxFrameBytes}-byte limit; start serve-env ` +
+              'with a larger --max-body',
+          ),
+        );
+        continue;
+      }
+      if (bytes + size > budget || frame.length === MAX_ITEMS_PER_FRAME) send();
+      frame.push(it);
+      parts.push(part);
+      bytes += size;
+    }
+    send();
+  }
+
+  private send(items: BatchItem[], parts: string[]): void {
+    this.conn.request(`{"type":"batch","data":[${parts.join(',')}]}`, 'batch').then(
       (data) => {
         const replies = data as unknown as unknown[];
         if (replies.length !== items.length) {

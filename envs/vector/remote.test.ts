@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import '../registry.js';
 import { createStream } from '../core/random/streams.js';
+import { encodePlain } from '../core/wire.js';
 import type { RunningEnvServer } from '../server/env-server.js';
 import { startEnvServer } from '../server/env-server.js';
 import { openVectorEnv } from './open.js';
@@ -132,6 +133,52 @@ describe('remote vector envs equal local ones bit for bit', () => {
       }
     } finally {
       await remote.close();
+    }
+  });
+});
+
+describe('batch frames stay below the server limit', () => {
+  it('restores 8 Gov Workflow members through a 200 kB --max-body (snapshots of ~80 kB each), then steps alike', async () => {
+    const server = await startEnvServer({ family: 'gov-workflow', port: 0, maxBodyBytes: 200_000 });
+    try {
+      const id = 'gov-workflow/cross_department_hard';
+      const local = new SyncVectorEnv(id, 8);
+      let masks = (await local.reset(2)).masks.slice();
+      const rng = createStream(2, 'test', 'actions');
+      for (let t = 0; t < 120; t++) {
+        sampleMaskedActions(local.spec, 8, masks, rng, local.actionBuffer);
+        masks = (await local.step()).masks.slice();
+      }
+      const snap = await local.snapshot();
+      const bytes = snap.members.map((m) => JSON.stringify(encodePlain(m.state)).length);
+      expect(Math.min(...bytes)).toBeGreaterThan(50_000);
+      expect(bytes.reduce((a, b) => a + b, 0)).toBeGreaterThan(200_000); // one frame could not carry them
+      const remote = await RemoteVectorEnv.create(8, { urls: [server.wsUrl], envId: id });
+      try {
+        await remote.restore(snap);
+        await stepTogether(local, remote, masks, 40, 5);
+        const back = await remote.snapshot(); // answers come back in frames of at most 256 items
+        expect(back.members.length).toBe(8);
+      } finally {
+        await remote.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a single message above the limit fails with the reason instead of closing the connection', async () => {
+    const server = await startEnvServer({ family: 'gov-workflow', port: 0, maxBodyBytes: 5_000 });
+    try {
+      const local = new SyncVectorEnv('gov-workflow/cross_department_hard', 1);
+      await local.reset(0);
+      const remote = await RemoteVectorEnv.create(1, { urls: [server.wsUrl], envId: local.spec.id });
+      await expect(remote.restore(await local.snapshot())).rejects.toThrow(
+        /larger than the server's 5000-byte limit; start serve-env with a larger --max-body/,
+      );
+      await remote.close();
+    } finally {
+      await server.close();
     }
   });
 });

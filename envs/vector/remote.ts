@@ -295,9 +295,10 @@ async function agreeSpec(
   envId: string | null,
   options: EnvOptions,
   apiKey: string | null,
-): Promise<{ spec: EnvSpec; batch: boolean }> {
+): Promise<{ spec: EnvSpec; batch: boolean; limits: number[] }> {
   const metas = await Promise.all(urls.map((u) => fetchMetadata(u, apiKey)));
   const batch = metas.every((m) => m.batch);
+  const limits = metas.map((m) => m.maxMessageBytes);
   const ids = new Set(metas.map((m) => m.defaultId));
   const id = envId ?? (ids.size === 1 ? (metas[0]?.defaultId as string) : null);
   if (id === null)
@@ -311,7 +312,7 @@ async function agreeSpec(
     if (m.family !== family)
       throw new RemoteEnvError(urls[k] as string, 'PROTOCOL', `the server serves ${m.family}, not ${family}`);
   });
-  if (envFamilies().includes(family)) return { spec: resolveEnv(id, options), batch };
+  if (envFamilies().includes(family)) return { spec: resolveEnv(id, options), batch, limits };
   const meta = metas[0] as Metadata;
   if (id !== meta.defaultId || Object.keys(options).length > 0)
     throw new RemoteEnvError(
@@ -319,12 +320,14 @@ async function agreeSpec(
       'PROTOCOL',
       `family ${family} is not registered here: only the server's default env without options can be used`,
     );
-  return { spec: foreignSpec(meta), batch };
+  return { spec: foreignSpec(meta), batch, limits };
 }
 
 interface Metadata {
   family: string;
   batch: boolean;
+  /** The server's largest message (default 1 MB, serve-env's default). */
+  maxMessageBytes: number;
   defaultId: string;
   spec: Record<string, unknown>;
 }
@@ -349,7 +352,14 @@ async function fetchMetadata(url: string, apiKey: string | null): Promise<Metada
       'PROTOCOL',
       'GET /metadata has no queue_rl {family, spec: {id, …}} block (docs/serve-env.md#remote-members)',
     );
-  return { family: q.family, defaultId: q.spec.id, spec: q.spec, batch: q.batch === true };
+  const max = Number(q.max_message_bytes);
+  return {
+    family: q.family,
+    defaultId: q.spec.id,
+    spec: q.spec,
+    batch: q.batch === true,
+    maxMessageBytes: Number.isInteger(max) && max > 1024 ? max : 1_000_000,
+  };
 }
 
 function foreignSpec(meta: Metadata): EnvSpec {
@@ -392,6 +402,8 @@ async function connectLinks(
   opts: RemoteVectorEnvOptions,
   spec: EnvSpec,
   batch: boolean,
+  /** Each server's largest message, in `opts.urls` order. */
+  limits: readonly number[],
 ): Promise<MemberLink[]> {
   const urlOf = (i: number): string => opts.urls[i % opts.urls.length] as string;
   const count = batch ? Math.min(numEnvs, opts.urls.length) : numEnvs;
@@ -406,7 +418,7 @@ async function connectLinks(
   }
   const conns = settled.map((s) => (s as PromiseFulfilledResult<RemoteConnection>).value);
   if (!batch) return conns;
-  const channels = conns.map((c) => new BatchChannel(c));
+  const channels = conns.map((c, k) => new BatchChannel(c, limits[k % limits.length]));
   return Array.from({ length: numEnvs }, (_, i) => (channels[i % channels.length] as BatchChannel).link(i));
 }
 
@@ -421,8 +433,8 @@ export async function connectRemoteMembers(
   checkVectorSize(numEnvs);
   if (opts.urls.length === 0) throw new RangeError('remote vector env: give at least one server URL');
   const options = opts.options ?? {};
-  const { spec, batch } = await agreeSpec(opts.urls, opts.envId ?? null, options, opts.apiKey ?? null);
-  const links = await connectLinks(numEnvs, opts, spec, opts.batch === false ? false : batch);
+  const { spec, batch, limits } = await agreeSpec(opts.urls, opts.envId ?? null, options, opts.apiKey ?? null);
+  const links = await connectLinks(numEnvs, opts, spec, opts.batch === false ? false : batch, limits);
   const members = links.map((conn, i) => {
     const data = JSON.stringify({ ...options, task_id: spec.task, member_index: i, observation_format: 'compact' });
     return {
