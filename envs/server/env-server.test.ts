@@ -6,6 +6,7 @@ import { ADVANCE_INDEX } from '../gov-workflow/adapter/action-table.js';
 import type { GovStepInfo } from '../gov-workflow/env.js';
 import { firstDifference, loadTrace, stepRecord } from '../gov-workflow/trace.js';
 import '../registry.js';
+import '../vector/faulty-env.fixture.js';
 import type { RunningEnvServer } from './env-server.js';
 import { startEnvServer } from './env-server.js';
 
@@ -386,6 +387,43 @@ describe('serve-env: WS /ws sessions', () => {
 
   it('refuses a WebSocket on another path', async () => {
     await expect(wsClient(server.wsUrl.replace(/\/ws$/, '/other'))).rejects.toThrow(/404/);
+  });
+});
+
+describe('serve-env: env failures and the rest of the messages', () => {
+  it('FACTORY_ERROR when the env cannot be built, EXECUTION_ERROR when a step fails; mcp over /ws; GET /sessions', async () => {
+    const server = await startEnvServer({ family: 'faulty', task: 'ok', port: 0 });
+    try {
+      const c = await wsClient(server.wsUrl);
+      const factory = await c.send({ type: 'reset', data: { task_id: 'construct' } });
+      expect(factory.data).toMatchObject({ code: 'FACTORY_ERROR', message: 'injected failure building a member' });
+      await c.send({ type: 'reset', data: { task_id: 'throw', config: { member: 0, step: 2 } } });
+      expect((await c.send({ type: 'step', data: { action_index: 1 } })).type).toBe('observation');
+      const failed = await c.send({ type: 'step', data: { action_index: 1 } });
+      expect(failed.data).toMatchObject({ code: 'EXECUTION_ERROR', message: 'injected failure at step 2' });
+      const mcp = await c.send({ type: 'mcp', data: { jsonrpc: '2.0', method: 'tools/list', id: 'a' } });
+      expect(mcp).toEqual({ type: 'mcp', data: { jsonrpc: '2.0', id: 'a', result: { tools: [] } } });
+      const unknown = await c.send({ type: 'mcp', data: { jsonrpc: '2.0', method: 'tools/call', id: 2 } });
+      expect(unknown.data.error.code).toBe(-32601);
+      c.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('Gov Workflow GET /sessions lists the HTTP sessions', async () => {
+    const server = await startEnvServer({ family: 'gov-workflow', port: 0 });
+    try {
+      const a = (await http(server.origin, 'POST', '/reset', { seed: 1 })).body.session_id;
+      const b = (await http(server.origin, 'POST', '/reset', { seed: 2, task_id: 'cross_department_hard' })).body
+        .session_id;
+      const list = (await http(server.origin, 'GET', '/sessions')).body;
+      expect(list.active_sessions).toBe(2);
+      expect(list.sessions.map((s: Json) => s.session_id)).toEqual([a, b]);
+      expect(list.sessions[1].task_id).toBe('cross_department_hard');
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * Test fixture: an env family `faulty/<throw|exit|hang|ok>` whose member `options.config.member`
- * misbehaves from step `options.config.step` on — throws, ends its worker thread, or spins for
- * 30 s. Loaded into workers through WorkerVectorEnv's `setupModules` (a real module, not a mock: the
+ * Test fixture: an env family `faulty/<throw|exit|hang|ok|construct>` whose member
+ * `options.config.member` misbehaves from step `options.config.step` on — throws, ends its worker
+ * thread, or spins for 30 s — or, for `construct`, cannot be built at all. Loaded into workers through WorkerVectorEnv's `setupModules` (a real module, not a mock: the
  * failure happens inside a real worker thread).
  */
 
@@ -9,7 +9,7 @@ import type { MemberStep, VecEnvMember } from '../core/member.js';
 import { envFamilies, registerEnvFamily } from '../core/registry.js';
 import { Discrete } from '../core/spaces.js';
 
-const TASKS = ['throw', 'exit', 'hang', 'ok'] as const;
+const TASKS = ['throw', 'exit', 'hang', 'ok', 'construct'] as const;
 
 class FaultyMember implements VecEnvMember {
   private t = 0;
@@ -81,8 +81,10 @@ if (!envFamilies().includes('faulty')) {
         maskLength: 2,
         graded: false,
         metricNames: [],
-        makeMember: (index: number) =>
-          new FaultyMember(task as (typeof TASKS)[number], index === (cfg.member ?? 0), cfg.step ?? 3),
+        makeMember: (index: number) => {
+          if (task === 'construct') throw new Error('injected failure building a member');
+          return new FaultyMember(task as (typeof TASKS)[number], index === (cfg.member ?? 0), cfg.step ?? 3);
+        },
       };
     },
   });
