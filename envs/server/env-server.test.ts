@@ -1,7 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { parse as parseYaml } from 'yaml';
 import { ADVANCE_INDEX } from '../gov-workflow/adapter/action-table.js';
 import type { GovStepInfo } from '../gov-workflow/env.js';
 import { firstDifference, loadTrace, stepRecord } from '../gov-workflow/trace.js';
@@ -489,4 +490,28 @@ describe('serve-env: idle sessions and keys', () => {
       await server.close();
     }
   });
+});
+
+describe('openenv.yaml manifests', () => {
+  it.each(['gov-workflow', 'helixdesk'])(
+    '%s: the keys OpenEnv reads, port 8000, the tasks the server serves',
+    async (family) => {
+      const manifest = parseYaml(readFileSync(new URL(`../${family}/openenv.yaml`, import.meta.url), 'utf8'));
+      expect(manifest).toMatchObject({ spec_version: 1, type: 'space', port: 8000 });
+      expect(typeof manifest.name).toBe('string');
+      expect(typeof manifest.description).toBe('string');
+      expect(manifest.app).toContain(`serve-env --env ${family}`);
+      // `action` and `observation` are class-name overrides to OpenEnv's discovery: not set.
+      expect(manifest.action).toBeUndefined();
+      expect(manifest.observation).toBeUndefined();
+      const server = await startEnvServer({ family, port: 0 });
+      try {
+        const meta = (await http(server.origin, 'GET', '/metadata')).body;
+        expect(meta.name).toBe(manifest.name);
+        expect(manifest.tasks).toEqual(meta.queue_rl.tasks);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });
