@@ -95,7 +95,7 @@ describe('serve-env: OpenEnv HTTP routes', () => {
     expect(list.body).toEqual({ jsonrpc: '2.0', id: 7, result: { tools: [] } });
   });
 
-  it('stateless /openenv/reset and /openenv/step: a fresh env per call, OpenEnv shapes, 422 with a detail list', async () => {
+  it('stateless /openenv/reset and /openenv/step: a fresh env per call, OpenEnv shapes, 422 details', async () => {
     const reset = await http(server.origin, 'POST', '/openenv/reset', {});
     expect(reset.status).toBe(200);
     expect(Object.keys(reset.body).sort()).toEqual(['done', 'observation', 'reward']);
@@ -350,7 +350,7 @@ describe('serve-env: WS /ws sessions', () => {
     again.close();
   });
 
-  it('batch messages: many sessions on one connection, one reply per item, errors per item, capacity per session', async () => {
+  it('batch messages: sessions multiplexed on one connection, a reply and an error per item, capacity', async () => {
     const c = await wsClient(server.wsUrl);
     const item = (session: number, message: unknown) => ({ session, message });
     const first = await c.send({
@@ -392,7 +392,7 @@ describe('serve-env: WS /ws sessions', () => {
 });
 
 describe('serve-env: env failures and the rest of the messages', () => {
-  it('FACTORY_ERROR when the env cannot be built, EXECUTION_ERROR when a step fails; mcp over /ws; GET /sessions', async () => {
+  it('FACTORY_ERROR when the env cannot be built, EXECUTION_ERROR when a step fails; mcp over /ws', async () => {
     const server = await startEnvServer({ family: 'faulty', task: 'ok', port: 0 });
     try {
       const c = await wsClient(server.wsUrl);

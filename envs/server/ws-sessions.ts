@@ -218,7 +218,9 @@ export class WsSessions {
         return {
           type: 'error',
           data: {
-            message: `unknown message type '${type.slice(0, 40)}'; allowed: reset, step, state, close, mcp, snapshot, restore, summary, batch`,
+            message:
+              `unknown message type '${type.slice(0, 40)}'; allowed: reset, step, state, close, mcp, snapshot, ` +
+              'restore, summary, batch',
             code: 'UNKNOWN_TYPE',
           },
         };

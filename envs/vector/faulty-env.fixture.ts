@@ -1,8 +1,9 @@
 /**
  * Test fixture: an env family `faulty/<throw|exit|hang|ok|construct>` whose member
  * `options.config.member` misbehaves from step `options.config.step` on — throws, ends its worker
- * thread, or spins for 30 s — or, for `construct`, cannot be built at all. Loaded into workers through WorkerVectorEnv's `setupModules` (a real module, not a mock: the
- * failure happens inside a real worker thread).
+ * thread, or spins for 30 s — or, for `construct`, cannot be built at all. Loaded into workers
+ * through WorkerVectorEnv's `setupModules` (a real module, not a mock: the failure happens inside a
+ * real worker thread).
  */
 
 import type { MemberStep, VecEnvMember } from '../core/member.js';

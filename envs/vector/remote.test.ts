@@ -138,7 +138,7 @@ describe('remote vector envs equal local ones bit for bit', () => {
 });
 
 describe('batch frames stay below the server limit', () => {
-  it('restores 8 Gov Workflow members through a 200 kB --max-body (snapshots of ~80 kB each), then steps alike', async () => {
+  it('restores 8 Gov Workflow members through a 200 kB --max-body (~80 kB snapshots), then steps alike', async () => {
     const server = await startEnvServer({ family: 'gov-workflow', port: 0, maxBodyBytes: 200_000 });
     try {
       const id = 'gov-workflow/cross_department_hard';

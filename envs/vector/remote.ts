@@ -447,7 +447,7 @@ export async function connectRemoteMembers(
   return { spec, members };
 }
 
-/** An observation's features and mask (base64, or JSON numbers, or legal_actions) written into `features` and `mask`. */
+/** An observation's features and mask (base64, JSON numbers, or legal_actions) written into `features` and `mask`. */
 export function decodeObservation(obs: Record<string, unknown>, features: Float32Array, mask: Uint8Array): void {
   const o = features.length;
   const ml = mask.length;

@@ -65,7 +65,8 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
     console.log(`sha256=${f.hash}`);
     console.error(
       `${values.env}: ${numEnvs} envs × ${steps} steps = ${f.envSteps} env-steps in ${f.seconds.toFixed(3)} s ` +
-        `(${Math.round(f.envSteps / f.seconds)} env-steps/s, ${vec.constructor.name}${workers > 0 ? `, ${workers} worker(s)` : ''}), ` +
+        `(${Math.round(f.envSteps / f.seconds)} env-steps/s, ${vec.constructor.name}` +
+        `${workers > 0 ? `, ${workers} worker(s)` : ''}), ` +
         `${f.episodes.length} episodes finished`,
     );
   } finally {

@@ -22,7 +22,8 @@ export const SERVE_ENV_HELP = `usage: npm run cli -- serve-env --env <family> [o
   --host <host>         address to listen on (default 127.0.0.1); another than loopback needs an
                         API key, or --allow-unauthenticated
   --port <port>         port (default 8000, what OpenEnv's from_docker_image expects; 0 = any free)
-  --max-sessions <n>    concurrent /ws sessions, 1…${MAX_SESSIONS_LIMIT} (default ${DEFAULT_MAX_SESSIONS}); more get CAPACITY_REACHED
+  --max-sessions <n>    concurrent /ws sessions, 1…${MAX_SESSIONS_LIMIT} (default ${DEFAULT_MAX_SESSIONS});
+                        more get CAPACITY_REACHED
   --session-timeout <s> close sessions idle this many seconds (default ${DEFAULT_SESSION_TIMEOUT_S}; 0 = never)
   --api-key <key>       require Authorization: Bearer <key> on every request and WebSocket upgrade
                         (default $QUEUE_RL_API_KEY; prefer the variable)
