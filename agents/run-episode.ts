@@ -194,8 +194,17 @@ export function runGovEpisode(
  * The same episode as memberEpisodeEnv(spec, index), played on an env server through a connected
  * remote member (envs/vector/remote.ts): identical features, masks, rewards and summaries.
  */
-export function remoteEpisodeEnv(spec: EnvSpec, member: RemoteMember): AsyncEpisodeEnv<VectorInput, Int32Array> {
-  const input = { observation: new Float32Array(spec.observationSize), mask: new Uint8Array(spec.maskLength) };
+export function remoteEpisodeEnv(
+  spec: EnvSpec,
+  member: RemoteMember,
+): AsyncEpisodeEnv<VectorInput & { readonly nvec: readonly number[] }, Int32Array> {
+  const space = spec.actionSpace;
+  const input = {
+    observation: new Float32Array(spec.observationSize),
+    mask: new Uint8Array(spec.maskLength),
+    // The action sizes too: what HelixDesk's rule and random agents read besides the vector.
+    nvec: 'nvec' in space ? [...space.nvec] : [space.n],
+  };
   const metrics = new Float64Array(spec.metricNames.length);
   let endScore: number | null = null;
   const summary = (score: number): EpisodeSummary => ({

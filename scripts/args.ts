@@ -192,6 +192,7 @@ export function refuseRemoteEnv(value: string | undefined, command: string): voi
   if (value?.startsWith('remote:'))
     throw new UsageError(
       `--env ${value.slice(0, 60)}: ${command} runs its envs in-process (its agents read the env's JSON state); ` +
-        'env servers serve rollout, train (--env.servers) and evaluate (--env-servers)',
+        'env servers serve rollout, train (--env.servers), evaluate (--env-servers) and HelixDesk baselines ' +
+        '(baseline --env helixdesk --env-servers)',
     );
 }

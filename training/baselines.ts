@@ -7,12 +7,14 @@
 import type { LlmPolicyOptions } from '../agents/llm/llm-episodes.js';
 import { runGovLlmEpisode, runHelixLlmEpisode } from '../agents/llm/llm-episodes.js';
 import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../agents/registry.js';
-import { govEpisodeEnv, helixEpisodeEnv, runEpisode } from '../agents/run-episode.js';
+import { govEpisodeEnv, helixEpisodeEnv, remoteEpisodeEnv, runEpisode } from '../agents/run-episode.js';
 import type { EpisodeRecord } from '../agents/types.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
 import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js';
 import type { EnvOptions } from '../envs/registry.js';
 import { govEnvOptions, helixEnvOptions } from '../envs/registry.js';
+import type { RemoteMember } from '../envs/vector/remote.js';
+import { connectRemoteMembers } from '../envs/vector/remote.js';
 
 export const BASELINE_FAMILIES = ['gov-workflow', 'helixdesk'] as const;
 export type BaselineFamily = (typeof BASELINE_FAMILIES)[number];
@@ -32,6 +34,11 @@ export interface BaselineRunOptions {
   onEpisode?: () => void;
   /** The LLM policy's settings, for the agent name `llm`. */
   llm?: LlmPolicyOptions;
+  /**
+   * HelixDesk: play the rule and random agents' episodes on these env servers (serve-env); they act on
+   * the observation vector alone. Gov Workflow agents and LLMs read the env's JSON state: refused.
+   */
+  servers?: readonly string[];
 }
 
 /** The baseline run options of a family's env options (Gov: the variant; HelixDesk: the config). */
@@ -54,15 +61,43 @@ export async function runBaselines(
   options: BaselineRunOptions = {},
 ): Promise<EpisodeRecord[]> {
   const records: EpisodeRecord[] = [];
+  const servers = options.servers ?? [];
+  if (servers.length > 0 && (family !== 'helixdesk' || agents.includes('llm')))
+    throw new Error(
+      'env servers: only HelixDesk rule and random agents play remotely (Gov Workflow agents and LLM prompts read ' +
+        "the env's JSON state); run them in-process",
+    );
   for (const task of tasks) {
-    for (const agent of agents) {
-      const episode = async (seed: number): Promise<EpisodeRecord> => {
-        const record = await runBaselineEpisode(family, task, agent, seed, options);
-        options.onEpisode?.();
-        return record;
-      };
-      if (agent === 'llm') records.push(...(await Promise.all(seeds.map(episode))));
-      else for (const seed of seeds) records.push(await episode(seed));
+    // One remote session per task, reused by every agent and seed (episodes run one after another).
+    const remote =
+      servers.length > 0
+        ? await connectRemoteMembers(1, {
+            urls: servers,
+            envId: `${family}/${task}`,
+            options: options.helixConfig ? { config: options.helixConfig as unknown as Record<string, unknown> } : {},
+            apiKey: process.env.QUEUE_RL_API_KEY ?? null,
+          })
+        : null;
+    try {
+      for (const agent of agents) {
+        const episode = async (seed: number): Promise<EpisodeRecord> => {
+          const record = remote
+            ? await runEpisode(
+                remoteEpisodeEnv(remote.spec, remote.members[0] as RemoteMember),
+                createHelixAgent(agent),
+                {
+                  seed,
+                },
+              )
+            : await runBaselineEpisode(family, task, agent, seed, options);
+          options.onEpisode?.();
+          return record;
+        };
+        if (agent === 'llm') records.push(...(await Promise.all(seeds.map(episode))));
+        else for (const seed of seeds) records.push(await episode(seed));
+      }
+    } finally {
+      for (const m of remote?.members ?? []) m.conn.close();
     }
   }
   return records;

@@ -30,6 +30,7 @@ import {
   parseOptions,
   parsePositiveInt,
   parseSeeds,
+  parseServers,
   refuseRemoteEnv,
   UsageError,
 } from '../args.js';
@@ -66,6 +67,8 @@ export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
   --variant <v>       gov-workflow case-flow variant: ${VARIANTS.join(', ')} (default corrected)
   --config <file>     helixdesk config (YAML or JSON; keys you omit keep the reference defaults)
   --max-steps <n>     gov-workflow: stop episodes after n steps (default: the env's cap, max_days × 10)
+  --env-servers <urls> helixdesk: play the rule and random agents on env servers (serve-env),
+                      comma-separated ws:// or http:// URLs; the key from $QUEUE_RL_API_KEY
   --out <dir>         results root (default results); files go to <dir>/<run-id>/
   --json              print a JSON array of per-episode records on stdout instead of the table
 
@@ -82,6 +85,8 @@ export interface BaselineConfig {
   maxSteps: number | undefined;
   /** helixdesk only: the config file, or null for the defaults. */
   configFile: string | null;
+  /** helixdesk only: env servers to play the episodes on. */
+  servers: string[];
 }
 
 export function parseBaselineArgs(argv: string[]): {
@@ -99,6 +104,7 @@ export function parseBaselineArgs(argv: string[]): {
     variant: 'string',
     config: 'string',
     'max-steps': 'string',
+    'env-servers': 'string',
     out: 'string',
     json: 'boolean',
     help: 'boolean',
@@ -129,7 +135,15 @@ export function parseBaselineArgs(argv: string[]): {
         ? undefined
         : parsePositiveInt(values['max-steps'], '--max-steps', MAX_EPISODE_STEPS),
     configFile: values.config ?? null,
+    servers: parseServers(values['env-servers']),
   };
+  if (config.servers.length > 0 && env !== 'helixdesk')
+    throw new UsageError(
+      "--env-servers: gov-workflow agents read the env's JSON state and play in-process; env servers serve " +
+        'helixdesk baselines, rollout, train and evaluate',
+    );
+  if (config.servers.length > 0 && config.agents.includes('llm'))
+    throw new UsageError('--env-servers: the llm agent reads the email text and plays in-process');
   const llmValues = llmOptionValues(values);
   if (!config.agents.includes('llm') && Object.values(llmValues).some((v) => v !== undefined))
     throw new UsageError('the LLM options need --agent llm (or a list with llm)');
@@ -147,6 +161,7 @@ export async function runBaseline(
     variant: config.variant,
     ...(config.maxSteps !== undefined ? { maxSteps: config.maxSteps } : {}),
     ...(helixConfig ? { helixConfig } : {}),
+    ...(config.servers.length > 0 ? { servers: config.servers } : {}),
     onEpisode: () => progress?.tick(),
   };
   if (config.agents.includes('llm') && !llm) throw new Error('runBaseline: --agent llm needs LLM settings');

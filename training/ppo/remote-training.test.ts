@@ -8,6 +8,7 @@ import { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import type { RunningEnvServer } from '../../envs/server/env-server.js';
 import { startEnvServer } from '../../envs/server/env-server.js';
 import { main } from '../../scripts/cli.js';
+import { runBaselines } from '../baselines.js';
 import { evaluatePolicy } from '../evaluation.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'queue-rl-remote-train-'));
@@ -120,6 +121,25 @@ describe('PPO over two env servers', () => {
       expect(String(quiet.mock.calls[0]?.[0])).toMatch(/env\.id.*remote:<family>\/<task>@ws:\/\/host:port/);
     } finally {
       quiet.mockRestore();
+    }
+  });
+});
+
+describe('HelixDesk baselines on an env server', () => {
+  it('the rule and random agents play the in-process episodes; Gov Workflow agents are refused', async () => {
+    const server = await startEnvServer({ family: 'helixdesk', port: 0 });
+    try {
+      const args = ['helixdesk', ['hard', 'expert'], ['rule', 'random'], [1, 2, 3]] as const;
+      const local = await runBaselines(...args);
+      const remote = await runBaselines(...args, { servers: [server.wsUrl] });
+      expect(remote).toEqual(local);
+      expect(local.length).toBe(12);
+      expect(new Set(local.map((r) => r.score)).size).toBeGreaterThan(1);
+      await expect(
+        runBaselines('gov-workflow', ['district_backlog_easy'], ['heuristic'], [1], { servers: [server.wsUrl] }),
+      ).rejects.toThrow(/only HelixDesk rule and random agents play remotely/);
+    } finally {
+      await server.close();
     }
   });
 });
