@@ -198,7 +198,9 @@ function summary(
         `${t.config.init_from ? ', from Phase 1' : ''} (${t.result.timing.wallSeconds.toFixed(0)} s)`,
     ),
     '',
-    `Backend: ${first ? describeBackend(first.result.backend) : 'n/a'}. Wall time ${minutes.toFixed(1)} min.`,
+    `Backend: ${first ? describeBackend(first.result.backend) : 'n/a'}. Wall time ${minutes.toFixed(1)} min; peak ` +
+      `memory ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (max resident set of the process, worker ` +
+      'threads included).',
     '',
     `## Verdict (seeds ${describeSeeds(opts.evalSeeds)}, never used for training or selection; deterministic policies)`,
     '',

@@ -11,12 +11,15 @@
  *     here). Without PyTorch it says so and prints absolute figures only: never a ratio against a
  *     number from another machine.
  *
+ *  3. with --main-job, the main job (npm start) in a child process: its phases' wall times and peak memory.
+ *
  *   npm run bench:ppo [-- --backend wasm|cpu|tensorflow] [--iterations 10] [--workers 0] [--threads both|1|2]
+ *                     [--main-job]
  *   QUEUE_RL_TORCH_PYTHON=/usr/bin/python3 (default) selects the Python that has torch.
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +30,32 @@ import { trainPpo } from '../../training/ppo/ppo.js';
 import type { UpdateTiming } from './update-timing.js';
 import { timeOurUpdate } from './update-timing.js';
 
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 const NETS = ['256,256', '64,64'] as const;
 type Net = (typeof NETS)[number];
 const TORCH_SCRIPT = fileURLToPath(new URL('../../../scripts/bench/torch_update.py', import.meta.url));
+
+/**
+ * `--main-job`: the main job (`npm start`, compiled) in a child process; its summary's phase times,
+ * wall time and peak memory (the process's max RSS, worker threads included).
+ */
+function mainJob(backend: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-main-'));
+  try {
+    const args = [CLI, 'pipeline', '--out', dir, '--checkpoints', join(dir, 'ck'), '--backend', backend];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0)
+      throw new Error(`the main job failed (exit ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`);
+    const file = /^summary: (.+)$/m.exec(r.stdout)?.[1];
+    const summary = file ? readFileSync(file, 'utf8') : '';
+    console.log('\n3. The main job (npm start), from its summary.md');
+    for (const m of summary.matchAll(/^- ([\w-]+): `([^`]+)`, (\d+) steps .*\((\d+) s\)$/gm))
+      console.log(`  ${(m[1] as string).padEnd(18)} ${(m[4] as string).padStart(5)} s  (${m[3]} steps, ${m[2]})`);
+    console.log(`  ${/Wall time .*$/m.exec(summary)?.[0] ?? 'no summary found'}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** PyTorch's timings per "net/threads", or the reason there are none. */
 function torchAnchor(threads: readonly string[]): { results: Map<string, UpdateTiming>; about: string } {
@@ -177,6 +203,8 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '0' },
       // 'both' measures the update on one thread and with the critic on a second thread (same results).
       threads: { type: 'string', default: 'both' },
+      // Also run the main job (npm start, ~6 min) and report its phases, wall time and peak memory.
+      'main-job': { type: 'boolean', default: false },
     },
   });
   if (!['both', '1', '2'].includes(values.threads as string))
@@ -231,6 +259,7 @@ async function main(): Promise<void> {
     'End to end counts rollout + update (the time SB3 reports as fps); evaluation and checkpoints are excluded. The ' +
       "comparison run takes our measured rollout time plus PyTorch's measured update time for the same minibatches.",
   );
+  if (values['main-job']) mainJob(options.backend);
 }
 
 main().catch((err: unknown) => {

@@ -443,6 +443,7 @@ describe('pipeline', () => {
     for (const task of ['easy', 'expert']) expect(summary).toMatch(row('helixdesk', task, 'rule', '—'));
     expect(summary).toMatch(/phase1: `gov-main-phase1`, 128 steps on .*, warm start: imitation of heuristic/);
     expect(summary).toMatch(/helixdesk-expert: `helixdesk-main`, 128 steps on expert, warm start: imitation of rule/);
+    expect(summary).toMatch(/Wall time \d+\.\d min; peak memory \d+ MB \(max resident set/);
     // Image links resolve relative to summary.md.
     const images = [...summary.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1] as string);
     expect(images).toEqual(
