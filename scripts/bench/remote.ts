@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createStream } from '../../envs/core/random/streams.js';
 import '../../envs/registry.js';
-import { sampleMaskedActions } from '../../envs/vector/random-actions.js';
 import { RemoteVectorEnv } from '../../envs/vector/remote.js';
 import { SyncVectorEnv } from '../../envs/vector/sync.js';
 import type { VectorEnv } from '../../envs/vector/vector-env.js';
+import { vecThroughput } from './vec-throughput.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const ENV_STEPS = Number(process.env.BENCH_ENV_STEPS ?? 40_000);
@@ -25,21 +24,8 @@ const ENVS = [
 ] as const;
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-async function throughput(vec: VectorEnv): Promise<number> {
-  const steps = Math.max(30, Math.round(ENV_STEPS / vec.numEnvs));
-  const rng = createStream(1, 'bench-remote');
-  let r = await vec.reset(1);
-  for (let t = 0; t < Math.min(steps, 200); t++)
-    r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer)); // warm-up
-  const rates: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const t0 = performance.now();
-    for (let t = 0; t < steps; t++)
-      r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer));
-    rates.push((steps * vec.numEnvs) / ((performance.now() - t0) / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)] as number;
+function throughput(vec: VectorEnv): Promise<number> {
+  return vecThroughput(vec, { envSteps: ENV_STEPS, runs: RUNS, minSteps: 30, warmupSteps: 200, label: 'bench-remote' });
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */

@@ -12,13 +12,12 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createStream } from '../../envs/core/random/streams.js';
 import '../../envs/registry.js';
 import '../../envs/vector/faulty-env.fixture.js';
-import { sampleMaskedActions } from '../../envs/vector/random-actions.js';
 import { SyncVectorEnv } from '../../envs/vector/sync.js';
 import type { VectorEnv } from '../../envs/vector/vector-env.js';
 import { WorkerVectorEnv } from '../../envs/vector/workers.js';
+import { vecThroughput } from './vec-throughput.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /**
@@ -29,21 +28,8 @@ const ENV_STEPS = Number(process.env.BENCH_ENV_STEPS ?? 60_000);
 const ENVS = [8, 16, 32, 64];
 const FIXTURE = fileURLToPath(new URL('../../envs/vector/faulty-env.fixture.js', import.meta.url));
 
-async function throughput(vec: VectorEnv, envSteps: number): Promise<number> {
-  const steps = Math.max(50, Math.round(envSteps / vec.numEnvs));
-  const rng = createStream(1, 'bench-vec');
-  let r = await vec.reset(1);
-  for (let t = 0; t < steps; t++)
-    r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer)); // warm-up
-  const rates: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const t0 = performance.now();
-    for (let t = 0; t < steps; t++)
-      r = await vec.step(sampleMaskedActions(vec.spec, vec.numEnvs, r.masks, rng, vec.actionBuffer));
-    rates.push((steps * vec.numEnvs) / ((performance.now() - t0) / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)] as number;
+function throughput(vec: VectorEnv, envSteps: number): Promise<number> {
+  return vecThroughput(vec, { envSteps, runs: RUNS, minSteps: 50, label: 'bench-vec' });
 }
 
 async function make(id: string, n: number, workers: number): Promise<VectorEnv> {
