@@ -262,3 +262,43 @@ function cliAsync(...args: string[]): Promise<{ code: number; stdout: string; st
     child.once('exit', (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+describe('the v1 ruleset', () => {
+  it("baseline --variant v1 prints the seed document's published table; replay passes the v1 traces", () => {
+    const out = mkdtempSync(join(tmpdir(), 'queue-rl-v1-'));
+    const r = cli('baseline', '--variant', 'v1', '--agent', 'backlog_clearance', '--task', 'all', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/variant v1, each task's own seed/);
+    expect(r.stdout).toMatch(
+      /district_backlog_easy\s+backlog_clearance\s+1\s+0\.6716 ± 0\.0000\s+33 ± 0\s+27 ± 0\s+24 ± 0\s+142\.74/,
+    );
+    expect(r.stdout).toMatch(
+      /mixed_urgency_medium\s+backlog_clearance\s+1\s+0\.5867 ± 0\.0000\s+61 ± 0\s+49 ± 0\s+53 ± 0\s+190\.17/,
+    );
+    expect(r.stdout).toMatch(
+      /cross_department_hard\s+backlog_clearance\s+1\s+0\.6522 ± 0\.0000\s+89 ± 0\s+73 ± 0\s+92 ± 0\s+178\.55/,
+    );
+    const files = readdirSync(resolve(ROOT, '../shared/fixtures/gov-workflow-v1'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => resolve(ROOT, '../shared/fixtures/gov-workflow-v1', f));
+    const replay = cli('replay', ...files);
+    expect(replay.code).toBe(0);
+    expect(
+      replay.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['PASS', 'PASS', 'PASS']);
+  });
+
+  it('refuses v2 agents on v1, and v1 where the RL adapter would need it', () => {
+    const agent = cli('baseline', '--variant', 'v1', '--agent', 'heuristic');
+    expect(agent.code).toBe(2);
+    expect(agent.stderr).toMatch(
+      /--variant v1 plays v1's own agents; allowed: urgent_first, oldest_first, backlog_clearance/,
+    );
+    const rollout = cli('rollout', '--env', 'gov-workflow/district_backlog_easy', '--variant', 'v1');
+    expect(rollout.code).toBe(2);
+    expect(rollout.stderr).toMatch(/--variant: 'v1'.*corrected, reference/);
+  });
+});

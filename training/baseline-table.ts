@@ -31,6 +31,15 @@ export const GOV_QUANTITIES: readonly Quantity[] = [
   { key: 'reward', label: 'reward', digits: 2, get: (r) => r.reward },
 ];
 
+/** The v1 ruleset's table: the columns of the seed document's published one. */
+export const GOV_V1_QUANTITIES: readonly Quantity[] = [
+  { key: 'score', label: 'score', digits: 4, get: (r) => r.score },
+  { key: 'steps', label: 'steps', digits: 0, get: (r) => r.steps },
+  { key: 'completed', label: 'completed', digits: 0, get: (r) => r.metrics.total_completed ?? 0 },
+  { key: 'backlog', label: 'backlog', digits: 0, get: (r) => r.metrics.total_backlog ?? 0 },
+  { key: 'reward', label: 'reward', digits: 2, get: (r) => r.reward },
+];
+
 export const HELIX_QUANTITIES: readonly Quantity[] = [
   { key: 'score', label: 'score', digits: 3, range: true, get: (r) => r.score },
   { key: 'reward', label: 'episode reward', digits: 2, range: true, get: (r) => r.reward },

@@ -9,7 +9,12 @@ import { runGovLlmEpisode, runHelixLlmEpisode } from '../agents/llm/llm-episodes
 import { createGovAgent, createHelixAgent, GOV_AGENT_NAMES, HELIX_AGENT_NAMES } from '../agents/registry.js';
 import { govEpisodeEnv, helixEpisodeEnv, remoteEpisodeEnv, runEpisode } from '../agents/run-episode.js';
 import type { EpisodeRecord } from '../agents/types.js';
+import { TASKS } from '../envs/gov-workflow/tasks.js';
 import type { Variant } from '../envs/gov-workflow/types.js';
+import { v1Agent, v1EpisodeEnv } from '../envs/gov-workflow/v1/episode.js';
+import type { V1PolicyName } from '../envs/gov-workflow/v1/policies.js';
+import { V1_POLICY_NAMES } from '../envs/gov-workflow/v1/policies.js';
+import { V1_TASKS } from '../envs/gov-workflow/v1/tasks.js';
 import type { HelixConfig, HelixConfigInput } from '../envs/helixdesk/config.js';
 import type { EnvOptions } from '../envs/registry.js';
 import { govEnvOptions, helixEnvOptions } from '../envs/registry.js';
@@ -24,8 +29,8 @@ export function baselineAgentNames(family: BaselineFamily): readonly string[] {
 }
 
 export interface BaselineRunOptions {
-  /** Gov Workflow case-flow variant (default corrected). */
-  variant?: Variant;
+  /** Gov Workflow case-flow variant (default corrected); `v1`: the v1 ruleset and its own policies. */
+  variant?: Variant | 'v1';
   /** Gov Workflow: stop episodes after this many steps. */
   maxSteps?: number;
   /** HelixDesk config (default: the reference's). */
@@ -57,7 +62,7 @@ export async function runBaselines(
   family: BaselineFamily,
   tasks: readonly string[],
   agents: readonly string[],
-  seeds: readonly number[],
+  seeds: readonly number[] | 'task',
   options: BaselineRunOptions = {},
 ): Promise<EpisodeRecord[]> {
   const records: EpisodeRecord[] = [];
@@ -79,6 +84,7 @@ export async function runBaselines(
           })
         : null;
     try {
+      const taskSeeds = seedsOf(family, task, seeds, options.variant === 'v1');
       for (const agent of agents) {
         const episode = async (seed: number): Promise<EpisodeRecord> => {
           const record = remote
@@ -93,8 +99,8 @@ export async function runBaselines(
           options.onEpisode?.();
           return record;
         };
-        if (agent === 'llm') records.push(...(await Promise.all(seeds.map(episode))));
-        else for (const seed of seeds) records.push(await episode(seed));
+        if (agent === 'llm') records.push(...(await Promise.all(taskSeeds.map(episode))));
+        else for (const seed of taskSeeds) records.push(await episode(seed));
       }
     } finally {
       for (const m of remote?.members ?? []) m.conn.close();
@@ -119,7 +125,7 @@ async function runBaselineEpisode(
         ? await runGovLlmEpisode(options.llm, {
             taskId: task,
             seed,
-            variant: options.variant ?? 'corrected',
+            variant: v2Variant(options.variant),
             ...maxSteps,
           })
         : await runHelixLlmEpisode(options.llm, {
@@ -129,11 +135,34 @@ async function runBaselineEpisode(
           });
     return result.record;
   }
+  if (family === 'gov-workflow' && options.variant === 'v1') {
+    if (!(V1_POLICY_NAMES as readonly string[]).includes(agent))
+      throw new Error(`variant v1: agent '${agent}' is not one of v1's own policies: ${V1_POLICY_NAMES.join(', ')}`);
+    return runEpisode(v1EpisodeEnv(task), v1Agent(agent as V1PolicyName), { seed, ...maxSteps });
+  }
   if (family === 'gov-workflow') {
-    const env = govEpisodeEnv({ taskId: task, variant: options.variant ?? 'corrected' });
+    const env = govEpisodeEnv({ taskId: task, variant: v2Variant(options.variant) });
     return runEpisode(env, createGovAgent(agent), { seed, ...maxSteps });
   }
   return runEpisode(helixEpisodeEnv(task, options.helixConfig ?? {}), createHelixAgent(agent), { seed });
+}
+
+/** The v2 variant of a baseline run (the LLM path has no v1 prompts: refused). */
+function v2Variant(variant: Variant | 'v1' | undefined): Variant {
+  if (variant === 'v1') throw new Error('variant v1: the llm agent plays the v2 env only');
+  return variant ?? 'corrected';
+}
+
+/** The seeds of a task: the given list, or `task` — the task's own seed (v1: 11 / 22 / 33). */
+export function seedsOf(
+  family: BaselineFamily,
+  task: string,
+  seeds: readonly number[] | 'task',
+  v1: boolean,
+): number[] {
+  if (seeds !== 'task') return [...seeds];
+  if (family === 'gov-workflow') return [(v1 ? V1_TASKS.get(task)?.seed : TASKS.get(task)?.seed) ?? 0];
+  return [42];
 }
 
 /** Records of several agents ordered task → agent (in `agents` order) → seed, as the tables list them. */

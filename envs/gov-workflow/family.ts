@@ -55,6 +55,13 @@ export type GovEnvOptions = z.infer<typeof GovEnvOptionsSchema>;
 
 /** Gov Workflow options out of generic env options (errors name the option). */
 export function govEnvOptions(options: EnvOptions): GovEnvOptions {
+  if (options.variant === 'v1')
+    throw new InvalidConfigError(
+      'options.variant',
+      VARIANTS.join(' | '),
+      "is 'v1': the v1 ruleset has no RL adapter (its observation and actions differ from v2's); it runs in " +
+        '`baseline --variant v1` and `replay`',
+    );
   return parseEnvOptions(
     GovEnvOptionsSchema,
     options,

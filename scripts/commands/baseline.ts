@@ -9,6 +9,8 @@ import { ALL_GOV_AGENT_NAMES, GOV_AGENT_NAMES, GOV_PLANNER_NAMES, HELIX_AGENT_NA
 import type { EpisodeRecord } from '../../agents/types.js';
 import type { Variant } from '../../envs/gov-workflow/types.js';
 import { VARIANTS } from '../../envs/gov-workflow/types.js';
+import { V1_POLICY_NAMES } from '../../envs/gov-workflow/v1/policies.js';
+import { V1_TASK_IDS } from '../../envs/gov-workflow/v1/tasks.js';
 import type { HelixConfig } from '../../envs/helixdesk/config.js';
 import { loadHelixConfig } from '../../envs/helixdesk/config.js';
 import { familyTasks } from '../../envs/registry.js';
@@ -18,6 +20,7 @@ import {
   formatMarkdown,
   formatText,
   GOV_QUANTITIES,
+  GOV_V1_QUANTITIES,
   HELIX_QUANTITIES,
   summarise,
 } from '../../training/baseline-table.js';
@@ -63,8 +66,11 @@ export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
                       medium episode)
                         helixdesk:    ${HELIX_AGENT_NAMES.join(', ')}, llm
                       llm = an LLM through an OpenAI-compatible endpoint (options below)
-  --seeds <list>      seeds and ranges, e.g. 0-9,42 (default 0-9)
-  --variant <v>       gov-workflow case-flow variant: ${VARIANTS.join(', ')} (default corrected)
+  --seeds <list>      seeds and ranges, e.g. 0-9,42, or task: each task's own seed (default 0-9;
+                      task with --variant v1)
+  --variant <v>       gov-workflow case-flow variant: ${VARIANTS.join(', ')} (default corrected), or v1:
+                      the v1 ruleset behind the seed's published table, with v1's own agents
+                      ${V1_POLICY_NAMES.join(', ')} (docs/envs.md#gov-workflow-v1)
   --config <file>     helixdesk config (YAML or JSON; keys you omit keep the reference defaults)
   --max-steps <n>     gov-workflow: stop episodes after n steps (default: the env's cap, max_days × 10)
   --env-servers <urls> helixdesk: play the rule and random agents on env servers (serve-env),
@@ -80,8 +86,9 @@ export interface BaselineConfig {
   env: BaselineEnv;
   tasks: string[];
   agents: string[];
-  seeds: number[];
-  variant: Variant;
+  /** The seeds of every task, or 'task': each task's own seed. */
+  seeds: number[] | 'task';
+  variant: Variant | 'v1';
   maxSteps: number | undefined;
   /** helixdesk only: the config file, or null for the defaults. */
   configFile: string | null;
@@ -119,17 +126,20 @@ export function parseBaselineArgs(argv: string[]): {
   if (env === 'gov-workflow' && values.config !== undefined) throw new UsageError('--config applies to helixdesk only');
   const config: BaselineConfig = {
     env,
-    tasks: parseList(values.task ?? 'all', TASKS[env], '--task'),
+    tasks: parseList(values.task ?? 'all', values.variant === 'v1' ? V1_TASK_IDS : TASKS[env], '--task'),
     agents:
       (values.agent ?? 'all').trim() === 'all'
         ? [...AGENTS[env]]
         : parseList(
             values.agent ?? 'all',
-            [...(env === 'gov-workflow' ? ALL_GOV_AGENT_NAMES : AGENTS[env]), 'llm'],
+            [...(env === 'gov-workflow' ? [...ALL_GOV_AGENT_NAMES, ...V1_POLICY_NAMES] : AGENTS[env]), 'llm'],
             '--agent',
           ),
-    seeds: parseSeeds(values.seeds ?? '0-9'),
-    variant: parseChoice(values.variant ?? 'corrected', VARIANTS, '--variant'),
+    seeds:
+      (values.seeds ?? (values.variant === 'v1' ? 'task' : '0-9')).trim() === 'task'
+        ? 'task'
+        : parseSeeds(values.seeds ?? '0-9'),
+    variant: parseChoice(values.variant ?? 'corrected', [...VARIANTS, 'v1'] as const, '--variant'),
     maxSteps:
       values['max-steps'] === undefined
         ? undefined
@@ -137,6 +147,14 @@ export function parseBaselineArgs(argv: string[]): {
     configFile: values.config ?? null,
     servers: parseServers(values['env-servers']),
   };
+  if (config.variant === 'v1') {
+    if (values.agent === undefined) config.agents = [...V1_POLICY_NAMES];
+    const bad = config.agents.filter((a) => !(V1_POLICY_NAMES as readonly string[]).includes(a));
+    if (bad.length > 0)
+      throw new UsageError(
+        `--agent ${bad.join(',')}: --variant v1 plays v1's own agents; allowed: ${V1_POLICY_NAMES.join(', ')}`,
+      );
+  }
   if (config.servers.length > 0 && env !== 'helixdesk')
     throw new UsageError(
       "--env-servers: gov-workflow agents read the env's JSON state and play in-process; env servers serve " +
@@ -179,10 +197,12 @@ export async function baselineCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (config.seeds.length === 0) throw new UsageError('--seeds: no seeds given');
-  const progress = new Progress('baseline', config.tasks.length * config.agents.length * config.seeds.length);
+  const perTask = config.seeds === 'task' ? 1 : config.seeds.length;
+  const progress = new Progress('baseline', config.tasks.length * config.agents.length * perTask);
   const llm = config.agents.includes('llm') ? llmSettings(llmValues) : undefined;
   const records = await runBaseline(config, progress, llm);
-  const quantities = config.env === 'gov-workflow' ? GOV_QUANTITIES : HELIX_QUANTITIES;
+  const quantities =
+    config.env === 'helixdesk' ? HELIX_QUANTITIES : config.variant === 'v1' ? GOV_V1_QUANTITIES : GOV_QUANTITIES;
   const rows = summarise(records, quantities);
 
   const runKind = config.env === 'gov-workflow' ? `baseline-${config.env}-${config.variant}` : `baseline-${config.env}`;
@@ -214,7 +234,8 @@ export async function baselineCommand(argv: string[]): Promise<number> {
   } else {
     const what =
       config.env === 'gov-workflow' ? `variant ${config.variant}` : `config ${config.configFile ?? 'defaults'}`;
-    console.log(`${config.env} baseline — ${what}, seeds ${describeSeeds(config.seeds)}\n`);
+    const seeds = config.seeds === 'task' ? "each task's own seed" : `seeds ${describeSeeds(config.seeds)}`;
+    console.log(`${config.env} baseline — ${what}, ${seeds}\n`);
     console.log(formatText(rows, quantities));
     console.log(`\nwrote ${join(dir, 'baseline.csv')}, ${join(dir, 'baseline.md')} and ${join(dir, 'episodes.csv')}`);
   }
