@@ -309,6 +309,13 @@ describe('serve-env: WS /ws sessions', () => {
     expect(unknownTask.data.errors[0].loc).toEqual(['task_id']);
     const badOption = await c.send({ type: 'reset', data: { adapter: 'v3' } });
     expect(badOption.data.message).toMatch(/options\.adapter/);
+    // A reset that fails inside the env leaves no half-reset episode behind.
+    const badReset = await c.send({ type: 'reset', data: { options: { max_steps_per_episode: -1 } } });
+    expect(badReset.data.code).toBe('VALIDATION_ERROR');
+    expect((await c.send({ type: 'step', data: { action_index: ADVANCE_INDEX } })).data.code).toBe('SESSION_ERROR');
+    expect(
+      (await c.send({ type: 'reset', data: { seed: 11, task_id: 'mixed_urgency_medium', adapter: 'v2' } })).type,
+    ).toBe('observation');
     // Still usable after every error.
     expect((await c.send({ type: 'step', data: { action_index: ADVANCE_INDEX } })).type).toBe('observation');
     c.ws.send(JSON.stringify({ type: 'close' }));

@@ -124,9 +124,16 @@ export class EnvSession {
     const driver = this.driver;
     const extra = { ...(fields.options ?? {}) };
     delete extra.task_id;
-    this.resetInfo = this.guard('VALIDATION_ERROR', () =>
-      driver.reset(fields.seed ?? undefined, extra, this.obs, this.mask),
-    );
+    try {
+      this.resetInfo = this.guard('VALIDATION_ERROR', () =>
+        driver.reset(fields.seed ?? undefined, extra, this.obs, this.mask),
+      );
+    } catch (err) {
+      // No half-reset env: the next step asks for a reset instead of stepping a stale episode.
+      this.driver = null;
+      this.driverKey = '';
+      throw err;
+    }
     this.episodeCount++;
     const infoId = isRecord(this.resetInfo) ? this.resetInfo.episode_id : undefined;
     this.episodeId = fields.episode_id ?? (typeof infoId === 'string' ? infoId : `${this.label}-${this.episodeCount}`);
