@@ -30,6 +30,8 @@ const GOV = registry<GovAgent>([
   ['heuristic', () => new HeuristicAgent()],
   ['random', () => new MaskedRandomAgent()],
   ['search', () => new SearchAgent()],
+  // Four freshly seeded futures per candidate: a planner that does not know the arrivals to come.
+  ['search-sampled', () => new SearchAgent({ futures: 4 })],
 ]);
 
 const HELIX = registry<HelixAgent>([
@@ -38,7 +40,7 @@ const HELIX = registry<HelixAgent>([
 ]);
 
 /** Agents that plan by simulating the env (they need a live env: not served, not in `--agent all`). */
-export const GOV_PLANNER_NAMES: readonly string[] = ['search'];
+export const GOV_PLANNER_NAMES: readonly string[] = ['search', 'search-sampled'];
 /** The Gov agents that act on an observation alone: the rule agents and random. */
 export const GOV_AGENT_NAMES: readonly string[] = GOV.names.filter((n) => !GOV_PLANNER_NAMES.includes(n));
 /** Every Gov agent name, planners included. */

@@ -17,6 +17,23 @@ describe('search agent', () => {
     }
   });
 
+  it('with sampled futures: reproducible, its own name, and not the clairvoyant plan', async () => {
+    const task = { taskId: 'district_backlog_easy' };
+    const again = await runGovEpisode(new SearchAgent({ futures: 2 }), { ...task, seed: 100 });
+    const differs: boolean[] = [];
+    for (const seed of [100, 101, 102]) {
+      const known = await runGovEpisode(new SearchAgent(), { ...task, seed });
+      const sampled = await runGovEpisode(new SearchAgent({ futures: 2 }), { ...task, seed });
+      if (seed === 100) expect(sampled).toEqual(again);
+      expect(sampled.agent).toBe('search-sampled');
+      differs.push(sampled.score !== known.score);
+    }
+    // The rollouts no longer see the env's own future arrivals, so the plans (and scores) change.
+    expect(differs).toContain(true);
+    for (const bad of [0, -1, 1.5, Number.NaN])
+      expect(() => new SearchAgent({ futures: bad })).toThrow(/futures must be/);
+  });
+
   it('plans on a copy: acting leaves the real env exactly as it was', () => {
     const env = new GovWorkflowEnv({ taskId: 'mixed_urgency_medium' });
     env.reset({ seed: 3 });

@@ -7,6 +7,8 @@
  * administrative action, the last document request) follows the actions actually taken, so the
  * rollouts continue the episode as the heuristic would. Deterministic; it never steps the real env.
  */
+
+import { deriveSeed } from '../envs/core/random/streams.js';
 import type { GovAction } from '../envs/gov-workflow/actions.js';
 import type { GovAdapterVersion } from '../envs/gov-workflow/adapter/action-table.js';
 import type { GovStateCopy } from '../envs/gov-workflow/adapter/agent-view.js';
@@ -24,13 +26,21 @@ export interface SearchAgentOptions {
   candidates?: GovAdapterVersion;
   /** Only these action types are tried besides the heuristic's choice (default: all). */
   actionTypes?: readonly ActionType[];
+  /**
+   * What the rollouts know of the future: `known` continues the env's own random stream (the state copy
+   * holds it: the rollouts see the arrivals to come — a clairvoyant bound); a number n > 0 plays each
+   * candidate n times with freshly seeded futures (the same n futures for every candidate) and averages.
+   */
+  futures?: 'known' | number;
 }
 
 export class SearchAgent implements GovAgent {
-  readonly name = 'search';
+  /** `search` (known futures) or `search-sampled` (freshly seeded futures). */
+  readonly name: string;
   private readonly horizonDays: number;
   private readonly candidates: GovAdapterVersion;
   private readonly actionTypes: ReadonlySet<ActionType> | null;
+  private readonly futures: 'known' | number;
   private memory = new HeuristicAgent();
   private sim: GovWorkflowEnv | null = null;
   private view: GovAgentView | null = null;
@@ -41,6 +51,10 @@ export class SearchAgent implements GovAgent {
     this.horizonDays = options.horizonDays ?? Number.POSITIVE_INFINITY;
     this.candidates = options.candidates ?? 'v1';
     this.actionTypes = options.actionTypes ? new Set(options.actionTypes) : null;
+    this.futures = options.futures ?? 'known';
+    this.name = this.futures === 'known' ? 'search' : 'search-sampled';
+    if (this.futures !== 'known' && !(Number.isInteger(this.futures) && this.futures > 0))
+      throw new RangeError(`futures must be 'known' or a positive integer (got ${this.futures})`);
     if (!(this.horizonDays > 0)) throw new RangeError(`horizonDays must be > 0 (got ${this.horizonDays})`);
   }
 
@@ -72,8 +86,16 @@ export class SearchAgent implements GovAgent {
     const candidates = [own, ...this.allowedActions(state, view)];
     let best = own;
     let bestScore = Number.NEGATIVE_INFINITY;
+    const futures = this.futures === 'known' ? [null] : Array.from({ length: this.futures }, (_, k) => k);
+    const steps = state.env.episode.counters.totalSteps;
     for (const candidate of candidates) {
-      const score = this.rollout(sim, view, state, candidate, day);
+      let score = 0;
+      for (const k of futures) {
+        // Common random numbers: future k of this decision is the same for every candidate.
+        const reseed = k === null ? null : deriveSeed(state.env.episode.seed, 'search-future', steps, k);
+        score += this.rollout(sim, view, state, candidate, day, reseed);
+      }
+      score /= futures.length;
       if (score > bestScore) {
         bestScore = score;
         best = candidate;
@@ -109,8 +131,16 @@ export class SearchAgent implements GovAgent {
   }
 
   /** `first` from the state, then the heuristic (with the memory it would have) to the horizon; the score. */
-  private rollout(sim: GovWorkflowEnv, view: GovAgentView, state: GovStateCopy, first: GovAction, day: number): number {
+  private rollout(
+    sim: GovWorkflowEnv,
+    view: GovAgentView,
+    state: GovStateCopy,
+    first: GovAction,
+    day: number,
+    reseed: number | null,
+  ): number {
     this.load(view, state);
+    if (reseed !== null) sim.current.rng.seed(reseed);
     const heuristic = this.memory.clone();
     heuristic.note(first, day);
     const endDay = day + this.horizonDays;

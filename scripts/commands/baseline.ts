@@ -63,7 +63,8 @@ export const BASELINE_HELP = `usage: npm run cli -- baseline [options]
   --agent <list>      all (every rule/random agent), or a comma-separated list of the env's agents:
                         gov-workflow: ${GOV_AGENT_NAMES.join(', ')}, ${GOV_PLANNER_NAMES.join(', ')}, llm
                       search = a planner: one-step lookahead with heuristic rollouts (slow: ~1 s per
-                      medium episode)
+                      medium episode) that see the env's own future; search-sampled = the same over
+                      four freshly seeded futures (no clairvoyance; 4× slower)
                         helixdesk:    ${HELIX_AGENT_NAMES.join(', ')}, llm
                       llm = an LLM through an OpenAI-compatible endpoint (options below)
   --seeds <list>      seeds and ranges, e.g. 0-9,42, or task: each task's own seed (default 0-9;
