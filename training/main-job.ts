@@ -207,7 +207,9 @@ function summary(
     verdict,
     '',
     'Mean ± standard deviation over the seeds; the difference is per seed (both play the same episodes), its ' +
-      'standard error sd/√n. "> 2 SE": the gap is more than twice its standard error.',
+      'standard error sd/√n. "> 2 SE": the gap is more than twice its standard error. The search agent\'s rollouts ' +
+      "continue the env's own random stream, so it knows the arrivals to come: a clairvoyant bound, not room a " +
+      'policy can reach (`search-sampled` plans without that knowledge; docs/baselines.md#the-search-agent).',
     '',
   ];
   if (gov) lines.push('## Gov Workflow, every agent', '', gov.markdown, '');
