@@ -483,6 +483,20 @@ describe('serve-env: idle sessions and keys', () => {
     await expect(startEnvServer({ family: 'nope', port: 0 })).rejects.toThrow(/nope/);
   });
 
+  it('closes a WebSocket whose message passes --max-body (1009), and keeps serving', async () => {
+    const server = await startEnvServer({ family: 'helixdesk', port: 0, maxBodyBytes: 2_000 });
+    try {
+      const c = await wsClient(server.wsUrl);
+      c.ws.send(JSON.stringify({ type: 'reset', data: { pad: 'x'.repeat(5_000) } }));
+      expect(await c.closed).toBe(1009);
+      const again = await wsClient(server.wsUrl);
+      expect((await again.send({ type: 'reset', data: {} })).type).toBe('observation');
+      again.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('survives garbage on the raw socket (400) and keeps serving', async () => {
     const server = await startEnvServer({ family: 'gov-workflow', port: 0 });
     try {
