@@ -139,42 +139,58 @@ export function stepRecord(
 /** Replays a parsed trace (reference variant unless told otherwise). */
 export function replayTrace(trace: GovTrace, variant: Variant = 'reference'): ReplayResult {
   const env = new GovWorkflowEnv({ taskId: trace.task_id, variant });
-  const fail = (steps: number, mismatch: TraceMismatch): ReplayResult => ({ ok: false, steps, mismatch });
+  return replayWith(trace, {
+    reset() {
+      const r = env.reset({ seed: trace.seed, options: { task_id: trace.task_id } });
+      const cap = env.current.maxStepsPerEpisode;
+      if (cap !== trace.max_steps_per_episode)
+        return { step: 'header', path: 'max_steps_per_episode', expected: trace.max_steps_per_episode, got: cap };
+      return { info: r.info, observation: r.observation };
+    },
+    step(action) {
+      const r = env.step(action);
+      return stepRecord(env.current.counters.totalSteps, r.reward, r.terminated, r.truncated, r.info, r.observation);
+    },
+    finalState: () => env.state(),
+    grade: () => env.grade(),
+  });
+}
 
-  const reset = env.reset({ seed: trace.seed, options: { task_id: trace.task_id } });
-  const cap = env.current.maxStepsPerEpisode;
-  if (cap !== trace.max_steps_per_episode)
-    return fail(0, { step: 'header', path: 'max_steps_per_episode', expected: trace.max_steps_per_episode, got: cap });
+/** What replayWith needs of an env version: its reset (or a header mismatch), step records, final state, grade. */
+export interface ReplayTarget {
+  reset(): { info: unknown; observation: unknown } | TraceMismatch;
+  /** The step's record in the trace's layout (t, reward, reward_breakdown, flags, info, obs). */
+  step(action: unknown): Record<string, unknown>;
+  finalState(): unknown;
+  grade(): unknown;
+}
+
+/** Replays a trace through an env version and reports the first difference (shared by v2 and v1). */
+export function replayWith(trace: GovTrace, target: ReplayTarget): ReplayResult {
+  const fail = (steps: number, mismatch: TraceMismatch): ReplayResult => ({ ok: false, steps, mismatch });
+  const reset = target.reset();
+  if ('path' in reset) return fail(0, reset);
   let d =
     firstDifference(trace.reset.info, reset.info, 'reset.info') ??
     firstDifference(trace.reset.obs, reset.observation, 'reset.obs');
   if (d) return fail(0, { step: 0, ...d });
-
   if (trace.steps.length !== trace.actions.length) {
     return fail(0, { step: 'header', path: 'steps.length', expected: trace.actions.length, got: trace.steps.length });
   }
   for (let i = 0; i < trace.actions.length; i++) {
-    let result: ReturnType<GovWorkflowEnv['step']>;
+    let got: Record<string, unknown>;
     try {
-      result = env.step(trace.actions[i]);
+      got = target.step(trace.actions[i]);
     } catch (err) {
       return fail(i, { step: i + 1, path: 'action', expected: 'a step', got: `error: ${(err as Error).message}` });
     }
-    const got = stepRecord(
-      env.current.counters.totalSteps,
-      result.reward,
-      result.terminated,
-      result.truncated,
-      result.info,
-      result.observation,
-    );
     d = firstDifference(trace.steps[i], got, '');
     if (d) return fail(i + 1, { step: i + 1, ...d });
   }
   const last = trace.steps.length;
-  d = firstDifference(trace.final_state, env.state(), 'final_state');
+  d = firstDifference(trace.final_state, target.finalState(), 'final_state');
   if (d) return fail(last, { step: 'final_state', ...d });
-  d = firstDifference(trace.grader, env.grade(), 'grader');
+  d = firstDifference(trace.grader, target.grade(), 'grader');
   if (d) return fail(last, { step: 'grader', ...d });
   return { ok: true, steps: last };
 }

@@ -4,6 +4,8 @@
  * observation, state, reward and grader result. docs/envs.md#gov-workflow-v1.
  */
 import { z } from 'zod';
+import type { PriorityMode, Stage } from '../types.js';
+import { ACTION_TYPES, PRIORITY_MODES, STAGES } from '../types.js';
 
 /** v1's ServiceType, in its enum order (no aadhaar_card). */
 export const V1_SERVICES = [
@@ -17,21 +19,12 @@ export const V1_SERVICES = [
 ] as const;
 export type V1Service = (typeof V1_SERVICES)[number];
 
-/** v1's five stages, in enum order (stage_counts lists them so). */
-export const V1_STAGES = ['submission', 'document_verification', 'field_verification', 'approval', 'issuance'] as const;
-export type V1Stage = (typeof V1_STAGES)[number];
-
-export const V1_PRIORITY_MODES = ['urgent_first', 'oldest_first', 'balanced', 'backlog_clearance'] as const;
-export type V1PriorityMode = (typeof V1_PRIORITY_MODES)[number];
-
-export const V1_ACTION_TYPES = [
-  'set_priority_mode',
-  'assign_capacity',
-  'request_missing_documents',
-  'escalate_service',
-  'advance_time',
-  'reallocate_officers',
-] as const;
+/** v1's stages, priority modes and action types are v2's, in the same order (stage_counts lists the stages so). */
+export const V1_STAGES = STAGES;
+export type V1Stage = Stage;
+export const V1_PRIORITY_MODES = PRIORITY_MODES;
+export type V1PriorityMode = PriorityMode;
+export const V1_ACTION_TYPES = ACTION_TYPES;
 
 /** v1's ActionModel (pydantic: unknown keys ignored, officer_delta defaults to 0). */
 export const V1ActionSchema = z.object({
