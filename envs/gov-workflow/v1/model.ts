@@ -5,18 +5,12 @@
  */
 import { z } from 'zod';
 import type { PriorityMode, Stage } from '../types.js';
-import { ACTION_TYPES, PRIORITY_MODES, STAGES } from '../types.js';
+import { ACTION_TYPES, PRIORITY_MODES, SERVICES, STAGES } from '../types.js';
 
-/** v1's ServiceType, in its enum order (no aadhaar_card). */
-export const V1_SERVICES = [
-  'passport',
-  'driving_license',
-  'gst_registration',
-  'income_certificate',
-  'caste_certificate',
-  'birth_certificate',
-  'land_registration',
-] as const;
+/** v1's ServiceType: v2's services in the same order, without aadhaar_card. */
+export const V1_SERVICES = SERVICES.filter(
+  (s): s is Exclude<(typeof SERVICES)[number], 'aadhaar_card'> => s !== 'aadhaar_card',
+);
 export type V1Service = (typeof V1_SERVICES)[number];
 
 /** v1's stages, priority modes and action types are v2's, in the same order (stage_counts lists the stages so). */

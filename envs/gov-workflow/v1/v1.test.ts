@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTrace } from '../trace.js';
 import { GovWorkflowV1Env, parseV1Action } from './env.js';
 import type { V1Action } from './model.js';
+import { zeroMetrics } from './model.js';
 import { v1Policy } from './policies.js';
 import { completionFairnessGap, v1Grade, v1Reward } from './rules.js';
 import { replayV1Trace } from './trace.js';
@@ -103,20 +104,7 @@ describe('v1 rules', () => {
   });
 
   it('graders: bounded and rounded to 4, empty ratios as v1 defines them', () => {
-    const zero = {
-      total_arrived: 0,
-      total_completed: 0,
-      total_sla_breaches: 0,
-      total_invalid_actions: 0,
-      total_docs_requested: 0,
-      total_docs_cleared: 0,
-      total_urgent_arrived: 0,
-      total_urgent_completed: 0,
-      total_escalations_used: 0,
-      total_wasted_escalations: 0,
-      total_idle_officer_days: 0,
-      total_capacity_days: 0,
-    };
+    const zero = zeroMetrics();
     const g = v1Grade('mixed_urgency_medium', zero, 0);
     expect(g.metrics).toMatchObject({ completion_rate: 0, sla_compliance: 1, document_rework_quality: 1 });
     expect(g.score).toBe(0.65); // 0 + 0.30 + 0.20 + 0.15
