@@ -1,20 +1,25 @@
 /**
- * TensorFlow.js backend selection (docs/decisions.md, docs/gpu.md): `auto` tries tfjs-node-gpu, then tfjs-node (the
- * native 'tensorflow' backend; optional peer dependencies, never downloaded by npm ci), then wasm
- * (SIMD, one thread), then the pure-JS cpu backend. `tensorflow`, `wasm` and `cpu` ask for one
- * backend and fail with the reasons when it cannot load. The choice (and whether a GPU is in use) is
- * printed by the commands and recorded in every run's metadata.
+ * Backend selection (docs/decisions.md, docs/gpu.md): `auto` tries tfjs-node-gpu, then tfjs-node (the
+ * native 'tensorflow' backend; optional peer dependencies, never downloaded by npm ci), then queue-rl's
+ * own native kernels (native-engine.ts, built by npm ci), then tfjs's wasm (SIMD, one thread), then the
+ * pure-JS cpu backend. `tensorflow`, `native`, `wasm` and `cpu` ask for one backend and fail with the
+ * reasons when it cannot load. With `native`, tfjs runs on 'cpu' for what is not arithmetic
+ * (checkpoint I/O). The choice (and whether a GPU is in use) is printed by the commands and recorded
+ * in every run's metadata.
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { loadNativeAddon } from './native-engine.js';
 
-export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
 export const BackendPreferenceSchema = z.enum(BACKEND_PREFERENCES);
 
 export interface BackendInfo {
-  /** The active tfjs backend: 'tensorflow' | 'wasm' | 'cpu'. */
+  /** The active backend: 'tensorflow' | 'native' | 'wasm' | 'cpu'. */
   backend: string;
+  /** The native engine's kernel set ('avx2+fma' or 'generic'), with backend 'native'. */
+  kernels?: string;
   /** The native package that provided 'tensorflow', if any. */
   nativePackage: string | null;
   /** Whether the native backend runs on a GPU (TF silently falls back to CPU when CUDA 11 libraries are missing). */
@@ -58,6 +63,19 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
     }
     if (pref === 'tensorflow') throw new Error(`backend 'tensorflow' is not available: ${tried.join('; ')}`);
   }
+  if (pref === 'auto' || pref === 'native') {
+    const native = loadNativeAddon();
+    if ('addon' in native) {
+      await tf.setBackend('cpu');
+      await tf.ready();
+      // tfjs's cpu backend greets its first tensor in Node with advice to install tfjs-node; here it only
+      // builds checkpoint files, so the advice would mislead.
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+      return done({ backend: 'native', nativePackage: null, gpu: false, kernels: native.addon.kernels });
+    }
+    tried.push(`native: ${native.error}`);
+    if (pref === 'native') throw new Error(`backend 'native' is not available: ${native.error}`);
+  }
   if (pref === 'auto' || pref === 'wasm') {
     try {
       // The emscripten module installs process-wide 'uncaughtException'/'unhandledRejection'
@@ -83,7 +101,14 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
   return done({ backend: 'cpu', nativePackage: null, gpu: false });
 }
 
+/** The backend initBackend chose in this thread, or null before it ran. */
+export function activeBackend(): string | null {
+  return current?.backend ?? null;
+}
+
 export function describeBackend(info: BackendInfo): string {
+  if (info.backend === 'native')
+    return `queue-rl native kernels (${info.kernels ?? '?'}), tfjs ${info.tfjsVersion} for I/O`;
   const device = info.backend === 'tensorflow' ? (info.gpu ? ' on GPU' : ' on CPU') : '';
   return (
     `tfjs ${info.tfjsVersion}, backend ` +

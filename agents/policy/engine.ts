@@ -18,7 +18,19 @@
  * between forwardTrain and backward, the saved activations (tensor counts stay flat: tested).
  */
 import * as tf from '@tensorflow/tfjs';
+import { activeBackend } from './backend.js';
+import { NativeTowerEngine } from './native-engine.js';
 import type { Activation, ParameterLayout } from './parameters.js';
+import type { Tower } from './tower.js';
+
+export type { Tower } from './tower.js';
+
+/** A tower on the active backend: the native engine when `--backend native` (or auto) chose it, tfjs otherwise. */
+export function createTower(layout: ParameterLayout, tower: 'actor' | 'critic', activation: Activation): Tower {
+  return activeBackend() === 'native'
+    ? new NativeTowerEngine(layout, tower, activation)
+    : new TowerEngine(layout, tower, activation);
+}
 
 interface Dense {
   kernel: tf.Tensor2D;
@@ -48,8 +60,9 @@ function backendTraits(): { tanhViaSigmoid: boolean; singleDownload: boolean; ba
   };
 }
 
-/** One MLP: hidden layers with the activation, then a linear head; parameters in a layout's block. */
-export class TowerEngine {
+/** One MLP on tfjs: hidden layers with the activation, then a linear head; parameters in a layout's block. */
+export class TowerEngine implements Tower {
+  readonly needsTransposedInput = true;
   private layers: Dense[] = [];
   private saved: SavedActivations | null = null;
   private readonly names: string[];
@@ -133,7 +146,7 @@ export class TowerEngine {
    * to the outputs of the last forwardTrain ([batch, outputSize]); written into `gradOut` (the whole
    * parameter vector's layout, this tower's block). Releases the saved activations.
    */
-  backward(dOut: Float32Array, gradOut: Float32Array): void {
+  backward(dOut: Float32Array, gradOut: Float32Array): number {
     const saved = this.saved;
     if (!saved) throw new Error('backward() needs a forwardTrain() first');
     const B = saved.batch;
@@ -159,6 +172,10 @@ export class TowerEngine {
       }
     });
     this.releaseSaved();
+    let sumSq = 0; // in index order (one thread or two add the same numbers)
+    for (let i = this.offset; i < this.offset + this.size; i++)
+      sumSq += (gradOut[i] as number) * (gradOut[i] as number);
+    return sumSq;
   }
 
   /** Drops the activations a forwardTrain() kept, without a backward pass (PPO's target_kl early stop). */
@@ -207,15 +224,15 @@ export class TowerEngine {
 
 /** Both towers: logits from the actor, values from the critic. */
 export class PolicyEngine {
-  readonly actor: TowerEngine;
-  readonly critic: TowerEngine;
+  readonly actor: Tower;
+  readonly critic: Tower;
 
   constructor(
     readonly layout: ParameterLayout,
     readonly activation: Activation,
   ) {
-    this.actor = new TowerEngine(layout, 'actor', activation);
-    this.critic = new TowerEngine(layout, 'critic', activation);
+    this.actor = createTower(layout, 'actor', activation);
+    this.critic = createTower(layout, 'critic', activation);
   }
 
   setParameters(theta: Float32Array): void {

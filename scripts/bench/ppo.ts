@@ -13,8 +13,10 @@
  *
  *  3. with --main-job, the main job (npm start) in a child process: its phases' wall times and peak memory.
  *
- *   npm run bench:ppo [-- --backend wasm|cpu|tensorflow] [--iterations 10] [--workers 0] [--threads both|1|2]
+ *   npm run bench:ppo [-- --backend native,wasm] [--iterations 10] [--workers 0] [--threads both|1|2]
  *                     [--main-job]
+ *   --backend takes a comma-separated list (native, wasm, cpu, tensorflow): every table has a row per
+ *   backend, so the native learner and tfjs's wasm are compared with each other and with PyTorch in one run.
  *   QUEUE_RL_TORCH_PYTHON=/usr/bin/python3 (default) selects the Python that has torch.
  */
 
@@ -94,13 +96,19 @@ function torchAnchor(threads: readonly string[]): { results: Map<string, UpdateT
 }
 
 interface BenchOptions {
-  backend: string;
+  backends: string[];
   iterations: number;
   workers: string;
 }
 
 /** Trains `iterations + 1` iterations of gov-phase1 and returns the table row of the timed ones. */
-async function measure(net: Net, threads: '1' | '2', options: BenchOptions, torch: UpdateTiming | undefined) {
+async function measure(
+  net: Net,
+  threads: '1' | '2',
+  backend: string,
+  options: BenchOptions,
+  torch: UpdateTiming | undefined,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ppo-'));
   const config = loadPpoConfig('gov-phase1', [
     ['--net-arch', net],
@@ -108,7 +116,7 @@ async function measure(net: Net, threads: '1' | '2', options: BenchOptions, torc
     ['--eval.freq', '0'],
     ['--eval.seeds', '1000'],
     ['--checkpoint.freq', '0'],
-    ['--backend', options.backend],
+    ['--backend', backend],
     ['--workers', options.workers],
     ['--update-threads', threads],
   ]);
@@ -130,6 +138,7 @@ async function measure(net: Net, threads: '1' | '2', options: BenchOptions, torc
   const torchUpdate = torch ? (torch.updateMs * minibatches) / 1000 : null;
   const row = [
     `[${net}]`,
+    backend,
     threads,
     fps.toFixed(0),
     (rollout * per).toFixed(2),
@@ -154,7 +163,7 @@ function printTable(head: string[], rows: string[][]): void {
 async function printUpdateTable(
   threadSettings: readonly ('1' | '2')[],
   torchResults: Map<string, UpdateTiming>,
-  backend: string,
+  backends: readonly string[],
 ): Promise<void> {
   console.log('1. One minibatch update (batch 64; ms; ratio = PyTorch time ÷ ours, above 1 = queue-rl faster)');
   const upd: string[][] = [];
@@ -164,25 +173,28 @@ async function printUpdateTable(
     return times.length > 0 ? Math.min(...(times as number[])) : undefined;
   };
   for (const net of NETS)
-    for (const threads of threadSettings) {
-      const ours = await timeOurUpdate(net, threads, backend);
-      const t = torchResults.get(`${net}/${threads}`);
-      const cell = (o: number, p: number | undefined): string =>
-        p === undefined ? o.toFixed(3) : `${o.toFixed(3)} / ${p.toFixed(3)} (${(p / o).toFixed(2)}×)`;
-      upd.push([
-        `[${net}]`,
-        threads,
-        cell(ours.forwardMs, t?.forwardMs),
-        cell(ours.backwardOptimizerMs, t?.backwardOptimizerMs),
-        cell(ours.updateMs, t?.updateMs),
-        `${((64 / ours.updateMs) * 1000).toFixed(0)}`,
-        t ? `${((64 / t.updateMs) * 1000).toFixed(0)}` : '—',
-        best(net) === undefined ? '—' : `${((best(net) as number) / ours.updateMs).toFixed(2)}×`,
-      ]);
-    }
+    for (const backend of backends)
+      for (const threads of threadSettings) {
+        const ours = await timeOurUpdate(net, threads, backend);
+        const t = torchResults.get(`${net}/${threads}`);
+        const cell = (o: number, p: number | undefined): string =>
+          p === undefined ? o.toFixed(3) : `${o.toFixed(3)} / ${p.toFixed(3)} (${(p / o).toFixed(2)}×)`;
+        upd.push([
+          `[${net}]`,
+          backend,
+          threads,
+          cell(ours.forwardMs, t?.forwardMs),
+          cell(ours.backwardOptimizerMs, t?.backwardOptimizerMs),
+          cell(ours.updateMs, t?.updateMs),
+          `${((64 / ours.updateMs) * 1000).toFixed(0)}`,
+          t ? `${((64 / t.updateMs) * 1000).toFixed(0)}` : '—',
+          best(net) === undefined ? '—' : `${((best(net) as number) / ours.updateMs).toFixed(2)}×`,
+        ]);
+      }
   printTable(
     [
       'net',
+      'backend',
       'threads',
       'forward, ours / PyTorch',
       'backward + Adam',
@@ -198,7 +210,7 @@ async function printUpdateTable(
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      backend: { type: 'string', default: 'wasm' },
+      backend: { type: 'string', default: 'native,wasm' },
       iterations: { type: 'string', default: '10' },
       workers: { type: 'string', default: '0' },
       // 'both' measures the update on one thread and with the critic on a second thread (same results).
@@ -210,7 +222,7 @@ async function main(): Promise<void> {
   if (!['both', '1', '2'].includes(values.threads as string))
     throw new Error(`--threads: '${values.threads}' is not one of both, 1, 2`);
   const options: BenchOptions = {
-    backend: values.backend as string,
+    backends: (values.backend as string).split(',').map((b) => b.trim()),
     iterations: Number(values.iterations),
     workers: values.workers as string,
   };
@@ -225,25 +237,27 @@ async function main(): Promise<void> {
   const torch = torchAnchor(threadSettings);
   console.log(`anchor: ${torch.about}\n`);
 
-  await printUpdateTable(threadSettings, torch.results, options.backend);
+  await printUpdateTable(threadSettings, torch.results, options.backends);
 
   console.log('\n2. End to end, gov-phase1 training');
   const rows: string[][] = [];
-  let backendText = '';
+  const backendTexts = new Set<string>();
   for (const net of NETS)
-    for (const threads of threadSettings) {
-      // Against PyTorch at its fastest thread count: its second thread only costs at these sizes.
-      const fastest = threadSettings
-        .map((t) => torch.results.get(`${net}/${t}`))
-        .filter((x): x is UpdateTiming => x !== undefined)
-        .sort((a, b) => a.updateMs - b.updateMs)[0];
-      const { row, backend } = await measure(net, threads, options, fastest);
-      rows.push(row);
-      backendText = backend;
-    }
+    for (const backend of options.backends)
+      for (const threads of threadSettings) {
+        // Against PyTorch at its fastest thread count: its second thread only costs at these sizes.
+        const fastest = threadSettings
+          .map((t) => torch.results.get(`${net}/${t}`))
+          .filter((x): x is UpdateTiming => x !== undefined)
+          .sort((a, b) => a.updateMs - b.updateMs)[0];
+        const measured = await measure(net, threads, backend, options, fastest);
+        rows.push(measured.row);
+        backendTexts.add(measured.backend);
+      }
   printTable(
     [
       'net',
+      'backend',
       'update threads',
       'env steps/s',
       'rollout s / 20,480',
@@ -254,12 +268,12 @@ async function main(): Promise<void> {
     ],
     rows,
   );
-  console.log(`\nbackend: ${backendText}`);
+  console.log(`\nbackends: ${[...backendTexts].join('; ')}`);
   console.log(
     'End to end counts rollout + update (the time SB3 reports as fps); evaluation and checkpoints are excluded. The ' +
       "comparison run takes our measured rollout time plus PyTorch's measured update time for the same minibatches.",
   );
-  if (values['main-job']) mainJob(options.backend);
+  if (values['main-job']) mainJob(options.backends[0] as string);
 }
 
 main().catch((err: unknown) => {

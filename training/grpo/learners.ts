@@ -9,10 +9,10 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { PolicyCheckpoint } from '../../agents/policy/checkpoint.js';
 import { loadPolicyCheckpoint, writeLayersModel } from '../../agents/policy/checkpoint.js';
-import { TowerEngine } from '../../agents/policy/engine.js';
+import { createTower, type Tower } from '../../agents/policy/engine.js';
 import { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import { createStream } from '../../envs/core/random/streams.js';
-import { Adam, clipScale, sumOfSquares } from '../ppo/adam.js';
+import { Adam, clipScale } from '../ppo/adam.js';
 import { writeDirAtomic, writeFileAtomic } from '../run-io.js';
 import type { GrpoConfig } from './config.js';
 
@@ -158,7 +158,7 @@ export class TfjsGrpoLearner implements GrpoLearner {
   readonly kind = 'tfjs' as const;
   readonly policy: ActorCriticPolicy;
   readonly reference: Float32Array;
-  private readonly referenceTower: TowerEngine | null;
+  private readonly referenceTower: Tower | null;
   private readonly adam: Adam;
   private readonly base: PolicyCheckpoint;
   private readonly actorSize: number;
@@ -173,7 +173,7 @@ export class TfjsGrpoLearner implements GrpoLearner {
     this.actorSize = this.policy.layout.actorSize;
     this.adam = new Adam(this.policy.layout.size, c.adam);
     if (opts.resume) this.adam.load({ step: opts.resume.step, m: opts.resume.m, v: opts.resume.v });
-    this.referenceTower = c.beta > 0 ? new TowerEngine(this.policy.layout, 'actor', this.base.spec.activation) : null;
+    this.referenceTower = c.beta > 0 ? createTower(this.policy.layout, 'actor', this.base.spec.activation) : null;
     this.referenceTower?.setParameters(this.reference);
   }
 
@@ -258,8 +258,7 @@ export class TfjsGrpoLearner implements GrpoLearner {
         }
         dist.rowGradient(logits, masks, actions, i, gLogp, 0, dLogits);
       }
-      this.policy.engine.actor.backward(dLogits, grad);
-      const scale = clipScale([sumOfSquares(grad, 0, this.actorSize)], c.max_grad_norm);
+      const scale = clipScale([this.policy.engine.actor.backward(dLogits, grad)], c.max_grad_norm);
       this.adam.beginStep();
       this.adam.apply(this.policy.parameters, grad, c.learning_rate, scale.scale, 0, this.actorSize);
       this.policy.engine.actor.setParameters(this.policy.parameters);

@@ -1,11 +1,15 @@
 /**
- * Adam on one flat Float32Array of parameters, as torch.optim.Adam computes it (SB3 sets eps 1e-5):
+ * Adam on one flat Float32Array of parameters, torch.optim.Adam's formula (SB3 sets eps 1e-5):
  *   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
  *   θ ← θ − (lr / (1−β1^t)) · m / (√v / √(1−β2^t) + eps)
  * plus torch's clip_grad_norm_ (global L2 norm over all gradients, coefficient max/(norm + 1e-6)
- * applied when below 1). The moments are kept in float32 as torch does, the arithmetic of one step in
- * float64. The state (t, m, v) is plain typed arrays: checkpoints save it exactly.
+ * applied when below 1). Float32 arithmetic, as torch's: the step's constants are computed in float64
+ * and rounded, every element operation is rounded to float32 (Math.fround: a float64 operation rounded
+ * to float32 is the float32 operation). The state (t, m, v) is plain typed arrays: checkpoints save it
+ * exactly. The element loop runs in the native addon when it is built (the same operations in the same
+ * order, no fused multiply-add: bit-identical to adamStepJs, tested), in JS otherwise.
  */
+import { loadNativeAddon } from '../../agents/policy/native-engine.js';
 
 export interface AdamSettings {
   beta1: number;
@@ -47,22 +51,13 @@ export class Adam {
    * different threads over shared moments.
    */
   apply(theta: Float32Array, grad: Float32Array, lr: number, gradScale = 1, from = 0, to = theta.length): void {
-    const { beta1, beta2, eps } = this.settings;
     if (this.step === 0) throw new Error('Adam.apply before beginStep()');
-    const stepSize = lr / (1 - beta1 ** this.step);
-    const invBc2Sqrt = 1 / Math.sqrt(1 - beta2 ** this.step);
-    const c1 = (1 - beta1) * gradScale;
-    const c2 = (1 - beta2) * gradScale * gradScale;
-    const m = this.m;
-    const v = this.v;
-    for (let i = from; i < to; i++) {
-      const g = grad[i] as number;
-      const mi = beta1 * (m[i] as number) + c1 * g;
-      const vi = beta2 * (v[i] as number) + c2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      theta[i] = (theta[i] as number) - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
-    }
+    const c = adamConstants(this.settings, this.step, lr, gradScale);
+    const native = loadNativeAddon();
+    if ('addon' in native) {
+      const { beta1, beta2, eps } = this.settings;
+      native.addon.adam(theta, grad, this.m, this.v, from, to, c.stepSize, c.invBc2Sqrt, c.c1, c.c2, beta1, beta2, eps);
+    } else adamStepJs(this.settings, c, theta, grad, this.m, this.v, from, to);
   }
 
   state(): AdamState {
@@ -78,11 +73,46 @@ export class Adam {
   }
 }
 
-/** Σ g² over grad[from, to), in index order. */
-export function sumOfSquares(grad: Float32Array, from = 0, to = grad.length): number {
-  let sq = 0;
-  for (let i = from; i < to; i++) sq += (grad[i] as number) * (grad[i] as number);
-  return sq;
+export interface AdamStepConstants {
+  stepSize: number;
+  invBc2Sqrt: number;
+  c1: number;
+  c2: number;
+}
+
+/** The step's scalars (bias corrections, the clip scale folded into the moments): float64, rounded to float32. */
+export function adamConstants(s: AdamSettings, step: number, lr: number, gradScale: number): AdamStepConstants {
+  const f = Math.fround;
+  return {
+    stepSize: f(lr / (1 - s.beta1 ** step)),
+    invBc2Sqrt: f(1 / Math.sqrt(1 - s.beta2 ** step)),
+    c1: f((1 - s.beta1) * gradScale),
+    c2: f((1 - s.beta2) * gradScale * gradScale),
+  };
+}
+
+/** Adam's element loop in JS (the reference the native loop equals bit for bit). */
+export function adamStepJs(
+  s: AdamSettings,
+  c: AdamStepConstants,
+  theta: Float32Array,
+  grad: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  from: number,
+  to: number,
+): void {
+  const f = Math.fround;
+  const [beta1, beta2, eps] = [f(s.beta1), f(s.beta2), f(s.eps)];
+  const { stepSize, invBc2Sqrt, c1, c2 } = c;
+  for (let i = from; i < to; i++) {
+    const g = grad[i] as number;
+    const mi = f(f(beta1 * (m[i] as number)) + f(c1 * g));
+    const vi = f(f(beta2 * (v[i] as number)) + f(f(c2 * g) * g));
+    m[i] = mi;
+    v[i] = vi;
+    theta[i] = (theta[i] as number) - f(f(stepSize * mi) / f(f(f(Math.sqrt(vi)) * invBc2Sqrt) + eps));
+  }
 }
 
 /**

@@ -4,10 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../../agents/policy/backend.js';
-import { TowerEngine } from '../../agents/policy/engine.js';
+import { createTower } from '../../agents/policy/engine.js';
 import { ParameterLayout } from '../../agents/policy/parameters.js';
 import { CommandServer } from '../../envs/core/threads.js';
-import { Adam, sumOfSquares } from './adam.js';
+import { Adam } from './adam.js';
 import type { CriticThreadInit } from './critic-worker.js';
 import { CMD, SCALAR } from './critic-worker.js';
 import { valueLossGrad } from './losses.js';
@@ -17,7 +17,7 @@ const init = workerData as CriticThreadInit;
 async function main(): Promise<void> {
   await initBackend(init.backend);
   const layout = new ParameterLayout(init.shape, init.arch);
-  const critic = new TowerEngine(layout, 'critic', init.activation);
+  const critic = createTower(layout, 'critic', init.activation);
   const b = init.buffers;
   const adam = new Adam(layout.size, init.adam, { m: b.m, v: b.v });
   const scalars = new Float64Array(init.scalars);
@@ -32,8 +32,7 @@ async function main(): Promise<void> {
       critic.forwardTrain(b.obs, b.obsT, batch, values);
       const data = { batch, oldValues: b.oldValues, returns: b.returns };
       scalars[SCALAR.VALUE_LOSS] = valueLossGrad(values, data, init, dValues);
-      critic.backward(dValues, b.grad);
-      scalars[SCALAR.SUM_SQ] = sumOfSquares(b.grad, layout.actorSize, layout.size);
+      scalars[SCALAR.SUM_SQ] = critic.backward(dValues, b.grad);
     } else if (cmd === CMD.APPLY) {
       adam.beginStep();
       const lr = scalars[SCALAR.LR] as number;

@@ -9,7 +9,7 @@
 import type { PolicyEngine } from '../../agents/policy/engine.js';
 import type { ActorCriticPolicy } from '../../agents/policy/policy.js';
 import type { Adam } from './adam.js';
-import { clipScale, sumOfSquares } from './adam.js';
+import { clipScale } from './adam.js';
 import type { CriticWorker } from './critic-worker.js';
 import type { MinibatchData, MinibatchStats, PpoLossSettings } from './losses.js';
 import { anchorKlGrad, policyLossGrad, valueLossGrad } from './losses.js';
@@ -84,8 +84,9 @@ export class GradientStep {
         : null;
     // SB3: stop the epochs at the first minibatch whose approx_kl exceeds 1.5 × target_kl, before its step.
     const stop = s.targetKl !== null && policyStats.approxKl > 1.5 * s.targetKl;
+    let actorSumOfSquares = 0;
     if (stop) this.engine.actor.discardActivations();
-    else this.engine.actor.backward(mb.dLogits, this.grad);
+    else actorSumOfSquares = this.engine.actor.backward(mb.dLogits, this.grad);
     const critic = this.critic.finishGradient(size, data, !stop);
     const stats: MinibatchStats = {
       ...policyStats,
@@ -95,7 +96,7 @@ export class GradientStep {
     };
     if (stop) return { stats, stepped: false, gradNorm: 0 };
     // Global-norm clipping over both towers (actor block + critic block), then Adam on each block.
-    const clip = clipScale([sumOfSquares(this.grad, 0, this.actorSize), critic.sumOfSquares], s.maxGradNorm);
+    const clip = clipScale([actorSumOfSquares, critic.sumOfSquares], s.maxGradNorm);
     this.adam.beginStep();
     this.critic.startApply(lr, clip.scale);
     this.adam.apply(this.policy.parameters, this.grad, lr, clip.scale, 0, this.actorSize);
@@ -124,8 +125,7 @@ export function inlineCritic(
         critic.discardActivations();
         return { valueLoss, sumOfSquares: 0 };
       }
-      critic.backward(mb.dValues, grad);
-      return { valueLoss, sumOfSquares: sumOfSquares(grad, actorSize, size) };
+      return { valueLoss, sumOfSquares: critic.backward(mb.dValues, grad) };
     },
     startApply(lr, scale) {
       adam.apply(policy.parameters, grad, lr, scale, actorSize, size);

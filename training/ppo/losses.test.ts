@@ -174,7 +174,7 @@ function referenceGradients(
   return result;
 }
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of ['cpu', 'wasm', 'native'] as const) {
   describe(`PPO loss through PolicyEngine.backward (${backend})`, () => {
     beforeAll(async () => {
       await initBackend(backend);

@@ -225,7 +225,7 @@ describe('PPO on toy envs', () => {
 });
 
 describe('checkpoints and exact resume', () => {
-  for (const backend of ['cpu', 'wasm'] as const) {
+  for (const backend of ['cpu', 'wasm', 'native'] as const) {
     it(`training 2N steps equals training N, stopping, and resuming for N more, bit for bit (${backend}, ` +
       `gov-workflow)`, async () => {
       const config = parsePpoConfig({
@@ -291,39 +291,42 @@ describe('checkpoints and exact resume', () => {
     }, 60_000);
   }
 
-  it('the critic on a second thread gives bit-identical training (target_kl early stops included)', async () => {
-    const base: PpoConfigInput = {
-      env: { id: 'toy/multi', options: {} },
-      total_timesteps: 512,
-      n_steps: 32,
-      batch_size: 24,
-      n_epochs: 3,
-      target_kl: 0.002,
-      clip_range_vf: 0.5,
-      net_arch: { pi: [16, 8], vf: [12] },
-    };
-    const runs = [];
-    for (const threads of [1, 2] as const) {
-      const dir = tempDir();
-      const stops: number[] = [];
-      runs.push({
-        result: await trainPpo({
-          config: toyConfig({ ...base, update_threads: threads, backend: 'wasm' }),
-          resultsDir: join(dir, 'r'),
-          checkpointDir: join(dir, 'c'),
-          log: (l) => (l.includes('early stop') ? stops.push(1) : undefined),
-        }),
-        stops: stops.length,
-      });
-    }
-    const [one, two] = runs as [(typeof runs)[number], (typeof runs)[number]];
-    expect(one.stops).toBeGreaterThan(0);
-    expect(two.stops).toBe(one.stops);
-    expect(two.result.parameters).toEqual(one.result.parameters);
-    const strip = (rows: MetricRow[]): MetricRow[] =>
-      rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/'))));
-    expect(strip(two.result.metrics)).toEqual(strip(one.result.metrics));
-  });
+  it.each(['wasm', 'native'] as const)(
+    'the critic on a second thread gives bit-identical training (target_kl early stops included, %s)',
+    async (backend) => {
+      const base: PpoConfigInput = {
+        env: { id: 'toy/multi', options: {} },
+        total_timesteps: 512,
+        n_steps: 32,
+        batch_size: 24,
+        n_epochs: 3,
+        target_kl: 0.002,
+        clip_range_vf: 0.5,
+        net_arch: { pi: [16, 8], vf: [12] },
+      };
+      const runs = [];
+      for (const threads of [1, 2] as const) {
+        const dir = tempDir();
+        const stops: number[] = [];
+        runs.push({
+          result: await trainPpo({
+            config: toyConfig({ ...base, update_threads: threads, backend }),
+            resultsDir: join(dir, 'r'),
+            checkpointDir: join(dir, 'c'),
+            log: (l) => (l.includes('early stop') ? stops.push(1) : undefined),
+          }),
+          stops: stops.length,
+        });
+      }
+      const [one, two] = runs as [(typeof runs)[number], (typeof runs)[number]];
+      expect(one.stops).toBeGreaterThan(0);
+      expect(two.stops).toBe(one.stops);
+      expect(two.result.parameters).toEqual(one.result.parameters);
+      const strip = (rows: MetricRow[]): MetricRow[] =>
+        rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('time/'))));
+      expect(strip(two.result.metrics)).toEqual(strip(one.result.metrics));
+    },
+  );
 
   it('writes a tfjs layers model that tf.loadLayersModel reads back with the same outputs', async () => {
     const dir = tempDir();

@@ -41,13 +41,15 @@ export async function updatePolicy(run: PpoRun, permutation: Int32Array, hooks: 
   const sums = { pg: 0, value: 0, entropy: 0, kl: 0, clip: 0, count: 0, gradNorm: 0, anchorKl: 0 };
   const klCoef = run.anchor ? KlAnchor.coefficient(config, state.numTimesteps / config.total_timesteps) : 0;
   run.anchor?.computeLogits(buffer);
+  const { actor, critic } = run.policy.engine;
+  const transpose = actor.needsTransposedInput || critic.needsTransposedInput;
   let last: MinibatchStats | null = null;
   let stopped = false;
   for (let epoch = 0; epoch < config.n_epochs && !stopped; epoch++) {
     shuffle(permutation, state.minibatchRng);
     for (let start = 0, index = 0; start < buffer.size; start += B, index++) {
       const size = Math.min(B, buffer.size - start);
-      gatherMinibatch(buffer, permutation, start, size, run.minibatch, run.anchor?.logits ?? null);
+      gatherMinibatch(buffer, permutation, start, size, run.minibatch, run.anchor?.logits ?? null, transpose);
       const step = run.gradientStep.run(run.minibatch, size, lr, klCoef);
       hooks.onMinibatch?.({ iteration: state.iteration, epoch, index, stats: step.stats });
       sums.pg += step.stats.policyLoss;
@@ -98,7 +100,7 @@ function shuffle(perm: Int32Array, rng: RandomStream): void {
   }
 }
 
-/** Rows perm[start…start+size) of the buffer into the minibatch arrays (and the observations transposed). */
+/** Rows perm[start…start+size) of the buffer into the minibatch arrays (and the observations transposed if asked). */
 function gatherMinibatch(
   buffer: RolloutBuffer,
   perm: Int32Array,
@@ -106,12 +108,13 @@ function gatherMinibatch(
   size: number,
   mb: Minibatch,
   anchorLogits: Float32Array | null,
+  transpose: boolean,
 ): void {
   const { observationSize: O, maskLength: M, actionDims: D } = buffer;
   for (let r = 0; r < size; r++) {
     const k = perm[start + r] as number;
     mb.obs.set(buffer.observations.subarray(k * O, (k + 1) * O), r * O);
-    for (let j = 0; j < O; j++) mb.obsT[j * size + r] = buffer.observations[k * O + j] as number;
+    if (transpose) for (let j = 0; j < O; j++) mb.obsT[j * size + r] = buffer.observations[k * O + j] as number;
     mb.masks.set(buffer.masks.subarray(k * M, (k + 1) * M), r * M);
     mb.actions.set(buffer.actions.subarray(k * D, (k + 1) * D), r * D);
     mb.oldLogProbs[r] = buffer.logProbs[k] as number;
