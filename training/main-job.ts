@@ -19,7 +19,11 @@ import { trainingTasks } from './ppo/config.js';
 import { writeFileAtomic } from './run-io.js';
 
 export interface MainJobOptions {
-  gov: { phase1: PpoConfig; phase2: PpoConfig; tasks: readonly string[] } | null;
+  /**
+   * `phase2PerTask`: Phase 2 fine-tunes one specialist per task from Phase 1's final policy (its curriculum
+   * narrowed to that task), and each task's verdict plays its specialist; otherwise one Phase 2 for all tasks.
+   */
+  gov: { phase1: PpoConfig; phase2: PpoConfig; tasks: readonly string[]; phase2PerTask?: boolean } | null;
   helixdesk: { config: PpoConfig; tasks: readonly string[] } | null;
   runId: string;
   resultsRoot: string;
@@ -66,10 +70,13 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
   if (opts.gov) {
     const p1 = await train(opts.gov.phase1);
     if (p1.interrupted) return interrupted();
-    const p2 = await train({ ...opts.gov.phase2, init_from: p1.finalCheckpoint });
-    if (p2.interrupted) return interrupted();
     trained.push({ family: 'gov-workflow', task: '*', label: 'phase1', result: p1, config: opts.gov.phase1 });
-    trained.push({ family: 'gov-workflow', task: '*', label: 'phase2', result: p2, config: opts.gov.phase2 });
+    for (const run of phase2Runs(opts.gov)) {
+      const config: PpoConfig = { ...run.config, init_from: p1.finalCheckpoint };
+      const p2 = await train(config);
+      if (p2.interrupted) return interrupted();
+      trained.push({ family: 'gov-workflow', task: run.task, label: config.phase, result: p2, config });
+    }
   }
   for (const task of opts.helixdesk?.tasks ?? []) {
     const base = opts.helixdesk?.config as PpoConfig;
@@ -94,26 +101,43 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
   return { summaryPath, interrupted: false, verdict };
 }
 
-/** The Gov policies (final of both phases, Phase 2's best, the warm start) and every Gov agent. */
+/** Phase 2's runs: one for every task, or one specialist per task (its curriculum and evaluation narrowed to it). */
+function phase2Runs(gov: NonNullable<MainJobOptions['gov']>): { task: string; config: PpoConfig }[] {
+  if (!gov.phase2PerTask) return [{ task: '*', config: gov.phase2 }];
+  return gov.tasks.map((task) => ({
+    task,
+    config: {
+      ...gov.phase2,
+      phase: `${gov.phase2.phase}-${task}`,
+      curriculum: [{ until: 1, weights: { [task]: 1 } }],
+      eval: { ...gov.phase2.eval, tasks: [task] },
+    },
+  }));
+}
+
+/** The Gov policies (final of both phases, Phase 2's best, the warm start) and every Gov agent, task by task. */
 async function evaluateGov(opts: MainJobOptions, trained: readonly Trained[]): Promise<CheckpointEvaluation> {
-  const [p1, p2] = trained.filter((t) => t.family === 'gov-workflow').map((t) => t.result) as [
-    RunTrainingResult,
-    RunTrainingResult,
-  ];
+  const [phase1, ...phase2] = trained.filter((t) => t.family === 'gov-workflow');
+  const p1 = (phase1 as Trained).result;
   const tasks = opts.gov?.tasks ?? [];
-  const checkpoints = [
-    { label: 'ppo-final', dir: p2.finalCheckpoint },
-    ...(p2.bestCheckpoint ? [{ label: 'ppo-best', dir: p2.bestCheckpoint }] : []),
-    { label: 'ppo-phase1-final', dir: p1.finalCheckpoint },
-    ...(opts.gov?.phase1.init_from_agent ? [{ label: 'warm-start', dir: join(p1.checkpointDir, 'warm-start') }] : []),
-  ];
-  const evaluation = await evaluateCheckpoints({
-    checkpoints,
-    family: 'gov-workflow',
-    tasks,
-    seeds: opts.evalSeeds,
-    agents: GOV_AGENT_NAMES,
-  });
+  const evaluated: EpisodeRecord[] = [];
+  for (const task of tasks) {
+    const p2 = (phase2.find((t) => t.task === task || t.task === '*') as Trained).result;
+    const checkpoints = [
+      { label: 'ppo-final', dir: p2.finalCheckpoint },
+      ...(p2.bestCheckpoint ? [{ label: 'ppo-best', dir: p2.bestCheckpoint }] : []),
+      { label: 'ppo-phase1-final', dir: p1.finalCheckpoint },
+      ...(opts.gov?.phase1.init_from_agent ? [{ label: 'warm-start', dir: join(p1.checkpointDir, 'warm-start') }] : []),
+    ];
+    const evaluation = await evaluateCheckpoints({
+      checkpoints,
+      family: 'gov-workflow',
+      tasks: [task],
+      seeds: opts.evalSeeds,
+      agents: GOV_AGENT_NAMES,
+    });
+    evaluated.push(...evaluation.records);
+  }
   const search = await runBaselines(
     'gov-workflow',
     tasks,
@@ -121,9 +145,10 @@ async function evaluateGov(opts: MainJobOptions, trained: readonly Trained[]): P
     opts.searchSeeds,
     baselineRunOptions('gov-workflow', opts.gov?.phase1.env.options ?? {}),
   );
-  const records = [...evaluation.records, ...search];
+  const records = [...evaluated, ...search];
   const quantities = [...GOV_QUANTITIES.slice(0, 3), INVALID_RATE, ...GOV_QUANTITIES.slice(3)];
-  return { ...evaluation, records, markdown: formatMarkdown(summarise(records, quantities), quantities) };
+  const markdown = formatMarkdown(summarise(records, quantities), quantities);
+  return { records, quantities, text: '', markdown, csv: '' };
 }
 
 /** Each HelixDesk task's own policy (final and best) and every HelixDesk agent, task by task. */

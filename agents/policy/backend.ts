@@ -65,7 +65,10 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
   }
   if (pref === 'auto' || pref === 'native') {
     const native = loadNativeAddon();
-    if ('addon' in native) {
+    // The portable kernels (a CPU without AVX2 + FMA) are slower than wasm: auto skips them.
+    const portableOnly = 'addon' in native && native.addon.kernels !== 'avx2+fma' && pref === 'auto';
+    if (portableOnly) tried.push('native: only the portable kernels on this CPU (no AVX2 + FMA), slower than wasm');
+    if ('addon' in native && !portableOnly) {
       await tf.setBackend('cpu');
       await tf.ready();
       // tfjs's cpu backend greets its first tensor in Node with advice to install tfjs-node; here it only
@@ -73,8 +76,10 @@ export async function initBackend(requested: BackendPreference = 'auto'): Promis
       (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
       return done({ backend: 'native', nativePackage: null, gpu: false, kernels: native.addon.kernels });
     }
-    tried.push(`native: ${native.error}`);
-    if (pref === 'native') throw new Error(`backend 'native' is not available: ${native.error}`);
+    if ('error' in native) {
+      tried.push(`native: ${native.error}`);
+      if (pref === 'native') throw new Error(`backend 'native' is not available: ${native.error}`);
+    }
   }
   if (pref === 'auto' || pref === 'wasm') {
     try {

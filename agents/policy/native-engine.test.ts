@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RandomStream } from '../../envs/core/random/streams.js';
 import { createStream } from '../../envs/core/random/streams.js';
@@ -155,6 +156,28 @@ describe('native engine', () => {
       Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number)))) / Math.max(...b.map(Math.abs));
     expect(worst(got.out, ref.out)).toBeLessThan(2e-6);
     expect(worst(got.grad, ref.grad)).toBeLessThan(2e-6);
+  });
+
+  it('auto takes the AVX2 kernels, not the portable ones (slower than wasm); native takes either', () => {
+    const choose = (kernels: string | undefined, pref: string): { backend: string; tried: string[] } => {
+      const code =
+        `import { initBackend } from './agents/policy/backend.ts';` +
+        `const b = await initBackend('${pref}'); console.log(JSON.stringify({ backend: b.backend, tried: b.tried }));`;
+      const env = { ...process.env, TFJS_BACKEND: '' };
+      if (kernels) Object.assign(env, { QUEUE_RL_NATIVE_KERNELS: kernels });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env,
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+    };
+    if (addon().kernels === 'avx2+fma') expect(choose(undefined, 'auto').backend).toBe('native');
+    const portable = choose('generic', 'auto');
+    expect(portable.backend).toBe('wasm');
+    expect(portable.tried.join('; ')).toMatch(/native: only the portable kernels on this CPU/);
+    expect(choose('generic', 'native').backend).toBe('native');
   });
 
   it('gives each row the same bits in a batch of 1 and of 64, and forward() equals forwardTrain()', () => {

@@ -16,9 +16,13 @@ const GOV_TASKS = 'district_backlog_easy,mixed_urgency_medium,cross_department_h
 export const PIPELINE_HELP = `usage: npm start [-- options]   (= npm run cli -- pipeline [options])
 
   --full              the longer budgets (gov-main-*-full, helixdesk-main-full; search on every seed)
+                      and Gov Phase 2 per task
   --env <list>        ${ENVS.join(', ')} (default both)
   --gov-phase1 <c>    Gov Phase 1 config (default gov-main-phase1: imitation of the heuristic, then PPO)
   --gov-phase2 <c>    Gov Phase 2 config (default gov-main-phase2: the curriculum, from Phase 1)
+  --gov-phase2-per-task
+                      Phase 2 trains one specialist per Gov task from Phase 1 (each task's verdict
+                      plays its own); the default with --full
   --helixdesk <c>     HelixDesk config, trained once per task (default helixdesk-main)
   --task <list>       Gov tasks to evaluate (default ${GOV_TASKS})
   --helixdesk-task <list>
@@ -40,6 +44,7 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
       env: 'string',
       'gov-phase1': 'string',
       'gov-phase2': 'string',
+      'gov-phase2-per-task': 'boolean',
       helixdesk: 'string',
       task: 'string',
       'helixdesk-task': 'string',
@@ -66,6 +71,7 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
         phase1: loadPpoConfig(flags['gov-phase1'] ?? `gov-main-phase1${suffix}`, overrides),
         phase2: loadPpoConfig(flags['gov-phase2'] ?? `gov-main-phase2${suffix}`, overrides),
         tasks: parseList(flags.task ?? GOV_TASKS, familyTasks('gov-workflow'), '--task'),
+        phase2PerTask: full || flags['gov-phase2-per-task'] === true,
       }
     : null;
   const helixdesk = envs.includes('helixdesk')

@@ -465,6 +465,70 @@ describe('pipeline', () => {
   }, 120_000);
 });
 
+describe('pipeline with Gov Phase 2 per task', () => {
+  it('trains one Phase 2 specialist per task from Phase 1, and each task is judged on its own specialist', async () => {
+    const out = join(TMP, 'pipeline-per-task');
+    const ckpts = join(TMP, 'pipeline-per-task-checkpoints');
+    const tasks = ['district_backlog_easy', 'cross_department_hard'];
+    const r = await run([
+      'pipeline',
+      ...['--run-id', 'spec', '--out', out, '--checkpoints', ckpts, '--env', 'gov-workflow'],
+      ...['--seeds', '100,101', '--search-seeds', '100', '--task', tasks.join(','), '--gov-phase2-per-task'],
+      ...['--total-timesteps', '128', '--net-arch', '8,8', '--n-steps', '32', '--n-envs', '2'],
+      ...['--batch-size', '32', '--n-epochs', '1', '--eval.freq', '64', '--eval.seeds', '1', '--backend', 'cpu'],
+      ...['--imitation.episodes', '1', '--imitation.epochs', '1'],
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const runDir = join(out, 'spec');
+    for (const task of tasks) {
+      const config = readJson(join(runDir, `phase2-${task}`, 'config.json'));
+      expect(config).toMatchObject({
+        phase: `phase2-${task}`,
+        curriculum: [{ until: 1, weights: { [task]: 1 } }],
+        init_from: join(ckpts, 'spec', 'phase1', 'final'),
+        eval: { tasks: [task] },
+      });
+    }
+    expect(existsSync(join(runDir, 'phase2'))).toBe(false);
+    const summary = readFileSync(join(runDir, 'summary.md'), 'utf8');
+    for (const task of tasks) {
+      expect(summary).toMatch(
+        new RegExp(`^- phase2-${task}: \`gov-main-phase2\`, 128 steps on ${task}, from Phase 1`, 'm'),
+      );
+      expect(summary).toMatch(new RegExp(`^\\| gov-workflow \\| ${task} \\| \\d\\.\\d{4}`, 'm'));
+    }
+    // Each task's ppo-final is its own specialist: the same checkpoint played standalone gives the same scores.
+    const episodes = readFileSync(join(runDir, 'episodes.csv'), 'utf8').trim().split('\n');
+    const head = (episodes[0] as string).split(',');
+    const col = (name: string): number => head.indexOf(name);
+    const finals = episodes
+      .slice(1)
+      .map((l) => l.split(','))
+      .filter((c) => c[col('agent')] === 'ppo-final');
+    expect(finals.map((c) => `${c[col('task')]}/${c[col('seed')]}`).sort()).toEqual(
+      tasks.flatMap((t) => [`${t}/100`, `${t}/101`]).sort(),
+    );
+    const hard = await run([
+      'evaluate',
+      ...['--checkpoint', join(ckpts, 'spec', 'phase2-cross_department_hard', 'final')],
+      ...['--task', 'cross_department_hard', '--seeds', '100,101', '--agent', 'none', '--backend', 'cpu'],
+      ...['--out', join(TMP, 'per-task-eval')],
+    ]);
+    expect(hard.code, hard.stderr).toBe(0);
+    const evalDir = join(TMP, 'per-task-eval', readdirSync(join(TMP, 'per-task-eval'))[0] as string);
+    const alone = readFileSync(join(evalDir, 'episodes.csv'), 'utf8').trim().split('\n');
+    const aloneHead = (alone[0] as string).split(',');
+    const scoresAlone = alone.slice(1).map((l) => {
+      const c = l.split(',');
+      return `${c[aloneHead.indexOf('seed')]}:${c[aloneHead.indexOf('score')]}`;
+    });
+    const scoresInJob = finals
+      .filter((x) => x[col('task')] === 'cross_department_hard')
+      .map((c) => `${c[col('seed')]}:${c[col('score')]}`);
+    expect(scoresAlone.sort()).toEqual(scoresInJob.sort());
+  }, 120_000);
+});
+
 describe('bad input and damaged checkpoints', () => {
   /** A copy of the finished run's final checkpoint, to damage. */
   const copyFinal = (name: string): string => {
