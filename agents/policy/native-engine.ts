@@ -95,6 +95,9 @@ export class NativeTowerEngine implements Tower {
   /** This tower's block of the last setParameters() vector (a view: no copy). */
   private params: Float32Array = new Float32Array(0);
   private theta: Float32Array | null = null;
+  /** This tower's block of the last gradient vector backward() wrote (a view, made once per vector). */
+  private gradView: Float32Array = new Float32Array(0);
+  private gradOut: Float32Array | null = null;
   readonly needsTransposedInput = false;
   private readonly activationCode: number;
   private readonly inputSize: number;
@@ -150,7 +153,10 @@ export class NativeTowerEngine implements Tower {
     const batch = this.savedBatch;
     if (batch === 0) throw new Error('backward() needs a forwardTrain() first');
     this.savedBatch = 0;
-    const grad = gradOut.subarray(this.offset, this.offset + this.size);
+    if (gradOut !== this.gradOut) {
+      this.gradOut = gradOut;
+      this.gradView = gradOut.subarray(this.offset, this.offset + this.size);
+    }
     return this.addon.backward(
       this.params,
       this.dims,
@@ -159,7 +165,7 @@ export class NativeTowerEngine implements Tower {
       batch,
       this.acts,
       dOut,
-      grad,
+      this.gradView,
       this.scratch,
     );
   }
