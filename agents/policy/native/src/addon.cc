@@ -59,6 +59,7 @@ int count(napi_env env, napi_value v, const char* name, int lo, int hi) {
 
 struct TowerArgs {
   qrl::Tower tower;
+  const float* x;
   int batch;
   int64_t parameters;
   int64_t hidden_per_row;  // Σ hidden
@@ -85,6 +86,7 @@ TowerArgs tower_args(napi_env env, napi_value* argv) {
   a.tower.activation = count(env, argv[2], "activation", 0, 1);
   a.batch = count(env, argv[4], "batch", 1, 1 << 20);
   a.tower.theta = f32(env, argv[0], "theta", static_cast<size_t>(a.parameters));
+  a.x = f32(env, argv[3], "x", static_cast<size_t>(static_cast<int64_t>(a.batch) * dims[0]));
   return a;
 }
 
@@ -101,10 +103,9 @@ napi_value Forward(napi_env env, napi_callback_info info) {
     args(env, info, 7, argv);
     const TowerArgs a = tower_args(env, argv);
     const int64_t rows = a.batch;
-    const float* x = f32(env, argv[3], "x", static_cast<size_t>(rows * a.tower.dims[0]));
     float* out = f32(env, argv[5], "out", static_cast<size_t>(rows * a.tower.dims[a.tower.layers]));
     float* acts = f32(env, argv[6], "acts", static_cast<size_t>(rows * a.hidden_per_row));
-    qrl::tower_forward(a.tower, x, a.batch, out, acts);
+    qrl::tower_forward(a.tower, a.x, a.batch, out, acts);
   } catch (const Failure&) {
   }
   return nullptr;
@@ -117,12 +118,11 @@ napi_value Backward(napi_env env, napi_callback_info info) {
     args(env, info, 9, argv);
     const TowerArgs a = tower_args(env, argv);
     const int64_t rows = a.batch;
-    const float* x = f32(env, argv[3], "x", static_cast<size_t>(rows * a.tower.dims[0]));
     const float* acts = f32(env, argv[5], "acts", static_cast<size_t>(rows * a.hidden_per_row));
     const float* d_out = f32(env, argv[6], "dOut", static_cast<size_t>(rows * a.tower.dims[a.tower.layers]));
     float* grad = f32(env, argv[7], "grad", static_cast<size_t>(a.parameters));
     float* scratch = f32(env, argv[8], "scratch", static_cast<size_t>(2 * rows * a.max_hidden));
-    const double sum_sq = qrl::tower_backward(a.tower, x, a.batch, acts, d_out, grad, scratch);
+    const double sum_sq = qrl::tower_backward(a.tower, a.x, a.batch, acts, d_out, grad, scratch);
     napi_value result;
     check(env, napi_create_double(env, sum_sq, &result), "result");
     return result;
