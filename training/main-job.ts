@@ -22,8 +22,16 @@ export interface MainJobOptions {
   /**
    * `phase2PerTask`: Phase 2 fine-tunes one specialist per task from Phase 1's final policy (its curriculum
    * narrowed to that task), and each task's verdict plays its specialist; otherwise one Phase 2 for all tasks.
+   * `phase2ByTask`: a task's own Phase 2 config instead of `phase2` (per task only); one that names a warm
+   * start (`init_from_agent`) starts from its own clone on that task instead of Phase 1's final policy.
    */
-  gov: { phase1: PpoConfig; phase2: PpoConfig; tasks: readonly string[]; phase2PerTask?: boolean } | null;
+  gov: {
+    phase1: PpoConfig;
+    phase2: PpoConfig;
+    tasks: readonly string[];
+    phase2PerTask?: boolean;
+    phase2ByTask?: Readonly<Record<string, PpoConfig>>;
+  } | null;
   helixdesk: { config: PpoConfig; tasks: readonly string[] } | null;
   runId: string;
   resultsRoot: string;
@@ -72,7 +80,9 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
     if (p1.interrupted) return interrupted();
     trained.push({ family: 'gov-workflow', task: '*', label: 'phase1', result: p1, config: opts.gov.phase1 });
     for (const run of phase2Runs(opts.gov)) {
-      const config: PpoConfig = { ...run.config, init_from: p1.finalCheckpoint };
+      const config: PpoConfig = run.config.init_from_agent
+        ? run.config
+        : { ...run.config, init_from: p1.finalCheckpoint };
       const p2 = await train(config);
       if (p2.interrupted) return interrupted();
       trained.push({ family: 'gov-workflow', task: run.task, label: config.phase, result: p2, config });
@@ -104,15 +114,18 @@ export async function runMainJob(opts: MainJobOptions): Promise<MainJobResult> {
 /** Phase 2's runs: one for every task, or one specialist per task (its curriculum and evaluation narrowed to it). */
 function phase2Runs(gov: NonNullable<MainJobOptions['gov']>): { task: string; config: PpoConfig }[] {
   if (!gov.phase2PerTask) return [{ task: '*', config: gov.phase2 }];
-  return gov.tasks.map((task) => ({
-    task,
-    config: {
-      ...gov.phase2,
-      phase: `${gov.phase2.phase}-${task}`,
-      curriculum: [{ until: 1, weights: { [task]: 1 } }],
-      eval: { ...gov.phase2.eval, tasks: [task] },
-    },
-  }));
+  return gov.tasks.map((task) => {
+    const base = gov.phase2ByTask?.[task] ?? gov.phase2;
+    return {
+      task,
+      config: {
+        ...base,
+        phase: `${gov.phase2.phase}-${task}`,
+        curriculum: [{ until: 1, weights: { [task]: 1 } }],
+        eval: { ...base.eval, tasks: [task] },
+      },
+    };
+  });
 }
 
 /** The Gov policies (final of both phases, Phase 2's best, the warm start) and every Gov agent, task by task. */
@@ -122,12 +135,15 @@ async function evaluateGov(opts: MainJobOptions, trained: readonly Trained[]): P
   const tasks = opts.gov?.tasks ?? [];
   const evaluated: EpisodeRecord[] = [];
   for (const task of tasks) {
-    const p2 = (phase2.find((t) => t.task === task || t.task === '*') as Trained).result;
+    const specialist = phase2.find((t) => t.task === task || t.task === '*') as Trained;
+    const p2 = specialist.result;
+    // The warm start the final policy descends from: its own clone, or Phase 1's.
+    const warm = specialist.config.init_from_agent ? p2 : opts.gov?.phase1.init_from_agent ? p1 : null;
     const checkpoints = [
       { label: 'ppo-final', dir: p2.finalCheckpoint },
       ...(p2.bestCheckpoint ? [{ label: 'ppo-best', dir: p2.bestCheckpoint }] : []),
       { label: 'ppo-phase1-final', dir: p1.finalCheckpoint },
-      ...(opts.gov?.phase1.init_from_agent ? [{ label: 'warm-start', dir: join(p1.checkpointDir, 'warm-start') }] : []),
+      ...(warm ? [{ label: 'warm-start', dir: join(warm.checkpointDir, 'warm-start') }] : []),
     ];
     const evaluation = await evaluateCheckpoints({
       checkpoints,

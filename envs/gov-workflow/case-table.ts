@@ -336,6 +336,21 @@ export class CaseTable {
     this.rebuildDerived();
   }
 
+  /**
+   * Per service (SERVICES index), the blocked cases whose requested documents are still awaited: the
+   * cases another request for that service would only re-request. Writes into `out` (length ≥ 8).
+   */
+  countAwaitingDocuments(out: Int32Array): Int32Array {
+    out.fill(0);
+    const watch = this.documentWatch;
+    for (let k = 0; k < watch.length; k++) {
+      const row = watch.rows[k] as number;
+      if (this.substate[row] === Substate.BlockedMissingDocs && this.docResolutionDay[row] !== NO_DAY)
+        bump(out, this.service[row] as number, 1);
+    }
+    return out;
+  }
+
   /** Re-derive the watch lists and the counts from the columns. */
   rebuildDerived(): void {
     this.fieldVerificationWatch.clear();

@@ -1,11 +1,11 @@
 /**
  * The `gov-workflow` env family (envs/core/registry.ts):
  *
- *   gov-workflow/<task>        the RL adapter: Box(0, 1, [163]), Discrete(31) with masks (v1; v2: 166, 79).
+ *   gov-workflow/<task>        the RL adapter: Box(0, 1, [163]), Discrete(31) with masks (v1; v2 and v3: 166, 79).
  *   gov-workflow/curriculum    the same spaces; each episode's task drawn from `options.curriculum`
  *                              (curriculum-member.ts). Not in the default task list.
  *
- * Options: `variant` ('corrected' | 'reference'), `maxNonAdvanceStreak`, `adapter` ('v1' | 'v2'),
+ * Options: `variant` ('corrected' | 'reference'), `maxNonAdvanceStreak`, `adapter` ('v1' | 'v2' | 'v3'),
  * `reward` ({ mode: 'env' | 'grader' | 'mix', graderScale, envWeight }), and `curriculum` (only with
  * the id gov-workflow/curriculum).
  */
@@ -27,7 +27,7 @@ export const GovEnvOptionsSchema = z
   .object({
     variant: z.enum(VARIANTS).optional(),
     maxNonAdvanceStreak: z.number().int().positive().optional(),
-    /** The action table and features (docs/envs.md): v1 (default) or v2. */
+    /** The action table and features (docs/envs.md): v1 (default), v2 or v3. */
     adapter: z.enum(GOV_ADAPTER_VERSIONS).optional(),
     /** What a step pays (docs/envs.md#reward-modes); default the env's reward. */
     reward: RewardSettingsSchema.optional(),

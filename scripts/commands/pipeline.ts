@@ -5,6 +5,7 @@
  */
 import { familyTasks } from '../../envs/registry.js';
 import { runMainJob } from '../../training/main-job.js';
+import type { PpoConfig } from '../../training/ppo/config.js';
 import { loadPpoConfig } from '../../training/ppo/config.js';
 import { runId as makeRunId } from '../../training/run-io.js';
 import { parseList, parseOptions, parseSeeds, UsageError } from '../args.js';
@@ -12,6 +13,9 @@ import { installSigint, PPO_OVERRIDES } from './train.js';
 
 const ENVS = ['gov-workflow', 'helixdesk'] as const;
 const GOV_TASKS = 'district_backlog_easy,mixed_urgency_medium,cross_department_hard';
+/** --full's own Phase 2 configs (the others use gov-main-phase2-full). */
+const FULL_PHASE2_BY_TASK =
+  'district_backlog_easy=gov-main-phase2-full-easy,cross_department_hard=gov-main-phase2-full-hard';
 
 export const PIPELINE_HELP = `usage: npm start [-- options]   (= npm run cli -- pipeline [options])
 
@@ -23,6 +27,10 @@ export const PIPELINE_HELP = `usage: npm start [-- options]   (= npm run cli -- 
   --gov-phase2-per-task
                       Phase 2 trains one specialist per Gov task from Phase 1 (each task's verdict
                       plays its own); the default with --full
+  --gov-phase2-task <task=c,…>
+                      a task's own Phase 2 config (per task only); a config with init_from_agent
+                      starts from its own clone instead of Phase 1 (--full: easy and hard have
+                      gov-main-phase2-full-easy, gov-main-phase2-full-hard)
   --helixdesk <c>     HelixDesk config, trained once per task (default helixdesk-main)
   --task <list>       Gov tasks to evaluate (default ${GOV_TASKS})
   --helixdesk-task <list>
@@ -45,6 +53,7 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
       'gov-phase1': 'string',
       'gov-phase2': 'string',
       'gov-phase2-per-task': 'boolean',
+      'gov-phase2-task': 'string',
       helixdesk: 'string',
       task: 'string',
       'helixdesk-task': 'string',
@@ -63,15 +72,22 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
   }
   const full = flags.full === true;
   const suffix = full ? '-full' : '';
-  if (full && [flags['gov-phase1'], flags['gov-phase2'], flags.helixdesk].some((c) => c !== undefined))
-    throw new UsageError('--full picks the configs; drop --gov-phase1/--gov-phase2/--helixdesk');
+  if (
+    full &&
+    [flags['gov-phase1'], flags['gov-phase2'], flags['gov-phase2-task'], flags.helixdesk].some((c) => c !== undefined)
+  )
+    throw new UsageError('--full picks the configs; drop --gov-phase1/--gov-phase2/--gov-phase2-task/--helixdesk');
+  const perTask = full || flags['gov-phase2-per-task'] === true;
+  if (flags['gov-phase2-task'] !== undefined && !perTask)
+    throw new UsageError('--gov-phase2-task needs --gov-phase2-per-task (one Phase 2 for all tasks has one config)');
   const envs = parseList(flags.env ?? ENVS.join(','), ENVS, '--env');
   const gov = envs.includes('gov-workflow')
     ? {
         phase1: loadPpoConfig(flags['gov-phase1'] ?? `gov-main-phase1${suffix}`, overrides),
         phase2: loadPpoConfig(flags['gov-phase2'] ?? `gov-main-phase2${suffix}`, overrides),
         tasks: parseList(flags.task ?? GOV_TASKS, familyTasks('gov-workflow'), '--task'),
-        phase2PerTask: full || flags['gov-phase2-per-task'] === true,
+        phase2PerTask: perTask,
+        phase2ByTask: phase2Configs(flags['gov-phase2-task'] ?? (full ? FULL_PHASE2_BY_TASK : ''), overrides),
       }
     : null;
   const helixdesk = envs.includes('helixdesk')
@@ -110,4 +126,26 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
   } finally {
     sigint.dispose();
   }
+}
+
+/** `task=config,…` → each task's own Phase 2 config; empty text → none. */
+function phase2Configs(
+  text: string,
+  overrides: ReadonlyArray<readonly [string, string]>,
+): Record<string, PpoConfig> | undefined {
+  if (text.trim() === '') return undefined;
+  const tasks = familyTasks('gov-workflow');
+  const named = new Map<string, string>();
+  for (const item of text.split(',')) {
+    const [task, config, ...rest] = item.split('=').map((s) => s.trim());
+    if (!task || !config || rest.length > 0)
+      throw new UsageError(
+        `--gov-phase2-task: '${item}' is not <task>=<config> (e.g. cross_department_hard=gov-main-phase2)`,
+      );
+    if (!tasks.includes(task))
+      throw new UsageError(`--gov-phase2-task: unknown task '${task}'; allowed: ${tasks.join(', ')}`);
+    if (named.has(task)) throw new UsageError(`--gov-phase2-task: '${task}' is given twice`);
+    named.set(task, config);
+  }
+  return Object.fromEntries([...named].map(([task, config]) => [task, loadPpoConfig(config, overrides)]));
 }

@@ -466,7 +466,7 @@ describe('pipeline', () => {
 });
 
 describe('pipeline with Gov Phase 2 per task', () => {
-  it('trains one Phase 2 specialist per task from Phase 1, and each task is judged on its own specialist', async () => {
+  it('trains one Phase 2 specialist per task (from Phase 1, or from its own clone), judged on its own', async () => {
     const out = join(TMP, 'pipeline-per-task');
     const ckpts = join(TMP, 'pipeline-per-task-checkpoints');
     const tasks = ['district_backlog_easy', 'cross_department_hard'];
@@ -477,26 +477,42 @@ describe('pipeline with Gov Phase 2 per task', () => {
       ...['--total-timesteps', '128', '--net-arch', '8,8', '--n-steps', '32', '--n-envs', '2'],
       ...['--batch-size', '32', '--n-epochs', '1', '--eval.freq', '64', '--eval.seeds', '1', '--backend', 'cpu'],
       ...['--imitation.episodes', '1', '--imitation.epochs', '1'],
+      ...['--gov-phase2-task', 'cross_department_hard=gov-main-phase2-full-hard'],
     ]);
     expect(r.code, r.stderr).toBe(0);
     const runDir = join(out, 'spec');
-    for (const task of tasks) {
-      const config = readJson(join(runDir, `phase2-${task}`, 'config.json'));
-      expect(config).toMatchObject({
-        phase: `phase2-${task}`,
-        curriculum: [{ until: 1, weights: { [task]: 1 } }],
-        init_from: join(ckpts, 'spec', 'phase1', 'final'),
-        eval: { tasks: [task] },
-      });
-    }
+    const narrowed = (task: string) => ({
+      phase: `phase2-${task}`,
+      curriculum: [{ until: 1, weights: { [task]: 1 } }],
+      eval: { tasks: [task] },
+    });
+    expect(readJson(join(runDir, 'phase2-district_backlog_easy', 'config.json'))).toMatchObject({
+      ...narrowed('district_backlog_easy'),
+      name: 'gov-main-phase2',
+      init_from: join(ckpts, 'spec', 'phase1', 'final'),
+      init_from_agent: null,
+    });
+    // Hard's own config names a warm start: it clones the heuristic on hard instead of starting from Phase 1.
+    const hardConfig = readJson(join(runDir, 'phase2-cross_department_hard', 'config.json'));
+    expect(hardConfig).toMatchObject({
+      ...narrowed('cross_department_hard'),
+      name: 'gov-main-phase2-full-hard',
+      init_from_agent: 'heuristic',
+      imitation: { entropy_coef: 0.3, episodes: 1 },
+      env: { options: { adapter: 'v3' } },
+    });
+    expect(hardConfig.init_from ?? null).toBeNull();
+    expect(existsSync(join(ckpts, 'spec', 'phase2-cross_department_hard', 'warm-start'))).toBe(true);
     expect(existsSync(join(runDir, 'phase2'))).toBe(false);
     const summary = readFileSync(join(runDir, 'summary.md'), 'utf8');
-    for (const task of tasks) {
-      expect(summary).toMatch(
-        new RegExp(`^- phase2-${task}: \`gov-main-phase2\`, 128 steps on ${task}, from Phase 1`, 'm'),
-      );
+    expect(summary).toMatch(
+      /^- phase2-district_backlog_easy: `gov-main-phase2`, 128 steps on district_backlog_easy, from Phase 1/m,
+    );
+    const hardLine = summary.split('\n').find((l) => l.startsWith('- phase2-cross_department_hard:'));
+    expect(hardLine).toMatch(/`gov-main-phase2-full-hard`, 128 steps on cross_department_hard, warm start: imitation/);
+    expect(hardLine).not.toMatch(/from Phase 1/);
+    for (const task of tasks)
       expect(summary).toMatch(new RegExp(`^\\| gov-workflow \\| ${task} \\| \\d\\.\\d{4}`, 'm'));
-    }
     // Each task's ppo-final is its own specialist: the same checkpoint played standalone gives the same scores.
     const episodes = readFileSync(join(runDir, 'episodes.csv'), 'utf8').trim().split('\n');
     const head = (episodes[0] as string).split(',');
@@ -508,9 +524,10 @@ describe('pipeline with Gov Phase 2 per task', () => {
     expect(finals.map((c) => `${c[col('task')]}/${c[col('seed')]}`).sort()).toEqual(
       tasks.flatMap((t) => [`${t}/100`, `${t}/101`]).sort(),
     );
+    const hardDir = join(ckpts, 'spec', 'phase2-cross_department_hard');
     const hard = await run([
       'evaluate',
-      ...['--checkpoint', join(ckpts, 'spec', 'phase2-cross_department_hard', 'final')],
+      ...['--checkpoint', `ppo-final=${join(hardDir, 'final')},warm-start=${join(hardDir, 'warm-start')}`],
       ...['--task', 'cross_department_hard', '--seeds', '100,101', '--agent', 'none', '--backend', 'cpu'],
       ...['--out', join(TMP, 'per-task-eval')],
     ]);
@@ -520,11 +537,18 @@ describe('pipeline with Gov Phase 2 per task', () => {
     const aloneHead = (alone[0] as string).split(',');
     const scoresAlone = alone.slice(1).map((l) => {
       const c = l.split(',');
-      return `${c[aloneHead.indexOf('seed')]}:${c[aloneHead.indexOf('score')]}`;
+      return `${c[aloneHead.indexOf('agent')]}/${c[aloneHead.indexOf('seed')]}:${c[aloneHead.indexOf('score')]}`;
     });
-    const scoresInJob = finals
-      .filter((x) => x[col('task')] === 'cross_department_hard')
-      .map((c) => `${c[col('seed')]}:${c[col('score')]}`);
+    // Hard's ppo-final and warm-start rows are its own specialist and its own clone.
+    const scoresInJob = episodes
+      .slice(1)
+      .map((l) => l.split(','))
+      .filter(
+        (c) =>
+          c[col('task')] === 'cross_department_hard' && ['ppo-final', 'warm-start'].includes(c[col('agent')] ?? ''),
+      )
+      .map((c) => `${c[col('agent')]}/${c[col('seed')]}:${c[col('score')]}`);
+    expect(scoresInJob).toHaveLength(4);
     expect(scoresAlone.sort()).toEqual(scoresInJob.sort());
   }, 120_000);
 });
@@ -654,6 +678,23 @@ describe('bad input and damaged checkpoints', () => {
     ],
     [['pipeline', '--frobnicate'], /unknown option --frobnicate; options: --full/],
     [['pipeline', '--seeds', '-1', '--frobnicate', '2'], /unknown option --frobnicate/],
+    [['pipeline', '--gov-phase2-task', 'cross_department_hard=gov-main-phase2'], /needs --gov-phase2-per-task/],
+    [
+      ['pipeline', '--gov-phase2-per-task', '--gov-phase2-task', 'cross_department_hard'],
+      /--gov-phase2-task: 'cross_department_hard' is not <task>=<config>/,
+    ],
+    [
+      ['pipeline', '--gov-phase2-per-task', '--gov-phase2-task', 'hardest=gov-main-phase2'],
+      /--gov-phase2-task: unknown task 'hardest'; allowed: district_backlog_easy, /,
+    ],
+    [
+      ['pipeline', '--gov-phase2-per-task', '--gov-phase2-task', 'mixed_urgency_medium=a,mixed_urgency_medium=b'],
+      /'mixed_urgency_medium' is given twice/,
+    ],
+    [
+      ['pipeline', '--full', '--gov-phase2-task', 'mixed_urgency_medium=gov-main-phase2'],
+      /--full picks the configs; drop .*--gov-phase2-task/,
+    ],
     [['inference', '--temperature', '-1'], /--temperature: '-1' is not allowed; allowed: a number in \[0, 2\]/],
     [
       ['rollout', '--env', 'gov-workflow/district_backlog_easy', '--num-envs', '2000000'],

@@ -353,6 +353,8 @@ export function builtinConfigNames(): string[] {
     'gov-main-phase2',
     'gov-main-phase1-full',
     'gov-main-phase2-full',
+    'gov-main-phase2-full-easy',
+    'gov-main-phase2-full-hard',
     'helixdesk-main',
     'helixdesk-main-full',
     'grpo-phase1',

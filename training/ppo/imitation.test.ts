@@ -27,6 +27,7 @@ afterAll(() => {
 });
 const quiet = (): void => undefined;
 const GOV_V2 = { variant: 'corrected', adapter: 'v2', reward: { mode: 'grader', graderScale: 100 } };
+const GOV_V3 = { ...GOV_V2, adapter: 'v3' };
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('demonstrations', () => {
@@ -197,7 +198,7 @@ describe('the KL penalty toward the warm start', () => {
 describe('warm-started runs', () => {
   const config = (over: Record<string, unknown> = {}) =>
     parsePpoConfig({
-      env: { id: 'gov-workflow/district_backlog_easy', options: GOV_V2 },
+      env: { id: 'gov-workflow/cross_department_hard', options: GOV_V3 },
       seed: 2,
       n_envs: 2,
       n_steps: 64,
@@ -273,8 +274,10 @@ describe('warm-started runs', () => {
     };
     const one = await run({});
     expect((await run({})).parameters).toEqual(one.parameters);
-    const envReward = await run({ env: { id: 'gov-workflow/district_backlog_easy', options: { adapter: 'v2' } } });
+    const envReward = await run({ env: { id: 'gov-workflow/cross_department_hard', options: { adapter: 'v3' } } });
     expect(envReward.parameters).not.toEqual(one.parameters);
+    const v2 = await run({ env: { id: 'gov-workflow/cross_department_hard', options: GOV_V2 } });
+    expect(v2.parameters).not.toEqual(one.parameters); // the masks differ once a document request is open
     expect((await run({ init_from_agent: 'oldest_first' })).parameters).not.toEqual(one.parameters);
   }, 60_000);
 

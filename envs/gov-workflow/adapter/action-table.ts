@@ -1,9 +1,10 @@
 /**
  * The discrete action tables of the Gov Workflow RL adapter, their masks, and decoding an index into
  * the env's JSON action (and back). Two layouts (docs/envs.md#rl-adapter-what-ppo-and-evaluation-use):
- * `v1` (31 indices, the reference adapter's rules over all eight services) and `v2` (79 indices: any
+ * `v1` (31 indices, the reference adapter's rules over all eight services), `v2` (79 indices: any
  * one-officer move between two services, and priority modes also before the first case arrives), so
- * that every move of the rule agents has an index.
+ * that every move of the rule agents has an index, and `v3` (v2's indices; a document request only
+ * for a service none of whose cases still awaits requested documents).
  */
 import type { GovAction } from '../actions.js';
 import type { GovWorkflowEnv } from '../env.js';
@@ -11,7 +12,7 @@ import type { ActionType } from '../types.js';
 import { PRIORITY_MODES, SERVICES } from '../types.js';
 import type { AdapterTrace } from './trace.js';
 
-export const GOV_ADAPTER_VERSIONS = ['v1', 'v2'] as const;
+export const GOV_ADAPTER_VERSIONS = ['v1', 'v2', 'v3'] as const;
 export type GovAdapterVersion = (typeof GOV_ADAPTER_VERSIONS)[number];
 
 export const N_SERVICES = SERVICES.length;
@@ -20,8 +21,12 @@ export const REQUEST_DOCS_OFFSET = PRIORITY_OFFSET + PRIORITY_MODES.length; // 4
 export const ESCALATE_OFFSET = REQUEST_DOCS_OFFSET + N_SERVICES; // 12
 export const ADVANCE_INDEX = ESCALATE_OFFSET + N_SERVICES; // 20
 export const REALLOCATE_OFFSET = ADVANCE_INDEX + 1; // 21
-/** v1: 8 "from this service to the most pending other" moves; v2: 8 × 7 explicit (from, to) moves. */
-const REALLOCATIONS: Record<GovAdapterVersion, number> = { v1: N_SERVICES, v2: N_SERVICES * (N_SERVICES - 1) };
+/** v1: 8 "from this service to the most pending other" moves; v2 and v3: 8 × 7 explicit (from, to) moves. */
+const REALLOCATIONS: Record<GovAdapterVersion, number> = {
+  v1: N_SERVICES,
+  v2: N_SERVICES * (N_SERVICES - 1),
+  v3: N_SERVICES * (N_SERVICES - 1),
+};
 /** v1's size (the default adapter). */
 export const N_ACTIONS = REALLOCATE_OFFSET + REALLOCATIONS.v1 + 2; // 31
 
@@ -87,6 +92,7 @@ class ActionTable implements GovActionTable {
   readonly size: number;
   readonly assignMostPendingIndex: number;
   readonly assignMostUrgentIndex: number;
+  private readonly awaiting = new Int32Array(N_SERVICES);
 
   constructor(readonly version: GovAdapterVersion) {
     this.assignMostPendingIndex = REALLOCATE_OFFSET + REALLOCATIONS[version];
@@ -122,8 +128,8 @@ class ActionTable implements GovActionTable {
     if (trace.nonAdvanceStreak >= trace.maxNonAdvanceStreak) return out;
     const mode = env.priorityMode;
     const stats = env.queueStats();
-    // v2 lets the mode be chosen before the first case arrives (the heuristic's first action).
-    if (stats.totalPending > 0 || this.version === 'v2')
+    // v2 and v3 let the mode be chosen before the first case arrives (the heuristic's first action).
+    if (stats.totalPending > 0 || this.version !== 'v1')
       for (let m = 0; m < PRIORITY_MODES.length; m++) out[PRIORITY_OFFSET + m] = PRIORITY_MODES[m] === mode ? 0 : 1;
     if (stats.totalPending <= 0) return out;
     const ep = env.current;
@@ -132,12 +138,16 @@ class ActionTable implements GovActionTable {
     for (const n of ep.allocated) idle -= n;
     let anyPending = false;
     let anyUrgent = false;
+    // v3: one open document request per service. A second one would pick the same most-at-risk blocked
+    // cases again, count them as requested again and push their answer back (docs/envs.md).
+    const awaiting = this.version === 'v3' ? ep.table.countAwaitingDocuments(this.awaiting) : null;
     ep.serviceIndices.forEach((s, pos) => {
       const pending = stats.pending[s] as number;
       const urgent = stats.urgent[s] as number;
       if (pending > 0) anyPending = true;
       if (urgent > 0) anyUrgent = true;
-      if ((stats.blockedMissingDocs[s] as number) > 0) out[REQUEST_DOCS_OFFSET + s] = 1;
+      if ((stats.blockedMissingDocs[s] as number) > 0 && (awaiting === null || awaiting[s] === 0))
+        out[REQUEST_DOCS_OFFSET + s] = 1;
       if (budget > 0 && pending - urgent > 0) out[ESCALATE_OFFSET + s] = 1;
       this.maskMoves(env, s, (ep.allocated[pos] as number) > 0, pending, out);
     });
@@ -231,7 +241,11 @@ function actionKey(a: GovAction): string {
   ].join('|');
 }
 
-const TABLES: Record<GovAdapterVersion, GovActionTable> = { v1: new ActionTable('v1'), v2: new ActionTable('v2') };
+const TABLES: Record<GovAdapterVersion, GovActionTable> = {
+  v1: new ActionTable('v1'),
+  v2: new ActionTable('v2'),
+  v3: new ActionTable('v3'),
+};
 
 /** The action table of an adapter version (default v1). */
 export function govActionTable(version: GovAdapterVersion = 'v1'): GovActionTable {

@@ -14,7 +14,7 @@ export const SERVICE_BLOCK = 16;
 export const N_GLOBALS = 35;
 export const GLOBALS_OFFSET = SERVICES.length * SERVICE_BLOCK; // 128
 export const N_FEATURES = GLOBALS_OFFSET + N_GLOBALS; // 163 (v1)
-/** v2 appends three recency features: days since the last document request, reallocation, escalation. */
+/** v2 (and v3) append three recency features: days since the last document request, reallocation, escalation. */
 export const N_FEATURES_V2 = N_FEATURES + 3; // 166
 
 /** The feature count of an adapter version. */
