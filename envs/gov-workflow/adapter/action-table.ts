@@ -1,6 +1,6 @@
 /**
  * The discrete action tables of the Gov Workflow RL adapter, their masks, and decoding an index into
- * the env's JSON action (and back). Two layouts (docs/envs.md#rl-adapter-what-ppo-and-evaluation-use):
+ * the env's JSON action (and back). Three layouts (docs/envs.md#rl-adapter-what-ppo-and-evaluation-use):
  * `v1` (31 indices, the reference adapter's rules over all eight services), `v2` (79 indices: any
  * one-officer move between two services, and priority modes also before the first case arrives), so
  * that every move of the rule agents has an index, and `v3` (v2's indices; a document request only
@@ -138,8 +138,8 @@ class ActionTable implements GovActionTable {
     for (const n of ep.allocated) idle -= n;
     let anyPending = false;
     let anyUrgent = false;
-    // v3: one open document request per service. A second one would pick the same most-at-risk blocked
-    // cases again, count them as requested again and push their answer back (docs/envs.md).
+    // v3: one open document request per service. A second one would mostly pick the same most-at-risk
+    // blocked cases again, count them as requested again and push their answer back (docs/envs.md).
     const awaiting = this.version === 'v3' ? ep.table.countAwaitingDocuments(this.awaiting) : null;
     ep.serviceIndices.forEach((s, pos) => {
       const pending = stats.pending[s] as number;
