@@ -3,8 +3,10 @@
  * `reference` variant our agents must reproduce them.
  */
 import { describe, expect, it } from 'vitest';
+import type { GovAction } from '../envs/gov-workflow/actions.js';
 import { GovAgentView } from '../envs/gov-workflow/adapter/agent-view.js';
 import { GovWorkflowEnv } from '../envs/gov-workflow/env.js';
+import { HeuristicAgent } from './gov-rules.js';
 import { MaskedRandomAgent } from './random.js';
 import { createGovAgent, GOV_AGENT_NAMES } from './registry.js';
 import { runGovEpisode } from './run-episode.js';
@@ -109,4 +111,68 @@ it('every registered agent runs an episode on every task', async () => {
   expect(() => createGovAgent('genius')).toThrow(
     /unknown agent 'genius'; known agents: urgent_first, oldest_first, backlog_clearance, heuristic, random/,
   );
+});
+
+describe('the heuristic with one rule changed (HeuristicOptions)', () => {
+  /** Every action of an episode with the day it was taken on. */
+  const play = (agent: HeuristicAgent, task: string, seed: number) => {
+    const env = new GovWorkflowEnv({ taskId: task });
+    env.reset({ seed });
+    const view = new GovAgentView(env);
+    view.begin(seed);
+    const actions: { day: number; daysLeft: number; action: GovAction }[] = [];
+    for (;;) {
+      const action = agent.act(view);
+      const day = view.observation.day;
+      actions.push({ day, daysLeft: view.observation.max_days - day, action });
+      const step = env.step(action);
+      view.record(action, step.info.invalid_action);
+      if (step.terminated || step.truncated) return { actions, score: env.grade().score };
+    }
+  };
+
+  it('the defaults are the reference heuristic, action for action', () => {
+    for (const task of ['mixed_urgency_medium', 'cross_department_hard'])
+      expect(play(new HeuristicAgent({}), task, 3)).toEqual(play(new HeuristicAgent(), task, 3));
+  });
+
+  it('sets the given priority mode first', () => {
+    const { actions } = play(new HeuristicAgent({ priorityMode: 'oldest_first' }), 'district_backlog_easy', 1);
+    expect(actions[0]?.action).toEqual({ action_type: 'set_priority_mode', priority_mode: 'oldest_first' });
+    expect(actions.filter((a) => a.action.action_type === 'set_priority_mode')).toHaveLength(1);
+  });
+
+  it('asks for no documents in the last N days, and plays as the reference until then', () => {
+    const reference = play(new HeuristicAgent(), 'cross_department_hard', 1000);
+    const late = reference.actions.filter(
+      (a) => a.action.action_type === 'request_missing_documents' && a.daysLeft <= 2,
+    );
+    expect(late.length).toBeGreaterThan(0); // the reference does ask then
+    const cut = play(new HeuristicAgent({ noDocRequestsInLastDays: 2 }), 'cross_department_hard', 1000);
+    expect(cut.actions.filter((a) => a.action.action_type === 'request_missing_documents' && a.daysLeft <= 2)).toEqual(
+      [],
+    );
+    const first = reference.actions.findIndex((a) => a.daysLeft <= 2);
+    expect(cut.actions.slice(0, first)).toEqual(reference.actions.slice(0, first));
+    expect(cut.score).toBeGreaterThan(reference.score);
+  });
+
+  it('rejects a mode the env does not have and a negative, fractional or NaN day count, naming the field', () => {
+    expect(() => new HeuristicAgent({ priorityMode: 'fastest' as never })).toThrow(
+      /priorityMode: 'fastest' is not allowed; allowed: urgent_first, oldest_first, balanced, backlog_clearance/,
+    );
+    for (const n of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => new HeuristicAgent({ noDocRequestsInLastDays: n })).toThrow(
+        /noDocRequestsInLastDays: .* is not allowed; allowed: an integer >= 0/,
+      );
+  });
+
+  it('a clone keeps the options (the search agent plans with clones)', () => {
+    const agent = new HeuristicAgent({ priorityMode: 'balanced' });
+    const env = new GovWorkflowEnv({ taskId: 'district_backlog_easy' });
+    env.reset({ seed: 2 });
+    const view = new GovAgentView(env);
+    view.begin(2);
+    expect(agent.clone().act(view)).toEqual({ action_type: 'set_priority_mode', priority_mode: 'balanced' });
+  });
 });

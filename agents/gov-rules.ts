@@ -18,7 +18,8 @@
  */
 import type { GovAction } from '../envs/gov-workflow/actions.js';
 import type { GovObservation, QueueSnapshot } from '../envs/gov-workflow/observation.js';
-import type { Service } from '../envs/gov-workflow/types.js';
+import type { PriorityMode, Service } from '../envs/gov-workflow/types.js';
+import { PRIORITY_MODES } from '../envs/gov-workflow/types.js';
 import type { GovAgent, GovAgentInput } from './types.js';
 
 const ADVANCE: GovAction = { action_type: 'advance_time' };
@@ -92,11 +93,38 @@ export class BacklogClearanceAgent implements GovAgent {
   }
 }
 
+/**
+ * One rule of the heuristic changed, to measure the room above it (`npm run probe:heuristic`,
+ * docs/ppo.md#what-each-lever-measured). The defaults are the reference's rules; the registry's
+ * `heuristic` always uses them.
+ */
+export interface HeuristicOptions {
+  /** The mode set once at the start (default urgent_first). */
+  priorityMode?: PriorityMode;
+  /** No document requests when this many days or fewer are left (default 0: the reference's rule). */
+  noDocRequestsInLastDays?: number;
+}
+
 export class HeuristicAgent implements GovAgent {
   readonly name = 'heuristic';
+  private readonly priorityMode: PriorityMode;
+  private readonly noDocRequestsInLastDays: number;
   private prioritySet = false;
   private adminActionDay: number | undefined;
   private lastDocRequestDay: number | undefined;
+
+  constructor(options: HeuristicOptions = {}) {
+    this.priorityMode = options.priorityMode ?? 'urgent_first';
+    this.noDocRequestsInLastDays = options.noDocRequestsInLastDays ?? 0;
+    if (!PRIORITY_MODES.includes(this.priorityMode))
+      throw new RangeError(
+        `priorityMode: '${this.priorityMode}' is not allowed; allowed: ${PRIORITY_MODES.join(', ')}`,
+      );
+    if (!Number.isInteger(this.noDocRequestsInLastDays) || this.noDocRequestsInLastDays < 0)
+      throw new RangeError(
+        `noDocRequestsInLastDays: ${this.noDocRequestsInLastDays} is not allowed; allowed: an integer >= 0`,
+      );
+  }
 
   reset(): void {
     this.prioritySet = false;
@@ -106,7 +134,10 @@ export class HeuristicAgent implements GovAgent {
 
   /** An independent copy with the same memory (a planner rolls copies forward). */
   clone(): HeuristicAgent {
-    const copy = new HeuristicAgent();
+    const copy = new HeuristicAgent({
+      priorityMode: this.priorityMode,
+      noDocRequestsInLastDays: this.noDocRequestsInLastDays,
+    });
     copy.prioritySet = this.prioritySet;
     copy.adminActionDay = this.adminActionDay;
     copy.lastDocRequestDay = this.lastDocRequestDay;
@@ -143,7 +174,7 @@ export class HeuristicAgent implements GovAgent {
     // 1. urgent_first, once.
     if (!this.prioritySet) {
       this.prioritySet = true;
-      return admin({ action_type: 'set_priority_mode', priority_mode: 'urgent_first' });
+      return admin({ action_type: 'set_priority_mode', priority_mode: this.priorityMode });
     }
     // 2. An idle officer to the most loaded service.
     if (idleOfficers(obs) > 0 && snaps.length > 0) {
@@ -183,6 +214,7 @@ export class HeuristicAgent implements GovAgent {
 
     // 4. Documents, conservatively: a repeated request would push the arrival day back.
     const canRequest =
+      daysLeft > this.noDocRequestsInLastDays &&
       snaps.some((s) => s.blocked_missing_docs > 0) &&
       (this.lastDocRequestDay === undefined ||
         obs.day - this.lastDocRequestDay >= 3 ||
