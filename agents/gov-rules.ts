@@ -101,7 +101,7 @@ export class BacklogClearanceAgent implements GovAgent {
 export interface HeuristicOptions {
   /** The mode set once at the start (default urgent_first). */
   priorityMode?: PriorityMode;
-  /** No document requests when this many days or fewer are left (default 0: the reference's rule). */
+  /** No document requests when this many days or fewer are left (default 0: no such rule, as the reference). */
   noDocRequestsInLastDays?: number;
 }
 
@@ -171,7 +171,7 @@ export class HeuristicAgent implements GovAgent {
       return action;
     };
 
-    // 1. urgent_first, once.
+    // 1. The priority mode (urgent_first unless an option says otherwise), once.
     if (!this.prioritySet) {
       this.prioritySet = true;
       return admin({ action_type: 'set_priority_mode', priority_mode: this.priorityMode });
@@ -214,7 +214,7 @@ export class HeuristicAgent implements GovAgent {
 
     // 4. Documents, conservatively: a repeated request would push the arrival day back.
     const canRequest =
-      daysLeft > this.noDocRequestsInLastDays &&
+      (this.noDocRequestsInLastDays === 0 || daysLeft > this.noDocRequestsInLastDays) &&
       snaps.some((s) => s.blocked_missing_docs > 0) &&
       (this.lastDocRequestDay === undefined ||
         obs.day - this.lastDocRequestDay >= 3 ||
