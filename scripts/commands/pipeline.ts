@@ -81,13 +81,19 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
   if (flags['gov-phase2-task'] !== undefined && !perTask)
     throw new UsageError('--gov-phase2-task needs --gov-phase2-per-task (one Phase 2 for all tasks has one config)');
   const envs = parseList(flags.env ?? ENVS.join(','), ENVS, '--env');
+  const govTasks = parseList(flags.task ?? GOV_TASKS, familyTasks('gov-workflow'), '--task');
   const gov = envs.includes('gov-workflow')
     ? {
         phase1: loadPpoConfig(flags['gov-phase1'] ?? `gov-main-phase1${suffix}`, overrides),
         phase2: loadPpoConfig(flags['gov-phase2'] ?? `gov-main-phase2${suffix}`, overrides),
-        tasks: parseList(flags.task ?? GOV_TASKS, familyTasks('gov-workflow'), '--task'),
+        tasks: govTasks,
         phase2PerTask: perTask,
-        phase2ByTask: phase2Configs(flags['gov-phase2-task'] ?? (full ? FULL_PHASE2_BY_TASK : ''), overrides),
+        phase2ByTask: phase2Configs(
+          flags['gov-phase2-task'] ?? (full ? FULL_PHASE2_BY_TASK : ''),
+          // A task the user names must be one the job trains; --full's defaults may cover more.
+          flags['gov-phase2-task'] !== undefined ? govTasks : familyTasks('gov-workflow'),
+          overrides,
+        ),
       }
     : null;
   const helixdesk = envs.includes('helixdesk')
@@ -128,13 +134,13 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** `task=config,…` → each task's own Phase 2 config; empty text → none. */
+/** `task=config,…` (each task one of `tasks`) → each task's own Phase 2 config; empty text → none. */
 function phase2Configs(
   text: string,
+  tasks: readonly string[],
   overrides: ReadonlyArray<readonly [string, string]>,
 ): Record<string, PpoConfig> | undefined {
   if (text.trim() === '') return undefined;
-  const tasks = familyTasks('gov-workflow');
   const named = new Map<string, string>();
   for (const item of text.split(',')) {
     const [task, config, ...rest] = item.split('=').map((s) => s.trim());
@@ -143,7 +149,9 @@ function phase2Configs(
         `--gov-phase2-task: '${item}' is not <task>=<config> (e.g. cross_department_hard=gov-main-phase2)`,
       );
     if (!tasks.includes(task))
-      throw new UsageError(`--gov-phase2-task: unknown task '${task}'; allowed: ${tasks.join(', ')}`);
+      throw new UsageError(
+        `--gov-phase2-task: '${task}' is not one of the job's Gov tasks; allowed: ${tasks.join(', ')}`,
+      );
     if (named.has(task)) throw new UsageError(`--gov-phase2-task: '${task}' is given twice`);
     named.set(task, config);
   }

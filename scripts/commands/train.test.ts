@@ -685,7 +685,18 @@ describe('bad input and damaged checkpoints', () => {
     ],
     [
       ['pipeline', '--gov-phase2-per-task', '--gov-phase2-task', 'hardest=gov-main-phase2'],
-      /--gov-phase2-task: unknown task 'hardest'; allowed: district_backlog_easy, /,
+      /--gov-phase2-task: 'hardest' is not one of the job's Gov tasks; allowed: district_backlog_easy, /,
+    ],
+    [
+      [
+        'pipeline',
+        '--gov-phase2-per-task',
+        '--task',
+        'district_backlog_easy',
+        '--gov-phase2-task',
+        'cross_department_hard=x',
+      ],
+      /--gov-phase2-task: 'cross_department_hard' is not one of the job's Gov tasks; allowed: district_backlog_easy$/m,
     ],
     [
       ['pipeline', '--gov-phase2-per-task', '--gov-phase2-task', 'mixed_urgency_medium=a,mixed_urgency_medium=b'],
